@@ -1,0 +1,114 @@
+// Package event defines what the library reports while it works. The library
+// never prints: it sends typed events to a Sink passed in by the caller, and
+// each entrypoint (CLI, GitHub Action, Buildkite plugin) renders them its own
+// way.
+package event
+
+import (
+	"sync"
+	"time"
+)
+
+// Kind names what happened.
+type Kind string
+
+// The kinds of event, in the order a deployment usually emits them.
+const (
+	// Plan: what a deployment will do (one event per image and service).
+	Plan Kind = "plan"
+	// TagMoved: a floating tag now points at another digest (or already did).
+	TagMoved Kind = "tag-moved"
+	// ServiceUpdated: an ECS service was asked to redeploy.
+	ServiceUpdated Kind = "service-updated"
+	// Progress: a service's rollout changed state while waiting.
+	Progress Kind = "progress"
+	// ServiceDone: a service's rollout ended (Outcome says how).
+	ServiceDone Kind = "service-done"
+	// Warning: something a person should look at; the work goes on.
+	Warning Kind = "warning"
+	// Failed: a step failed; Message says why and what to do.
+	Failed Kind = "failed"
+	// Finished: the whole operation ended (Outcome says how).
+	Finished Kind = "finished"
+)
+
+// Event is one thing that happened. Fields that do not apply are empty.
+type Event struct {
+	Kind Kind
+	Time time.Time
+
+	Project     string
+	Environment string
+	Release     string // release id
+	Deployment  string // deployment id
+	Image       string // image id from the manifest
+	Service     string // ECS service name
+	Cluster     string // ECS cluster name or ARN
+
+	// From and To are what changed: digests for a tag move, task
+	// definitions for a service update.
+	From string
+	To   string
+
+	// Outcome is set on ServiceDone and Finished, e.g. "succeeded".
+	Outcome string
+
+	// Message is one line a person can read.
+	Message string
+
+	// File, Line and Column point at the manifest when it is at fault.
+	File   string
+	Line   int
+	Column int
+}
+
+// Sink receives events. Implementations must be safe for concurrent use:
+// the library emits from several goroutines at once.
+type Sink interface {
+	Emit(Event)
+}
+
+// Func adapts a function to a Sink. The function must be safe for
+// concurrent use.
+type Func func(Event)
+
+// Emit calls f(e).
+func (f Func) Emit(e Event) { f(e) }
+
+// Discard is a Sink that drops every event.
+type Discard struct{}
+
+// Emit drops e.
+func (Discard) Emit(Event) {}
+
+// Recorder is a Sink that keeps every event, for tests and for callers that
+// render after the fact. The zero value is ready to use.
+type Recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// Emit keeps e.
+func (r *Recorder) Emit(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+// Events returns a copy of the events kept so far, in order.
+func (r *Recorder) Events() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
+// OfKind returns the events kept so far of kind k, in order.
+func (r *Recorder) OfKind(k Kind) []Event {
+	var out []Event
+	for _, e := range r.Events() {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
