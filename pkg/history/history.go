@@ -1,0 +1,207 @@
+// Package history records releases, deployments, what each environment
+// runs now, and the per-environment deployment lock. Nothing written is
+// ever lost or overwritten by a concurrent run: every write is conditional.
+// DynamoDB backs it in production; an in-memory Store serves tests and
+// importers, and both pass the same contract tests.
+package history
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a caller can branch on with errors.Is.
+var (
+	// ErrNotFound: no record has that id, prefix or key.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: a record with that id already exists.
+	ErrExists = errors.New("already exists")
+	// ErrConflict: the record changed since it was read (stale Version).
+	ErrConflict = errors.New("changed by another run")
+	// ErrAmbiguous: a release id prefix matches several releases.
+	ErrAmbiguous = errors.New("ambiguous")
+	// ErrLocked: another live run holds the environment's lock. The error
+	// is a *LockedError that names the holder.
+	ErrLocked = errors.New("locked")
+)
+
+// Status is where a deployment stands.
+type Status string
+
+// The statuses of a deployment.
+const (
+	StatusInProgress Status = "in-progress"
+	StatusSucceeded  Status = "succeeded"
+	StatusFailed     Status = "failed"
+	StatusRolledBack Status = "rolled-back"
+	StatusCancelled  Status = "cancelled"
+)
+
+// CI says where a request came from.
+type CI struct {
+	Provider string // "github-actions", "buildkite", "" for a terminal
+	BuildURL string
+	Commit   string
+	Actor    string
+}
+
+// ImageRef pins one image of a release.
+type ImageRef struct {
+	// Repository is the full repository URI without tag or digest, e.g.
+	// 123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api.
+	Repository string
+	// Tag is the label the digest was taken from, e.g. "ref.3f2a...".
+	Tag       string
+	Digest    string // sha256:...
+	MediaType string
+}
+
+// Release is an immutable set of image digests, one per image of a
+// project. A release never changes after it is created.
+type Release struct {
+	ID          string // sorts by creation time (ULID)
+	Project     string
+	CreatedAt   time.Time // UTC
+	RequestedBy string
+	Description string
+	// Label is what the release was taken from, e.g. "latest", or
+	// "environment:stage" when taken from what an environment runs.
+	Label  string
+	CI     CI
+	Images map[string]ImageRef // by image id
+}
+
+// TagMove records what happened to one image's floating tag.
+type TagMove struct {
+	Repository string
+	Tag        string
+	From       string // digest before; empty when the tag did not exist
+	To         string // digest of the release
+	Moved      bool   // the tag was moved by this deployment
+	Done       bool   // the tag points at To (moved now or already)
+}
+
+// ServiceOutcome records one ECS service's part in a deployment.
+type ServiceOutcome struct {
+	Service string // ECS service name
+	Cluster string
+	Region  string
+	// ECSDeployment is the id of the ECS deployment we started.
+	ECSDeployment          string
+	TaskDefinition         string
+	PreviousTaskDefinition string
+	Outcome                Status
+	Reason                 string
+}
+
+// Deployment is one application of a release to an environment. Each
+// deployment is its own record, written before any side effect and
+// updated as it proceeds.
+type Deployment struct {
+	ID          string // sorts by start time (ULID)
+	Project     string
+	Environment string
+	ReleaseID   string
+	// Resumes is the id of an earlier deployment this one completes (a
+	// re-run after a crash), if any.
+	Resumes string
+	// RollbackOf is the id of the deployment this one rolls back, if any.
+	RollbackOf  string
+	Status      Status
+	Reason      string
+	StartedAt   time.Time
+	FinishedAt  time.Time // zero while in progress
+	RequestedBy string
+	Description string
+	CI          CI
+	Images      map[string]TagMove // by image id
+	Services    []ServiceOutcome
+	// Version is bumped by every write; an update with a stale Version
+	// fails with ErrConflict.
+	Version int64
+}
+
+// Current says what an environment runs now.
+type Current struct {
+	Project      string
+	Environment  string
+	ReleaseID    string
+	DeploymentID string
+	UpdatedAt    time.Time
+	Images       map[string]ImageRef
+	Version      int64
+}
+
+// Lock is a lease on a project's environment held by one run.
+type Lock struct {
+	Project     string
+	Environment string
+	// Owner identifies the run (unique per run); only it can renew or
+	// release the lock.
+	Owner       string
+	RequestedBy string
+	BuildURL    string
+	AcquiredAt  time.Time
+	ExpiresAt   time.Time
+}
+
+// LockedError is returned (wrapping ErrLocked) when a live lock is held by
+// another run.
+type LockedError struct {
+	Held Lock
+}
+
+func (e *LockedError) Error() string {
+	msg := "environment " + e.Held.Project + "/" + e.Held.Environment + " is locked by " + e.Held.RequestedBy
+	if e.Held.BuildURL != "" {
+		msg += " (" + e.Held.BuildURL + ")"
+	}
+	return msg + " until " + e.Held.ExpiresAt.UTC().Format(time.RFC3339)
+}
+
+// Unwrap makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Store keeps the history. Implementations are safe for concurrent use.
+type Store interface {
+	// PutRelease stores a new release; ErrExists if the id is taken.
+	PutRelease(ctx context.Context, r *Release) error
+	// GetRelease finds a release by id or unique id prefix.
+	GetRelease(ctx context.Context, project, idOrPrefix string) (*Release, error)
+	// LatestRelease returns the newest release of a project.
+	LatestRelease(ctx context.Context, project string) (*Release, error)
+	// ListReleases returns releases newest first, at most limit (0: all).
+	ListReleases(ctx context.Context, project string, limit int) ([]*Release, error)
+
+	// CreateDeployment stores a new deployment record (Version becomes 1).
+	CreateDeployment(ctx context.Context, d *Deployment) error
+	// UpdateDeployment replaces a deployment if its Version is unchanged
+	// since it was read, and bumps d.Version; ErrConflict otherwise.
+	UpdateDeployment(ctx context.Context, d *Deployment) error
+	// GetDeployment finds a deployment by id.
+	GetDeployment(ctx context.Context, project, id string) (*Deployment, error)
+	// ListDeployments returns deployments newest first, at most limit (0:
+	// all); environment "" means every environment.
+	ListDeployments(ctx context.Context, project, environment string, limit int) ([]*Deployment, error)
+
+	// GetCurrent says what an environment runs now; ErrNotFound if nothing
+	// was ever deployed there.
+	GetCurrent(ctx context.Context, project, environment string) (*Current, error)
+	// ListCurrent returns the current record of every environment.
+	ListCurrent(ctx context.Context, project string) ([]*Current, error)
+	// SetCurrent writes an environment's current record, conditional on
+	// its Version (0 for the first write); bumps c.Version.
+	SetCurrent(ctx context.Context, c *Current) error
+
+	// AcquireLock takes the environment's lock for ttl, or takes over a
+	// lock whose lease has expired. A live lock of another owner gives a
+	// *LockedError.
+	AcquireLock(ctx context.Context, l Lock, ttl time.Duration) (*Lock, error)
+	// RenewLock extends a held lock's lease (the heartbeat); ErrConflict
+	// if the lock is no longer ours.
+	RenewLock(ctx context.Context, l *Lock, ttl time.Duration) error
+	// ReleaseLock frees a held lock; releasing a lock that is no longer
+	// ours is not an error.
+	ReleaseLock(ctx context.Context, l *Lock) error
+}

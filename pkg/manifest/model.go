@@ -1,0 +1,140 @@
+// Package manifest reads buoy's project manifests: the versioned buoy.yaml
+// format and, as-is, the legacy .wellcome_project files in every shape they
+// had. Both map onto one model of projects, images, services and
+// environments. Parsing is strict: every problem is reported with its file,
+// line and column and what to write instead.
+package manifest
+
+// Position points into a manifest file. Line and Column start at 1; zero
+// means unknown.
+type Position struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// Format says which manifest format a file was written in.
+type Format string
+
+// The manifest formats buoy reads.
+const (
+	FormatV1     Format = "buoy/v1"         // buoy.yaml, version 1
+	FormatLegacy Format = "wellcome/legacy" // .wellcome_project, any shape
+)
+
+// Strategy says how an environment's services pick up a new release.
+type Strategy string
+
+// The redeploy strategies (see docs/manifest.md).
+const (
+	// StrategyTag moves the floating tag to the release's digest and forces
+	// a new deployment of each service. The default.
+	StrategyTag Strategy = "tag"
+	// StrategyTaskDefinition registers a new task definition revision with
+	// the images pinned by digest and updates each service to it.
+	StrategyTaskDefinition Strategy = "task-definition"
+	// StrategySSM only publishes the image URIs to SSM parameters.
+	StrategySSM Strategy = "ssm"
+)
+
+// Manifest is one parsed manifest file.
+type Manifest struct {
+	File     string
+	Format   Format
+	Projects []*Project
+	// Warnings are problems that do not stop a deployment, such as legacy
+	// keys that mean nothing any more.
+	Warnings []Diagnostic
+}
+
+// Project is a set of images and ECS services deployed together.
+type Project struct {
+	ID           string
+	Name         string
+	Registry     Registry
+	Images       []*Image
+	Services     []*Service
+	Environments []*Environment
+	Pos          Position
+}
+
+// Registry says where a project's ECR repositories live. Empty fields mean
+// the account and region of the credentials in use.
+type Registry struct {
+	AccountID string
+	Region    string
+	RoleARN   string
+}
+
+// Image is one container image of a project.
+type Image struct {
+	ID string
+	// Repository is the ECR repository name, e.g. "uk.ac.wellcome/api".
+	Repository string
+	// Registry overrides the project's registry for this image.
+	Registry Registry
+	// Services lists the ids of the services this image feeds.
+	Services []string
+	Pos      Position
+}
+
+// Service is one ECS service of a project. A service may be fed by several
+// images.
+type Service struct {
+	ID string
+	// Name is the ECS service name; it defaults to ID. An environment may
+	// override it (Environment.ServiceNames).
+	Name string
+	Pos  Position
+}
+
+// Environment is where a release runs, such as stage or prod.
+type Environment struct {
+	ID   string
+	Name string
+	// Tag is the floating tag moved on every image, e.g. "env.stage".
+	Tag      string
+	Strategy Strategy
+	Targets  []Target
+	// Protected environments need an explicit confirmation, or a promotion
+	// from PromotesFrom.
+	Protected    bool
+	PromotesFrom string
+	// ServiceNames maps a service id to its ECS service name in this
+	// environment when it differs from Service.Name.
+	ServiceNames map[string]string
+	// FindByTags finds services by their ECS tags deployment:service and
+	// deployment:env instead of by name (how legacy projects work).
+	FindByTags bool
+	// PublishSSM also writes /{project}/images/{environment}/{image}.
+	PublishSSM bool
+	// AuditTag also adds an immutable tag per deployment, e.g.
+	// env.prod.20261122T103000Z.
+	AuditTag bool
+	Pos      Position
+}
+
+// Target is one ECS cluster an environment deploys to. One environment may
+// fan out to several clusters, accounts and regions.
+type Target struct {
+	// Cluster is the ECS cluster name or ARN. Empty (legacy projects only)
+	// means every cluster of the account is searched by tags.
+	Cluster string
+	// Region is the target's AWS region; empty means the default region.
+	Region string
+	// RoleARN, when set, is assumed to reach the target.
+	RoleARN string
+}
+
+// Diagnostic is one problem found in a manifest.
+type Diagnostic struct {
+	Pos     Position
+	Message string // what is wrong
+	Hint    string // what to write instead, if known
+}
+
+// Error is the error Parse and Load return for an invalid manifest. It
+// holds every problem found, not only the first.
+type Error struct {
+	Diagnostics []Diagnostic
+}
