@@ -1,0 +1,205 @@
+// Package deploy is buoy's orchestration: it creates releases (Prepare),
+// applies them to environments (Deploy, ReleaseDeploy, Promote, Rollback)
+// and reports what runs where (Status, History). Every entrypoint (the CLI,
+// the GitHub Action, the Buildkite plugin) and any Go program calls this
+// package; it reports progress as events to a sink and returns a Result
+// that carries everything needed for outputs.
+//
+// A deployment locks its environment, writes its record before any side
+// effect, checks images and services, plans, moves tags and redeploys
+// services concurrently, waits for ECS, optionally rolls back, closes its
+// record with the outcome and releases the lock.
+package deploy
+
+import (
+	"errors"
+	"time"
+
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+// Errors a caller branches on with errors.Is, e.g. to pick an exit code.
+// Lock contention is history.ErrLocked (a *history.LockedError).
+var (
+	// ErrInvalidInput: a bad manifest, flag, unknown project, environment
+	// or release, a missing image or service. Nothing was changed.
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrDeploymentFailed: ECS did not roll the release out (failed,
+	// rolled back by the circuit breaker, tasks stopped, ...).
+	ErrDeploymentFailed = errors.New("deployment failed")
+	// ErrTimeout: the rollout did not finish within the timeout.
+	ErrTimeout = errors.New("timed out waiting for ECS")
+	// ErrConfirmationRequired: the environment is protected; pass
+	// Request.Confirm or promote from its source environment.
+	ErrConfirmationRequired = errors.New("protected environment needs confirmation")
+)
+
+// Request holds what every deploying operation takes.
+type Request struct {
+	// Environment is the id of the environment to deploy to.
+	Environment string
+	// RequestedBy names who asked (a person, or "actor via CI").
+	RequestedBy string
+	// Description is free text kept in the history.
+	Description string
+	// CI is where the request came from.
+	CI history.CI
+	// Timeout bounds the wait for ECS; 0 means the default (30 minutes).
+	Timeout time.Duration
+	// NoWait returns once the services are updated, without waiting.
+	NoWait bool
+	// Rollback rolls the environment back to what it ran before when the
+	// rollout fails or times out.
+	Rollback bool
+	// DryRun plans and checks everything but changes nothing.
+	DryRun bool
+	// Confirm allows deploying to a protected environment.
+	Confirm bool
+}
+
+// PrepareInput asks for a new release from a label.
+type PrepareInput struct {
+	// Label is the tag to take digests from; "" means "latest".
+	Label       string
+	RequestedBy string
+	Description string
+	CI          history.CI
+}
+
+// DeployInput applies an existing release.
+type DeployInput struct {
+	Request
+	// Release is a release id or unique id prefix; "" means the latest.
+	Release string
+}
+
+// ReleaseDeployInput prepares a release from a label and deploys it.
+type ReleaseDeployInput struct {
+	Request
+	// Label is the tag to take digests from; "" means "latest".
+	Label string
+}
+
+// PromoteInput deploys to Request.Environment exactly the release that
+// From runs now.
+type PromoteInput struct {
+	Request
+	// From is the source environment; "" means the target environment's
+	// configured promotes_from.
+	From string
+}
+
+// RollbackInput redeploys the release an environment ran before its
+// latest successful deployment.
+type RollbackInput struct {
+	Request
+}
+
+// StatusInput asks what environments run.
+type StatusInput struct {
+	// Environments limits the report; empty means every environment.
+	Environments []string
+}
+
+// HistoryInput asks for past releases and deployments.
+type HistoryInput struct {
+	// Environment limits deployments to one environment; "" means all.
+	Environment string
+	// Limit caps each list; 0 means 20.
+	Limit int
+}
+
+// Result is the outcome of a deploying operation (also of a dry run).
+type Result struct {
+	Project     string
+	Environment string
+	Release     *history.Release
+	// Deployment is the record as closed; nil for a dry run.
+	Deployment *history.Deployment
+	// Status is the deployment's outcome; "planned" for a dry run.
+	Status   history.Status
+	Images   []ImageResult
+	Services []ServiceResult
+	// Started and Finished bound the operation.
+	Started  time.Time
+	Finished time.Time
+	// Stats counts AWS calls by "service.Operation", e.g. "ECS.UpdateService".
+	Stats map[string]int
+}
+
+// StatusPlanned is Result.Status for a dry run.
+const StatusPlanned history.Status = "planned"
+
+// ImageResult is what happened to one image's floating tag.
+type ImageResult struct {
+	Image      string // image id from the manifest
+	Repository string // repository URI
+	Tag        string // the floating tag
+	From       string // digest before (empty if the tag did not exist)
+	To         string // digest of the release
+	Moved      bool   // false: the tag already pointed at To
+}
+
+// ServiceResult is what happened to one ECS service.
+type ServiceResult struct {
+	Service        string // ECS service name
+	Cluster        string
+	Region         string
+	Images         []string // ids of the images that feed it
+	TaskDefinition string
+	ECSDeployment  string
+	Outcome        history.Status
+	// Reason explains a failure in plain words, e.g. "rolled back by the
+	// circuit breaker: 3 tasks failed to start (CannotPullContainerError)".
+	Reason   string
+	Duration time.Duration
+}
+
+// StatusReport says what each environment runs, as recorded and as ECS
+// really runs it.
+type StatusReport struct {
+	Project      string
+	Environments []EnvironmentStatus
+	Stats        map[string]int
+}
+
+// EnvironmentStatus is one environment in a StatusReport.
+type EnvironmentStatus struct {
+	Environment string
+	// Current is the recorded current release; nil if never deployed.
+	Current  *history.Current
+	Release  *history.Release
+	Images   []ImageStatus
+	Services []ServiceStatus
+	// Drift lists differences between the record, the tags and ECS, in
+	// plain words; empty when all agree.
+	Drift []string
+}
+
+// ImageStatus compares an image's recorded digest with its floating tag.
+type ImageStatus struct {
+	Image      string
+	Repository string
+	Tag        string
+	Recorded   string // digest the current release pins
+	Tagged     string // digest the floating tag points at now
+}
+
+// ServiceStatus says what an ECS service really runs.
+type ServiceStatus struct {
+	Service        string
+	Cluster        string
+	Region         string
+	TaskDefinition string
+	Running        int
+	Desired        int
+	// Digests are the image digests its running tasks report, by image id.
+	Digests map[string][]string
+}
+
+// HistoryReport lists releases and deployments, newest first.
+type HistoryReport struct {
+	Project     string
+	Releases    []*history.Release
+	Deployments []*history.Deployment
+}
