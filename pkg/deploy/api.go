@@ -67,7 +67,7 @@ type PrepareInput struct {
 }
 
 // DeployInput applies an existing release.
-type DeployInput struct { //nolint:revive // the name is the entrypoints' contract
+type DeployInput struct {
 	Request
 	// Release is a release id or unique id prefix; "" means the latest.
 	Release string
