@@ -1,8 +1,11 @@
 package rollout
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -83,7 +86,16 @@ func (r *Rollout) activeRevisions(ctx context.Context, family string) ([]string,
 			}
 		}
 	}
+	// Order by revision number, newest first, whatever order the API used.
+	slices.SortFunc(revs, func(a, b string) int { return cmp.Compare(revision(b), revision(a)) })
 	return revs, nil
+}
+
+// revision returns the revision number at the end of a task definition ARN.
+func revision(arn string) int {
+	_, n, _ := strings.Cut(shortARN(arn), ":")
+	v, _ := strconv.Atoi(n)
+	return v
 }
 
 // inUse returns the task definitions of every deployment of every service
