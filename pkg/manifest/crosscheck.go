@@ -79,9 +79,10 @@ func (d *decoder) checkEnvironments(p *Project, r *refs, serviceFirst map[string
 	tagFirst := map[string]*yaml.Node{}
 	var envIDs []string
 	for i, env := range p.Environments {
-		if d.dupID(envFirst, r.envs[i].id, "environment", env.ID) {
-			envIDs = append(envIDs, env.ID)
+		if !d.dupID(envFirst, r.envs[i].id, "environment", env.ID) {
+			continue // a duplicate id is reported once, not again for its tag
 		}
+		envIDs = append(envIDs, env.ID)
 		if prev := tagFirst[env.Tag]; prev != nil && env.Tag != "" {
 			d.errorf(r.envs[i].tag, "give each environment its own tag", "environment %q uses the tag %q, as does the environment at line %d", env.ID, env.Tag, prev.Line)
 		} else {

@@ -58,12 +58,14 @@ func suggest(got string, candidates []string, what string) string {
 	return fmt.Sprintf("%s: %s", what, strings.Join(candidates, ", "))
 }
 
-// distance is the Levenshtein edit distance between a and b, counted in
+// distance is the edit distance (Levenshtein, with a swap of two adjacent
+// letters counting as one edit) between a and b, counted in
 // bytes (manifest keys and ids are ASCII).
 func distance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return max(len(a), len(b)) // not worth comparing; never "close"
 	}
+	prevprev := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -77,8 +79,11 @@ func distance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prevprev[j-2]+1) // transposition
+			}
 		}
-		prev, cur = cur, prev
+		prevprev, prev, cur = prev, cur, prevprev
 	}
 	return prev[len(b)]
 }

@@ -22,6 +22,7 @@ type decoder struct {
 	warns     []Diagnostic
 	visited   int
 	exhausted bool
+	dropped   int // errors beyond maxDiagnostics
 }
 
 func (d *decoder) pos(n *yaml.Node) Position {
@@ -31,8 +32,16 @@ func (d *decoder) pos(n *yaml.Node) Position {
 	return Position{File: d.file, Line: n.Line, Column: n.Column}
 }
 
+// maxDiagnostics bounds how many errors one parse keeps; the rest are
+// counted, so that a hostile file cannot fill memory with diagnostics.
+const maxDiagnostics = 200
+
 // errorf records an error at n with a hint saying what to write instead.
 func (d *decoder) errorf(n *yaml.Node, hint, format string, args ...any) {
+	if len(d.errs) >= maxDiagnostics {
+		d.dropped++
+		return
+	}
 	d.errs = append(d.errs, Diagnostic{Pos: d.pos(n), Message: fmt.Sprintf(format, args...), Hint: hint})
 }
 

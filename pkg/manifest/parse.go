@@ -67,6 +67,9 @@ func Parse(file string, data []byte) (m *Manifest, err error) {
 	}
 	d.duplicateProjects(m.Projects)
 	sortDiagnostics(d.errs)
+	if d.dropped > 0 {
+		d.errs = append(d.errs, Diagnostic{Pos: Position{File: file}, Message: fmt.Sprintf("and %d more problems", d.dropped), Hint: "fix the ones above first"})
+	}
 	sortDiagnostics(d.warns)
 	m.Warnings = d.warns
 	if len(d.errs) > 0 {
