@@ -134,7 +134,7 @@ func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error 
 			return err
 		}
 		in := FindInput{ByTags: p.env.FindByTags, Environment: p.env.ID}
-		for _, svc := range d.project.Services {
+		for _, svc := range targetServices(d.project, t) {
 			in.Names = append(in.Names, serviceName(p.env, svc))
 		}
 		found, err := c.Find(ctx, in)
@@ -150,7 +150,7 @@ func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error 
 		for _, f := range found {
 			byKey[f.Key] = f
 		}
-		for _, svc := range d.project.Services {
+		for _, svc := range targetServices(d.project, t) {
 			ref, ok := byKey[serviceName(p.env, svc)]
 			if !ok {
 				missing = append(missing, &MissingError{What: "service", Names: []string{serviceName(p.env, svc)}, Where: "cluster " + t.Cluster})

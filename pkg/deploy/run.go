@@ -233,16 +233,17 @@ func (d *Deployer) redeploy(ctx context.Context, s *session, p *plan, depID stri
 // wait follows every started deployment, one waiter per target, and
 // returns ErrDeploymentFailed or ErrTimeout naming what went wrong.
 func (d *Deployer) wait(ctx context.Context, s *session, p *plan, timeout time.Duration, depID string) error {
-	byTarget := map[manifest.Target][]*plannedService{}
+	byTarget := map[string][]*plannedService{}
 	var targets []manifest.Target
 	for _, ps := range p.services {
 		if ps.started == nil {
 			continue
 		}
-		if _, ok := byTarget[ps.target]; !ok {
+		k := targetKey(ps.target)
+		if _, ok := byTarget[k]; !ok {
 			targets = append(targets, ps.target)
 		}
-		byTarget[ps.target] = append(byTarget[ps.target], ps)
+		byTarget[k] = append(byTarget[k], ps)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	var mu sync.Mutex
@@ -252,7 +253,7 @@ func (d *Deployer) wait(ctx context.Context, s *session, p *plan, timeout time.D
 			if err != nil {
 				return err
 			}
-			pss := byTarget[t]
+			pss := byTarget[targetKey(t)]
 			started := make([]Started, len(pss))
 			for i, ps := range pss {
 				started[i] = *ps.started

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,7 +27,7 @@ type session struct {
 
 	mu         sync.Mutex
 	registries map[manifest.Registry]Registry
-	clusters   map[manifest.Target]Cluster
+	clusters   map[string]Cluster
 }
 
 func (d *Deployer) newSession() *session {
@@ -34,7 +35,7 @@ func (d *Deployer) newSession() *session {
 		d:          d,
 		calls:      &callCounter{counts: map[string]int{}},
 		registries: map[manifest.Registry]Registry{},
-		clusters:   map[manifest.Target]Cluster{},
+		clusters:   map[string]Cluster{},
 	}
 }
 
@@ -85,7 +86,7 @@ func (s *session) registry(ctx context.Context, img *manifest.Image) (Registry, 
 func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.clusters[t]; ok {
+	if c, ok := s.clusters[targetKey(t)]; ok {
 		return c, nil
 	}
 	cfg, err := s.config(ctx, t)
@@ -99,7 +100,7 @@ func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, erro
 	if err != nil {
 		return nil, fmt.Errorf("ECS client for cluster %s: %w", t.Cluster, err)
 	}
-	s.clusters[t] = c
+	s.clusters[targetKey(t)] = c
 	return c, nil
 }
 
@@ -192,4 +193,24 @@ func newOwner() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// targetKey identifies a target: its cluster in its region and account.
+func targetKey(t manifest.Target) string {
+	return t.Cluster + "|" + t.Region + "|" + t.RoleARN
+}
+
+// targetServices returns the services of the project a target runs: all,
+// unless the target names some (legacy per-service roles and regions).
+func targetServices(p *manifest.Project, t manifest.Target) []*manifest.Service {
+	if len(t.Services) == 0 {
+		return p.Services
+	}
+	var out []*manifest.Service
+	for _, svc := range p.Services {
+		if slices.Contains(t.Services, svc.ID) {
+			out = append(out, svc)
+		}
+	}
+	return out
 }

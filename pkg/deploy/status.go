@@ -100,7 +100,7 @@ func (d *Deployer) targetStatus(ctx context.Context, s *session, env *manifest.E
 		return err
 	}
 	in := FindInput{ByTags: env.FindByTags, Environment: env.ID}
-	for _, svc := range d.project.Services {
+	for _, svc := range targetServices(d.project, t) {
 		in.Names = append(in.Names, serviceName(env, svc))
 	}
 	found, err := c.Find(ctx, in)
