@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -49,7 +50,7 @@ type Config struct {
 // returns a Deployer for it, with the parsed manifest (for its warnings).
 // A bad manifest or an unknown project is an ErrInvalidInput error that
 // wraps the *manifest.Error.
-func Open(ctx context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) {
+func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) {
 	m, err := LoadManifest(cfg.ManifestPath)
 	if err != nil {
 		return nil, nil, err
@@ -60,7 +61,7 @@ func Open(ctx context.Context, cfg Config) (*Deployer, *manifest.Manifest, error
 	}
 	store := cfg.Store
 	if store == nil {
-		store = openDynamoDB(cfg.AWS, TableName(cfg.Table))
+		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(cfg.AWS, p)), TableName(cfg.Table))
 	}
 	opts := []Option{WithAWSConfig(TargetConfig(cfg.AWS))}
 	if cfg.Sink != nil {
@@ -73,7 +74,6 @@ func Open(ctx context.Context, cfg Config) (*Deployer, *manifest.Manifest, error
 	if err != nil {
 		return nil, m, err
 	}
-	_ = ctx
 	return d, m, nil
 }
 
@@ -126,11 +126,20 @@ func PickProject(m *manifest.Manifest, id string) (*manifest.Project, error) {
 }
 
 func loadManifest(path string) (*manifest.Manifest, error) {
-	return nil, fmt.Errorf("cannot read %s: the manifest parser is not wired in yet", path)
+	m, err := manifest.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w", path, err)
+	}
+	return m, nil
 }
 
-func openDynamoDB(cfg aws.Config, table string) history.Store {
-	_ = cfg
-	_ = table
-	return nil
+// StoreConfig returns the AWS configuration of a project's history table:
+// the base configuration, in the project registry's region when the base
+// has none.
+func StoreConfig(base aws.Config, p *manifest.Project) aws.Config {
+	cfg := base.Copy()
+	if cfg.Region == "" {
+		cfg.Region = p.Registry.Region
+	}
+	return cfg
 }

@@ -91,6 +91,9 @@ type Started struct {
 	TaskDefinition         string
 	PreviousTaskDefinition string
 	At                     time.Time
+	// Handle is the Cluster implementation's own handle on the
+	// deployment, for Wait.
+	Handle any
 }
 
 // Outcome is how a started deployment ended.

@@ -5,16 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go/middleware"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
@@ -23,7 +20,7 @@ import (
 // registry and target, and the count of the calls they make.
 type session struct {
 	d     *Deployer
-	calls *callCounter
+	calls *awsconfig.Counter
 
 	mu         sync.Mutex
 	registries map[manifest.Registry]Registry
@@ -33,7 +30,7 @@ type session struct {
 func (d *Deployer) newSession() *session {
 	return &session{
 		d:          d,
-		calls:      &callCounter{counts: map[string]int{}},
+		calls:      &awsconfig.Counter{},
 		registries: map[manifest.Registry]Registry{},
 		clusters:   map[string]Cluster{},
 	}
@@ -45,7 +42,8 @@ func (s *session) config(ctx context.Context, t manifest.Target) (aws.Config, er
 		return cfg, fmt.Errorf("AWS configuration for region %q role %q: %w", t.Region, t.RoleARN, err)
 	}
 	cfg = cfg.Copy()
-	cfg.APIOptions = append(cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)], s.calls.middleware)
+	cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)]
+	s.calls.Install(&cfg)
 	return cfg, nil
 }
 
@@ -142,33 +140,12 @@ func (s *session) resolve(ctx context.Context, queries []ImageQuery) ([]*history
 }
 
 // stats returns the AWS calls counted so far, by "Service.Operation".
-func (s *session) stats() map[string]int { return s.calls.snapshot() }
-
-// callCounter counts AWS calls by "Service.Operation" (one per call, not
-// per retry attempt).
-type callCounter struct {
-	mu     sync.Mutex
-	counts map[string]int
-}
-
-func (c *callCounter) middleware(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("buoyCallCounter",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			c.add(awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx))
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
-}
-
-func (c *callCounter) add(op string) {
-	c.mu.Lock()
-	c.counts[op]++
-	c.mu.Unlock()
-}
-
-func (c *callCounter) snapshot() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.counts)
+func (s *session) stats() map[string]int {
+	out := map[string]int{}
+	for k, n := range s.calls.Counts() {
+		out[strings.Replace(k, ":", ".", 1)] += n
+	}
+	return out
 }
 
 // TargetConfig returns a function that makes each target's aws.Config
@@ -181,9 +158,7 @@ func TargetConfig(base aws.Config) func(ctx context.Context, t manifest.Target) 
 			cfg.Region = t.Region
 		}
 		if t.RoleARN != "" {
-			provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), t.RoleARN,
-				func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = "buoy" })
-			cfg.Credentials = aws.NewCredentialsCache(provider)
+			cfg.Credentials = awsconfig.AssumeRole(cfg, t.RoleARN, "buoy")
 		}
 		return cfg, nil
 	}
