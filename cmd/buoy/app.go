@@ -153,10 +153,10 @@ func (a *app) loadAWS(ctx context.Context, region, profile string) (aws.Config, 
 
 // open loads the manifest and AWS configuration and returns a Deployer
 // whose events are rendered to stderr.
-func (a *app) open(ctx context.Context, c *commonFlags, extra ...deploy.Option) (*deploy.Deployer, *manifest.Manifest, error) {
+func (a *app) open(ctx context.Context, c *commonFlags, extra ...deploy.Option) (*deploy.Deployer, error) {
 	cfg, err := a.loadAWS(ctx, c.region, c.profile)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var logger *slog.Logger
 	if c.verbose {
@@ -174,12 +174,12 @@ func (a *app) open(ctx context.Context, c *commonFlags, extra ...deploy.Option) 
 		Options:      opts,
 	})
 	if err != nil {
-		return nil, m, err
+		return nil, err
 	}
 	for _, w := range m.Warnings {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w.String())
 	}
-	return d, m, nil
+	return d, nil
 }
 
 // ask prompts on the terminal and returns the trimmed answer.

@@ -37,7 +37,7 @@ func runDeploy(ctx context.Context, a *app, cfg deployConfig) error {
 	if err := cfg.common.check(); err != nil {
 		return err
 	}
-	d, _, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
+	d, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
 	if err != nil {
 		return err
 	}

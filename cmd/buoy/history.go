@@ -41,7 +41,7 @@ func runHistory(ctx context.Context, a *app, cfg historyConfig) error {
 	if err := cfg.common.check(); err != nil {
 		return err
 	}
-	d, _, err := a.open(ctx, &cfg.common)
+	d, err := a.open(ctx, &cfg.common)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func runPlan(ctx context.Context, a *app, cfg planConfig) error {
 	if cfg.release != "" && cfg.from != "" {
 		return flagErrorf("pass --release or --from-environment, not both")
 	}
-	d, _, err := a.open(ctx, &cfg.common)
+	d, err := a.open(ctx, &cfg.common)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func runPrepare(ctx context.Context, a *app, cfg prepareConfig) error {
 	if err := cfg.common.check(); err != nil {
 		return err
 	}
-	d, _, err := a.open(ctx, &cfg.common)
+	d, err := a.open(ctx, &cfg.common)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func runPromote(ctx context.Context, a *app, cfg promoteConfig) error {
 	if err := cfg.common.check(); err != nil {
 		return err
 	}
-	d, _, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
+	d, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func runRollback(ctx context.Context, a *app, cfg rollbackConfig) error {
 	if err := cfg.common.check(); err != nil {
 		return err
 	}
-	d, _, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
+	d, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func runShowRelease(ctx context.Context, a *app, cfg showReleaseConfig) error {
 	if err := cfg.common.check(); err != nil {
 		return err
 	}
-	d, _, err := a.open(ctx, &cfg.common)
+	d, err := a.open(ctx, &cfg.common)
 	if err != nil {
 		return err
 	}

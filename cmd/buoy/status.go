@@ -45,7 +45,7 @@ func runStatus(ctx context.Context, a *app, cfg statusConfig) error {
 	if err := cfg.common.check(); err != nil {
 		return err
 	}
-	d, _, err := a.open(ctx, &cfg.common)
+	d, err := a.open(ctx, &cfg.common)
 	if err != nil {
 		return err
 	}
