@@ -7,7 +7,7 @@ GO        ?= go
 TOOL      := $(GO) tool -modfile=tools/go.mod
 GOFILES    = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
-.PHONY: test check fmt-check vet lint unit integration
+.PHONY: test check fmt-check vet lint unit integration demo
 
 test: check integration
 
@@ -33,3 +33,8 @@ unit:
 # Everything, with the integration tests against a moto started for the run.
 integration:
 	scripts/with-moto $(GO) test -race -tags integration -count=1 ./...
+
+# buoy end to end on a local AWS emulator: release-deploy to stage, promote
+# to prod, status and history (README.md's first command).
+demo:
+	scripts/demo
