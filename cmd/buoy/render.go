@@ -90,20 +90,20 @@ func writeJSON(w io.Writer, v any) error {
 
 // resultJSON is the --output json form of a deploy.Result.
 type resultJSON struct {
-	Project      string                 `json:"project"`
-	Environment  string                 `json:"environment"`
-	Status       history.Status         `json:"status"`
-	Release      string                 `json:"release,omitempty"`
-	Deployment   string                 `json:"deployment,omitempty"`
-	Resumes      string                 `json:"resumes,omitempty"`
-	Reason       string                 `json:"reason,omitempty"`
-	Error        string                 `json:"error,omitempty"`
-	Started      time.Time              `json:"started"`
-	Finished     time.Time              `json:"finished"`
-	Images       []imageJSON            `json:"images"`
-	Services     []serviceJSON          `json:"services"`
-	ReleaseImage map[string]string      `json:"release_images,omitempty"`
-	Stats        map[string]int         `json:"stats"`
+	Project      string            `json:"project"`
+	Environment  string            `json:"environment"`
+	Status       history.Status    `json:"status"`
+	Release      string            `json:"release,omitempty"`
+	Deployment   string            `json:"deployment,omitempty"`
+	Resumes      string            `json:"resumes,omitempty"`
+	Reason       string            `json:"reason,omitempty"`
+	Error        string            `json:"error,omitempty"`
+	Started      time.Time         `json:"started"`
+	Finished     time.Time         `json:"finished"`
+	Images       []imageJSON       `json:"images"`
+	Services     []serviceJSON     `json:"services"`
+	ReleaseImage map[string]string `json:"release_images,omitempty"`
+	Stats        map[string]int    `json:"stats"`
 }
 
 // imageJSON is the --output json form of a deploy.ImageResult.
