@@ -12,6 +12,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
+	"github.com/buoy-deploy/buoy/pkg/ssmparam"
 )
 
 // Defaults of the Deployer's options.
@@ -36,6 +37,7 @@ type Deployer struct {
 	awsConfig    func(ctx context.Context, t manifest.Target) (aws.Config, error)
 	newRegistry  func(RegistryParams) (Registry, error)
 	newCluster   func(ClusterParams) (Cluster, error)
+	newSSM       func(ClusterParams) (ssmparam.SSMAPI, error)
 	concurrency  int
 	lockTTL      time.Duration
 	lockWait     time.Duration
@@ -123,6 +125,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 	}
 	if d.newCluster == nil {
 		d.newCluster = defaultCluster
+	}
+	if d.newSSM == nil {
+		d.newSSM = defaultSSM
 	}
 	if d.concurrency < 1 {
 		return nil, invalid("concurrency must be at least 1, got %d", d.concurrency)
