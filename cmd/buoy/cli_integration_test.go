@@ -120,6 +120,9 @@ func TestCLIDemoScenario(t *testing.T) {
 		t.Errorf("release-deploy: got status %s, %d services, stats %v; want succeeded, 2 services, 2 UpdateService",
 			res.Status, len(res.Services), res.Stats)
 	}
+	if res.Stats["DynamoDB.PutItem"] == 0 || res.Stats["DynamoDB.PutItem"] > 8 {
+		t.Errorf("DynamoDB.PutItem calls: got %d, want a few, whatever the number of services", res.Stats["DynamoDB.PutItem"])
+	}
 	for _, img := range demo.ImageIDs() {
 		if got, want := e.tagged(img, "env.stage"), e.world.New[img]; got != want {
 			t.Errorf("%s:env.stage: got %s, want %s", img, got, want)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -43,6 +44,8 @@ type Deployer struct {
 	lockWait     time.Duration
 	pollInterval time.Duration
 	owner        func() string
+	// storeCalls counts the history store's AWS calls, when it makes any.
+	storeCalls *awsconfig.Counter
 }
 
 // Option configures a Deployer.
@@ -76,6 +79,11 @@ func WithRegistry(f func(RegistryParams) (Registry, error)) Option {
 func WithCluster(f func(ClusterParams) (Cluster, error)) Option {
 	return func(d *Deployer) { d.newCluster = f }
 }
+
+// WithStoreCounter adds the AWS calls counted by c (installed on the
+// history store's client) to each operation's Result.Stats. Operations
+// running at once on one Deployer may see each other's store calls.
+func WithStoreCounter(c *awsconfig.Counter) Option { return func(d *Deployer) { d.storeCalls = c } }
 
 // WithConcurrency bounds how many tag moves or service updates run at
 // once (default 8).

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -59,11 +60,15 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	if err != nil {
 		return nil, m, err
 	}
+	opts := []Option{WithAWSConfig(TargetConfig(cfg.AWS))}
 	store := cfg.Store
 	if store == nil {
-		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(cfg.AWS, p)), TableName(cfg.Table))
+		calls := &awsconfig.Counter{}
+		storeCfg := StoreConfig(cfg.AWS, p)
+		calls.Install(&storeCfg)
+		store = history.NewDynamoDB(dynamodb.NewFromConfig(storeCfg), TableName(cfg.Table))
+		opts = append(opts, WithStoreCounter(calls))
 	}
-	opts := []Option{WithAWSConfig(TargetConfig(cfg.AWS))}
 	if cfg.Sink != nil {
 		opts = append(opts, WithSink(cfg.Sink))
 	}
@@ -138,6 +143,7 @@ func loadManifest(path string) (*manifest.Manifest, error) {
 // has none.
 func StoreConfig(base aws.Config, p *manifest.Project) aws.Config {
 	cfg := base.Copy()
+	cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)] // appending never writes into base's
 	if cfg.Region == "" {
 		cfg.Region = p.Registry.Region
 	}
