@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
 // realDeps are the dependencies of a real run.
@@ -28,30 +26,25 @@ func openDeployer(ctx context.Context, s *settings, sink event.Sink, logger *slo
 	return nil, errors.New("this build of buoy-action has no deployer")
 }
 
-// manifestCandidates are the files looked for when the manifest input is
-// empty, in order.
-func manifestCandidates() []string {
-	return []string{"buoy.yaml", "buoy.yml", ".wellcome_project"}
-}
-
-// findManifest returns the manifest input, or the first candidate that
-// exists in dir.
+// findManifest returns the manifest input, or the manifest found in dir
+// (buoy.yaml, else .wellcome_project).
 func findManifest(dir, input string) (string, error) {
 	if input != "" {
 		return input, nil
 	}
-	for _, name := range manifestCandidates() {
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
+	p, err := manifest.Find(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w; or set the manifest input to its path (did the job check out the repository?)", err)
 	}
-	return "", fmt.Errorf("no manifest found: there is no %s in %s; set the manifest input to its path (did the job check out the repository?)",
-		strings.Join(manifestCandidates(), ", "), dir)
+	return p, nil
 }
 
 // annotateOpenError annotates an invalid manifest at its lines; any other
 // error is returned as it is.
 func (r *renderer) annotateOpenError(err error) error {
+	var me *manifest.Error
+	if errors.As(err, &me) && len(me.Diagnostics) > 0 {
+		return r.annotateManifest(me.Diagnostics, err)
+	}
 	return err
 }

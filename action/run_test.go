@@ -21,6 +21,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
 const (
@@ -553,5 +554,28 @@ func TestOutputValueCannotCloseHeredoc(t *testing.T) {
 	}
 	if !strings.HasPrefix(got["summary-markdown"], "x\n") || !strings.HasSuffix(got["summary-markdown"], "\ny") {
 		t.Errorf("summary-markdown = %q, want the value kept apart from the delimiter", got["summary-markdown"])
+	}
+}
+
+func TestBadManifestIsAnnotated(t *testing.T) {
+	t.Parallel()
+	bad := "version: 1\nprojects:\n  - id: shop\n    imagez: []\n"
+	_, perr := manifest.Parse("/github/workspace/deploy/buoy.yaml", []byte(bad))
+	if perr == nil {
+		t.Fatal("the bad manifest parsed")
+	}
+	h := newHarness(t, map[string]string{"environment": "stage"})
+	h.openErr = fmt.Errorf("open deploy/buoy.yaml: %w", perr)
+	err := h.run(t)
+	var re *reportedError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v, want a reportedError", err)
+	}
+	if !strings.Contains(re.summary, "deploy/buoy.yaml") {
+		t.Errorf("summary = %q, want the manifest's path", re.summary)
+	}
+	out := h.out.String()
+	if !strings.Contains(out, "::error col=5,file=deploy/buoy.yaml,line=4,title=buoy%3A invalid manifest::") || !strings.Contains(out, "imagez") {
+		t.Errorf("log lacks the annotation at deploy/buoy.yaml:4:5 about imagez:\n%s", out)
 	}
 }
