@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
@@ -18,9 +20,20 @@ func realDeps() deps {
 // openDeployer loads AWS configuration from the standard chain and opens
 // buoy's orchestration on the manifest.
 func openDeployer(ctx context.Context, s *settings, sink event.Sink, logger *slog.Logger) (deployer, error) {
-	_, _, _ = ctx, sink, logger
+	_, _ = sink, logger
 	if _, err := findManifest(".", s.Manifest); err != nil {
 		return nil, err
+	}
+	var opts []func(*config.LoadOptions) error
+	if s.Region != "" {
+		opts = append(opts, config.WithRegion(s.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region: set the aws-region input, or aws-region in aws-actions/configure-aws-credentials (AWS_REGION)")
 	}
 	// TODO(action): wire deploy.Open once pkg/deploy's implementation is merged.
 	return nil, errors.New("this build of buoy-action has no deployer")
