@@ -3,10 +3,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -119,7 +123,8 @@ func normalise(s string, w *world) string {
 	s = regexp.MustCompile(`sha256:[0-9a-f]{12,64}`).ReplaceAllString(s, "sha256:DIGEST")
 	s = regexp.MustCompile(`\b[0-9A-HJKMNP-TV-Z]{26}\b`).ReplaceAllString(s, "ULID")
 	s = regexp.MustCompile(`\b[0-9A-HJKMNP-TV-Z]{10}\b`).ReplaceAllString(s, "SHORTID")
-	s = regexp.MustCompile(`\b\d+(\.\d+)?(ms|s|m\d+s)\b`).ReplaceAllString(s, "TIME")
+	s = regexp.MustCompile(`\b\d[\dhm.]*(ms|s)\b`).ReplaceAllString(s, "TIME")
+	s = regexp.MustCompile(`ecs-svc/\d+`).ReplaceAllString(s, "ecs-svc/ID")
 	return s
 }
 
@@ -168,7 +173,7 @@ func TestRunnerReleaseDeploySucceeds(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.Outputs["services"]), &services); err != nil || services[w.Service] != "succeeded" {
 		t.Errorf("services output = %q (%v), want %s -> succeeded", res.Outputs["services"], err, w.Service)
 	}
-	if res.Outputs["summary-markdown"] != res.Summary {
+	if strings.TrimSpace(res.Outputs["summary-markdown"]) != strings.TrimSpace(res.Summary) {
 		t.Errorf("summary-markdown output differs from the job summary")
 	}
 	for _, want := range []string{"::group::", "::endgroup::"} {
@@ -243,7 +248,7 @@ func TestRunnerFailedRollout(t *testing.T) {
 	})
 	w := newWorld(ctx, t, ecsfake.Cluster, "shop-api")
 	r := runnerFor(t, w)
-	r.Env["AWS_ENDPOINT_URL_ECS"] = srv.URL
+	r.Env["AWS_ENDPOINT_URL_ECS"] = withTaskDefinition(t, srv.URL, tdOld, w.Repo)
 	r.Inputs["environment"] = "stage"
 	r.Inputs["timeout"] = "2m"
 	res := r.run(t)
@@ -258,11 +263,49 @@ func TestRunnerFailedRollout(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.Outputs["services"]), &services); err != nil || services["shop-api"] != "failed" {
 		t.Errorf("services output = %q (%v), want shop-api -> failed", res.Outputs["services"], err)
 	}
-	if !regexp.MustCompile(`(?m)^::error title=buoy[^:]*service shop-api::.*circuit breaker`).MatchString(res.Stdout) {
+	if !regexp.MustCompile(`(?m)^::error title=buoy shop/stage[^:]*::.*shop-api.*circuit breaker`).MatchString(res.Stdout) {
 		t.Errorf("stdout lacks an error annotation for shop-api that names the circuit breaker:\n%s", res.Stdout)
 	}
 	if !strings.Contains(res.Summary, "CannotPullContainerError") && !strings.Contains(res.Summary, "circuit breaker") {
 		t.Errorf("job summary lacks the reason:\n%s", res.Summary)
 	}
 	checkGolden(t, "summary-failed.md", normalise(res.Summary, w))
+}
+
+// withTaskDefinition answers DescribeTaskDefinition (which ecsfake does
+// not script) with a task definition whose container runs repo's floating
+// tag, and passes every other ECS call on to the scripted server at next.
+func withTaskDefinition(t *testing.T, next, arn, repo string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTaskDefinition") {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			image := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s:env.stage", awstest.AccountID, awstest.Region, repo)
+			_ = json.NewEncoder(w).Encode(map[string]any{"taskDefinition": map[string]any{
+				"taskDefinitionArn": arn, "family": "app", "revision": 1, "status": "ACTIVE",
+				"containerDefinitions": []map[string]any{{"name": "api", "image": image, "essential": true, "memory": 512}},
+			}})
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, next+r.URL.Path, bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
