@@ -124,6 +124,10 @@ type Target struct {
 	Region string
 	// RoleARN, when set, is assumed to reach the target.
 	RoleARN string
+	// Services, when set, limits the target to these service ids. Only
+	// legacy manifests set it, for services that had their own role_arn or
+	// region_name; empty means every service of the project.
+	Services []string
 }
 
 // Diagnostic is one problem found in a manifest.

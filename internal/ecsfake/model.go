@@ -1,0 +1,96 @@
+// Package ecsfake is a scripted Amazon ECS server for tests: an httptest
+// server that speaks the ECS JSON 1.1 protocol to a real *ecs.Client and
+// plays, per service, a sequence of states (frames), one per
+// DescribeServices call that asks about the service after it was updated.
+//
+// It plays what moto cannot: rollouts that complete, fail, roll back,
+// stop tasks or cannot place them, throttling, and the service deployment
+// APIs. It implements only what package rollout calls.
+package ecsfake
+
+import "time"
+
+// T0 is the time scripts count from; deployments and events usually carry
+// times after it.
+var T0 = time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+
+// At returns T0 plus d, as ECS's JSON protocol writes times (epoch
+// seconds).
+func At(d time.Duration) float64 { return float64(T0.Add(d).UnixNano()) / 1e9 }
+
+// Deployment is one entry of a service's deployments, as ECS returns it.
+type Deployment struct {
+	ID                 string  `json:"id"`
+	Status             string  `json:"status"`
+	TaskDefinition     string  `json:"taskDefinition"`
+	DesiredCount       int32   `json:"desiredCount"`
+	PendingCount       int32   `json:"pendingCount"`
+	RunningCount       int32   `json:"runningCount"`
+	FailedTasks        int32   `json:"failedTasks"`
+	RolloutState       string  `json:"rolloutState,omitempty"`
+	RolloutStateReason string  `json:"rolloutStateReason,omitempty"`
+	CreatedAt          float64 `json:"createdAt,omitempty"`
+	UpdatedAt          float64 `json:"updatedAt,omitempty"`
+}
+
+// Event is a service event.
+type Event struct {
+	ID        string  `json:"id"`
+	CreatedAt float64 `json:"createdAt"`
+	Message   string  `json:"message"`
+}
+
+// Container is a container of a task.
+type Container struct {
+	Name       string `json:"name"`
+	LastStatus string `json:"lastStatus,omitempty"`
+	ExitCode   *int32 `json:"exitCode,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// Task is a task, usually a stopped one.
+type Task struct {
+	TaskArn       string      `json:"taskArn"`
+	StartedBy     string      `json:"startedBy"`
+	LastStatus    string      `json:"lastStatus"`
+	DesiredStatus string      `json:"desiredStatus"`
+	StopCode      string      `json:"stopCode,omitempty"`
+	StoppedReason string      `json:"stoppedReason,omitempty"`
+	Containers    []Container `json:"containers,omitempty"`
+}
+
+// ServiceDeployment is what DescribeServiceDeployments says about the
+// deployment an update started.
+type ServiceDeployment struct {
+	Status       string `json:"status"`
+	StatusReason string `json:"statusReason,omitempty"`
+}
+
+// Frame is the state of a service at one poll.
+type Frame struct {
+	Deployments  []Deployment
+	RunningCount int32
+	Events       []Event // newest first, as ECS lists them
+	// Tasks are the service's stopped tasks (ListTasks finds them by
+	// startedBy).
+	Tasks []Task
+	// Deployment is our service deployment's state, when the server
+	// plays the service deployment APIs.
+	Deployment *ServiceDeployment
+	// Missing makes DescribeServices report the service MISSING.
+	Missing bool
+}
+
+// Service is a scripted service.
+type Service struct {
+	Name           string
+	TaskDefinition string
+	DesiredCount   int32
+	Tags           map[string]string
+	// Before is the state before UpdateService, Update what UpdateService
+	// answers, and Frames what each later DescribeServices sees; the last
+	// frame repeats.
+	Before Frame
+	Update Frame
+	Frames []Frame
+}

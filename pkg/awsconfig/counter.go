@@ -1,0 +1,56 @@
+package awsconfig
+
+import (
+	"context"
+	"maps"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Counter counts API calls by "service:operation" (e.g. "ECS:DescribeServices").
+// Install it on a configuration with Counter.Install. It is safe for
+// concurrent use. Each attempt of a retried call counts once.
+type Counter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// Install adds the counter to cfg's API options, so every client made
+// from cfg counts its calls.
+func (c *Counter) Install(cfg *aws.Config) {
+	cfg.APIOptions = append(cfg.APIOptions, func(s *middleware.Stack) error {
+		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("buoy-call-counter",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				c.add(awsmiddleware.GetServiceID(ctx) + ":" + awsmiddleware.GetOperationName(ctx))
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+func (c *Counter) add(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil {
+		c.counts = map[string]int{}
+	}
+	c.counts[key]++
+}
+
+// Counts returns a copy of the counts so far.
+func (c *Counter) Counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.counts)
+}
+
+// Total returns how many calls were counted.
+func (c *Counter) Total() int {
+	n := 0
+	for _, v := range c.Counts() {
+		n += v
+	}
+	return n
+}

@@ -1,0 +1,247 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// parseErr parses src and returns its diagnostics, failing when it parses.
+func parseErr(t *testing.T, src string) []Diagnostic {
+	t.Helper()
+	m, err := Parse("m.yaml", []byte(src))
+	if err == nil {
+		t.Fatalf("Parse succeeded with %d projects, want an error", len(m.Projects))
+	}
+	var merr *Error
+	if !errors.As(err, &merr) {
+		t.Fatalf("Parse error is %T (%v), want *Error", err, err)
+	}
+	return merr.Diagnostics
+}
+
+func TestParseRejects(t *testing.T) {
+	t.Parallel()
+	// Nested merge keys, each level merging the one below ten times: a
+	// "billion laughs" that a naive walk would expand 10^9 times.
+	bomb := "version: 1\nx-m0: &m0 {id: p}\n"
+	for i := 1; i < 10; i++ {
+		prev := fmt.Sprintf("*m%d", i-1)
+		bomb += fmt.Sprintf("x-m%d: &m%d {<<: [%s]}\n", i, i, strings.TrimSuffix(strings.Repeat(prev+", ", 10), ", "))
+	}
+	bomb += "projects: [{<<: *m9}]\n"
+	tests := []struct {
+		name, src, want string
+	}{
+		{"too big", "version: 1\n" + strings.Repeat("#", MaxSize), "more than the 1048576 bytes"},
+		{"binary", "version: 1\x00\x01\x02", "not UTF-8 text"},
+		{"not utf8", "\xff\xfe\xfd", "not UTF-8 text"},
+		{"empty", "", "the manifest is empty"},
+		{"comments only", "# nothing\n", "the manifest is empty"},
+		{"syntax", "version: 1\nprojects: [\n", "not valid YAML"},
+		{"two documents", "version: 1\n---\nversion: 1\n", "more than one YAML document"},
+		{"bomb", bomb, "expands to more than"},
+		{"scalar legacy", "hello", "must be a mapping"},
+		{"too many problems", "version: 1\nprojects: [" + strings.Repeat("1, ", 500) + "]\n", "and 300 more problems"},
+		{"version 2", "version: 2\nprojects: []\n", `version "2" is not one this buoy reads`},
+		{"no projects", "version: 1\n", "has no projects"},
+		{"project is a list", "version: 1\nprojects: [[a]]\n", "project must be a mapping, not a list"},
+		{"id is a mapping", "version: 1\nprojects: [{id: {a: b}}]\n", `"id" must be a string, not a mapping`},
+		{"bad merge", "version: 1\nprojects: [{<<: 3}]\n", "merge key value must be a mapping"},
+		{"legacy no projects", "{}", "has no projects"},
+		{"legacy id mismatch", "a: {id: b, image_repositories: [{id: x}], environments: [stage]}", `differs from its key`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			diags := parseErr(t, tt.src)
+			var all []string
+			for _, d := range diags {
+				all = append(all, d.String())
+			}
+			if got := strings.Join(all, "\n"); !strings.Contains(got, tt.want) {
+				t.Errorf("diagnostics:\n%s\nwant one mentioning %q", got, tt.want)
+			}
+			for _, d := range diags {
+				if d.Pos.File != "m.yaml" {
+					t.Errorf("diagnostic %q has file %q, want m.yaml", d, d.Pos.File)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	t.Parallel()
+	err := error(&Error{Diagnostics: []Diagnostic{
+		{Pos: Position{File: "b.yaml", Line: 3, Column: 5}, Message: "bad", Hint: "write good"},
+		{Pos: Position{File: "b.yaml"}, Message: "too big"},
+	}})
+	want := "b.yaml:3:5: bad (write good)\nb.yaml: too big"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	wrapped := fmt.Errorf("load: %w", err)
+	var merr *Error
+	if !errors.As(wrapped, &merr) || len(merr.Diagnostics) != 2 {
+		t.Errorf("errors.As(wrapped, *Error) = %v, %+v; want true with 2 diagnostics", merr != nil, merr)
+	}
+}
+
+const twoProjects = `version: 1
+projects:
+  - id: a
+    images:
+      - {id: web, repository: a/web, services: [web, worker]}
+      - {id: sidecar, repository: a/sidecar, services: [web]}
+    services:
+      - id: web
+        name: a-web
+      - id: worker
+    environments:
+      - id: stage
+        targets: [{cluster: c}]
+      - id: prod
+        service_names: {web: a-web-prod}
+        targets: [{cluster: c}]
+  - id: b
+    images: [{id: x, repository: b/x, services: [x]}]
+    services: [{id: x}]
+    environments: [{id: stage, targets: [{cluster: c}]}]
+`
+
+func TestLookups(t *testing.T) {
+	t.Parallel()
+	m, err := Parse("two.yaml", []byte(twoProjects))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Project(""); err == nil || !strings.Contains(err.Error(), "pass --project with one of them") || !strings.Contains(err.Error(), "a, b") {
+		t.Errorf(`Project("") error = %v, want one listing a, b and saying to pass --project`, err)
+	}
+	if _, err := m.Project("c"); err == nil || !strings.Contains(err.Error(), "one of a, b") {
+		t.Errorf(`Project("c") error = %v, want one listing a, b`, err)
+	}
+	p, err := m.Project("a")
+	if err != nil || p.ID != "a" {
+		t.Fatalf(`Project("a") = %v, %v; want project a`, p, err)
+	}
+	if _, err := p.Environment("qa"); err == nil || !strings.Contains(err.Error(), "stage, prod") {
+		t.Errorf(`Environment("qa") error = %v, want one listing stage, prod`, err)
+	}
+	prod, err := p.Environment("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage, _ := p.Environment("stage")
+	web, _ := p.Service("web")
+	worker, _ := p.Service("worker")
+	for _, c := range []struct{ got, want string }{
+		{prod.ServiceName(web), "a-web-prod"},
+		{stage.ServiceName(web), "a-web"},
+		{prod.ServiceName(worker), "worker"},
+		{prod.ServiceName(&Service{ID: "bare"}), "bare"},
+	} {
+		if c.got != c.want {
+			t.Errorf("ServiceName = %q, want %q", c.got, c.want)
+		}
+	}
+	if got := ids(p.ServicesFedBy("web")); got != "web,worker" {
+		t.Errorf(`ServicesFedBy("web") = %s, want web,worker`, got)
+	}
+	if got := p.ServicesFedBy("nope"); got != nil {
+		t.Errorf(`ServicesFedBy("nope") = %v, want nil`, got)
+	}
+	if got := imageIDs(p.ImagesFeeding("web")); got != "web,sidecar" {
+		t.Errorf(`ImagesFeeding("web") = %s, want web,sidecar`, got)
+	}
+	if _, err := p.Image("nope"); err == nil || !strings.Contains(err.Error(), "web, sidecar") {
+		t.Errorf(`Image("nope") error = %v, want one listing web, sidecar`, err)
+	}
+	if _, err := p.Service("nope"); err == nil {
+		t.Error(`Service("nope") succeeded, want an error`)
+	}
+	only, err := (&Manifest{Projects: p2(m)}).Project("")
+	if err != nil || only.ID != "b" {
+		t.Errorf(`Project("") of a one-project manifest = %v, %v; want b`, only, err)
+	}
+}
+
+func p2(m *Manifest) []*Project { return m.Projects[1:] }
+
+func ids(ss []*Service) string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, s.ID)
+	}
+	return strings.Join(out, ",")
+}
+
+func imageIDs(is []*Image) string {
+	var out []string
+	for _, i := range is {
+		out = append(out, i.ID)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestFindAndLoad(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := Find(dir); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Find(empty dir) error = %v, want ErrNotFound", err)
+	}
+	legacy := filepath.Join(dir, LegacyFileName)
+	if err := os.WriteFile(legacy, []byte(`{"id": "p", "environments": [{"id": "stage"}], "image_repositories": [{"id": "x", "services": ["x"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Find(dir); got != legacy || err != nil {
+		t.Errorf("Find = %q, %v; want %q", got, err, legacy)
+	}
+	v1 := filepath.Join(dir, FileName)
+	if err := os.WriteFile(v1, []byte(twoProjects), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.File != v1 || m.Format != FormatV1 {
+		t.Errorf("LoadDir read %s (%s), want %s (%s): buoy.yaml wins", m.File, m.Format, v1, FormatV1)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Load(missing) error = %v, want one wrapping os.ErrNotExist", err)
+	}
+}
+
+// TestExamples parses every manifest under examples/ and requires it to be
+// valid.
+func TestExamples(t *testing.T) {
+	t.Parallel()
+	var files []string
+	for _, pattern := range []string{"*.yaml", "*.yml", "legacy/*", "*.wellcome_project"} {
+		matches, err := filepath.Glob(filepath.Join("..", "..", "examples", pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, matches...)
+	}
+	if len(files) < 4 {
+		t.Fatalf("found %d manifests under examples/, want at least 4: %v", len(files), files)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			m, err := Load(f)
+			if err != nil {
+				t.Fatalf("Load(%s):\n%v", f, err)
+			}
+			if len(m.Projects) == 0 {
+				t.Errorf("Load(%s) has no projects", f)
+			}
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package rollout
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// CleanupInput says which old task definition revisions to deregister.
+type CleanupInput struct {
+	// Cluster is searched for services still using a revision.
+	Cluster string
+	// Family is the task definition family, e.g. "app".
+	Family string
+	// Keep is how many of the newest ACTIVE revisions to keep (at least 1).
+	Keep int
+	// InUse are revisions to keep whatever else holds: the new and the
+	// previous deployment's task definitions.
+	InUse []string
+}
+
+// Cleanup deregisters the ACTIVE revisions of a family beyond the Keep
+// newest, never one that any deployment of any service in the cluster
+// runs, nor one in InUse. Call it only after the deployment succeeded. It
+// returns the revisions it deregistered.
+func (r *Rollout) Cleanup(ctx context.Context, in CleanupInput) ([]string, error) {
+	revs, err := r.activeRevisions(ctx, in.Family)
+	if err != nil {
+		return nil, err
+	}
+	keep := max(in.Keep, 1)
+	if len(revs) <= keep {
+		return nil, nil
+	}
+	used, err := r.inUse(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range in.InUse {
+		used[u] = true
+	}
+	var gone []string
+	for _, arn := range revs[keep:] {
+		if used[arn] {
+			continue
+		}
+		if err := r.limiter.Wait(ctx); err != nil {
+			return gone, err
+		}
+		_, err := r.api.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+		r.limiter.Observe(err)
+		if err != nil {
+			return gone, fmt.Errorf("deregister old task definition %s: %w", shortARN(arn), err)
+		}
+		gone = append(gone, arn)
+	}
+	return gone, nil
+}
+
+// activeRevisions lists the family's ACTIVE revisions, newest first.
+func (r *Rollout) activeRevisions(ctx context.Context, family string) ([]string, error) {
+	var revs []string
+	p := ecs.NewListTaskDefinitionsPaginator(r.api, &ecs.ListTaskDefinitionsInput{
+		FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc,
+	})
+	for p.HasMorePages() {
+		if err := r.limiter.Wait(ctx); err != nil {
+			return nil, err
+		}
+		page, err := p.NextPage(ctx)
+		r.limiter.Observe(err)
+		if err != nil {
+			return nil, fmt.Errorf("list task definitions of family %s: %w", family, err)
+		}
+		for _, arn := range page.TaskDefinitionArns {
+			// FamilyPrefix also matches longer families (app-worker).
+			if f, _, ok := strings.Cut(shortARN(arn), ":"); ok && f == family {
+				revs = append(revs, arn)
+			}
+		}
+	}
+	// Order by revision number, newest first, whatever order the API used.
+	slices.SortFunc(revs, func(a, b string) int { return cmp.Compare(revision(b), revision(a)) })
+	return revs, nil
+}
+
+// revision returns the revision number at the end of a task definition ARN.
+func revision(arn string) int {
+	_, n, _ := strings.Cut(shortARN(arn), ":")
+	v, _ := strconv.Atoi(n)
+	return v
+}
+
+// inUse returns the task definitions of every deployment of every service
+// in the cluster.
+func (r *Rollout) inUse(ctx context.Context, cluster string) (map[string]bool, error) {
+	arns, err := r.listServices(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	found, err := r.describe(ctx, cluster, arns, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range found {
+		used[aws.ToString(s.TaskDefinition)] = true
+		for _, d := range s.Deployments {
+			used[aws.ToString(d.TaskDefinition)] = true
+		}
+	}
+	return used, nil
+}

@@ -1,0 +1,19 @@
+// Package rollout redeploys Amazon ECS services and follows the rollouts it
+// starts until each one has really succeeded or clearly failed.
+//
+// A deployment finds its services ([Rollout.Find], [Rollout.FindByTags]),
+// checks that they use the expected image ([Rollout.CheckImage]), redeploys
+// them ([Rollout.Redeploy], after [Rollout.RegisterPinned] for the
+// task-definition strategy), waits ([Rollout.Wait]) and, on failure, rolls
+// back ([Rollout.Rollback]). After success, [Rollout.Cleanup] deregisters old
+// task definition revisions that nothing uses.
+//
+// Wait follows the exact deployment that each update started, not the
+// "services stable" condition: a deployment that the circuit breaker rolled
+// back, one replaced by another deploy, crash-looping tasks and tasks that
+// cannot be placed all end the wait on the first poll that shows them, each
+// with a short diagnosis.
+//
+// The package never prints: it reports progress as events to an
+// [event.Sink] and debug logs to an injected *slog.Logger.
+package rollout

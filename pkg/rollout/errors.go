@@ -1,0 +1,60 @@
+package rollout
+
+import (
+	"fmt"
+	"strings"
+)
+
+// NotFoundError says that services named in the manifest do not exist in
+// the cluster (or match no tags there).
+type NotFoundError struct {
+	Cluster  string
+	Services []string
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("ECS service %s not found in cluster %s: check the service names in the manifest and the target's cluster, region and account",
+		strings.Join(e.Services, ", "), e.Cluster)
+}
+
+// AmbiguousError says that a tag search found several services for one
+// name.
+type AmbiguousError struct {
+	Cluster string
+	Name    string
+	Matches []string
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("ECS tags match %d services for %q in cluster %s (%s): tag exactly one service with it, or name the service in the manifest",
+		len(e.Matches), e.Name, e.Cluster, strings.Join(e.Matches, ", "))
+}
+
+// ImageMismatchError says that no container of a service's task definition
+// uses the expected image.
+type ImageMismatchError struct {
+	Service        string
+	TaskDefinition string
+	Want           string
+	// Images maps container name to the image it uses.
+	Images map[string]string
+}
+
+func (e *ImageMismatchError) Error() string {
+	var got []string
+	for name, img := range e.Images {
+		got = append(got, name+"="+img)
+	}
+	sortStrings(got)
+	return fmt.Sprintf("service %s does not use %s: its task definition %s has containers %s; point a container at %s, or fix the service list of this image in the manifest",
+		e.Service, e.Want, e.TaskDefinition, strings.Join(got, ", "), e.Want)
+}
+
+// ServiceError says that the rollout of a service did not succeed.
+type ServiceError struct {
+	Result Result
+}
+
+func (e *ServiceError) Error() string {
+	return fmt.Sprintf("service %s: %s: %s", e.Result.Handle.Service, e.Result.Outcome, e.Result.Diagnosis)
+}

@@ -1,0 +1,151 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// describeBatch is how many services DescribeServices takes at once.
+const describeBatch = 10
+
+// The ECS tags by which legacy projects name their services.
+const (
+	TagService = "deployment:service"
+	TagEnv     = "deployment:env"
+)
+
+// FindInput names the services of one cluster.
+type FindInput struct {
+	Cluster string
+	Names   []string
+}
+
+// Find describes the named services. A name that does not exist is an
+// error (a *NotFoundError listing all of them); nothing is skipped.
+func (r *Rollout) Find(ctx context.Context, in FindInput) ([]Service, error) {
+	found, err := r.describe(ctx, in.Cluster, in.Names, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Service, 0, len(in.Names))
+	var missing []string
+	for _, name := range in.Names {
+		s, ok := found[name]
+		if !ok || s.Status == nil || aws.ToString(s.Status) == "INACTIVE" {
+			missing = append(missing, name)
+			continue
+		}
+		out = append(out, serviceFrom(in.Cluster, s))
+	}
+	if len(missing) > 0 {
+		return nil, &NotFoundError{Cluster: in.Cluster, Services: missing}
+	}
+	return out, nil
+}
+
+// FindByTagsInput asks for the services of a legacy project: those tagged
+// deployment:service=<name> and deployment:env=<Env>.
+type FindByTagsInput struct {
+	Cluster string
+	Env     string
+	Names   []string
+}
+
+// FindByTags lists every service of the cluster, reads their tags and
+// returns, for each name, the one service tagged with it and the
+// environment. A name with no match or several is an error; all such
+// errors are returned together.
+func (r *Rollout) FindByTags(ctx context.Context, in FindByTagsInput) ([]Service, error) {
+	arns, err := r.listServices(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.describe(ctx, in.Cluster, arns, true)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string][]Service{}
+	for _, arn := range arns {
+		s, ok := all[arn]
+		if !ok {
+			continue
+		}
+		svc := serviceFrom(in.Cluster, s)
+		if svc.Tags[TagEnv] != in.Env || aws.ToString(s.Status) != "ACTIVE" {
+			continue
+		}
+		byName[svc.Tags[TagService]] = append(byName[svc.Tags[TagService]], svc)
+	}
+	var out []Service
+	var errs []error
+	var missing []string
+	for _, name := range in.Names {
+		switch m := byName[name]; len(m) {
+		case 0:
+			missing = append(missing, name)
+		case 1:
+			out = append(out, m[0])
+		default:
+			var names []string
+			for _, s := range m {
+				names = append(names, s.Name)
+			}
+			slices.Sort(names)
+			errs = append(errs, &AmbiguousError{Cluster: in.Cluster, Name: name, Matches: names})
+		}
+	}
+	if len(missing) > 0 {
+		errs = append([]error{&NotFoundError{Cluster: in.Cluster, Services: missing}}, errs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("find services tagged %s=%s: %w", TagEnv, in.Env, err)
+	}
+	return out, nil
+}
+
+func (r *Rollout) listServices(ctx context.Context, cluster string) ([]string, error) {
+	var arns []string
+	p := ecs.NewListServicesPaginator(r.api, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
+	for p.HasMorePages() {
+		if err := r.limiter.Wait(ctx); err != nil {
+			return nil, err
+		}
+		page, err := p.NextPage(ctx)
+		r.limiter.Observe(err)
+		if err != nil {
+			return nil, fmt.Errorf("list services of cluster %s: %w", cluster, err)
+		}
+		arns = append(arns, page.ServiceArns...)
+	}
+	return arns, nil
+}
+
+// describe returns services by name (and by ARN), in batches of ten.
+func (r *Rollout) describe(ctx context.Context, cluster string, names []string, tags bool) (map[string]types.Service, error) {
+	out := map[string]types.Service{}
+	for batch := range slices.Chunk(names, describeBatch) {
+		in := &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch}
+		if tags {
+			in.Include = []types.ServiceField{types.ServiceFieldTags}
+		}
+		if err := r.limiter.Wait(ctx); err != nil {
+			return nil, err
+		}
+		resp, err := r.api.DescribeServices(ctx, in)
+		r.limiter.Observe(err)
+		if err != nil {
+			return nil, fmt.Errorf("describe services %v in cluster %s: %w", batch, cluster, err)
+		}
+		for _, s := range resp.Services {
+			out[aws.ToString(s.ServiceName)] = s
+			out[aws.ToString(s.ServiceArn)] = s
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,94 @@
+package rollout
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// Service is an ECS service as found before a redeploy.
+type Service struct {
+	ARN     string
+	Name    string
+	Cluster string // the cluster's ARN as ECS reports it, or as given
+	// TaskDefinition is the ARN of the task definition the service runs.
+	TaskDefinition string
+	// PrimaryDeployment is the id of the service's PRIMARY deployment.
+	PrimaryDeployment string
+	DesiredCount      int32
+	RunningCount      int32
+	// InProgress is true when a deployment of the service is still rolling
+	// out, for example one started by another pipeline.
+	InProgress bool
+	Tags       map[string]string
+}
+
+func serviceFrom(cluster string, s types.Service) Service {
+	out := Service{
+		ARN:            aws.ToString(s.ServiceArn),
+		Name:           aws.ToString(s.ServiceName),
+		Cluster:        aws.ToString(s.ClusterArn),
+		TaskDefinition: aws.ToString(s.TaskDefinition),
+		DesiredCount:   s.DesiredCount,
+		RunningCount:   s.RunningCount,
+	}
+	if out.Cluster == "" {
+		out.Cluster = cluster
+	}
+	if p := primary(s.Deployments); p != nil {
+		out.PrimaryDeployment = aws.ToString(p.Id)
+	}
+	for _, d := range s.Deployments {
+		if d.RolloutState == types.DeploymentRolloutStateInProgress {
+			out.InProgress = true
+		}
+	}
+	if len(s.Tags) > 0 {
+		out.Tags = map[string]string{}
+		for _, t := range s.Tags {
+			out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return out
+}
+
+func primary(ds []types.Deployment) *types.Deployment {
+	for i := range ds {
+		if aws.ToString(ds[i].Status) == "PRIMARY" {
+			return &ds[i]
+		}
+	}
+	return nil
+}
+
+func deploymentByID(ds []types.Deployment, id string) *types.Deployment {
+	for i := range ds {
+		if aws.ToString(ds[i].Id) == id {
+			return &ds[i]
+		}
+	}
+	return nil
+}
+
+// Handle identifies the deployment that one redeploy started, and what
+// the service ran before it, so that Wait can follow it and Rollback can
+// undo it.
+type Handle struct {
+	Cluster    string
+	Service    string // name
+	ServiceARN string
+	// DeploymentID is the id ECS gave the deployment we started.
+	DeploymentID string
+	// TaskDefinition is what our deployment runs.
+	TaskDefinition string
+	// StartedAt is when our deployment was created (ECS's clock when it
+	// says, else ours). Events and tasks older than this are not ours.
+	StartedAt time.Time
+	// DesiredCount is the service's desired count after the update.
+	DesiredCount int32
+
+	PreviousDeploymentID   string
+	PreviousTaskDefinition string
+	PreviousDesiredCount   int32
+}

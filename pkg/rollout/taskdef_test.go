@@ -1,0 +1,175 @@
+package rollout_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/buoy-deploy/buoy/pkg/rollout"
+)
+
+// fill sets every exported field reachable from v to a non-zero value, so
+// that a field the SDK adds later is covered without editing the test.
+func fill(v reflect.Value, depth int) {
+	if depth > 8 {
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("v")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(1.5)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), depth+1)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(v.Index(0), depth+1)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fill(k, depth+1)
+		fill(e, depth+1)
+		m.SetMapIndex(k, e)
+		v.Set(m)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), depth+1)
+			}
+		}
+	}
+}
+
+// TestRegisterInputKeepsEveryField fills every field the SDK's
+// TaskDefinition has and checks that each field RegisterTaskDefinition
+// takes comes out equal, and that none is left empty.
+func TestRegisterInputKeepsEveryField(t *testing.T) {
+	t.Parallel()
+	var td types.TaskDefinition
+	fill(reflect.ValueOf(&td).Elem(), 0)
+	tags := []types.Tag{{Key: aws.String("team"), Value: aws.String("platform")}}
+	in, err := rollout.RegisterInput(&td, tags)
+	if err != nil {
+		t.Fatalf("RegisterInput: %v", err)
+	}
+	got := reflect.ValueOf(in).Elem()
+	src := reflect.ValueOf(td)
+	for i := range got.NumField() {
+		f := got.Type().Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		if got.Field(i).IsZero() {
+			t.Errorf("RegisterTaskDefinitionInput.%s: got zero, want it copied", f.Name)
+			continue
+		}
+		if f.Name == "Tags" {
+			if !reflect.DeepEqual(in.Tags, tags) {
+				t.Errorf("Tags: got %+v, want %+v", in.Tags, tags)
+			}
+			continue
+		}
+		want := src.FieldByName(f.Name)
+		if !want.IsValid() {
+			t.Errorf("RegisterTaskDefinitionInput.%s has no source field in TaskDefinition", f.Name)
+			continue
+		}
+		if !reflect.DeepEqual(got.Field(i).Interface(), want.Interface()) {
+			t.Errorf("%s: got %+v, want %+v", f.Name, got.Field(i).Interface(), want.Interface())
+		}
+	}
+}
+
+type tdFake struct {
+	rollout.ECSAPI
+	described  *ecs.DescribeTaskDefinitionOutput
+	describes  int
+	registered *ecs.RegisterTaskDefinitionInput
+}
+
+func (f *tdFake) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
+	f.describes++
+	if len(in.Include) != 1 || in.Include[0] != types.TaskDefinitionFieldTags {
+		return nil, &types.InvalidParameterException{Message: aws.String("want Include TAGS")}
+	}
+	return f.described, nil
+}
+
+func (f *tdFake) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error) {
+	f.registered = in
+	return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &types.TaskDefinition{TaskDefinitionArn: aws.String(tdNew)}}, nil
+}
+
+// fullTaskDefinition is a realistic task definition that sets the fields
+// people lose with allowlist-based tools.
+func fullTaskDefinition() *types.TaskDefinition {
+	return &types.TaskDefinition{
+		TaskDefinitionArn: aws.String(tdOld), Family: aws.String("app"), Revision: 1, Status: types.TaskDefinitionStatusActive,
+		Cpu: aws.String("512"), Memory: aws.String("1024"), NetworkMode: types.NetworkModeAwsvpc,
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+		RuntimePlatform:         &types.RuntimePlatform{CpuArchitecture: types.CPUArchitectureArm64, OperatingSystemFamily: types.OSFamilyLinux},
+		ExecutionRoleArn:        aws.String("arn:aws:iam::123456789012:role/exec"), TaskRoleArn: aws.String("arn:aws:iam::123456789012:role/task"),
+		EphemeralStorage: &types.EphemeralStorage{SizeInGiB: 40}, IpcMode: types.IpcModeTask, PidMode: types.PidModeTask,
+		EnableFaultInjection: aws.Bool(true),
+		Volumes:              []types.Volume{{Name: aws.String("data"), EfsVolumeConfiguration: &types.EFSVolumeConfiguration{FileSystemId: aws.String("fs-1")}}},
+		PlacementConstraints: []types.TaskDefinitionPlacementConstraint{{Type: types.TaskDefinitionPlacementConstraintTypeMemberOf, Expression: aws.String("attribute:ecs.os-type == linux")}},
+		ProxyConfiguration:   &types.ProxyConfiguration{ContainerName: aws.String("envoy"), Type: types.ProxyConfigurationTypeAppmesh},
+		ContainerDefinitions: []types.ContainerDefinition{
+			{Name: aws.String("app"), Image: aws.String("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:env.prod"), Essential: aws.Bool(true),
+				Secrets:     []types.Secret{{Name: aws.String("DB"), ValueFrom: aws.String("arn:aws:ssm:eu-west-1:123456789012:parameter/db")}},
+				Environment: []types.KeyValuePair{{Name: aws.String("A"), Value: aws.String("1")}}, MemoryReservation: aws.Int32(256)},
+			{Name: aws.String("envoy"), Image: aws.String("public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29"), Essential: aws.Bool(false)},
+		},
+	}
+}
+
+func TestRegisterPinnedChangesOnlyTheImage(t *testing.T) {
+	t.Parallel()
+	tags := []types.Tag{{Key: aws.String("team"), Value: aws.String("platform")}}
+	fake := &tdFake{described: &ecs.DescribeTaskDefinitionOutput{TaskDefinition: fullTaskDefinition(), Tags: tags}}
+	r := rollout.New(fake)
+	digest := "sha256:ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
+	repo := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"
+	arn, err := r.RegisterPinned(context.Background(), tdOld, []rollout.Pin{{Repository: repo, Digest: digest}})
+	if err != nil {
+		t.Fatalf("RegisterPinned: %v", err)
+	}
+	if arn != tdNew {
+		t.Errorf("ARN: got %s, want %s", arn, tdNew)
+	}
+	want, err := rollout.RegisterInput(fullTaskDefinition(), tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.ContainerDefinitions[0].Image = aws.String(repo + "@" + digest)
+	if !reflect.DeepEqual(fake.registered, want) {
+		t.Errorf("registered:\ngot  %+v\nwant %+v", fake.registered, want)
+	}
+	if got := aws.ToString(fake.described.TaskDefinition.ContainerDefinitions[0].Image); got != repo+":env.prod" {
+		t.Errorf("the described task definition changed: image got %s, want %s:env.prod", got, repo)
+	}
+	// The cache answers the second call.
+	if _, err := r.TaskDefinition(context.Background(), tdOld); err != nil {
+		t.Fatal(err)
+	}
+	if fake.describes != 1 {
+		t.Errorf("DescribeTaskDefinition calls: got %d, want 1", fake.describes)
+	}
+	if _, err := r.RegisterPinned(context.Background(), tdOld, []rollout.Pin{{Repository: "other/repo", Digest: digest}}); err == nil {
+		t.Error("RegisterPinned with a repository no container uses: got nil error, want one")
+	}
+}

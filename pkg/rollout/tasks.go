@@ -1,0 +1,80 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// stoppedTasks explains why tasks of our deployment stopped, from their
+// stop reasons and container exit codes: "2 tasks stopped: ...".
+func (r *Rollout) stoppedTasks(ctx context.Context, h Handle) (string, error) {
+	if err := r.limiter.Wait(ctx); err != nil {
+		return "", err
+	}
+	list, err := r.api.ListTasks(ctx, &ecs.ListTasksInput{
+		Cluster:       aws.String(h.Cluster),
+		StartedBy:     aws.String(h.DeploymentID),
+		DesiredStatus: types.DesiredStatusStopped,
+		MaxResults:    aws.Int32(10),
+	})
+	r.limiter.Observe(err)
+	if err != nil {
+		return "", fmt.Errorf("list stopped tasks of %s: %w", h.DeploymentID, err)
+	}
+	if len(list.TaskArns) == 0 {
+		return "", nil
+	}
+	if err := r.limiter.Wait(ctx); err != nil {
+		return "", err
+	}
+	desc, err := r.api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(h.Cluster), Tasks: list.TaskArns})
+	r.limiter.Observe(err)
+	if err != nil {
+		return "", fmt.Errorf("describe stopped tasks of %s: %w", h.DeploymentID, err)
+	}
+	var order []string
+	count := map[string]int{}
+	for _, t := range desc.Tasks {
+		why := stopReason(t)
+		if count[why] == 0 {
+			order = append(order, why)
+		}
+		count[why]++
+	}
+	parts := make([]string, len(order))
+	for i, why := range order {
+		parts[i] = why
+		if n := count[why]; n > 1 {
+			parts[i] = fmt.Sprintf("%s (%d tasks)", why, n)
+		}
+	}
+	return fmt.Sprintf("%d stopped tasks: %s", len(desc.Tasks), strings.Join(parts, "; ")), nil
+}
+
+// stopReason says in one line why a task stopped.
+func stopReason(t types.Task) string {
+	var parts []string
+	if s := aws.ToString(t.StoppedReason); s != "" {
+		parts = append(parts, s)
+	} else if t.StopCode != "" {
+		parts = append(parts, string(t.StopCode))
+	}
+	for _, c := range t.Containers {
+		name := aws.ToString(c.Name)
+		if c.ExitCode != nil && *c.ExitCode != 0 {
+			parts = append(parts, fmt.Sprintf("container %s exited with code %d", name, *c.ExitCode))
+		}
+		if why := aws.ToString(c.Reason); why != "" {
+			parts = append(parts, fmt.Sprintf("container %s: %s", name, why))
+		}
+	}
+	if len(parts) == 0 {
+		return "stopped without a reason"
+	}
+	return strings.Join(parts, ", ")
+}
