@@ -29,7 +29,7 @@ setup() {
   export PATH="$stubs:$tools"
 
   export BUOY_CACHE_DIR="$BATS_TEST_TMPDIR/cache"
-  export BUILDKITE_PLUGIN_NAME=BUOY
+  export BUILDKITE_PLUGIN_NAME=BUOY_GIT
   export BUILDKITE_PLUGIN_CONFIGURATION='{"environment":"stage"}'
   export BUILDKITE_PLUGIN_BUOY_ENVIRONMENT=stage
   export BUILDKITE_PLUGINS='[{"https://github.com/buoy-deploy/buoy.git#v1.2.3":{"environment":"stage"}}]'
@@ -95,6 +95,16 @@ EOF
   run "$hook"
   assert_success
   assert_output --partial "vendored ran"
+}
+
+@test "reads the flattened binary option under the name the agent gives buoy.git (BUOY_GIT)" {
+  fake_binary "$BATS_TEST_TMPDIR/opt/buoy" "flattened"
+  export BUILDKITE_PLUGIN_NAME=BUOY_GIT
+  export BUILDKITE_PLUGIN_CONFIGURATION='{"environment":"stage"}'
+  export BUILDKITE_PLUGIN_BUOY_GIT_BINARY="$BATS_TEST_TMPDIR/opt/buoy"
+  run "$hook"
+  assert_success
+  assert_output --partial "flattened ran"
 }
 
 @test "fails when the binary option names no executable" {
