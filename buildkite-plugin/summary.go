@@ -59,14 +59,14 @@ func (s *step) status(ctx context.Context, dep deployer) error {
 	for _, env := range rep.Environments {
 		drift = drift || len(env.Drift) > 0
 	}
-	icon, style := ":white_check_mark:", styleSuccess
+	icon, emoji, style := ":white_check_mark:", "✅", styleSuccess
 	if drift {
-		icon, style = ":warning:", styleWarning
+		icon, emoji, style = ":warning:", "⚠️", styleWarning
 	}
 	s.log.result(fmt.Sprintf("%s %s: status", icon, rep.Project), false)
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s %s: what runs where\n\n", map[bool]string{false: "✅", true: "⚠️"}[drift], report.Escape(rep.Project))
+	fmt.Fprintf(&b, "### %s %s: what runs where\n\n", emoji, report.Escape(rep.Project))
 	b.WriteString("| Environment | Release | Services | Drift |\n| --- | --- | --- | --- |\n")
 	for _, env := range rep.Environments {
 		release := "never deployed"
