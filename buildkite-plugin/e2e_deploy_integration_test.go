@@ -136,6 +136,13 @@ func TestE2EReleaseDeployToMoto(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit code = %d, want 0\n%s", code, log)
 	}
+	t.Logf("job log:\n%s", log)
+	for _, section := range []string{"--- :ship: buoy release-deploy to stage", "--- :label: Moving tags", "--- :hourglass: Waiting for ECS",
+		"+++ :white_check_mark: catalogue: release-deploy "} {
+		if !strings.Contains(log, "\n"+section) && !strings.HasPrefix(log, section) {
+			t.Errorf("the job log has no section %q", section)
+		}
+	}
 
 	notes := annotations(calls)
 	if len(notes) != 1 || notes[0].Args[2] != "success" || notes[0].Args[4] != "buoy-stage" {

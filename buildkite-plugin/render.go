@@ -96,56 +96,54 @@ func (r *logRenderer) writeLine(s string) { r.writeRaw(safeLine(s)) }
 // writeRaw writes one line as it is. Callers hold mu.
 func (r *logRenderer) writeRaw(s string) { fmt.Fprintln(r.w, s) }
 
-// describe renders an event as one line, e.g.
-// "catalogue-api (cluster stage): rollout 50% (1/2 tasks)".
+// describe renders an event as one line: who it is about (service and
+// cluster, or image), then the library's message, or when there is none
+// what changed and the outcome; e.g.
+// "catalogue-api (cluster stage): deployment ecs-svc/1 started".
 func describe(e event.Event) string {
-	var b strings.Builder
+	var parts []string
 	switch {
 	case e.Service != "" && e.Cluster != "":
-		fmt.Fprintf(&b, "%s (cluster %s)", e.Service, e.Cluster)
+		parts = append(parts, fmt.Sprintf("%s (cluster %s)", e.Service, shortCluster(e.Cluster)))
 	case e.Service != "":
-		b.WriteString(e.Service)
+		parts = append(parts, e.Service)
 	case e.Image != "":
-		fmt.Fprintf(&b, "image %s", e.Image)
-	}
-	if e.Image != "" && e.Service != "" {
-		fmt.Fprintf(&b, " image %s", e.Image)
-	}
-	if e.From != "" || e.To != "" {
-		if b.Len() > 0 {
-			b.WriteString(": ")
-		}
-		switch e.From {
-		case "":
-			fmt.Fprintf(&b, "→ %s", short(e.To))
-		case e.To:
-			fmt.Fprintf(&b, "%s (unchanged)", short(e.To))
-		default:
-			fmt.Fprintf(&b, "%s → %s", short(e.From), short(e.To))
-		}
-	}
-	if e.Outcome != "" {
-		if b.Len() > 0 {
-			b.WriteString(": ")
-		}
-		b.WriteString(e.Outcome)
+		parts = append(parts, "image "+e.Image)
 	}
 	if e.Message != "" {
-		if b.Len() > 0 {
-			b.WriteString(": ")
+		parts = append(parts, e.Message)
+	} else {
+		switch {
+		case e.From == "" && e.To != "":
+			parts = append(parts, "→ "+short(e.To))
+		case e.From != "" && e.From == e.To:
+			parts = append(parts, short(e.To)+" (unchanged)")
+		case e.From != "":
+			parts = append(parts, short(e.From)+" → "+short(e.To))
 		}
-		b.WriteString(e.Message)
+		if e.Outcome != "" {
+			parts = append(parts, e.Outcome)
+		}
 	}
+	line := strings.Join(parts, ": ")
 	if e.File != "" {
-		fmt.Fprintf(&b, " (%s:%d:%d)", e.File, e.Line, e.Column)
+		line += fmt.Sprintf(" (%s:%d:%d)", e.File, e.Line, e.Column)
 	}
 	switch e.Kind {
 	case event.Warning:
-		return "⚠️ warning: " + b.String()
+		return "⚠️ warning: " + line
 	case event.Failed:
-		return "❌ error: " + b.String()
+		return "❌ error: " + line
 	}
-	return b.String()
+	return line
+}
+
+// shortCluster turns a cluster ARN into its name.
+func shortCluster(c string) string {
+	if i := strings.LastIndex(c, ":cluster/"); i >= 0 {
+		return c[i+len(":cluster/"):]
+	}
+	return c
 }
 
 // short shortens digests and task definition ARNs for the log.

@@ -142,7 +142,7 @@ func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err er
 	}
 	s.log.result(icon+" "+report.Title(op, res), failed)
 	for _, svc := range res.Services {
-		line := fmt.Sprintf("  %s (cluster %s): %s", svc.Service, svc.Cluster, svc.Outcome)
+		line := fmt.Sprintf("  %s (cluster %s): %s", svc.Service, shortCluster(svc.Cluster), svc.Outcome)
 		if svc.Reason != "" {
 			line += ": " + svc.Reason
 		}
