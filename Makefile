@@ -7,9 +7,9 @@ GO        ?= go
 TOOL      := $(GO) tool -modfile=tools/go.mod
 GOFILES    = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
-.PHONY: test check fmt-check vet lint lint-actions unit integration
+.PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks
 
-test: check integration
+test: check integration test-hooks
 
 # Static checks: formatting, vet, golangci-lint (with depguard keeping CI
 # libraries out of pkg/).
@@ -46,3 +46,10 @@ unit:
 # Everything, with the integration tests against a moto started for the run.
 integration:
 	scripts/with-moto $(GO) test -race -tags integration -count=1 ./...
+
+# The Buildkite plugin's hooks: shellcheck, then the bats tests (Debian's
+# bats, bats-assert and bats-support, installed by scripts/install-bats).
+test-hooks:
+	scripts/install-bats
+	shellcheck hooks/* scripts/install-bats
+	bats tests/
