@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/faultproxy"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/registry"
 )
 
 // TestHistoryWritesSurviveLostResponses: DynamoDB applied a write but its
@@ -94,5 +98,32 @@ func TestHistoryWritesSurviveLostResponses(t *testing.T) {
 				t.Errorf("lost answers: got %d, want 1", got)
 			}
 		})
+	}
+}
+
+// TestPointTagSurvivesALostAnswer: ECR applied the PutImage that moves the
+// tag but the answer was lost; the retry is refused (the image already has
+// the tag) and PointTag must still report success, from the old digest to
+// the new. It reports Moved false, as when a concurrent run moved the tag
+// (TestPointTagRace): from outside ECR the two cases look the same.
+func TestPointTagSurvivesALostAnswer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	direct := ecr.NewFromConfig(awstest.Config(t))
+	repos, digests := images(ctx, t, direct, 1)
+	p, cfg := proxied(t, faultproxy.WithRate(1), faultproxy.WithLimit(1),
+		faultproxy.WithFaults(faultproxy.LostResponse), faultproxy.WithOperations("PutImage"))
+	move, err := registry.New(ecr.NewFromConfig(cfg)).PointTag(ctx, registry.PointTagInput{Repository: repos[0], Tag: "env.stage", Digest: digests[0]})
+	if err != nil {
+		t.Fatalf("PointTag after a lost answer: %v", err)
+	}
+	if move.To != digests[0] || move.From == "" || move.From == digests[0] {
+		t.Errorf("move: got from %q to %q, want from the old digest to %s", move.From, move.To, digests[0])
+	}
+	if got := tagDigest(ctx, t, direct, repos[0], "env.stage"); got != digests[0] {
+		t.Errorf("env.stage points at %s, want %s", got, digests[0])
+	}
+	if got := p.Injected()[faultproxy.LostResponse]; got != 1 {
+		t.Errorf("lost answers: got %d, want 1", got)
 	}
 }
