@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+)
+
+// deployConfig is what `buoy deploy` takes.
+type deployConfig struct {
+	common  commonFlags
+	req     requestFlags
+	release string
+}
+
+func newDeployCommand(a *app) *cobra.Command {
+	var cfg deployConfig
+	cmd := &cobra.Command{
+		Use:   "deploy",
+		Short: "Deploy an existing release (default: the latest) to an environment",
+		Example: `  buoy deploy --environment stage --release 01JD3Q
+  buoy deploy --environment prod --release 01JD3Q --yes --rollback`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDeploy(cmd.Context(), a, cfg)
+		},
+	}
+	cfg.common.register(cmd)
+	cfg.req.register(cmd)
+	cmd.Flags().StringVar(&cfg.release, "release", "", "release id or unique prefix (default: the latest release)")
+	return cmd
+}
+
+func runDeploy(ctx context.Context, a *app, cfg deployConfig) error {
+	if err := cfg.common.check(); err != nil {
+		return err
+	}
+	d, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
+	if err != nil {
+		return err
+	}
+	req, err := a.request(d.Project(), &cfg.req, "deploy to")
+	if err != nil {
+		return err
+	}
+	if err := a.confirm(d.Project(), &req, ""); err != nil {
+		return err
+	}
+	res, err := d.Deploy(ctx, deploy.DeployInput{Request: req, Release: cfg.release})
+	return printResult(a.stdout, cfg.common.output, "deploy", res, err)
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// commonFlags are taken by every command that reads a manifest.
+type commonFlags struct {
+	manifest string
+	project  string
+	region   string
+	profile  string
+	table    string
+	output   string
+	verbose  bool
+}
+
+func (c *commonFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&c.manifest, "manifest", "", "manifest file (default buoy.yaml, then .wellcome_project)")
+	f.StringVar(&c.project, "project", "", "project id (default: the manifest's only project)")
+	f.StringVar(&c.region, "region", "", "AWS region (default: AWS_REGION or the shared config)")
+	f.StringVar(&c.profile, "profile", "", "AWS shared config profile")
+	f.StringVar(&c.table, "table", deploy.DefaultTable, "DynamoDB table of the history")
+	f.StringVar(&c.output, "output", "text", "output format: text or json")
+	f.BoolVarP(&c.verbose, "verbose", "v", false, "log AWS calls and decisions to stderr")
+}
+
+func (c *commonFlags) check() error {
+	if c.output != "text" && c.output != "json" {
+		return flagErrorf("--output must be text or json, not %q", c.output)
+	}
+	return nil
+}
+
+// requestFlags are taken by every command that deploys.
+type requestFlags struct {
+	environment string
+	description string
+	timeout     time.Duration
+	lockWait    time.Duration
+	noWait      bool
+	rollback    bool
+	dryRun      bool
+	yes         bool
+}
+
+func (r *requestFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&r.environment, "environment", "e", "", "environment to deploy to")
+	f.StringVar(&r.description, "description", "", "free text kept in the history")
+	f.DurationVar(&r.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for ECS")
+	f.DurationVar(&r.lockWait, "lock-wait", deploy.DefaultLockWait, "how long to wait for another run's lock on the environment")
+	f.BoolVar(&r.noWait, "no-wait", false, "return once the services are updated, without waiting for ECS")
+	f.BoolVar(&r.rollback, "rollback", false, "roll back to what ran before if the rollout fails or times out")
+	f.BoolVar(&r.dryRun, "dry-run", false, "check and plan, change nothing")
+	f.BoolVarP(&r.yes, "yes", "y", false, "confirm deploying to a protected environment")
+}
+
+// request builds the library's Request, asking on a terminal for what is
+// missing, or failing with the flag to pass.
+func (a *app) request(p *manifest.Project, r *requestFlags, verb string) (deploy.Request, error) {
+	env, err := a.chooseEnvironment(p, r.environment, "--environment", verb)
+	if err != nil {
+		return deploy.Request{}, err
+	}
+	by, ci := a.requester()
+	req := deploy.Request{
+		Environment: env, RequestedBy: by, CI: ci, Description: r.description,
+		Timeout: r.timeout, NoWait: r.noWait, Rollback: r.rollback, DryRun: r.dryRun, Confirm: r.yes,
+	}
+	return req, nil
+}
+
+// confirm asks on a terminal before deploying to a protected environment
+// unless --yes was given or the promotion is from the configured source.
+func (a *app) confirm(p *manifest.Project, req *deploy.Request, promotedFrom string) error {
+	env := findEnv(p, req.Environment)
+	if env == nil || !env.Protected || req.Confirm || req.DryRun {
+		return nil
+	}
+	if promotedFrom != "" && promotedFrom == env.PromotesFrom {
+		return nil
+	}
+	if !a.terminal {
+		return fmt.Errorf("%w: environment %s is protected: pass --yes to confirm", deploy.ErrConfirmationRequired, env.ID)
+	}
+	answer, err := a.ask(fmt.Sprintf("%s is protected. Deploy to it? [y/N] ", env.ID))
+	if err != nil {
+		return err
+	}
+	if a := strings.ToLower(answer); a != "y" && a != "yes" {
+		return fmt.Errorf("%w: not confirmed", deploy.ErrConfirmationRequired)
+	}
+	req.Confirm = true
+	return nil
+}
+
+// chooseEnvironment returns id, or asks for one on a terminal.
+func (a *app) chooseEnvironment(p *manifest.Project, id, flag, verb string) (string, error) {
+	if id != "" {
+		return id, nil
+	}
+	var ids []string
+	for _, e := range p.Environments {
+		ids = append(ids, e.ID)
+	}
+	if !a.terminal {
+		return "", flagErrorf("missing %s: which environment to %s (one of %s)", flag, verb, strings.Join(ids, ", "))
+	}
+	answer, err := a.ask(fmt.Sprintf("Environment to %s (%s): ", verb, strings.Join(ids, ", ")))
+	if err != nil {
+		return "", err
+	}
+	if findEnv(p, answer) == nil {
+		return "", flagErrorf("no environment %q: use one of %s", answer, strings.Join(ids, ", "))
+	}
+	return answer, nil
+}
+
+func findEnv(p *manifest.Project, id string) *manifest.Environment {
+	for _, e := range p.Environments {
+		if e.ID == id {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+)
+
+// historyConfig is what `buoy history` takes.
+type historyConfig struct {
+	common      commonFlags
+	environment string
+	limit       int
+}
+
+func newHistoryCommand(a *app) *cobra.Command {
+	var cfg historyConfig
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List releases and deployments, newest first",
+		Example: `  buoy history
+  buoy history --environment prod --limit 5`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runHistory(cmd.Context(), a, cfg)
+		},
+	}
+	cfg.common.register(cmd)
+	cmd.Flags().StringVarP(&cfg.environment, "environment", "e", "", "only deployments to this environment")
+	cmd.Flags().IntVar(&cfg.limit, "limit", deploy.DefaultHistoryLimit, "at most this many releases and deployments")
+	return cmd
+}
+
+func runHistory(ctx context.Context, a *app, cfg historyConfig) error {
+	if err := cfg.common.check(); err != nil {
+		return err
+	}
+	d, err := a.open(ctx, &cfg.common)
+	if err != nil {
+		return err
+	}
+	rep, err := d.History(ctx, deploy.HistoryInput{Environment: cfg.environment, Limit: cfg.limit})
+	if err != nil {
+		return err
+	}
+	if cfg.common.output == "json" {
+		return writeJSON(a.stdout, rep)
+	}
+	printHistory(a.stdout, rep)
+	return nil
+}
+
+func printHistory(w io.Writer, rep *deploy.HistoryReport) {
+	fmt.Fprintln(w, "DEPLOYMENTS")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tENVIRONMENT\tRELEASE\tSTATUS\tSTARTED\tBY\tNOTE")
+	for _, d := range rep.Deployments {
+		note := d.Reason
+		if d.Resumes != "" {
+			note = "resumes " + d.Resumes + "; " + note
+		}
+		if d.RollbackOf != "" {
+			note = "rolls back " + d.RollbackOf + "; " + note
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Environment, d.ReleaseID, d.Status,
+			d.StartedAt.UTC().Format(time.RFC3339), d.RequestedBy, note)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nRELEASES")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLABEL\tCREATED\tBY\tDESCRIPTION")
+	for _, r := range rep.Releases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Label, r.CreatedAt.UTC().Format(time.RFC3339), r.RequestedBy, r.Description)
+	}
+	_ = tw.Flush()
+}

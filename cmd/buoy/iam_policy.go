@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+)
+
+// iamPolicyConfig is what `buoy iam-policy` takes.
+type iamPolicyConfig struct {
+	common    commonFlags
+	accountID string
+	init      bool
+}
+
+func newIAMPolicyCommand(a *app) *cobra.Command {
+	var cfg iamPolicyConfig
+	cmd := &cobra.Command{
+		Use:   "iam-policy",
+		Short: "Print the least-privilege IAM policy for deploying a project",
+		Long: `iam-policy prints the IAM policy document buoy needs to deploy the
+project to all its environments: reading and moving tags in its ECR
+repositories, redeploying its ECS services, keeping the history in the
+DynamoDB table, publishing SSM parameters where enabled, and assuming the
+targets' roles. Nothing is called.`,
+		Example: `  buoy iam-policy > buoy-policy.json
+  buoy iam-policy --account-id 123456789012 --region eu-west-1 --init`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runIAMPolicy(cmd.Context(), a, cfg)
+		},
+	}
+	cfg.common.register(cmd)
+	cmd.Flags().StringVar(&cfg.accountID, "account-id", "", "account id for ARNs the manifest leaves open (default *)")
+	cmd.Flags().BoolVar(&cfg.init, "init", false, "also allow creating the history table (buoy init)")
+	return cmd
+}
+
+func runIAMPolicy(_ context.Context, a *app, cfg iamPolicyConfig) error {
+	m, err := deploy.LoadManifest(cfg.common.manifest)
+	if err != nil {
+		return err
+	}
+	p, err := deploy.PickProject(m, cfg.common.project)
+	if err != nil {
+		return err
+	}
+	doc := deploy.IAMPolicy(deploy.PolicyInput{Project: p, Table: cfg.common.table, AccountID: cfg.accountID,
+		Region: cfg.common.region, Init: cfg.init})
+	return writeJSON(a.stdout, doc)
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+)
+
+// planConfig is what `buoy plan` takes.
+type planConfig struct {
+	common  commonFlags
+	req     requestFlags
+	label   string
+	release string
+	from    string
+}
+
+func newPlanCommand(a *app) *cobra.Command {
+	var cfg planConfig
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what a deployment would do, changing nothing (a dry run)",
+		Long: `plan checks images and services and prints, per image, where the floating
+tag would move and, per service, whether it would be redeployed. It plans
+a release-deploy from --from-label by default, a deploy with --release, or
+a promotion with --from-environment. Nothing is changed or recorded.`,
+		Example: `  buoy plan --environment stage
+  buoy plan --environment prod --from-environment stage`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPlan(cmd.Context(), a, cfg)
+		},
+	}
+	cfg.common.register(cmd)
+	cfg.req.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&cfg.label, "from-label", deploy.DefaultLabel, "tag to take the images' digests from")
+	f.StringVar(&cfg.release, "release", "", "plan deploying this release instead")
+	f.StringVar(&cfg.from, "from-environment", "", "plan promoting from this environment instead")
+	return cmd
+}
+
+func runPlan(ctx context.Context, a *app, cfg planConfig) error {
+	if err := cfg.common.check(); err != nil {
+		return err
+	}
+	if cfg.release != "" && cfg.from != "" {
+		return flagErrorf("pass --release or --from-environment, not both")
+	}
+	d, err := a.open(ctx, &cfg.common)
+	if err != nil {
+		return err
+	}
+	cfg.req.dryRun = true
+	req, err := a.request(d.Project(), &cfg.req, "plan for")
+	if err != nil {
+		return err
+	}
+	var res *deploy.Result
+	switch {
+	case cfg.release != "":
+		res, err = d.Deploy(ctx, deploy.DeployInput{Request: req, Release: cfg.release})
+	case cfg.from != "":
+		res, err = d.Promote(ctx, deploy.PromoteInput{Request: req, From: cfg.from})
+	default:
+		res, err = d.ReleaseDeploy(ctx, deploy.ReleaseDeployInput{Request: req, Label: cfg.label})
+	}
+	return printResult(a.stdout, cfg.common.output, "plan", res, err)
+}

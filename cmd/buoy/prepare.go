@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+)
+
+// prepareConfig is what `buoy prepare` takes.
+type prepareConfig struct {
+	common      commonFlags
+	label       string
+	description string
+}
+
+func newPrepareCommand(a *app) *cobra.Command {
+	var cfg prepareConfig
+	cmd := &cobra.Command{
+		Use:   "prepare",
+		Short: "Make a release: pin the digest a label points at for every image",
+		Example: `  buoy prepare --from-label ref.$GIT_COMMIT --description "fix login"
+  buoy prepare --output json | jq -r .id`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPrepare(cmd.Context(), a, cfg)
+		},
+	}
+	cfg.common.register(cmd)
+	cmd.Flags().StringVar(&cfg.label, "from-label", deploy.DefaultLabel, "tag to take the images' digests from")
+	cmd.Flags().StringVar(&cfg.description, "description", "", "free text kept with the release")
+	return cmd
+}
+
+func runPrepare(ctx context.Context, a *app, cfg prepareConfig) error {
+	if err := cfg.common.check(); err != nil {
+		return err
+	}
+	d, err := a.open(ctx, &cfg.common)
+	if err != nil {
+		return err
+	}
+	by, ci := a.requester()
+	rel, err := d.Prepare(ctx, deploy.PrepareInput{Label: cfg.label, RequestedBy: by, Description: cfg.description, CI: ci})
+	if err != nil {
+		return err
+	}
+	return printRelease(a.stdout, cfg.common.output, rel)
+}

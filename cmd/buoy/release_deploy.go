@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+)
+
+// releaseDeployConfig is what `buoy release-deploy` takes.
+type releaseDeployConfig struct {
+	common commonFlags
+	req    requestFlags
+	label  string
+}
+
+func newReleaseDeployCommand(a *app) *cobra.Command {
+	var cfg releaseDeployConfig
+	cmd := &cobra.Command{
+		Use:   "release-deploy",
+		Short: "Make a release from a label and deploy it to an environment",
+		Long: `release-deploy pins the digest the label (default latest) points at for
+every image of the project in a new release, then deploys it: it moves the
+environment's floating tags to those digests, redeploys the ECS services
+that use them and waits until ECS has rolled them out.`,
+		Example: `  # what CI runs after pushing repo:ref.<sha> and repo:latest
+  buoy release-deploy --environment stage --from-label ref.$GIT_COMMIT`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runReleaseDeploy(cmd.Context(), a, cfg)
+		},
+	}
+	cfg.common.register(cmd)
+	cfg.req.register(cmd)
+	cmd.Flags().StringVar(&cfg.label, "from-label", deploy.DefaultLabel, "tag to take the images' digests from")
+	return cmd
+}
+
+func runReleaseDeploy(ctx context.Context, a *app, cfg releaseDeployConfig) error {
+	if err := cfg.common.check(); err != nil {
+		return err
+	}
+	d, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
+	if err != nil {
+		return err
+	}
+	req, err := a.request(d.Project(), &cfg.req, "deploy to")
+	if err != nil {
+		return err
+	}
+	if err := a.confirm(d.Project(), &req, ""); err != nil {
+		return err
+	}
+	res, err := d.ReleaseDeploy(ctx, deploy.ReleaseDeployInput{Request: req, Label: cfg.label})
+	return printResult(a.stdout, cfg.common.output, "release-deploy", res, err)
+}

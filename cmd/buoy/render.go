@@ -1,0 +1,218 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+// progress renders events as one line each, prefixed with the time since
+// the first event: readable progress on long waits. With jsonLines it
+// writes each event as a JSON object instead. Safe for concurrent use.
+type progress struct {
+	mu        sync.Mutex
+	w         io.Writer
+	jsonLines bool
+	start     time.Time
+}
+
+func newProgress(w io.Writer, jsonLines bool) *progress {
+	return &progress{w: w, jsonLines: jsonLines}
+}
+
+// Emit writes e.
+func (p *progress) Emit(e event.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.start.IsZero() {
+		p.start = e.Time
+	}
+	if p.jsonLines {
+		b, err := json.Marshal(jsonEvent(e))
+		if err == nil {
+			fmt.Fprintln(p.w, string(b))
+		}
+		return
+	}
+	fmt.Fprintf(p.w, "[%5s] %s\n", e.Time.Sub(p.start).Round(time.Second), eventLine(e))
+}
+
+func eventLine(e event.Event) string {
+	switch e.Kind {
+	case event.Plan:
+		return "plan     " + e.Message
+	case event.TagMoved:
+		return "tag      " + e.Message
+	case event.ServiceUpdated:
+		return "update   " + e.Message
+	case event.Progress:
+		return "wait     " + e.Message
+	case event.ServiceDone:
+		return "done     " + e.Message
+	case event.Warning:
+		return "warning  " + e.Message
+	case event.Failed:
+		return "failed   " + e.Message
+	case event.Finished:
+		return "finished " + e.Message
+	}
+	return string(e.Kind) + " " + e.Message
+}
+
+func jsonEvent(e event.Event) map[string]any {
+	out := map[string]any{"kind": e.Kind, "time": e.Time.UTC().Format(time.RFC3339Nano), "message": e.Message}
+	for k, v := range map[string]string{"project": e.Project, "environment": e.Environment, "release": e.Release,
+		"deployment": e.Deployment, "image": e.Image, "service": e.Service, "cluster": e.Cluster,
+		"from": e.From, "to": e.To, "outcome": e.Outcome} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// resultJSON is the --output json form of a deploy.Result.
+type resultJSON struct {
+	Project      string                 `json:"project"`
+	Environment  string                 `json:"environment"`
+	Status       history.Status         `json:"status"`
+	Release      string                 `json:"release,omitempty"`
+	Deployment   string                 `json:"deployment,omitempty"`
+	Resumes      string                 `json:"resumes,omitempty"`
+	Reason       string                 `json:"reason,omitempty"`
+	Error        string                 `json:"error,omitempty"`
+	Started      time.Time              `json:"started"`
+	Finished     time.Time              `json:"finished"`
+	Images       []deploy.ImageResult   `json:"images"`
+	Services     []deploy.ServiceResult `json:"services"`
+	ReleaseImage map[string]string      `json:"release_images,omitempty"`
+	Stats        map[string]int         `json:"stats"`
+}
+
+func toResultJSON(r *deploy.Result, err error) resultJSON {
+	out := resultJSON{Project: r.Project, Environment: r.Environment, Status: r.Status, Started: r.Started,
+		Finished: r.Finished, Images: r.Images, Services: r.Services, Stats: r.Stats}
+	if out.Stats == nil {
+		out.Stats = map[string]int{}
+	}
+	if r.Release != nil {
+		out.Release = r.Release.ID
+		out.ReleaseImage = map[string]string{}
+		for id, ref := range r.Release.Images {
+			out.ReleaseImage[id] = ref.Repository + "@" + ref.Digest
+		}
+	}
+	if r.Deployment != nil {
+		out.Deployment, out.Resumes, out.Reason = r.Deployment.ID, r.Deployment.Resumes, r.Deployment.Reason
+	}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	return out
+}
+
+// printResult writes the final report of a deploying command.
+func printResult(w io.Writer, output, verb string, r *deploy.Result, err error) error {
+	if r == nil {
+		return err
+	}
+	if output == "json" {
+		if werr := writeJSON(w, toResultJSON(r, err)); werr != nil {
+			return werr
+		}
+		return err
+	}
+	head := fmt.Sprintf("%s to %s: %s", verb, r.Environment, r.Status)
+	if r.Release != nil && r.Release.ID != "" {
+		head += "  release " + r.Release.ID
+	}
+	if r.Deployment != nil {
+		head += "  deployment " + r.Deployment.ID
+	}
+	if !r.Finished.IsZero() {
+		head += fmt.Sprintf("  (%s)", r.Finished.Sub(r.Started).Round(time.Second))
+	}
+	fmt.Fprintln(w, head)
+	if len(r.Images) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "IMAGE\tTAG\tFROM\tTO\tCHANGE")
+		for _, im := range r.Images {
+			change := "unchanged"
+			if im.Moved {
+				change = "moved"
+				if r.Status == deploy.StatusPlanned {
+					change = "would move"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", im.Image, im.Tag, short(im.From), short(im.To), change)
+		}
+		_ = tw.Flush()
+	}
+	if len(r.Services) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SERVICE\tCLUSTER\tOUTCOME\tTIME\tDETAIL")
+		for _, s := range r.Services {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Service, s.Cluster, dash(string(s.Outcome)),
+				durationCell(s.Duration), s.Reason)
+		}
+		_ = tw.Flush()
+	}
+	if len(r.Stats) > 0 {
+		fmt.Fprintf(w, "\nAWS calls: %s\n", statsLine(r.Stats))
+	}
+	return err
+}
+
+func statsLine(stats map[string]int) string {
+	var parts []string
+	total := 0
+	for _, k := range slices.Sorted(maps.Keys(stats)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, stats[k]))
+		total += stats[k]
+	}
+	return fmt.Sprintf("%d (%s)", total, strings.Join(parts, ", "))
+}
+
+func durationCell(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return d.Round(time.Second).String()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// short shortens a digest to its first 12 hex digits.
+func short(d string) string {
+	if d == "" {
+		return "-"
+	}
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		d = d[:12]
+	}
+	return d
+}

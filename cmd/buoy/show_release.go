@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+// showReleaseConfig is what `buoy show-release` takes.
+type showReleaseConfig struct {
+	common  commonFlags
+	release string
+}
+
+func newShowReleaseCommand(a *app) *cobra.Command {
+	var cfg showReleaseConfig
+	cmd := &cobra.Command{
+		Use:   "show-release [ID]",
+		Short: "Show a release's images and digests (default: the latest release)",
+		Example: `  buoy show-release 01JD3Q
+  buoy show-release --output json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if cfg.release != "" && cfg.release != args[0] {
+					return flagErrorf("pass the release as an argument or with --release, not both")
+				}
+				cfg.release = args[0]
+			}
+			return runShowRelease(cmd.Context(), a, cfg)
+		},
+	}
+	cfg.common.register(cmd)
+	cmd.Flags().StringVar(&cfg.release, "release", "", "release id or unique prefix (default: the latest)")
+	return cmd
+}
+
+func runShowRelease(ctx context.Context, a *app, cfg showReleaseConfig) error {
+	if err := cfg.common.check(); err != nil {
+		return err
+	}
+	d, err := a.open(ctx, &cfg.common)
+	if err != nil {
+		return err
+	}
+	rel, err := d.ShowRelease(ctx, cfg.release)
+	if err != nil {
+		return err
+	}
+	return printRelease(a.stdout, cfg.common.output, rel)
+}
+
+// releaseJSON is the --output json form of a release.
+type releaseJSON struct {
+	ID          string                      `json:"id"`
+	Project     string                      `json:"project"`
+	CreatedAt   time.Time                   `json:"created_at"`
+	RequestedBy string                      `json:"requested_by"`
+	Description string                      `json:"description,omitempty"`
+	Label       string                      `json:"label"`
+	CI          *history.CI                 `json:"ci,omitempty"`
+	Images      map[string]history.ImageRef `json:"images"`
+}
+
+func printRelease(w io.Writer, output string, r *history.Release) error {
+	if output == "json" {
+		out := releaseJSON{ID: r.ID, Project: r.Project, CreatedAt: r.CreatedAt, RequestedBy: r.RequestedBy,
+			Description: r.Description, Label: r.Label, Images: r.Images}
+		if r.CI != (history.CI{}) {
+			out.CI = &r.CI
+		}
+		return writeJSON(w, out)
+	}
+	fmt.Fprintf(w, "release %s of %s\n", r.ID, r.Project)
+	fmt.Fprintf(w, "created %s by %s from label %s\n", r.CreatedAt.UTC().Format(time.RFC3339), r.RequestedBy, r.Label)
+	if r.Description != "" {
+		fmt.Fprintf(w, "description: %s\n", r.Description)
+	}
+	if r.CI.BuildURL != "" {
+		fmt.Fprintf(w, "build: %s\n", r.CI.BuildURL)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "IMAGE\tREPOSITORY\tDIGEST")
+	for _, id := range slices.Sorted(maps.Keys(r.Images)) {
+		ref := r.Images[id]
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", id, ref.Repository, ref.Digest)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+)
+
+// statusConfig is what `buoy status` takes.
+type statusConfig struct {
+	common       commonFlags
+	environments []string
+}
+
+func newStatusCommand(a *app) *cobra.Command {
+	var cfg statusConfig
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show what each environment runs: recorded, tagged and really running",
+		Long: `status shows, per environment, the release recorded as current, where each
+floating tag points, the image digests the ECS tasks really run, and the
+drift between them in plain words.`,
+		Example: `  buoy status
+  buoy status --environment prod --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runStatus(cmd.Context(), a, cfg)
+		},
+	}
+	cfg.common.register(cmd)
+	cmd.Flags().StringSliceVarP(&cfg.environments, "environment", "e", nil, "environments to show (default: all)")
+	return cmd
+}
+
+func runStatus(ctx context.Context, a *app, cfg statusConfig) error {
+	if err := cfg.common.check(); err != nil {
+		return err
+	}
+	d, err := a.open(ctx, &cfg.common)
+	if err != nil {
+		return err
+	}
+	rep, err := d.Status(ctx, deploy.StatusInput{Environments: cfg.environments})
+	if err != nil {
+		return err
+	}
+	if cfg.common.output == "json" {
+		return writeJSON(a.stdout, rep)
+	}
+	printStatus(a.stdout, rep)
+	return nil
+}
+
+func printStatus(w io.Writer, rep *deploy.StatusReport) {
+	for i, es := range rep.Environments {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		head := fmt.Sprintf("%s: nothing deployed", es.Environment)
+		if es.Current != nil {
+			head = fmt.Sprintf("%s: release %s (deployment %s, %s)", es.Environment, es.Current.ReleaseID,
+				es.Current.DeploymentID, es.Current.UpdatedAt.UTC().Format(time.RFC3339))
+		}
+		if es.Release != nil && es.Release.Label != "" {
+			head += " from " + es.Release.Label
+		}
+		fmt.Fprintln(w, head)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  IMAGE\tTAG\tRECORDED\tTAGGED")
+		for _, is := range es.Images {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", is.Image, is.Tag, short(is.Recorded), short(is.Tagged))
+		}
+		_ = tw.Flush()
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  SERVICE\tCLUSTER\tTASKS\tRUNNING DIGESTS")
+		for _, ss := range es.Services {
+			var running []string
+			for _, id := range slices.Sorted(maps.Keys(ss.Digests)) {
+				var ds []string
+				for _, dg := range ss.Digests[id] {
+					ds = append(ds, short(dg))
+				}
+				if len(ds) == 0 {
+					ds = []string{"?"}
+				}
+				running = append(running, id+"="+strings.Join(ds, ","))
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%d/%d\t%s\n", ss.Service, ss.Cluster, ss.Running, ss.Desired, strings.Join(running, " "))
+		}
+		_ = tw.Flush()
+		if len(es.Drift) == 0 {
+			fmt.Fprintln(w, "  no drift: the record, the tags and ECS agree")
+		}
+		for _, d := range es.Drift {
+			fmt.Fprintf(w, "  drift: %s\n", d)
+		}
+	}
+	if len(rep.Stats) > 0 {
+		fmt.Fprintf(w, "\nAWS calls: %s\n", statsLine(rep.Stats))
+	}
+}

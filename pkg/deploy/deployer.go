@@ -1,0 +1,183 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// Defaults of the Deployer's options.
+const (
+	DefaultTimeout      = 30 * time.Minute
+	DefaultConcurrency  = 8
+	DefaultLockTTL      = 2 * time.Minute
+	DefaultLockWait     = 5 * time.Minute
+	DefaultPollInterval = 5 * time.Second
+	DefaultHistoryLimit = 20
+)
+
+// Deployer deploys one project's releases and reports on them. It is safe
+// for concurrent use; each operation counts its own AWS calls.
+type Deployer struct {
+	project *manifest.Project
+	store   history.Store
+
+	sink         event.Sink
+	log          *slog.Logger
+	clock        Clock
+	awsConfig    func(ctx context.Context, t manifest.Target) (aws.Config, error)
+	newRegistry  func(RegistryParams) (Registry, error)
+	newCluster   func(ClusterParams) (Cluster, error)
+	concurrency  int
+	lockTTL      time.Duration
+	lockWait     time.Duration
+	pollInterval time.Duration
+	owner        func() string
+}
+
+// Option configures a Deployer.
+type Option func(*Deployer)
+
+// WithSink sends the Deployer's events to s (default: dropped). s must be
+// safe for concurrent use.
+func WithSink(s event.Sink) Option { return func(d *Deployer) { d.sink = s } }
+
+// WithLogger sends debug logs to l (default: silent).
+func WithLogger(l *slog.Logger) Option { return func(d *Deployer) { d.log = l } }
+
+// WithClock makes the Deployer take time from c and wait with it.
+func WithClock(c Clock) Option { return func(d *Deployer) { d.clock = c } }
+
+// WithAWSConfig sets how the aws.Config of each target (and each image
+// registry, as a target with its region and role) is made. The default
+// assumes the target's role from an empty base config; Open passes the
+// caller's base config.
+func WithAWSConfig(f func(ctx context.Context, t manifest.Target) (aws.Config, error)) Option {
+	return func(d *Deployer) { d.awsConfig = f }
+}
+
+// WithRegistry replaces the ECR client (default: pkg/registry).
+func WithRegistry(f func(RegistryParams) (Registry, error)) Option {
+	return func(d *Deployer) { d.newRegistry = f }
+}
+
+// WithCluster replaces the ECS client of each target (default:
+// pkg/rollout).
+func WithCluster(f func(ClusterParams) (Cluster, error)) Option {
+	return func(d *Deployer) { d.newCluster = f }
+}
+
+// WithConcurrency bounds how many tag moves or service updates run at
+// once (default 8).
+func WithConcurrency(n int) Option { return func(d *Deployer) { d.concurrency = n } }
+
+// WithLockTTL sets the lease of the environment lock (default 2 minutes);
+// it is renewed every third of it while the deployment runs.
+func WithLockTTL(ttl time.Duration) Option { return func(d *Deployer) { d.lockTTL = ttl } }
+
+// WithLockWait sets how long to wait for a lock held by another run before
+// failing with a *history.LockedError naming the holder (default 5
+// minutes; 0 fails at once).
+func WithLockWait(w time.Duration) Option { return func(d *Deployer) { d.lockWait = w } }
+
+// WithPollInterval sets how often ECS and a held lock are polled (default
+// 5 seconds).
+func WithPollInterval(p time.Duration) Option { return func(d *Deployer) { d.pollInterval = p } }
+
+// New returns a Deployer of project whose history is kept in store.
+func New(project *manifest.Project, store history.Store, opts ...Option) (*Deployer, error) {
+	if project == nil {
+		return nil, invalid("no project given")
+	}
+	if store == nil {
+		return nil, errors.New("deploy.New: no history store given")
+	}
+	d := &Deployer{
+		project:      project,
+		store:        store,
+		sink:         event.Discard{},
+		log:          slog.New(slog.DiscardHandler),
+		clock:        realClock{},
+		concurrency:  DefaultConcurrency,
+		lockTTL:      DefaultLockTTL,
+		lockWait:     DefaultLockWait,
+		pollInterval: DefaultPollInterval,
+		owner:        newOwner,
+	}
+	for _, opt := range opts {
+		opt(d)
+	}
+	if d.awsConfig == nil {
+		d.awsConfig = TargetConfig(aws.Config{})
+	}
+	if d.newRegistry == nil {
+		d.newRegistry = defaultRegistry
+	}
+	if d.newCluster == nil {
+		d.newCluster = defaultCluster
+	}
+	if d.concurrency < 1 {
+		return nil, invalid("concurrency must be at least 1, got %d", d.concurrency)
+	}
+	if d.lockTTL <= 0 || d.pollInterval <= 0 || d.lockWait < 0 {
+		return nil, invalid("lock TTL and poll interval must be positive, lock wait not negative")
+	}
+	return d, nil
+}
+
+// Project returns the project the Deployer deploys.
+func (d *Deployer) Project() *manifest.Project { return d.project }
+
+func (d *Deployer) emit(e event.Event) {
+	if e.Time.IsZero() {
+		e.Time = d.clock.Now().UTC()
+	}
+	if e.Project == "" {
+		e.Project = d.project.ID
+	}
+	d.sink.Emit(e)
+}
+
+func (d *Deployer) now() time.Time { return d.clock.Now().UTC() }
+
+// sleep waits for dur or until ctx ends.
+func (d *Deployer) sleep(ctx context.Context, dur time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.clock.After(dur):
+		return nil
+	}
+}
+
+// environment finds an environment of the project by id.
+func (d *Deployer) environment(id string) (*manifest.Environment, error) {
+	if id == "" {
+		return nil, invalid("no environment given: pass one of %s", envIDs(d.project))
+	}
+	for _, e := range d.project.Environments {
+		if e.ID == id {
+			return e, nil
+		}
+	}
+	return nil, invalid("project %s has no environment %q: use one of %s", d.project.ID, id, envIDs(d.project))
+}
+
+func envIDs(p *manifest.Project) string {
+	var ids []string
+	for _, e := range p.Environments {
+		ids = append(ids, e.ID)
+	}
+	if len(ids) == 0 {
+		return "(none: add environments to the manifest)"
+	}
+	return fmt.Sprint(ids)
+}

@@ -1,0 +1,152 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+	"github.com/buoy-deploy/buoy/pkg/registry"
+)
+
+// ecrAPI is the part of ECR the default Registry calls.
+type ecrAPI interface {
+	registry.ECRAPI
+}
+
+var _ ecrAPI = (*ecr.Client)(nil)
+
+// ecrRegistry is the default Registry: one BatchGetImage per repository
+// for all the tags and digests asked about, and registry.PointTag to move
+// a tag with the image's exact manifest.
+type ecrRegistry struct {
+	client    ecrAPI
+	reg       *registry.Registry
+	accountID string
+	region    string
+}
+
+func defaultRegistry(p RegistryParams) (Registry, error) {
+	client := ecr.NewFromConfig(p.Config)
+	return &ecrRegistry{client: client, reg: registry.New(client), accountID: p.Registry.AccountID, region: p.Config.Region}, nil
+}
+
+func (r *ecrRegistry) Resolve(ctx context.Context, queries []ImageQuery) ([]*history.ImageRef, error) {
+	byRepo := map[string][]int{}
+	var order []string
+	for i, q := range queries {
+		if _, ok := byRepo[q.Image.Repository]; !ok {
+			order = append(order, q.Image.Repository)
+		}
+		byRepo[q.Image.Repository] = append(byRepo[q.Image.Repository], i)
+	}
+	out := make([]*history.ImageRef, len(queries))
+	for _, repo := range order {
+		idx := byRepo[repo]
+		var ids []ecrtypes.ImageIdentifier
+		seen := map[string]bool{}
+		for _, i := range idx {
+			q := queries[i]
+			key, id := "t:"+q.Tag, ecrtypes.ImageIdentifier{ImageTag: aws.String(q.Tag)}
+			if q.Digest != "" {
+				key, id = "d:"+q.Digest, ecrtypes.ImageIdentifier{ImageDigest: aws.String(q.Digest)}
+			}
+			if !seen[key] {
+				seen[key] = true
+				ids = append(ids, id)
+			}
+		}
+		found, err := r.batchGet(ctx, repo, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range idx {
+			q := queries[i]
+			key := "t:" + q.Tag
+			if q.Digest != "" {
+				key = "d:" + q.Digest
+			}
+			if _, ok := found[key]; !ok && q.Digest == "" {
+				// ECR answers an image once, under one of its tags: ask
+				// for a tag it left unanswered on its own.
+				alone, err := r.batchGet(ctx, repo, []ecrtypes.ImageIdentifier{{ImageTag: aws.String(q.Tag)}})
+				if err != nil {
+					return nil, err
+				}
+				for _, ref := range alone {
+					found[key] = ref
+				}
+			}
+			if ref, ok := found[key]; ok {
+				c := ref
+				c.Tag = q.Tag
+				out[i] = &c
+			}
+		}
+	}
+	return out, nil
+}
+
+// batchGet reads images of a repository and returns them by "t:<tag>"
+// and "d:<digest>". A repository that does not exist holds nothing.
+func (r *ecrRegistry) batchGet(ctx context.Context, repo string, ids []ecrtypes.ImageIdentifier) (map[string]history.ImageRef, error) {
+	found := map[string]history.ImageRef{}
+	for start := 0; start < len(ids); start += 100 {
+		out, err := r.client.BatchGetImage(ctx, &ecr.BatchGetImageInput{
+			RegistryId:     optional(r.accountID),
+			RepositoryName: aws.String(repo),
+			ImageIds:       ids[start:min(start+100, len(ids))],
+			AcceptedMediaTypes: []string{registry.MediaTypeDockerManifest, registry.MediaTypeDockerManifestList,
+				registry.MediaTypeOCIManifest, registry.MediaTypeOCIIndex},
+		})
+		var noRepo *ecrtypes.RepositoryNotFoundException
+		if errors.As(err, &noRepo) {
+			return found, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read images of %s from ECR: %w", repo, err)
+		}
+		for _, img := range out.Images {
+			if img.ImageId == nil {
+				continue
+			}
+			ref := history.ImageRef{
+				Repository: r.uri(aws.ToString(img.RegistryId), repo),
+				Digest:     aws.ToString(img.ImageId.ImageDigest),
+				MediaType:  aws.ToString(img.ImageManifestMediaType),
+			}
+			found["d:"+ref.Digest] = ref
+			if t := aws.ToString(img.ImageId.ImageTag); t != "" {
+				found["t:"+t] = ref
+			}
+		}
+	}
+	return found, nil
+}
+
+func (r *ecrRegistry) uri(account, repo string) string {
+	if account == "" {
+		account = r.accountID
+	}
+	return fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, r.region, repo)
+}
+
+func (r *ecrRegistry) Tag(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag string) (bool, error) {
+	mv, err := r.reg.PointTag(ctx, registry.PointTagInput{RegistryID: r.accountID, Repository: img.Repository, Tag: tag, Digest: ref.Digest})
+	if err != nil {
+		return false, err
+	}
+	return mv.Moved, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}

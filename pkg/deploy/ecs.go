@@ -1,0 +1,191 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/rollout"
+)
+
+// ecsCluster is the default Cluster: pkg/rollout for finding, redeploying
+// and waiting, and ListTasks/DescribeTasks for what tasks really run.
+type ecsCluster struct {
+	api     rollout.ECSAPI
+	r       *rollout.Rollout
+	cluster string
+	region  string
+	clock   Clock
+
+	mu    sync.Mutex
+	found map[string]rollout.Service // by ARN
+}
+
+// NewECSCluster returns the default Cluster for a target, calling ECS
+// through api (an *ecs.Client, or a scripted server's client in tests).
+func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
+	if p.Clock == nil {
+		p.Clock = realClock{}
+	}
+	opts := []rollout.Option{rollout.WithClock(p.Clock)}
+	if p.Sink != nil {
+		opts = append(opts, rollout.WithSink(p.Sink))
+	}
+	if p.Logger != nil {
+		opts = append(opts, rollout.WithLogger(p.Logger))
+	}
+	return &ecsCluster{api: api, r: rollout.New(api, opts...), cluster: p.Target.Cluster,
+		region: p.Config.Region, clock: p.Clock, found: map[string]rollout.Service{}}
+}
+
+func defaultCluster(p ClusterParams) (Cluster, error) {
+	return NewECSCluster(ecs.NewFromConfig(p.Config), p), nil
+}
+
+func (c *ecsCluster) Find(ctx context.Context, in FindInput) ([]ServiceRef, error) {
+	var svcs []rollout.Service
+	var err error
+	if in.ByTags {
+		svcs, err = c.r.FindByTags(ctx, rollout.FindByTagsInput{Cluster: c.cluster, Env: in.Environment, Names: in.Names})
+	} else {
+		svcs, err = c.r.Find(ctx, rollout.FindInput{Cluster: c.cluster, Names: in.Names})
+	}
+	var nf *rollout.NotFoundError
+	var amb *rollout.AmbiguousError
+	switch {
+	case errors.As(err, &nf):
+		return nil, &MissingError{What: "service", Names: nf.Services, Where: "cluster " + c.cluster}
+	case errors.As(err, &amb):
+		return nil, classError(ErrInvalidInput, err)
+	case err != nil:
+		return nil, err
+	}
+	out := make([]ServiceRef, 0, len(svcs))
+	for i, s := range svcs {
+		key := s.Name
+		if in.ByTags {
+			key = s.Tags[rollout.TagService]
+			if key == "" && i < len(in.Names) {
+				key = in.Names[i]
+			}
+		}
+		td, err := c.r.TaskDefinition(ctx, s.TaskDefinition)
+		if err != nil {
+			return nil, fmt.Errorf("read the task definition of %s: %w", s.Name, err)
+		}
+		containers := map[string]string{}
+		if td.TaskDefinition != nil {
+			for _, cd := range td.TaskDefinition.ContainerDefinitions {
+				containers[aws.ToString(cd.Name)] = aws.ToString(cd.Image)
+			}
+		}
+		c.mu.Lock()
+		c.found[s.ARN] = s
+		c.mu.Unlock()
+		out = append(out, ServiceRef{Name: s.Name, Key: key, Cluster: c.cluster, Region: c.region, ARN: s.ARN,
+			TaskDefinition: s.TaskDefinition, Containers: containers,
+			Running: int(s.RunningCount), Desired: int(s.DesiredCount)})
+	}
+	return out, nil
+}
+
+func (c *ecsCluster) service(svc ServiceRef) rollout.Service {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.found[svc.ARN]; ok {
+		return s
+	}
+	return rollout.Service{ARN: svc.ARN, Name: svc.Name, Cluster: c.cluster, TaskDefinition: svc.TaskDefinition,
+		DesiredCount: int32(svc.Desired), RunningCount: int32(svc.Running)}
+}
+
+func (c *ecsCluster) PinImages(ctx context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
+	ps := make([]rollout.Pin, len(pins))
+	for i, p := range pins {
+		ps[i] = rollout.Pin{Repository: p.Repository, Digest: p.Digest}
+	}
+	return c.r.RegisterPinned(ctx, svc.TaskDefinition, ps)
+}
+
+func (c *ecsCluster) Redeploy(ctx context.Context, svc ServiceRef, taskDefinition string) (Started, error) {
+	h, err := c.r.Redeploy(ctx, c.service(svc), rollout.RedeployInput{TaskDefinition: taskDefinition})
+	if err != nil {
+		return Started{}, err
+	}
+	return Started{Service: svc, ECSDeployment: h.DeploymentID, TaskDefinition: h.TaskDefinition,
+		PreviousTaskDefinition: h.PreviousTaskDefinition, At: h.StartedAt, Handle: h}, nil
+}
+
+func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.Duration) ([]Outcome, error) {
+	handles := make([]rollout.Handle, len(started))
+	for i, st := range started {
+		h, ok := st.Handle.(rollout.Handle)
+		if !ok {
+			return nil, fmt.Errorf("wait for %s: not started by this cluster", st.Service.Name)
+		}
+		handles[i] = h
+	}
+	results, err := c.r.Wait(ctx, rollout.WaitInput{Handles: handles, Timeout: timeout})
+	if len(results) != len(started) {
+		if err == nil {
+			err = fmt.Errorf("got %d results for %d services", len(results), len(started))
+		}
+		return nil, err
+	}
+	out := make([]Outcome, len(started))
+	for i, res := range results {
+		o := Outcome{Started: started[i], Reason: res.Diagnosis}
+		if !started[i].At.IsZero() {
+			o.Duration = c.clock.Now().Sub(started[i].At)
+		}
+		switch res.Outcome {
+		case rollout.Succeeded:
+			o.Status = history.StatusSucceeded
+		case rollout.TimedOut:
+			o.Status, o.TimedOut = history.StatusFailed, true
+		case rollout.Canceled:
+			o.Status = history.StatusCancelled
+		default:
+			o.Status = history.StatusFailed
+			if o.Reason == "" {
+				o.Reason = string(res.Outcome)
+			}
+		}
+		out[i] = o
+	}
+	if ctx.Err() != nil {
+		return out, ctx.Err()
+	}
+	return out, nil
+}
+
+func (c *ecsCluster) Tasks(ctx context.Context, svc ServiceRef) (map[string][]string, error) {
+	list, err := c.api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(c.cluster), ServiceName: aws.String(svc.Name),
+		DesiredStatus: ecstypes.DesiredStatusRunning})
+	if err != nil {
+		return nil, fmt.Errorf("list the tasks of %s: %w", svc.Name, err)
+	}
+	out := map[string][]string{}
+	for start := 0; start < len(list.TaskArns); start += 100 {
+		desc, err := c.api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(c.cluster),
+			Tasks: list.TaskArns[start:min(start+100, len(list.TaskArns))]})
+		if err != nil {
+			return nil, fmt.Errorf("describe the tasks of %s: %w", svc.Name, err)
+		}
+		for _, t := range desc.Tasks {
+			for _, ct := range t.Containers {
+				if d := aws.ToString(ct.ImageDigest); d != "" {
+					out[aws.ToString(ct.Image)] = appendUnique(out[aws.ToString(ct.Image)], d)
+				}
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,503 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// fakeClock is a clock tests move by hand. After fires once Advance
+// passes its deadline; with auto set, After advances the clock itself
+// and fires at once.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	auto   bool
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if c.auto && d < time.Minute {
+		c.now = c.now.Add(d)
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), ch: ch})
+	return ch
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		if !t.at.After(c.now) {
+			t.ch <- c.now
+			continue
+		}
+		kept = append(kept, t)
+	}
+	c.timers = kept
+}
+
+// memStore is a minimal in-memory history.Store for the flow's tests.
+type memStore struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	seq      int
+	releases []*history.Release
+	deps     []*history.Deployment
+	current  map[string]*history.Current
+	locks    map[string]history.Lock
+	// dead makes every write fail, as if the process had died.
+	dead bool
+	// writes counts successful writes by method.
+	writes map[string]int
+}
+
+func newMemStore(now func() time.Time) *memStore {
+	return &memStore{now: now, current: map[string]*history.Current{}, locks: map[string]history.Lock{}, writes: map[string]int{}}
+}
+
+var errDead = errors.New("process died")
+
+func (m *memStore) id() string {
+	m.seq++
+	return fmt.Sprintf("01J%023d", m.seq)
+}
+
+func (m *memStore) write(op string) error {
+	if m.dead {
+		return errDead
+	}
+	m.writes[op]++
+	return nil
+}
+
+func (m *memStore) PutRelease(_ context.Context, r *history.Release) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.write("PutRelease"); err != nil {
+		return err
+	}
+	if r.ID == "" {
+		r.ID = m.id()
+	}
+	c := *r
+	c.Images = maps.Clone(r.Images)
+	m.releases = append(m.releases, &c)
+	return nil
+}
+
+func (m *memStore) GetRelease(_ context.Context, project, id string) (*history.Release, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var found []*history.Release
+	for _, r := range m.releases {
+		if r.Project == project && strings.HasPrefix(r.ID, id) {
+			found = append(found, r)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, history.ErrNotFound
+	case 1:
+		c := *found[0]
+		return &c, nil
+	}
+	return nil, history.ErrAmbiguous
+}
+
+func (m *memStore) LatestRelease(ctx context.Context, project string) (*history.Release, error) {
+	rs, _ := m.ListReleases(ctx, project, 1)
+	if len(rs) == 0 {
+		return nil, history.ErrNotFound
+	}
+	return rs[0], nil
+}
+
+func (m *memStore) ListReleases(_ context.Context, project string, limit int) ([]*history.Release, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*history.Release
+	for _, r := range slices.Backward(m.releases) {
+		if r.Project == project && (limit == 0 || len(out) < limit) {
+			c := *r
+			out = append(out, &c)
+		}
+	}
+	return out, nil
+}
+
+func copyDep(d *history.Deployment) *history.Deployment {
+	c := *d
+	c.Images = maps.Clone(d.Images)
+	c.Services = slices.Clone(d.Services)
+	return &c
+}
+
+func (m *memStore) CreateDeployment(_ context.Context, d *history.Deployment) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.write("CreateDeployment"); err != nil {
+		return err
+	}
+	if d.ID == "" {
+		d.ID = m.id()
+	}
+	d.Version = 1
+	m.deps = append(m.deps, copyDep(d))
+	return nil
+}
+
+func (m *memStore) UpdateDeployment(_ context.Context, d *history.Deployment) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.write("UpdateDeployment"); err != nil {
+		return err
+	}
+	for i, old := range m.deps {
+		if old.ID == d.ID {
+			if old.Version != d.Version {
+				return history.ErrConflict
+			}
+			d.Version++
+			m.deps[i] = copyDep(d)
+			return nil
+		}
+	}
+	return history.ErrNotFound
+}
+
+func (m *memStore) GetDeployment(_ context.Context, _, id string) (*history.Deployment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range m.deps {
+		if d.ID == id {
+			return copyDep(d), nil
+		}
+	}
+	return nil, history.ErrNotFound
+}
+
+func (m *memStore) ListDeployments(_ context.Context, project, env string, limit int) ([]*history.Deployment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*history.Deployment
+	for _, d := range slices.Backward(m.deps) {
+		if d.Project == project && (env == "" || d.Environment == env) && (limit == 0 || len(out) < limit) {
+			out = append(out, copyDep(d))
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) GetCurrent(_ context.Context, project, env string) (*history.Current, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.current[project+"/"+env]
+	if !ok {
+		return nil, history.ErrNotFound
+	}
+	cc := *c
+	cc.Images = maps.Clone(c.Images)
+	return &cc, nil
+}
+
+func (m *memStore) ListCurrent(_ context.Context, project string) ([]*history.Current, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*history.Current
+	for _, c := range m.current {
+		if c.Project == project {
+			cc := *c
+			out = append(out, &cc)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) SetCurrent(_ context.Context, c *history.Current) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.write("SetCurrent"); err != nil {
+		return err
+	}
+	key := c.Project + "/" + c.Environment
+	var have int64
+	if old, ok := m.current[key]; ok {
+		have = old.Version
+	}
+	if have != c.Version {
+		return history.ErrConflict
+	}
+	c.Version++
+	cc := *c
+	cc.Images = maps.Clone(c.Images)
+	m.current[key] = &cc
+	return nil
+}
+
+func (m *memStore) AcquireLock(_ context.Context, l history.Lock, ttl time.Duration) (*history.Lock, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.write("AcquireLock"); err != nil {
+		return nil, err
+	}
+	key := l.Project + "/" + l.Environment
+	now := m.now()
+	if held, ok := m.locks[key]; ok && held.Owner != l.Owner && held.ExpiresAt.After(now) {
+		return nil, &history.LockedError{Held: held}
+	}
+	l.AcquiredAt, l.ExpiresAt = now, now.Add(ttl)
+	m.locks[key] = l
+	return &l, nil
+}
+
+func (m *memStore) RenewLock(_ context.Context, l *history.Lock, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.write("RenewLock"); err != nil {
+		return err
+	}
+	key := l.Project + "/" + l.Environment
+	if held, ok := m.locks[key]; !ok || held.Owner != l.Owner {
+		return history.ErrConflict
+	}
+	l.ExpiresAt = m.now().Add(ttl)
+	m.locks[key] = *l
+	return nil
+}
+
+func (m *memStore) ReleaseLock(_ context.Context, l *history.Lock) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.write("ReleaseLock"); err != nil {
+		return err
+	}
+	key := l.Project + "/" + l.Environment
+	if held, ok := m.locks[key]; ok && held.Owner == l.Owner {
+		delete(m.locks, key)
+	}
+	return nil
+}
+
+func (m *memStore) lockHeld(project, env string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.locks[project+"/"+env]
+	return ok
+}
+
+func (m *memStore) setDead(dead bool) {
+	m.mu.Lock()
+	m.dead = dead
+	m.mu.Unlock()
+}
+
+// world is a fake AWS: ECR repositories with tags, ECS services, and a
+// log of every call that changes something.
+type world struct {
+	mu sync.Mutex
+	// tags maps repository -> tag -> digest; digests maps repository ->
+	// the digests it holds.
+	tags    map[string]map[string]string
+	digests map[string]map[string]bool
+	// services maps cluster/name -> service.
+	services map[string]*ServiceRef
+	// failRollout maps service name -> reason its rollout fails with.
+	failRollout map[string]string
+	// running maps "service|repository" -> the digests its tasks run.
+	running map[string][]string
+	// onRedeploy runs before each Redeploy (e.g. to kill the process).
+	onRedeploy func(name string) error
+	// beforeChange runs before each call that changes something.
+	beforeChange func(what string)
+	calls        []string
+	seq          int
+}
+
+func newWorld() *world {
+	return &world{tags: map[string]map[string]string{}, digests: map[string]map[string]bool{},
+		services: map[string]*ServiceRef{}, failRollout: map[string]string{}, running: map[string][]string{}}
+}
+
+func (w *world) push(repo, digest string, tags ...string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.tags[repo] == nil {
+		w.tags[repo], w.digests[repo] = map[string]string{}, map[string]bool{}
+	}
+	w.digests[repo][digest] = true
+	for _, t := range tags {
+		w.tags[repo][t] = digest
+	}
+}
+
+func (w *world) tagged(repo, tag string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.tags[repo][tag]
+}
+
+func (w *world) addService(cluster, name string, containers map[string]string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.services[cluster+"/"+name] = &ServiceRef{Name: name, Key: name, Cluster: cluster, Region: "eu-west-1",
+		ARN:            "arn:aws:ecs:eu-west-1:123456789012:service/" + cluster + "/" + name,
+		TaskDefinition: name + ":1", Containers: containers, Running: 2, Desired: 2}
+}
+
+func (w *world) log(format string, args ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.calls = append(w.calls, fmt.Sprintf(format, args...))
+}
+
+// sideEffects returns the calls that changed something, in order.
+func (w *world) sideEffects() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.calls)
+}
+
+type fakeRegistry struct{ w *world }
+
+func (r fakeRegistry) Resolve(_ context.Context, qs []ImageQuery) ([]*history.ImageRef, error) {
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	out := make([]*history.ImageRef, len(qs))
+	for i, q := range qs {
+		repo := q.Image.Repository
+		digest := q.Digest
+		if digest == "" {
+			digest = r.w.tags[repo][q.Tag]
+		} else if !r.w.digests[repo][digest] {
+			digest = ""
+		}
+		if digest != "" {
+			out[i] = &history.ImageRef{Repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/" + repo,
+				Tag: q.Tag, Digest: digest, MediaType: "application/vnd.docker.distribution.manifest.v2+json"}
+		}
+	}
+	return out, nil
+}
+
+func (r fakeRegistry) Tag(_ context.Context, img *manifest.Image, ref history.ImageRef, tag string) (bool, error) {
+	r.w.mu.Lock()
+	if r.w.tags[img.Repository][tag] == ref.Digest {
+		r.w.mu.Unlock()
+		return false, nil
+	}
+	r.w.tags[img.Repository][tag] = ref.Digest
+	hook := r.w.beforeChange
+	r.w.mu.Unlock()
+	if hook != nil {
+		hook("PutImage")
+	}
+	r.w.log("PutImage %s:%s %s", img.Repository, tag, ref.Digest)
+	return true, nil
+}
+
+type fakeCluster struct {
+	w       *world
+	cluster string
+}
+
+func (c fakeCluster) Find(_ context.Context, in FindInput) ([]ServiceRef, error) {
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
+	var out []ServiceRef
+	var missing []string
+	for _, n := range in.Names {
+		s, ok := c.w.services[c.cluster+"/"+n]
+		if !ok {
+			missing = append(missing, n)
+			continue
+		}
+		out = append(out, *s)
+	}
+	if len(missing) > 0 {
+		return nil, &MissingError{What: "service", Names: missing, Where: "cluster " + c.cluster}
+	}
+	return out, nil
+}
+
+func (c fakeCluster) PinImages(_ context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
+	c.w.mu.Lock()
+	c.w.seq++
+	td := fmt.Sprintf("%s:%d", svc.Name, c.w.seq+1)
+	c.w.mu.Unlock()
+	c.w.log("RegisterTaskDefinition %s", td)
+	return td, nil
+}
+
+func (c fakeCluster) Redeploy(_ context.Context, svc ServiceRef, td string) (Started, error) {
+	if c.w.onRedeploy != nil {
+		if err := c.w.onRedeploy(svc.Name); err != nil {
+			return Started{}, err
+		}
+	}
+	if c.w.beforeChange != nil {
+		c.w.beforeChange("UpdateService")
+	}
+	c.w.log("UpdateService %s %s", svc.Name, td)
+	if td == "" {
+		td = svc.TaskDefinition
+	}
+	return Started{Service: svc, ECSDeployment: "ecs-svc/" + svc.Name, TaskDefinition: td, PreviousTaskDefinition: svc.TaskDefinition}, nil
+}
+
+func (c fakeCluster) Wait(_ context.Context, started []Started, _ time.Duration) ([]Outcome, error) {
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
+	out := make([]Outcome, len(started))
+	for i, st := range started {
+		out[i] = Outcome{Started: st, Status: history.StatusSucceeded, Duration: 42 * time.Second}
+		if reason, ok := c.w.failRollout[st.Service.Name]; ok {
+			out[i].Status, out[i].Reason = history.StatusFailed, reason
+			delete(c.w.failRollout, st.Service.Name) // a rollback then succeeds
+		}
+	}
+	return out, nil
+}
+
+func (c fakeCluster) Tasks(_ context.Context, svc ServiceRef) (map[string][]string, error) {
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
+	out := map[string][]string{}
+	for _, img := range svc.Containers {
+		repo, _, _ := splitImage(img)
+		if d, ok := c.w.running[svc.Name+"|"+repo]; ok {
+			out[img] = d
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,186 @@
+package deploy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// Permission is one AWS operation buoy calls and the IAM action that
+// allows it. Permissions is the one list of them: the policy that
+// IAMPolicy prints is made from it, and a test can check every call
+// counted in Result.Stats against it.
+type Permission struct {
+	// Operation is the call as Result.Stats names it, e.g.
+	// "ECS.UpdateService".
+	Operation string
+	// Action is the IAM action, e.g. "ecs:UpdateService".
+	Action string
+	// Resource is the kind of resource it applies to: "repository",
+	// "ecs-service" (scoped to the targets' services), "ecs" (actions
+	// without resource-level permissions), "table", "table-init", "ssm"
+	// or "role".
+	Resource string
+}
+
+// Permissions returns every AWS operation buoy calls.
+func Permissions() []Permission {
+	return []Permission{
+		{"ECR.BatchGetImage", "ecr:BatchGetImage", "repository"},
+		{"ECR.PutImage", "ecr:PutImage", "repository"},
+		{"ECR.DescribeRepositories", "ecr:DescribeRepositories", "repository"},
+
+		{"ECS.ListServices", "ecs:ListServices", "ecs"},
+		{"ECS.DescribeServices", "ecs:DescribeServices", "ecs-service"},
+		{"ECS.UpdateService", "ecs:UpdateService", "ecs-service"},
+		{"ECS.DescribeTaskDefinition", "ecs:DescribeTaskDefinition", "ecs"},
+		{"ECS.RegisterTaskDefinition", "ecs:RegisterTaskDefinition", "ecs"},
+		{"ECS.DeregisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs"},
+		{"ECS.ListTaskDefinitions", "ecs:ListTaskDefinitions", "ecs"},
+		{"ECS.TagResource", "ecs:TagResource", "ecs"},
+		{"ECS.ListTasks", "ecs:ListTasks", "ecs"},
+		{"ECS.DescribeTasks", "ecs:DescribeTasks", "ecs"},
+		{"ECS.ListServiceDeployments", "ecs:ListServiceDeployments", "ecs-service"},
+		{"ECS.DescribeServiceDeployments", "ecs:DescribeServiceDeployments", "ecs-service"},
+
+		{"DynamoDB.GetItem", "dynamodb:GetItem", "table"},
+		{"DynamoDB.PutItem", "dynamodb:PutItem", "table"},
+		{"DynamoDB.DeleteItem", "dynamodb:DeleteItem", "table"},
+		{"DynamoDB.Query", "dynamodb:Query", "table"},
+		{"DynamoDB.CreateTable", "dynamodb:CreateTable", "table-init"},
+		{"DynamoDB.DescribeTable", "dynamodb:DescribeTable", "table-init"},
+
+		{"SSM.GetParameters", "ssm:GetParameters", "ssm"},
+		{"SSM.PutParameter", "ssm:PutParameter", "ssm"},
+
+		{"STS.AssumeRole", "sts:AssumeRole", "role"},
+	}
+}
+
+// PolicyDocument is an IAM policy document.
+type PolicyDocument struct {
+	Version   string            `json:"Version"`
+	Statement []PolicyStatement `json:"Statement"`
+}
+
+// PolicyStatement is one statement of a PolicyDocument.
+type PolicyStatement struct {
+	Sid       string         `json:"Sid"`
+	Effect    string         `json:"Effect"`
+	Action    []string       `json:"Action"`
+	Resource  []string       `json:"Resource"`
+	Condition map[string]any `json:"Condition,omitempty"`
+}
+
+// PolicyInput says what IAMPolicy covers.
+type PolicyInput struct {
+	Project *manifest.Project
+	// Table is the history table ("" means DefaultTable).
+	Table string
+	// AccountID and Region fill ARNs where the manifest leaves them
+	// empty; "" becomes "*".
+	AccountID string
+	Region    string
+	// Init includes creating the table (buoy init).
+	Init bool
+}
+
+// IAMPolicy returns the least-privilege policy for deploying a project to
+// all its environments: only the actions in Permissions, on the project's
+// repositories, clusters, history table, SSM parameters and roles.
+func IAMPolicy(in PolicyInput) PolicyDocument {
+	p := in.Project
+	or := func(s, def string) string {
+		if s != "" {
+			return s
+		}
+		if def != "" {
+			return def
+		}
+		return "*"
+	}
+	actions := func(kind string) []string {
+		var out []string
+		for _, perm := range Permissions() {
+			if perm.Resource == kind {
+				out = append(out, perm.Action)
+			}
+		}
+		return out
+	}
+	doc := PolicyDocument{Version: "2012-10-17"}
+
+	var repos []string
+	for _, img := range p.Images {
+		acct := or(img.Registry.AccountID, or(p.Registry.AccountID, in.AccountID))
+		region := or(img.Registry.Region, or(p.Registry.Region, in.Region))
+		repos = appendUnique(repos, fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, acct, img.Repository))
+	}
+	doc.Statement = append(doc.Statement, PolicyStatement{Sid: "ReadAndMoveImageTags", Effect: "Allow",
+		Action: actions("repository"), Resource: repos})
+
+	var ecsRes, roles []string
+	ssm := false
+	for _, env := range p.Environments {
+		ssm = ssm || env.PublishSSM || env.Strategy == manifest.StrategySSM
+		for _, t := range env.Targets {
+			region, acct, cluster := or(t.Region, in.Region), or(accountOfRole(t.RoleARN), in.AccountID), t.Cluster
+			if strings.HasPrefix(cluster, "arn:") {
+				parts := strings.Split(cluster, ":")
+				region, acct, cluster = parts[3], parts[4], strings.TrimPrefix(parts[5], "cluster/")
+			}
+			if cluster == "" {
+				cluster = "*"
+			}
+			ecsRes = appendUnique(ecsRes,
+				fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/*", region, acct, cluster),
+				fmt.Sprintf("arn:aws:ecs:%s:%s:service-deployment/%s/*", region, acct, cluster))
+			if t.RoleARN != "" {
+				roles = appendUnique(roles, t.RoleARN)
+			}
+		}
+	}
+	doc.Statement = append(doc.Statement,
+		PolicyStatement{Sid: "RedeployServices", Effect: "Allow", Action: actions("ecs-service"), Resource: ecsRes},
+		// These ECS actions take no resource-level permissions.
+		PolicyStatement{Sid: "ReadTasksAndTaskDefinitions", Effect: "Allow", Action: actions("ecs"), Resource: []string{"*"}},
+		// A pinned task definition keeps its task and execution roles.
+		PolicyStatement{Sid: "PassTaskRolesToPinnedTaskDefinitions", Effect: "Allow", Action: []string{"iam:PassRole"},
+			Resource: []string{"*"}, Condition: map[string]any{"StringEquals": map[string]string{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
+
+	table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", or(p.Registry.Region, in.Region), or(p.Registry.AccountID, in.AccountID), TableName(in.Table))
+	doc.Statement = append(doc.Statement, PolicyStatement{Sid: "KeepHistory", Effect: "Allow", Action: actions("table"),
+		Resource: []string{table, table + "/index/*"}})
+	if in.Init {
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "CreateHistoryTable", Effect: "Allow",
+			Action: actions("table-init"), Resource: []string{table}})
+	}
+	if ssm {
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "PublishImagesToSSM", Effect: "Allow", Action: actions("ssm"),
+			Resource: []string{fmt.Sprintf("arn:aws:ssm:*:*:parameter/%s/images/*", p.ID)}})
+	}
+	if p.Registry.RoleARN != "" {
+		roles = appendUnique(roles, p.Registry.RoleARN)
+	}
+	for _, img := range p.Images {
+		if img.Registry.RoleARN != "" {
+			roles = appendUnique(roles, img.Registry.RoleARN)
+		}
+	}
+	if len(roles) > 0 {
+		slices.Sort(roles)
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "AssumeTargetRoles", Effect: "Allow",
+			Action: actions("role"), Resource: roles})
+	}
+	return doc
+}
+
+func accountOfRole(arn string) string {
+	parts := strings.Split(arn, ":")
+	if len(parts) > 4 {
+		return parts[4]
+	}
+	return ""
+}

@@ -1,0 +1,145 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// DefaultTable is the DynamoDB table the history is kept in by default.
+const DefaultTable = "buoy-history"
+
+// ManifestNames returns the manifest files Open looks for, in order, when
+// no path is given.
+func ManifestNames() []string { return []string{"buoy.yaml", ".wellcome_project"} }
+
+// Config is what Open needs: where the manifest is, which project, where
+// the history is kept, and the base AWS configuration. Only AWS is
+// required when the directory holds one manifest of one project.
+type Config struct {
+	// ManifestPath is the manifest file; "" looks for buoy.yaml, then
+	// .wellcome_project, in the working directory.
+	ManifestPath string
+	// ProjectID picks a project; "" is fine when the manifest has one.
+	ProjectID string
+	// Table is the DynamoDB table of the history; "" means DefaultTable.
+	Table string
+	// AWS is the base configuration (credentials, region, endpoint);
+	// each target's region and role are applied on top of it.
+	AWS aws.Config
+	// Store replaces the DynamoDB store (tests, importers with their own).
+	Store  history.Store
+	Sink   event.Sink
+	Logger *slog.Logger
+	// Options are applied after those Open derives from the fields above.
+	Options []Option
+}
+
+// Open loads the manifest, picks the project, opens the history store and
+// returns a Deployer for it, with the parsed manifest (for its warnings).
+// A bad manifest or an unknown project is an ErrInvalidInput error that
+// wraps the *manifest.Error.
+func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) {
+	m, err := LoadManifest(cfg.ManifestPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := PickProject(m, cfg.ProjectID)
+	if err != nil {
+		return nil, m, err
+	}
+	store := cfg.Store
+	if store == nil {
+		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(cfg.AWS, p)), TableName(cfg.Table))
+	}
+	opts := []Option{WithAWSConfig(TargetConfig(cfg.AWS))}
+	if cfg.Sink != nil {
+		opts = append(opts, WithSink(cfg.Sink))
+	}
+	if cfg.Logger != nil {
+		opts = append(opts, WithLogger(cfg.Logger))
+	}
+	d, err := New(p, store, append(opts, cfg.Options...)...)
+	if err != nil {
+		return nil, m, err
+	}
+	return d, m, nil
+}
+
+// TableName returns table, or DefaultTable when empty.
+func TableName(table string) string {
+	if table == "" {
+		return DefaultTable
+	}
+	return table
+}
+
+// LoadManifest reads the manifest at path, or when path is empty the
+// first of buoy.yaml and .wellcome_project in the working directory.
+func LoadManifest(path string) (*manifest.Manifest, error) {
+	if path == "" {
+		for _, name := range ManifestNames() {
+			if _, err := os.Stat(name); err == nil {
+				path = name
+				break
+			}
+		}
+		if path == "" {
+			return nil, invalid("no manifest here: write %s (see docs/manifest.md) or pass its path", strings.Join(ManifestNames(), " or "))
+		}
+	}
+	m, err := loadManifest(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, invalid("manifest %s does not exist", path)
+	}
+	if err != nil {
+		return nil, classError(ErrInvalidInput, err)
+	}
+	return m, nil
+}
+
+// PickProject returns the project id names, or the only project when id
+// is empty.
+func PickProject(m *manifest.Manifest, id string) (*manifest.Project, error) {
+	var ids []string
+	for _, p := range m.Projects {
+		if p.ID == id || (id == "" && len(m.Projects) == 1) {
+			return p, nil
+		}
+		ids = append(ids, p.ID)
+	}
+	if id == "" {
+		return nil, invalid("%s has %d projects: choose one of %s", m.File, len(m.Projects), strings.Join(ids, ", "))
+	}
+	return nil, invalid("%s has no project %q: choose one of %s", m.File, id, strings.Join(ids, ", "))
+}
+
+func loadManifest(path string) (*manifest.Manifest, error) {
+	m, err := manifest.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// StoreConfig returns the AWS configuration of a project's history table:
+// the base configuration, in the project registry's region when the base
+// has none.
+func StoreConfig(base aws.Config, p *manifest.Project) aws.Config {
+	cfg := base.Copy()
+	if cfg.Region == "" {
+		cfg.Region = p.Registry.Region
+	}
+	return cfg
+}

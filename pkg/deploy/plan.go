@@ -1,0 +1,331 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// plan is what a deployment will do: per image the tag move, per service
+// whether it is redeployed and why.
+type plan struct {
+	env      *manifest.Environment
+	release  *history.Release
+	images   []*plannedImage
+	services []*plannedService
+}
+
+type plannedImage struct {
+	image *manifest.Image
+	to    history.ImageRef // the release's image
+	from  string           // digest the floating tag points at now; "" if none
+	move  bool
+	moved bool // set once the tag points at to
+	done  bool
+}
+
+type plannedService struct {
+	id       string // service id from the manifest
+	target   manifest.Target
+	ref      ServiceRef
+	images   []string // ids of the images that feed it
+	redeploy bool
+	why      string
+
+	started *Started
+	outcome *Outcome
+}
+
+// preflight checks that the release's images and the environment's
+// services exist and fit together, and plans the deployment. resumed is
+// the record of a run that died half way, if any.
+func (d *Deployer) preflight(ctx context.Context, s *session, env *manifest.Environment, rel *history.Release, resumed *history.Deployment) (*plan, error) {
+	p := &plan{env: env, release: rel}
+	if err := d.planImages(ctx, s, p); err != nil {
+		return nil, err
+	}
+	if err := d.findServices(ctx, s, p); err != nil {
+		return nil, err
+	}
+	current, err := d.store.GetCurrent(ctx, d.project.ID, env.ID)
+	if err != nil && !errors.Is(err, history.ErrNotFound) {
+		return nil, fmt.Errorf("read what environment %s runs now: %w", env.ID, err)
+	}
+	d.decideRedeploys(p, current, resumed)
+	return p, nil
+}
+
+func (d *Deployer) planImages(ctx context.Context, s *session, p *plan) error {
+	var queries []ImageQuery
+	var missingInRelease []string
+	for _, img := range d.project.Images {
+		ref, ok := p.release.Images[img.ID]
+		if !ok {
+			missingInRelease = append(missingInRelease, img.ID)
+			continue
+		}
+		p.images = append(p.images, &plannedImage{image: img, to: ref})
+		queries = append(queries,
+			ImageQuery{Image: img, Digest: ref.Digest},
+			ImageQuery{Image: img, Tag: p.env.Tag})
+	}
+	if len(missingInRelease) > 0 {
+		return invalid("release %s has no digest for image %s (the manifest changed since it was made): prepare a new release",
+			p.release.ID, strings.Join(missingInRelease, ", "))
+	}
+	refs, err := s.resolve(ctx, queries)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for i, pi := range p.images {
+		if refs[2*i] == nil {
+			missing = append(missing, fmt.Sprintf("%s (%s@%s)", pi.image.ID, pi.image.Repository, pi.to.Digest))
+		}
+		if tagged := refs[2*i+1]; tagged != nil {
+			pi.from = tagged.Digest
+		}
+		pi.move = pi.from != pi.to.Digest
+	}
+	if len(missing) > 0 {
+		return &MissingError{What: "image", Names: missing,
+			Hint: "the release's digests are gone from ECR (deleted by a lifecycle policy?); prepare a new release"}
+	}
+	return nil
+}
+
+// serviceName is the ECS service name (or tag value) of a service in env.
+func serviceName(env *manifest.Environment, svc *manifest.Service) string {
+	if env.FindByTags {
+		return svc.ID
+	}
+	if n := env.ServiceNames[svc.ID]; n != "" {
+		return n
+	}
+	if svc.Name != "" {
+		return svc.Name
+	}
+	return svc.ID
+}
+
+// feeding returns the ids of the project's images that feed service id.
+func feeding(p *manifest.Project, id string) []string {
+	var out []string
+	for _, img := range p.Images {
+		if slices.Contains(img.Services, id) {
+			out = append(out, img.ID)
+		}
+	}
+	return out
+}
+
+func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error {
+	var problems []string
+	var missing []*MissingError
+	for _, t := range p.env.Targets {
+		c, err := s.cluster(ctx, t)
+		if err != nil {
+			return err
+		}
+		in := FindInput{ByTags: p.env.FindByTags, Environment: p.env.ID}
+		for _, svc := range targetServices(d.project, t) {
+			in.Names = append(in.Names, serviceName(p.env, svc))
+		}
+		found, err := c.Find(ctx, in)
+		var me *MissingError
+		if errors.As(err, &me) {
+			missing = append(missing, me)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("find the services of environment %s in cluster %s: %w", p.env.ID, t.Cluster, err)
+		}
+		byKey := map[string]ServiceRef{}
+		for _, f := range found {
+			byKey[f.Key] = f
+		}
+		for _, svc := range targetServices(d.project, t) {
+			ref, ok := byKey[serviceName(p.env, svc)]
+			if !ok {
+				missing = append(missing, &MissingError{What: "service", Names: []string{serviceName(p.env, svc)}, Where: "cluster " + t.Cluster})
+				continue
+			}
+			ps := &plannedService{id: svc.ID, target: t, ref: ref, images: feeding(d.project, svc.ID)}
+			problems = append(problems, d.checkContainers(p, ps)...)
+			p.services = append(p.services, ps)
+		}
+	}
+	if len(missing) > 0 {
+		all := &MissingError{What: "service", Hint: "check the service names in the manifest and the targets' clusters, regions and accounts"}
+		var where []string
+		for _, m := range missing {
+			all.Names = append(all.Names, m.Names...)
+			if m.Where != "" && !slices.Contains(where, m.Where) {
+				where = append(where, m.Where)
+			}
+		}
+		all.Where = strings.Join(where, ", ")
+		return all
+	}
+	if len(problems) > 0 {
+		return invalid("%s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkContainers says how a service's task definition does not fit the
+// images that feed it: each must be used by a container, and with the tag
+// strategy, through the floating tag.
+func (d *Deployer) checkContainers(p *plan, ps *plannedService) []string {
+	var problems []string
+	for _, id := range ps.images {
+		pi := p.image(id)
+		uses, viaTag := false, false
+		var seen []string
+		for _, img := range ps.ref.Containers {
+			repo, tag, _ := splitImage(img)
+			seen = append(seen, img)
+			if !sameRepository(repo, pi.to.Repository, pi.image.Repository) {
+				continue
+			}
+			uses = true
+			if tag == p.env.Tag {
+				viaTag = true
+			}
+		}
+		slices.Sort(seen)
+		switch {
+		case !uses:
+			problems = append(problems, fmt.Sprintf("service %s (task definition %s) does not use image %s (%s); its containers use %s: fix the image's services in the manifest or the task definition",
+				ps.ref.Name, ps.ref.TaskDefinition, id, pi.image.Repository, strings.Join(seen, ", ")))
+		case p.env.Strategy == manifest.StrategyTag || p.env.Strategy == "":
+			if !viaTag {
+				problems = append(problems, fmt.Sprintf("service %s uses %s without the tag %s, so moving the tag would not change it: point its task definition at %s:%s, or use the task-definition strategy",
+					ps.ref.Name, pi.image.Repository, p.env.Tag, pi.image.Repository, p.env.Tag))
+			}
+		}
+	}
+	return problems
+}
+
+func (p *plan) image(id string) *plannedImage {
+	for _, pi := range p.images {
+		if pi.image.ID == id {
+			return pi
+		}
+	}
+	return nil
+}
+
+// decideRedeploys says which services need a new ECS deployment.
+//
+// A service is redeployed when a tag feeding it moves; or, although its
+// tags already point at the release, the environment's current record
+// does not show this release rolled out there (a run that died after
+// moving tags, or tags moved by hand); or a dead run's record shows it
+// unfinished. With the task-definition strategy, a service is redeployed
+// unless its task definition already pins the release's digests. With the
+// ssm strategy, nothing is redeployed.
+func (d *Deployer) decideRedeploys(p *plan, current *history.Current, resumed *history.Deployment) {
+	for _, ps := range p.services {
+		ps.redeploy, ps.why = p.needsRedeploy(ps, current, resumed)
+	}
+}
+
+func (p *plan) needsRedeploy(ps *plannedService, current *history.Current, resumed *history.Deployment) (bool, string) {
+	switch p.env.Strategy {
+	case manifest.StrategySSM:
+		return false, "the ssm strategy leaves redeploying to another tool"
+	case manifest.StrategyTaskDefinition:
+		for _, id := range ps.images {
+			pi := p.image(id)
+			pinned := false
+			for _, img := range ps.ref.Containers {
+				repo, _, digest := splitImage(img)
+				if sameRepository(repo, pi.to.Repository, pi.image.Repository) && digest == pi.to.Digest {
+					pinned = true
+				}
+			}
+			if !pinned {
+				return true, "its task definition does not pin " + id + " to the release's digest"
+			}
+		}
+		return false, "its task definition already pins the release's digests"
+	}
+	for _, id := range ps.images {
+		if p.image(id).move {
+			return true, "the tag of " + id + " moves"
+		}
+	}
+	if current == nil {
+		return true, "no deployment to this environment is recorded"
+	}
+	for _, id := range ps.images {
+		if current.Images[id].Digest != p.image(id).to.Digest {
+			return true, "the tags already point at the release, but the record does not show it rolled out"
+		}
+	}
+	if resumed != nil {
+		for _, so := range resumed.Services {
+			if so.Service == ps.ref.Name && so.Cluster == ps.ref.Cluster && so.Outcome != history.StatusSucceeded {
+				return true, "the run of deployment " + resumed.ID + " did not finish it"
+			}
+		}
+	}
+	return false, "it already runs this release"
+}
+
+// splitImage splits an image reference into repository, tag and digest.
+func splitImage(ref string) (repo, tag, digest string) {
+	if before, after, ok := strings.Cut(ref, "@"); ok {
+		ref, digest = before, after
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref, tag = ref[:i], ref[i+1:]
+	}
+	return ref, tag, digest
+}
+
+// sameRepository reports whether repo (from a task definition) is the
+// image's repository, given as a full URI or a bare ECR repository name.
+func sameRepository(repo, uri, name string) bool {
+	return repo == uri || repo == name || strings.HasSuffix(repo, "/"+name)
+}
+
+// emitPlan reports the plan, one event per image and service.
+func (d *Deployer) emitPlan(p *plan, deploymentID string) {
+	for _, pi := range p.images {
+		msg := fmt.Sprintf("%s: %s %s -> %s", pi.image.ID, p.env.Tag, shortDigest(pi.from), shortDigest(pi.to.Digest))
+		if !pi.move {
+			msg = fmt.Sprintf("%s: %s already at %s", pi.image.ID, p.env.Tag, shortDigest(pi.to.Digest))
+		}
+		d.emit(event.Event{Kind: event.Plan, Environment: p.env.ID, Release: p.release.ID, Deployment: deploymentID,
+			Image: pi.image.ID, From: pi.from, To: pi.to.Digest, Message: msg})
+	}
+	for _, ps := range p.services {
+		verb := "redeploy"
+		if !ps.redeploy {
+			verb = "leave"
+		}
+		d.emit(event.Event{Kind: event.Plan, Environment: p.env.ID, Release: p.release.ID, Deployment: deploymentID,
+			Service: ps.ref.Name, Cluster: ps.ref.Cluster, Message: fmt.Sprintf("%s %s: %s", verb, ps.ref.Name, ps.why)})
+	}
+}
+
+// shortDigest shortens sha256:abcdef... to its first 12 hex digits.
+func shortDigest(d string) string {
+	if d == "" {
+		return "(none)"
+	}
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		d = d[:12]
+	}
+	return d
+}

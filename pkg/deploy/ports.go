@@ -1,0 +1,135 @@
+package deploy
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// Registry is what a deployment needs from ECR: read what tags and digests
+// point at, and point a floating tag at a digest. The default is built on
+// pkg/registry; tests and importers may plug in their own with
+// WithRegistry. Implementations are safe for concurrent use.
+type Registry interface {
+	// Resolve looks up each query (by tag, or by digest when Digest is
+	// set) and returns one entry per query, in order: nil when the image
+	// does not exist. Only a failed call is an error.
+	Resolve(ctx context.Context, queries []ImageQuery) ([]*history.ImageRef, error)
+	// Tag points tag at ref's digest (same manifest bytes and media type)
+	// and reports whether it moved; false means it already pointed there.
+	Tag(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag string) (moved bool, err error)
+}
+
+// ImageQuery asks a Registry about one image by tag or by digest.
+type ImageQuery struct {
+	Image  *manifest.Image
+	Tag    string
+	Digest string
+}
+
+// Cluster is what a deployment needs from one ECS target of an
+// environment. The default is built on pkg/rollout; tests and importers
+// may plug in their own with WithCluster. Implementations are safe for
+// concurrent use.
+type Cluster interface {
+	// Find returns the services, found by name or by their
+	// deployment:service and deployment:env tags. Services that do not
+	// exist make a *MissingError naming all of them.
+	Find(ctx context.Context, in FindInput) ([]ServiceRef, error)
+	// PinImages registers a revision of svc's task definition with the
+	// containers using each repository pinned to its digest, copying
+	// every other field, and returns its ARN.
+	PinImages(ctx context.Context, svc ServiceRef, pins []history.ImageRef) (string, error)
+	// Redeploy starts a new ECS deployment of svc: of taskDefinition when
+	// set, else of its current one (force new deployment).
+	Redeploy(ctx context.Context, svc ServiceRef, taskDefinition string) (Started, error)
+	// Wait follows the started deployments until each succeeds, fails or
+	// the timeout passes, and returns one outcome per deployment, in
+	// order. It emits Progress events as services change state.
+	Wait(ctx context.Context, started []Started, timeout time.Duration) ([]Outcome, error)
+	// Tasks returns the image digests the running tasks of svc report,
+	// by container image (as written in the task definition).
+	Tasks(ctx context.Context, svc ServiceRef) (map[string][]string, error)
+}
+
+// FindInput names the services to find in a Cluster.
+type FindInput struct {
+	// Names are ECS service names, or with ByTags, the values of the
+	// deployment:service tag.
+	Names       []string
+	ByTags      bool
+	Environment string // the deployment:env tag value, with ByTags
+}
+
+// ServiceRef is one ECS service as found.
+type ServiceRef struct {
+	// Name is the ECS service name; Key is what it was looked up by (the
+	// name, or the deployment:service tag value).
+	Name           string
+	Key            string
+	Cluster        string
+	Region         string
+	ARN            string
+	TaskDefinition string
+	// Containers maps each container name of the current task
+	// definition to its image.
+	Containers map[string]string
+	Running    int
+	Desired    int
+}
+
+// Started is a service redeploy that ECS accepted.
+type Started struct {
+	Service                ServiceRef
+	ECSDeployment          string
+	TaskDefinition         string
+	PreviousTaskDefinition string
+	At                     time.Time
+	// Handle is the Cluster implementation's own handle on the
+	// deployment, for Wait.
+	Handle any
+}
+
+// Outcome is how a started deployment ended.
+type Outcome struct {
+	Started  Started
+	Status   history.Status // succeeded, failed, or in-progress when timed out
+	Reason   string
+	TimedOut bool
+	Duration time.Duration
+}
+
+// ClusterParams is what WithCluster's factory gets to build a Cluster.
+type ClusterParams struct {
+	Config       aws.Config
+	Target       manifest.Target
+	Sink         event.Sink
+	Logger       *slog.Logger
+	Clock        Clock
+	PollInterval time.Duration
+}
+
+// RegistryParams is what WithRegistry's factory gets to build a Registry
+// for the images of one registry (account, region, role).
+type RegistryParams struct {
+	Config   aws.Config
+	Registry manifest.Registry
+	Logger   *slog.Logger
+}
+
+// Clock tells the time and waits. Tests pass a fake so nothing sleeps.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

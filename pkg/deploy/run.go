@@ -1,0 +1,410 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// operation is one deployment to run: which release, where, and why.
+type operation struct {
+	req        Request
+	release    *history.Release
+	promotion  string // source environment of a promotion
+	rollbackOf string // deployment id a rollback undoes
+}
+
+// apply runs a deployment (or, with DryRun, only plans it). It returns a
+// non-nil Result whenever it got as far as knowing the environment.
+func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result, error) {
+	res := &Result{Project: d.project.ID, Environment: op.req.Environment, Release: op.release, Started: d.now()}
+	finish := func(err error) (*Result, error) {
+		res.Finished = d.now()
+		res.Stats = s.stats()
+		outcome := string(res.Status)
+		msg := "deployment " + outcome
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		d.emit(event.Event{Kind: event.Finished, Environment: res.Environment, Release: releaseID(op.release),
+			Deployment: deploymentID(res.Deployment), Outcome: outcome, Message: msg})
+		return res, err
+	}
+	env, err := d.environment(op.req.Environment)
+	if err != nil {
+		res.Status = history.StatusFailed
+		return finish(err)
+	}
+	if err := d.checkProtected(env, op); err != nil {
+		res.Status = history.StatusFailed
+		return finish(err)
+	}
+	if op.req.DryRun {
+		p, err := d.preflight(ctx, s, env, op.release, nil)
+		if err != nil {
+			res.Status = history.StatusFailed
+			return finish(classError(ErrInvalidInput, err))
+		}
+		d.emitPlan(p, "")
+		res.Status = StatusPlanned
+		fillResult(res, p)
+		return finish(nil)
+	}
+
+	held, err := d.lock(ctx, env.ID, op.req)
+	if err != nil {
+		res.Status = history.StatusFailed
+		return finish(err)
+	}
+	defer func() {
+		if err := held.release(ctx); err != nil {
+			d.emit(event.Event{Kind: event.Warning, Environment: env.ID, Message: err.Error()})
+		}
+	}()
+
+	r, err := d.startRecord(ctx, env, op)
+	if err != nil {
+		res.Status = history.StatusFailed
+		return finish(err)
+	}
+	res.Deployment = r.rec
+	err = d.execute(ctx, s, env, op, r, res)
+	return finish(err)
+}
+
+func releaseID(r *history.Release) string {
+	if r == nil {
+		return ""
+	}
+	return r.ID
+}
+
+func deploymentID(r *history.Deployment) string {
+	if r == nil {
+		return ""
+	}
+	return r.ID
+}
+
+// checkProtected refuses a protected environment unless confirmed or
+// promoted from its source.
+func (d *Deployer) checkProtected(env *manifest.Environment, op operation) error {
+	if !env.Protected || op.req.Confirm || op.req.DryRun {
+		return nil
+	}
+	if op.promotion != "" && op.promotion == env.PromotesFrom {
+		return nil
+	}
+	how := "confirm it"
+	if env.PromotesFrom != "" {
+		how += ", or promote from " + env.PromotesFrom
+	}
+	return fmt.Errorf("%w: environment %s is protected: %s", ErrConfirmationRequired, env.ID, how)
+}
+
+// execute runs a deployment whose record exists and whose lock is held,
+// and closes the record.
+func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Environment, op operation, r *recordKeeper, res *Result) error {
+	timeout := op.req.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	p, err := d.preflight(ctx, s, env, op.release, r.resumed)
+	if err != nil {
+		err = classError(ErrInvalidInput, err)
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return d.close(ctx, r, res, nil, err, "preflight failed: nothing was changed")
+	}
+	fillResult(res, p)
+	r.plan(p)
+	d.emitPlan(p, r.rec.ID)
+	if err := r.save(ctx); err != nil {
+		return d.close(ctx, r, res, p, err, "nothing was changed")
+	}
+
+	if err := d.moveTags(ctx, s, p, r.rec.ID); err != nil {
+		r.progress(p)
+		return d.close(ctx, r, res, p, classError(ErrDeploymentFailed, err), "")
+	}
+	r.progress(p)
+	_ = r.save(ctx)
+
+	if err := d.redeploy(ctx, s, p, r.rec.ID); err != nil {
+		r.progress(p)
+		return d.close(ctx, r, res, p, classError(ErrDeploymentFailed, err), "")
+	}
+	r.progress(p)
+	_ = r.save(ctx)
+
+	if op.req.NoWait {
+		for _, ps := range p.services {
+			if ps.started != nil {
+				ps.outcome = &Outcome{Started: *ps.started, Status: history.StatusSucceeded, Reason: "updated; not waited for"}
+			}
+		}
+		return d.close(ctx, r, res, p, nil, "services updated; buoy did not wait for ECS")
+	}
+	waitErr := d.wait(ctx, s, p, timeout, r.rec.ID)
+	if waitErr != nil && op.req.Rollback && ctx.Err() == nil {
+		rbErr := d.rollbackInPlace(ctx, s, p, timeout, r.rec.ID)
+		return d.closeRolledBack(ctx, r, res, p, waitErr, rbErr)
+	}
+	return d.close(ctx, r, res, p, waitErr, "")
+}
+
+// moveTags points each floating tag that moves at the release's digest,
+// concurrently with the Deployer's bound.
+func (d *Deployer) moveTags(ctx context.Context, s *session, p *plan, depID string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.concurrency)
+	for _, pi := range p.images {
+		if !pi.move {
+			pi.done = true
+			continue
+		}
+		g.Go(func() error {
+			reg, err := s.registry(gctx, pi.image)
+			if err != nil {
+				return err
+			}
+			moved, err := reg.Tag(gctx, pi.image, pi.to, p.env.Tag)
+			if err != nil {
+				return fmt.Errorf("point %s:%s at %s: %w", pi.image.Repository, p.env.Tag, pi.to.Digest, err)
+			}
+			pi.moved, pi.done = moved, true
+			d.emit(event.Event{Kind: event.TagMoved, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
+				Image: pi.image.ID, From: pi.from, To: pi.to.Digest,
+				Message: fmt.Sprintf("%s:%s -> %s", pi.image.Repository, p.env.Tag, shortDigest(pi.to.Digest))})
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// redeploy starts a new ECS deployment of each service that needs one.
+func (d *Deployer) redeploy(ctx context.Context, s *session, p *plan, depID string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.concurrency)
+	for _, ps := range p.services {
+		if !ps.redeploy {
+			continue
+		}
+		g.Go(func() error {
+			c, err := s.cluster(gctx, ps.target)
+			if err != nil {
+				return err
+			}
+			td := ""
+			if p.env.Strategy == manifest.StrategyTaskDefinition {
+				var pins []history.ImageRef
+				for _, id := range ps.images {
+					pins = append(pins, p.image(id).to)
+				}
+				if td, err = c.PinImages(gctx, ps.ref, pins); err != nil {
+					return fmt.Errorf("register a task definition for %s with pinned images: %w", ps.ref.Name, err)
+				}
+			}
+			st, err := c.Redeploy(gctx, ps.ref, td)
+			if err != nil {
+				return fmt.Errorf("redeploy service %s in %s: %w", ps.ref.Name, ps.ref.Cluster, err)
+			}
+			ps.started = &st
+			d.emit(event.Event{Kind: event.ServiceUpdated, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
+				Service: ps.ref.Name, Cluster: ps.ref.Cluster, From: st.PreviousTaskDefinition, To: st.TaskDefinition,
+				Message: fmt.Sprintf("%s: new ECS deployment %s", ps.ref.Name, st.ECSDeployment)})
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// wait follows every started deployment, one waiter per target, and
+// returns ErrDeploymentFailed or ErrTimeout naming what went wrong.
+func (d *Deployer) wait(ctx context.Context, s *session, p *plan, timeout time.Duration, depID string) error {
+	byTarget := map[string][]*plannedService{}
+	var targets []manifest.Target
+	for _, ps := range p.services {
+		if ps.started == nil {
+			continue
+		}
+		k := targetKey(ps.target)
+		if _, ok := byTarget[k]; !ok {
+			targets = append(targets, ps.target)
+		}
+		byTarget[k] = append(byTarget[k], ps)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	var mu sync.Mutex
+	for _, t := range targets {
+		g.Go(func() error {
+			c, err := s.cluster(gctx, t)
+			if err != nil {
+				return err
+			}
+			pss := byTarget[targetKey(t)]
+			started := make([]Started, len(pss))
+			for i, ps := range pss {
+				started[i] = *ps.started
+			}
+			outs, err := c.Wait(gctx, started, timeout)
+			if err != nil && len(outs) != len(pss) {
+				return fmt.Errorf("wait for ECS in cluster %s: %w", t.Cluster, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i, ps := range pss {
+				o := outs[i]
+				ps.outcome = &o
+				d.emit(event.Event{Kind: event.ServiceDone, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
+					Service: ps.ref.Name, Cluster: ps.ref.Cluster, Outcome: string(o.Status), Message: serviceMessage(o)})
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return classError(ErrDeploymentFailed, err)
+	}
+	var failed, timedOut []string
+	for _, ps := range p.services {
+		if ps.outcome == nil || ps.outcome.Status == history.StatusSucceeded {
+			continue
+		}
+		line := ps.ref.Name + ": " + ps.outcome.Reason
+		if ps.outcome.TimedOut {
+			timedOut = append(timedOut, line)
+		} else {
+			failed = append(failed, line)
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		return fmt.Errorf("%w: %s", ErrDeploymentFailed, strings.Join(append(failed, timedOut...), "; "))
+	case len(timedOut) > 0:
+		return fmt.Errorf("%w after %s: %s", ErrTimeout, timeout, strings.Join(timedOut, "; "))
+	}
+	return nil
+}
+
+func serviceMessage(o Outcome) string {
+	msg := fmt.Sprintf("%s %s after %s", o.Started.Service.Name, o.Status, o.Duration.Round(time.Second))
+	if o.Reason != "" {
+		msg += ": " + o.Reason
+	}
+	return msg
+}
+
+// rollbackInPlace points moved tags back at their previous digests,
+// redeploys the services that were redeployed (with their previous task
+// definition under the task-definition strategy) and waits.
+func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, timeout time.Duration, depID string) error {
+	d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Deployment: depID,
+		Message: "rolling back to what ran before"})
+	back := &plan{env: p.env, release: p.release}
+	for _, pi := range p.images {
+		if !pi.moved {
+			continue
+		}
+		if pi.from == "" {
+			d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Image: pi.image.ID,
+				Message: fmt.Sprintf("%s:%s did not exist before; it stays at the release's digest", pi.image.Repository, p.env.Tag)})
+			continue
+		}
+		to := pi.to
+		to.Digest, to.Tag = pi.from, p.env.Tag
+		back.images = append(back.images, &plannedImage{image: pi.image, to: to, from: pi.to.Digest, move: true})
+	}
+	if err := d.moveTags(ctx, s, back, depID); err != nil {
+		return fmt.Errorf("roll back tags: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.concurrency)
+	var redeployed []*plannedService
+	for _, ps := range p.services {
+		if ps.started == nil {
+			continue
+		}
+		rb := &plannedService{id: ps.id, target: ps.target, ref: ps.ref, images: ps.images, redeploy: true}
+		redeployed = append(redeployed, rb)
+		g.Go(func() error {
+			c, err := s.cluster(gctx, rb.target)
+			if err != nil {
+				return err
+			}
+			td := ""
+			if p.env.Strategy == manifest.StrategyTaskDefinition {
+				td = ps.started.PreviousTaskDefinition
+			}
+			st, err := c.Redeploy(gctx, rb.ref, td)
+			if err != nil {
+				return fmt.Errorf("roll back service %s: %w", rb.ref.Name, err)
+			}
+			rb.started = &st
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	back.services = redeployed
+	return d.wait(ctx, s, back, timeout, depID)
+}
+
+// fillResult copies the plan into a Result.
+func fillResult(res *Result, p *plan) {
+	res.Images = res.Images[:0]
+	for _, pi := range p.images {
+		res.Images = append(res.Images, ImageResult{Image: pi.image.ID, Repository: pi.to.Repository, Tag: p.env.Tag,
+			From: pi.from, To: pi.to.Digest, Moved: pi.moved || (res.Status == StatusPlanned && pi.move)})
+	}
+	res.Services = res.Services[:0]
+	for _, ps := range p.services {
+		sr := ServiceResult{Service: ps.ref.Name, Cluster: ps.ref.Cluster, Region: ps.ref.Region,
+			Images: slices.Clone(ps.images), TaskDefinition: ps.ref.TaskDefinition}
+		switch {
+		case ps.outcome != nil:
+			sr.Outcome, sr.Reason, sr.Duration = ps.outcome.Status, ps.outcome.Reason, ps.outcome.Duration
+			sr.TaskDefinition, sr.ECSDeployment = ps.started.TaskDefinition, ps.started.ECSDeployment
+		case ps.started != nil:
+			sr.Outcome, sr.Reason = history.StatusInProgress, "updated; not finished"
+			sr.TaskDefinition, sr.ECSDeployment = ps.started.TaskDefinition, ps.started.ECSDeployment
+		case !ps.redeploy:
+			sr.Outcome, sr.Reason = history.StatusSucceeded, "not redeployed: "+ps.why
+		default:
+			sr.Outcome, sr.Reason = "", "not updated"
+		}
+		if res.Status == StatusPlanned {
+			sr.Outcome = StatusPlanned
+			if ps.redeploy {
+				sr.Reason = "would redeploy: " + ps.why
+			}
+		}
+		res.Services = append(res.Services, sr)
+	}
+}
+
+// errStatus maps the error a deployment ended with to its record status.
+func errStatus(ctx context.Context, err error) history.Status {
+	switch {
+	case err == nil:
+		return history.StatusSucceeded
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return history.StatusCancelled
+	default:
+		return history.StatusFailed
+	}
+}

@@ -1,0 +1,191 @@
+package deploy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// session is one operation's view of AWS: its clients, made once per
+// registry and target, and the count of the calls they make.
+type session struct {
+	d     *Deployer
+	calls *awsconfig.Counter
+
+	mu         sync.Mutex
+	registries map[manifest.Registry]Registry
+	clusters   map[string]Cluster
+}
+
+func (d *Deployer) newSession() *session {
+	return &session{
+		d:          d,
+		calls:      &awsconfig.Counter{},
+		registries: map[manifest.Registry]Registry{},
+		clusters:   map[string]Cluster{},
+	}
+}
+
+func (s *session) config(ctx context.Context, t manifest.Target) (aws.Config, error) {
+	cfg, err := s.d.awsConfig(ctx, t)
+	if err != nil {
+		return cfg, fmt.Errorf("AWS configuration for region %q role %q: %w", t.Region, t.RoleARN, err)
+	}
+	cfg = cfg.Copy()
+	cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)]
+	s.calls.Install(&cfg)
+	return cfg, nil
+}
+
+// registryOf returns the registry the image lives in.
+func (s *session) registryOf(img *manifest.Image) manifest.Registry {
+	r := s.d.project.Registry
+	if img.Registry.AccountID != "" {
+		r.AccountID = img.Registry.AccountID
+	}
+	if img.Registry.Region != "" {
+		r.Region = img.Registry.Region
+	}
+	if img.Registry.RoleARN != "" {
+		r.RoleARN = img.Registry.RoleARN
+	}
+	return r
+}
+
+func (s *session) registry(ctx context.Context, img *manifest.Image) (Registry, error) {
+	key := s.registryOf(img)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.registries[key]; ok {
+		return r, nil
+	}
+	cfg, err := s.config(ctx, manifest.Target{Region: key.Region, RoleARN: key.RoleARN})
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.d.newRegistry(RegistryParams{Config: cfg, Registry: key, Logger: s.d.log})
+	if err != nil {
+		return nil, fmt.Errorf("ECR client for account %q region %q: %w", key.AccountID, key.Region, err)
+	}
+	s.registries[key] = r
+	return r, nil
+}
+
+func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clusters[targetKey(t)]; ok {
+		return c, nil
+	}
+	cfg, err := s.config(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.d.newCluster(ClusterParams{
+		Config: cfg, Target: t, Sink: s.d.sink, Logger: s.d.log,
+		Clock: s.d.clock, PollInterval: s.d.pollInterval,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ECS client for cluster %s: %w", t.Cluster, err)
+	}
+	s.clusters[targetKey(t)] = c
+	return c, nil
+}
+
+// resolve runs queries against the registries of their images, one batch
+// per registry, and returns the answers in order.
+func (s *session) resolve(ctx context.Context, queries []ImageQuery) ([]*history.ImageRef, error) {
+	out := make([]*history.ImageRef, len(queries))
+	groups := map[manifest.Registry][]int{}
+	var order []manifest.Registry
+	for i, q := range queries {
+		k := s.registryOf(q.Image)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	for _, k := range order {
+		idx := groups[k]
+		reg, err := s.registry(ctx, queries[idx[0]].Image)
+		if err != nil {
+			return nil, err
+		}
+		batch := make([]ImageQuery, len(idx))
+		for j, i := range idx {
+			batch[j] = queries[i]
+		}
+		refs, err := reg.Resolve(ctx, batch)
+		if err != nil {
+			return nil, fmt.Errorf("look up images in ECR: %w", err)
+		}
+		if len(refs) != len(batch) {
+			return nil, fmt.Errorf("look up images in ECR: got %d answers for %d images", len(refs), len(batch))
+		}
+		for j, i := range idx {
+			out[i] = refs[j]
+		}
+	}
+	return out, nil
+}
+
+// stats returns the AWS calls counted so far, by "Service.Operation".
+func (s *session) stats() map[string]int {
+	out := map[string]int{}
+	for k, n := range s.calls.Counts() {
+		out[strings.Replace(k, ":", ".", 1)] += n
+	}
+	return out
+}
+
+// TargetConfig returns a function that makes each target's aws.Config
+// from base: the target's region when set, and its role assumed (with
+// credentials refreshed before they expire) when set.
+func TargetConfig(base aws.Config) func(ctx context.Context, t manifest.Target) (aws.Config, error) {
+	return func(_ context.Context, t manifest.Target) (aws.Config, error) {
+		cfg := base.Copy()
+		if t.Region != "" {
+			cfg.Region = t.Region
+		}
+		if t.RoleARN != "" {
+			cfg.Credentials = awsconfig.AssumeRole(cfg, t.RoleARN, "buoy")
+		}
+		return cfg, nil
+	}
+}
+
+func newOwner() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// targetKey identifies a target: its cluster in its region and account.
+func targetKey(t manifest.Target) string {
+	return t.Cluster + "|" + t.Region + "|" + t.RoleARN
+}
+
+// targetServices returns the services of the project a target runs: all,
+// unless the target names some (legacy per-service roles and regions).
+func targetServices(p *manifest.Project, t manifest.Target) []*manifest.Service {
+	if len(t.Services) == 0 {
+		return p.Services
+	}
+	var out []*manifest.Service
+	for _, svc := range p.Services {
+		if slices.Contains(t.Services, svc.ID) {
+			out = append(out, svc)
+		}
+	}
+	return out
+}

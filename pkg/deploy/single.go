@@ -1,0 +1,186 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
+	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/rollout"
+)
+
+// SingleInput is one classic ecs-deploy run: point the containers of one
+// service's (or one task definition's) that use an image's repository at
+// the image, in a new task definition revision, and roll it out.
+type SingleInput struct {
+	Cluster string
+	// Service is the ECS service; when empty, only a new revision of
+	// TaskDefinition is registered (for scheduled tasks).
+	Service        string
+	TaskDefinition string
+	// Image is repository[:tag] or repository@digest; a missing tag
+	// means "latest".
+	Image string
+	// DesiredCount, MinimumHealthyPercent and MaximumPercent change the
+	// service when set.
+	DesiredCount          *int32
+	MinimumHealthyPercent *int32
+	MaximumPercent        *int32
+	Timeout               time.Duration
+	NoWait                bool
+	// Rollback redeploys the previous task definition if the rollout
+	// fails.
+	Rollback bool
+	// MaxDefinitions, when above 0, deregisters all but that many of the
+	// newest revisions of the family afterwards (never one in use).
+	MaxDefinitions int
+}
+
+// SingleResult says what a single-service deployment did.
+type SingleResult struct {
+	Service                string
+	Cluster                string
+	Image                  string
+	TaskDefinition         string
+	PreviousTaskDefinition string
+	ECSDeployment          string
+	Outcome                history.Status
+	Reason                 string
+	Deregistered           []string
+	Stats                  map[string]int
+}
+
+// DeploySingle runs the classic ecs-deploy flow against one service
+// without a manifest or history. sink receives progress (nil: dropped).
+func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in SingleInput) (*SingleResult, error) {
+	if sink == nil {
+		sink = event.Discard{}
+	}
+	if in.Image == "" || (in.Service == "" && in.TaskDefinition == "") {
+		return nil, invalid("an image and a service (or a task definition) are required")
+	}
+	if in.Service != "" && in.Cluster == "" {
+		return nil, invalid("a service needs its cluster")
+	}
+	image := in.Image
+	repo, tag, digest := splitImage(image)
+	if tag == "" && digest == "" {
+		image += ":latest"
+	}
+	counter := &awsconfig.Counter{}
+	cfg = cfg.Copy()
+	counter.Install(&cfg)
+	api := ecs.NewFromConfig(cfg)
+	r := rollout.New(api, rollout.WithSink(sink))
+	res := &SingleResult{Service: in.Service, Cluster: in.Cluster, Image: image}
+	defer func() { res.Stats = statsOf(counter) }()
+
+	var svc rollout.Service
+	tdARN := in.TaskDefinition
+	if in.Service != "" {
+		found, err := r.Find(ctx, rollout.FindInput{Cluster: in.Cluster, Names: []string{in.Service}})
+		var nf *rollout.NotFoundError
+		if errors.As(err, &nf) {
+			return res, classError(ErrInvalidInput, err)
+		}
+		if err != nil {
+			return res, fmt.Errorf("find service %s: %w", in.Service, err)
+		}
+		svc = found[0]
+		if tdARN == "" {
+			tdARN = svc.TaskDefinition
+		}
+	}
+	cur, err := r.TaskDefinition(ctx, tdARN)
+	if err != nil {
+		return res, fmt.Errorf("read task definition %s: %w", tdARN, err)
+	}
+	reg, err := rollout.RegisterInput(cur.TaskDefinition, cur.Tags)
+	if err != nil {
+		return res, err
+	}
+	n := 0
+	for i, c := range reg.ContainerDefinitions {
+		if r, _, _ := splitImage(aws.ToString(c.Image)); r == repo {
+			reg.ContainerDefinitions[i].Image = aws.String(image)
+			n++
+		}
+	}
+	if n == 0 {
+		var have []string
+		for _, c := range reg.ContainerDefinitions {
+			have = append(have, aws.ToString(c.Image))
+		}
+		return res, invalid("no container of task definition %s uses %s (they use %s)", tdARN, repo, strings.Join(have, ", "))
+	}
+	out, err := api.RegisterTaskDefinition(ctx, reg)
+	if err != nil {
+		return res, fmt.Errorf("register a new revision of %s: %w", tdARN, err)
+	}
+	res.PreviousTaskDefinition = tdARN
+	res.TaskDefinition = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	sink.Emit(event.Event{Kind: event.ServiceUpdated, Time: time.Now().UTC(), Service: in.Service, Cluster: in.Cluster,
+		From: tdARN, To: res.TaskDefinition, Message: "registered " + res.TaskDefinition})
+	if in.Service == "" {
+		res.Outcome = history.StatusSucceeded
+		return res, nil
+	}
+
+	h, err := r.Redeploy(ctx, svc, rollout.RedeployInput{TaskDefinition: res.TaskDefinition, DesiredCount: in.DesiredCount,
+		MinimumHealthyPercent: in.MinimumHealthyPercent, MaximumPercent: in.MaximumPercent})
+	if err != nil {
+		return res, classError(ErrDeploymentFailed, fmt.Errorf("update service %s: %w", in.Service, err))
+	}
+	res.ECSDeployment = h.DeploymentID
+	if in.NoWait {
+		res.Outcome, res.Reason = history.StatusSucceeded, "updated; not waited for"
+		return res, nil
+	}
+	results, werr := r.Wait(ctx, rollout.WaitInput{Handles: []rollout.Handle{h}, Timeout: in.Timeout})
+	if werr == nil {
+		res.Outcome = history.StatusSucceeded
+		if in.MaxDefinitions > 0 {
+			family := aws.ToString(out.TaskDefinition.Family)
+			res.Deregistered, err = r.Cleanup(ctx, rollout.CleanupInput{Cluster: in.Cluster, Family: family,
+				Keep: in.MaxDefinitions, InUse: []string{res.TaskDefinition, res.PreviousTaskDefinition}})
+			if err != nil {
+				sink.Emit(event.Event{Kind: event.Warning, Time: time.Now().UTC(), Message: "clean up old revisions: " + err.Error()})
+			}
+		}
+		return res, nil
+	}
+	class := ErrDeploymentFailed
+	if len(results) == 1 {
+		res.Reason = results[0].Diagnosis
+		if results[0].Outcome == rollout.TimedOut {
+			class = ErrTimeout
+		}
+	}
+	res.Outcome = history.StatusFailed
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	if in.Rollback {
+		_, _, rerr := r.Rollback(ctx, []rollout.Handle{h}, in.Timeout)
+		if rerr != nil {
+			return res, fmt.Errorf("%w: %w; the rollback failed too: %w", class, werr, rerr)
+		}
+		res.Outcome = history.StatusRolledBack
+	}
+	return res, fmt.Errorf("%w: %w", class, werr)
+}
+
+func statsOf(c *awsconfig.Counter) map[string]int {
+	out := map[string]int{}
+	for k, n := range c.Counts() {
+		out[strings.Replace(k, ":", ".", 1)] += n
+	}
+	return out
+}

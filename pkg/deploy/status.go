@@ -1,0 +1,230 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// Status reports, per environment, the recorded release, where the
+// floating tags point, what the ECS tasks really run, and the drift
+// between them in plain words.
+func (d *Deployer) Status(ctx context.Context, in StatusInput) (*StatusReport, error) {
+	s := d.newSession()
+	envs := d.project.Environments
+	if len(in.Environments) > 0 {
+		envs = nil
+		for _, id := range in.Environments {
+			env, err := d.environment(id)
+			if err != nil {
+				return nil, err
+			}
+			envs = append(envs, env)
+		}
+	}
+	rep := &StatusReport{Project: d.project.ID}
+	for _, env := range envs {
+		es, err := d.environmentStatus(ctx, s, env)
+		if err != nil {
+			return nil, err
+		}
+		rep.Environments = append(rep.Environments, *es)
+	}
+	rep.Stats = s.stats()
+	return rep, nil
+}
+
+func (d *Deployer) environmentStatus(ctx context.Context, s *session, env *manifest.Environment) (*EnvironmentStatus, error) {
+	es := &EnvironmentStatus{Environment: env.ID}
+	cur, err := d.store.GetCurrent(ctx, d.project.ID, env.ID)
+	switch {
+	case errors.Is(err, history.ErrNotFound):
+		es.Drift = append(es.Drift, "nothing was ever deployed here by buoy")
+	case err != nil:
+		return nil, fmt.Errorf("read what %s runs: %w", env.ID, err)
+	default:
+		es.Current = cur
+		if rel, err := d.store.GetRelease(ctx, d.project.ID, cur.ReleaseID); err == nil {
+			es.Release = rel
+		}
+	}
+	if deps, err := d.store.ListDeployments(ctx, d.project.ID, env.ID, 1); err == nil && len(deps) > 0 {
+		if last := deps[0]; last.Status != history.StatusSucceeded {
+			es.Drift = append(es.Drift, fmt.Sprintf("the latest deployment %s is %s: %s", last.ID, last.Status, last.Reason))
+		}
+	}
+
+	queries := make([]ImageQuery, len(d.project.Images))
+	for i, img := range d.project.Images {
+		queries[i] = ImageQuery{Image: img, Tag: env.Tag}
+	}
+	refs, err := s.resolve(ctx, queries)
+	if err != nil {
+		return nil, fmt.Errorf("read the tags of %s: %w", env.ID, err)
+	}
+	for i, img := range d.project.Images {
+		is := ImageStatus{Image: img.ID, Repository: img.Repository, Tag: env.Tag}
+		if cur != nil {
+			is.Recorded = cur.Images[img.ID].Digest
+			if r := cur.Images[img.ID].Repository; r != "" {
+				is.Repository = r
+			}
+		}
+		if refs[i] != nil {
+			is.Tagged = refs[i].Digest
+			is.Repository = refs[i].Repository
+		}
+		if cur != nil && is.Tagged != is.Recorded {
+			es.Drift = append(es.Drift, fmt.Sprintf("%s:%s points at %s, but release %s pins %s",
+				img.Repository, env.Tag, shortDigest(is.Tagged), cur.ReleaseID, shortDigest(is.Recorded)))
+		}
+		es.Images = append(es.Images, is)
+	}
+
+	for _, t := range env.Targets {
+		if err := d.targetStatus(ctx, s, env, t, es); err != nil {
+			return nil, err
+		}
+	}
+	return es, nil
+}
+
+func (d *Deployer) targetStatus(ctx context.Context, s *session, env *manifest.Environment, t manifest.Target, es *EnvironmentStatus) error {
+	c, err := s.cluster(ctx, t)
+	if err != nil {
+		return err
+	}
+	in := FindInput{ByTags: env.FindByTags, Environment: env.ID}
+	for _, svc := range targetServices(d.project, t) {
+		in.Names = append(in.Names, serviceName(env, svc))
+	}
+	found, err := c.Find(ctx, in)
+	var me *MissingError
+	if errors.As(err, &me) {
+		es.Drift = append(es.Drift, me.Error())
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find the services of %s in %s: %w", env.ID, t.Cluster, err)
+	}
+	for _, ref := range found {
+		ss := ServiceStatus{Service: ref.Name, Cluster: ref.Cluster, Region: ref.Region,
+			TaskDefinition: ref.TaskDefinition, Running: ref.Running, Desired: ref.Desired, Digests: map[string][]string{}}
+		tasks, err := c.Tasks(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("read the tasks of %s: %w", ref.Name, err)
+		}
+		svcID := serviceIDOf(d.project, env, ref.Key)
+		for _, imgID := range feeding(d.project, svcID) {
+			img := imageByID(d.project, imgID)
+			for image, digests := range tasks {
+				repo, _, _ := splitImage(image)
+				if sameRepository(repo, "", img.Repository) || sameRepository(repo, es.imageRepository(imgID), img.Repository) {
+					ss.Digests[imgID] = appendUnique(ss.Digests[imgID], digests...)
+				}
+			}
+			slices.Sort(ss.Digests[imgID])
+			es.Drift = append(es.Drift, taskDrift(ref, imgID, ss.Digests[imgID], es.recorded(imgID))...)
+		}
+		if ref.Running != ref.Desired {
+			es.Drift = append(es.Drift, fmt.Sprintf("service %s runs %d of %d tasks", ref.Name, ref.Running, ref.Desired))
+		}
+		es.Services = append(es.Services, ss)
+	}
+	return nil
+}
+
+func taskDrift(ref ServiceRef, imgID string, digests []string, recorded string) []string {
+	if recorded == "" {
+		return nil
+	}
+	var other []string
+	for _, dg := range digests {
+		if dg != recorded {
+			other = append(other, shortDigest(dg))
+		}
+	}
+	if len(other) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("service %s runs %s %s, not the recorded %s",
+		ref.Name, imgID, strings.Join(other, ", "), shortDigest(recorded))}
+}
+
+func (es *EnvironmentStatus) recorded(imgID string) string {
+	for _, is := range es.Images {
+		if is.Image == imgID {
+			return is.Recorded
+		}
+	}
+	return ""
+}
+
+func (es *EnvironmentStatus) imageRepository(imgID string) string {
+	for _, is := range es.Images {
+		if is.Image == imgID {
+			return is.Repository
+		}
+	}
+	return ""
+}
+
+func serviceIDOf(p *manifest.Project, env *manifest.Environment, key string) string {
+	for _, svc := range p.Services {
+		if serviceName(env, svc) == key {
+			return svc.ID
+		}
+	}
+	return key
+}
+
+func imageByID(p *manifest.Project, id string) *manifest.Image {
+	for _, img := range p.Images {
+		if img.ID == id {
+			return img
+		}
+	}
+	return &manifest.Image{ID: id}
+}
+
+func appendUnique(s []string, vs ...string) []string {
+	for _, v := range vs {
+		if !slices.Contains(s, v) {
+			s = append(s, v)
+		}
+	}
+	return s
+}
+
+// History lists a project's releases and deployments, newest first.
+func (d *Deployer) History(ctx context.Context, in HistoryInput) (*HistoryReport, error) {
+	limit := in.Limit
+	if limit <= 0 {
+		limit = DefaultHistoryLimit
+	}
+	if in.Environment != "" {
+		if _, err := d.environment(in.Environment); err != nil {
+			return nil, err
+		}
+	}
+	rels, err := d.store.ListReleases(ctx, d.project.ID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list the releases of %s: %w", d.project.ID, err)
+	}
+	deps, err := d.store.ListDeployments(ctx, d.project.ID, in.Environment, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list the deployments of %s: %w", d.project.ID, err)
+	}
+	return &HistoryReport{Project: d.project.ID, Releases: rels, Deployments: deps}, nil
+}
+
+// ShowRelease returns one release by id or unique id prefix ("" for the
+// latest).
+func (d *Deployer) ShowRelease(ctx context.Context, id string) (*history.Release, error) {
+	return d.release(ctx, id)
+}
