@@ -7,9 +7,9 @@ GO        ?= go
 TOOL      := $(GO) tool -modfile=tools/go.mod
 GOFILES    = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
-.PHONY: test check fmt-check vet lint unit integration
+.PHONY: test check fmt-check vet lint unit integration fuzz
 
-test: check integration
+test: check integration fuzz
 
 # Static checks: formatting, vet, golangci-lint (with depguard keeping CI
 # libraries out of pkg/).
@@ -33,3 +33,8 @@ unit:
 # Everything, with the integration tests against a moto started for the run.
 integration:
 	scripts/with-moto $(GO) test -race -tags integration -count=1 ./...
+
+# Every Fuzz* target in the repository, a few seconds each (scripts/fuzz
+# finds them; FUZZTIME=1m make fuzz to hunt longer).
+fuzz:
+	GO=$(GO) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz
