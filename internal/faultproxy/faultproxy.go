@@ -97,6 +97,14 @@ type Call struct {
 	Operation string
 	// Fault is what the proxy did to it; "" means it was forwarded as is.
 	Fault Fault
+	// Body is the request body, for tests that check what was asked.
+	Body []byte
+}
+
+// Forwarded reports whether the call reached the target: it had no
+// fault, only latency, or its answer was lost after the target applied it.
+func (c Call) Forwarded() bool {
+	return c.Fault == "" || c.Fault == Latency || c.Fault == LostResponse
 }
 
 // Action returns the call as an IAM action, e.g. "ecr:PutImage".
@@ -194,7 +202,7 @@ func (p *Proxy) TotalInjected() int {
 func clamp(r float64) float64 { return min(max(r, 0), 1) }
 
 // decide records the call and picks its fault, if any.
-func (p *Proxy) decide(service, op string) Fault {
+func (p *Proxy) decide(service, op string, body []byte) Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var f Fault
@@ -203,7 +211,7 @@ func (p *Proxy) decide(service, op string) Fault {
 		f = p.faults[p.rng.IntN(len(p.faults))]
 		p.injected++
 	}
-	p.calls = append(p.calls, Call{Service: service, Operation: op, Fault: f})
+	p.calls = append(p.calls, Call{Service: service, Operation: op, Fault: f, Body: body})
 	return f
 }
 
@@ -214,7 +222,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	service, op := operation(r, body)
-	switch f := p.decide(service, op); f {
+	switch f := p.decide(service, op, body); f {
 	case Throttle:
 		writeError(w, r, http.StatusBadRequest, "ThrottlingException", "Throttling", "Rate exceeded")
 	case InternalError:
