@@ -88,6 +88,11 @@ func WithOperations(ops ...string) Option {
 // request.
 func WithLimit(n int) Option { return func(p *Proxy) { p.limit = n } }
 
+// WithSkip lets the first n eligible requests through untouched before
+// faults start: WithRate(1), WithSkip(1) and WithLimit(1) fail exactly the
+// second eligible request (e.g. the first poll after a lookup).
+func WithSkip(n int) Option { return func(p *Proxy) { p.skip = n } }
+
 // Call is one request the proxy saw.
 type Call struct {
 	// Service is the IAM service prefix: ecr, ecs, dynamodb, ssm, sts, or
@@ -119,6 +124,7 @@ type Proxy struct {
 	latency time.Duration
 	only    map[string]bool
 	limit   int
+	skip    int
 	client  *http.Client
 	srv     *http.Server
 	ln      net.Listener
@@ -207,6 +213,10 @@ func (p *Proxy) decide(service, op string, body []byte) Fault {
 	defer p.mu.Unlock()
 	var f Fault
 	eligible := (p.only == nil || p.only[op]) && (p.limit == 0 || p.injected < p.limit)
+	if eligible && p.skip > 0 {
+		p.skip--
+		eligible = false
+	}
 	if eligible && p.rate > 0 && p.rng.Float64() < p.rate {
 		f = p.faults[p.rng.IntN(len(p.faults))]
 		p.injected++
