@@ -7,13 +7,13 @@ GO        ?= go
 TOOL      := $(GO) tool -modfile=tools/go.mod
 GOFILES    = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
-.PHONY: test check fmt-check vet lint unit integration fuzz
+.PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks fuzz
 
-test: check integration fuzz
+test: check integration test-hooks fuzz
 
 # Static checks: formatting, vet, golangci-lint (with depguard keeping CI
 # libraries out of pkg/).
-check: fmt-check vet lint
+check: fmt-check vet lint lint-actions
 
 fmt-check:
 	@out="$$(gofmt -l $(GOFILES))"; \
@@ -25,6 +25,19 @@ vet:
 
 lint:
 	$(TOOL) golangci-lint run --build-tags integration ./...
+
+# actionlint (pinned in its own module, tools/actionlint/go.mod) over the
+# example workflows, and over action/testdata/workflows in a throwaway
+# project with action.yml at its root, so that `uses: ./` is checked
+# against action.yml's inputs and outputs.
+lint-actions:
+	$(GO) build -modfile=tools/actionlint/go.mod -o .tools/actionlint github.com/rhysd/actionlint/cmd/actionlint
+	.tools/actionlint -color=false examples/github/*.yml
+	@set -e; tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir -p "$$tmp/.git" "$$tmp/.github/workflows"; \
+	cp action.yml Dockerfile "$$tmp/"; cp action/testdata/workflows/*.yml "$$tmp/.github/workflows/"; \
+	echo "actionlint action/testdata/workflows (uses: ./ against action.yml)"; \
+	cd "$$tmp" && "$(CURDIR)/.tools/actionlint" -color=false
 
 # Unit tests only (no emulator needed).
 unit:
@@ -38,3 +51,10 @@ integration:
 # finds them; FUZZTIME=1m make fuzz to hunt longer).
 fuzz:
 	GO=$(GO) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz
+
+# The Buildkite plugin's hooks: shellcheck, then the bats tests (Debian's
+# bats, bats-assert and bats-support, installed by scripts/install-bats).
+test-hooks:
+	scripts/install-bats
+	shellcheck hooks/* scripts/install-bats
+	bats tests/

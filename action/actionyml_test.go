@@ -1,0 +1,183 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// actionMetadata is the part of action.yml the tests check.
+type actionMetadata struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Branding    struct {
+		Icon  string `yaml:"icon"`
+		Color string `yaml:"color"`
+	} `yaml:"branding"`
+	Inputs map[string]struct {
+		Description string  `yaml:"description"`
+		Required    bool    `yaml:"required"`
+		Default     *string `yaml:"default"`
+	} `yaml:"inputs"`
+	Outputs map[string]struct {
+		Description string `yaml:"description"`
+	} `yaml:"outputs"`
+	Runs struct {
+		Using string `yaml:"using"`
+		Image string `yaml:"image"`
+	} `yaml:"runs"`
+}
+
+// repoRoot is where action.yml, the Dockerfile and examples/ live.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func readActionYML(t testing.TB) actionMetadata {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m actionMetadata
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(false)
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("parse action.yml: %v", err)
+	}
+	return m
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	sort.Strings(s)
+	return s
+}
+
+func TestActionYMLDeclaresWhatTheCodeUses(t *testing.T) {
+	t.Parallel()
+	m := readActionYML(t)
+	if got, want := keys(m.Inputs), sorted(inputNames()); !slices.Equal(got, want) {
+		t.Errorf("action.yml inputs = %v,\ncode reads %v", got, want)
+	}
+	if got, want := keys(m.Outputs), sorted(outputNames()); !slices.Equal(got, want) {
+		t.Errorf("action.yml outputs = %v,\ncode writes %v", got, want)
+	}
+}
+
+func TestActionYMLShape(t *testing.T) {
+	t.Parallel()
+	m := readActionYML(t)
+	if m.Name == "" || m.Description == "" || m.Branding.Icon == "" || m.Branding.Color == "" {
+		t.Errorf("action.yml needs name, description and branding; got %q, %q, %+v", m.Name, m.Description, m.Branding)
+	}
+	if m.Runs.Using != "docker" || m.Runs.Image != "Dockerfile" {
+		t.Errorf("runs = %+v, want using: docker, image: Dockerfile", m.Runs)
+	}
+	for name, in := range m.Inputs {
+		if strings.ToLower(name) != name || strings.ContainsAny(name, " _") {
+			t.Errorf("input %q is not kebab-case", name)
+		}
+		if in.Description == "" {
+			t.Errorf("input %s has no description", name)
+		}
+		if in.Required {
+			t.Errorf("input %s is required: the runner does not enforce it and the code validates per command; make it optional", name)
+		}
+		if in.Default == nil {
+			t.Errorf("input %s has no default: give one (\"\" for none) so INPUT_ variables are always set", name)
+		}
+	}
+	for name, out := range m.Outputs {
+		if out.Description == "" {
+			t.Errorf("output %s has no description", name)
+		}
+	}
+	commandHelp := m.Inputs[inCommand].Description
+	for _, c := range commands() {
+		if !strings.Contains(commandHelp, string(c)) {
+			t.Errorf("the command input's description does not mention %s", c)
+		}
+	}
+	if d := m.Inputs[inCommand].Default; d == nil || *d != string(cmdReleaseDeploy) {
+		t.Errorf("command default = %v, want release-deploy", d)
+	}
+}
+
+// workflow is the part of a workflow file the tests check.
+type workflow struct {
+	Jobs map[string]struct {
+		Steps []struct {
+			Uses string         `yaml:"uses"`
+			With map[string]any `yaml:"with"`
+		} `yaml:"steps"`
+	} `yaml:"jobs"`
+}
+
+// usesBuoy says whether a step's uses: names this action.
+func usesBuoy(uses string) bool {
+	return uses == "./" || strings.HasPrefix(uses, "buoy-deploy/buoy@")
+}
+
+func TestWorkflowsUseOnlyDeclaredInputs(t *testing.T) {
+	t.Parallel()
+	m := readActionYML(t)
+	files, err := filepath.Glob(filepath.Join(repoRoot(t), "examples", "github", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := filepath.Glob(filepath.Join("testdata", "workflows", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, local...)
+	if len(files) < 4 {
+		t.Fatalf("found %d workflows (%v), want the three examples and the local test workflow", len(files), files)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w workflow
+		if err := yaml.Unmarshal(b, &w); err != nil {
+			t.Fatalf("parse %s: %v", f, err)
+		}
+		steps := 0
+		for job, j := range w.Jobs {
+			for i, s := range j.Steps {
+				if !usesBuoy(s.Uses) {
+					continue
+				}
+				steps++
+				for k := range s.With {
+					if _, ok := m.Inputs[k]; !ok {
+						t.Errorf("%s: job %s step %d sets input %q, which action.yml does not declare", f, job, i+1, k)
+					}
+				}
+			}
+		}
+		if steps == 0 {
+			t.Errorf("%s has no step that uses buoy", f)
+		}
+	}
+}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// The names of the action's inputs, as declared in action.yml. The runner
+// passes each as INPUT_<UPPER(name)>, hyphens kept (INPUT_FROM-LABEL).
+const (
+	inCommand           = "command"
+	inProject           = "project"
+	inEnvironment       = "environment"
+	inFromLabel         = "from-label"
+	inRelease           = "release"
+	inFromEnvironment   = "from-environment"
+	inDescription       = "description"
+	inManifest          = "manifest"
+	inTimeout           = "timeout"
+	inWait              = "wait"
+	inRollbackOnFailure = "rollback-on-failure"
+	inDryRun            = "dry-run"
+	inConfirm           = "confirm"
+	inGitHubToken       = "github-token"
+	inEnvironmentURL    = "environment-url"
+	inTable             = "table"
+	inAWSRegion         = "aws-region"
+)
+
+// inputNames lists every input the action reads; a test compares it with
+// action.yml both ways.
+func inputNames() []string {
+	return []string{
+		inCommand, inProject, inEnvironment, inFromLabel, inRelease, inFromEnvironment,
+		inDescription, inManifest, inTimeout, inWait, inRollbackOnFailure, inDryRun,
+		inConfirm, inGitHubToken, inEnvironmentURL, inTable, inAWSRegion,
+	}
+}
+
+// The names of the action's outputs, as declared in action.yml.
+const (
+	outReleaseID       = "release-id"
+	outDeploymentID    = "deployment-id"
+	outStatus          = "status"
+	outImages          = "images"
+	outServices        = "services"
+	outSummaryMarkdown = "summary-markdown"
+)
+
+// outputNames lists every output the action writes; a test compares it
+// with action.yml both ways.
+func outputNames() []string {
+	return []string{outReleaseID, outDeploymentID, outStatus, outImages, outServices, outSummaryMarkdown}
+}
+
+// command is what the action was asked to do.
+type command string
+
+// The commands of the action's command input.
+const (
+	cmdReleaseDeploy command = "release-deploy"
+	cmdPrepare       command = "prepare"
+	cmdDeploy        command = "deploy"
+	cmdPromote       command = "promote"
+	cmdRollback      command = "rollback"
+	cmdStatus        command = "status"
+	cmdPlan          command = "plan"
+)
+
+func commands() []command {
+	return []command{cmdReleaseDeploy, cmdPrepare, cmdDeploy, cmdPromote, cmdRollback, cmdStatus, cmdPlan}
+}
+
+// deploys says whether the command changes an environment.
+func (c command) deploys() bool {
+	switch c {
+	case cmdReleaseDeploy, cmdDeploy, cmdPromote, cmdRollback:
+		return true
+	default:
+		return false
+	}
+}
+
+// settings are the validated inputs plus what the GitHub context adds.
+type settings struct {
+	Command         command
+	Project         string
+	Environment     string
+	FromLabel       string
+	Release         string
+	FromEnvironment string
+	Description     string
+	Manifest        string
+	Timeout         time.Duration
+	Wait            bool
+	Rollback        bool
+	DryRun          bool
+	Confirm         bool
+	GitHubToken     string
+	EnvironmentURL  string
+	Table           string
+	Region          string
+
+	GitHub githubContext
+}
+
+// githubContext is the part of the workflow run's context the action uses.
+type githubContext struct {
+	Actor      string
+	Repository string // owner/name
+	SHA        string
+	RunID      string
+	ServerURL  string
+	APIURL     string
+	Workspace  string
+}
+
+// RunURL is the link to the workflow run, or "" outside a workflow run.
+func (g githubContext) RunURL() string {
+	if g.Repository == "" || g.RunID == "" {
+		return ""
+	}
+	server := strings.TrimSuffix(g.ServerURL, "/")
+	if server == "" {
+		server = "https://github.com"
+	}
+	return server + "/" + g.Repository + "/actions/runs/" + g.RunID
+}
+
+// RequestedBy is who the history records as having asked.
+func (g githubContext) RequestedBy() string {
+	actor := g.Actor
+	if actor == "" {
+		actor = "unknown actor"
+	}
+	who := actor + " via GitHub Actions"
+	if u := g.RunURL(); u != "" {
+		who += " (" + u + ")"
+	}
+	return who
+}
+
+func readGitHubContext(a *githubactions.Action) githubContext {
+	return githubContext{
+		Actor:      a.Getenv("GITHUB_ACTOR"),
+		Repository: a.Getenv("GITHUB_REPOSITORY"),
+		SHA:        a.Getenv("GITHUB_SHA"),
+		RunID:      a.Getenv("GITHUB_RUN_ID"),
+		ServerURL:  a.Getenv("GITHUB_SERVER_URL"),
+		APIURL:     a.Getenv("GITHUB_API_URL"),
+		Workspace:  a.Getenv("GITHUB_WORKSPACE"),
+	}
+}
+
+// readSettings reads and validates every input. It reports all problems at
+// once, each saying what to write instead.
+func readSettings(a *githubactions.Action) (*settings, error) {
+	var errs []error
+	// Read only the declared inputs, so action.yml and the code agree.
+	in := make(map[string]string, len(inputNames()))
+	for _, name := range inputNames() {
+		in[name] = a.GetInput(name)
+	}
+	s := &settings{
+		Project:         in[inProject],
+		Environment:     in[inEnvironment],
+		FromLabel:       in[inFromLabel],
+		Release:         in[inRelease],
+		FromEnvironment: in[inFromEnvironment],
+		Description:     in[inDescription],
+		Manifest:        in[inManifest],
+		GitHubToken:     in[inGitHubToken],
+		EnvironmentURL:  in[inEnvironmentURL],
+		Table:           in[inTable],
+		Region:          in[inAWSRegion],
+		GitHub:          readGitHubContext(a),
+	}
+
+	cmd := command(in[inCommand])
+	if cmd == "" {
+		cmd = cmdReleaseDeploy
+	}
+	known := false
+	var names []string
+	for _, c := range commands() {
+		names = append(names, string(c))
+		known = known || c == cmd
+	}
+	if !known {
+		errs = append(errs, fmt.Errorf("input %s: %q is not a command; use one of %s", inCommand, cmd, strings.Join(names, ", ")))
+	}
+	s.Command = cmd
+
+	s.Wait = boolInput(in, inWait, true, &errs)
+	s.Rollback = boolInput(in, inRollbackOnFailure, false, &errs)
+	s.DryRun = boolInput(in, inDryRun, false, &errs)
+	s.Confirm = boolInput(in, inConfirm, false, &errs)
+
+	if t := in[inTimeout]; t != "" {
+		d, err := time.ParseDuration(t)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("input %s: %q is not a duration; write it like 30m, 1h or 90s", inTimeout, t))
+		case d <= 0:
+			errs = append(errs, fmt.Errorf("input %s: %q must be more than zero; write it like 30m", inTimeout, t))
+		default:
+			s.Timeout = d
+		}
+	}
+
+	if s.Environment == "" && cmd != cmdPrepare && cmd != cmdStatus && known {
+		errs = append(errs, fmt.Errorf("input %s is required for command %s: add `%s: stage` (the environment id from the manifest) under `with:`", inEnvironment, cmd, inEnvironment))
+	}
+	if s.Release != "" && s.FromEnvironment != "" {
+		errs = append(errs, fmt.Errorf("inputs %s and %s cannot be used together: deploy a release, or promote what an environment runs", inRelease, inFromEnvironment))
+	}
+	if s.Description == "" {
+		s.Description = s.GitHub.RunURL()
+	}
+	if len(errs) > 0 {
+		return nil, &inputError{errs: errs}
+	}
+	return s, nil
+}
+
+// boolInput reads a boolean input the way the Actions toolkit does: true,
+// True, TRUE, false, False or FALSE; empty means def.
+func boolInput(in map[string]string, name string, def bool, errs *[]error) bool {
+	switch v := in[name]; v {
+	case "":
+		return def
+	case "true", "True", "TRUE":
+		return true
+	case "false", "False", "FALSE":
+		return false
+	default:
+		*errs = append(*errs, fmt.Errorf("input %s: %q is not a boolean; write true or false", name, v))
+		return def
+	}
+}
+
+// inputError holds every problem found in the inputs.
+type inputError struct {
+	errs []error
+}
+
+func (e *inputError) Error() string {
+	msgs := make([]string, len(e.errs))
+	for i, err := range e.errs {
+		msgs[i] = err.Error()
+	}
+	return "invalid inputs: " + strings.Join(msgs, "; ")
+}
+
+// Unwrap gives the individual problems to errors.Is and errors.As.
+func (e *inputError) Unwrap() []error { return e.errs }

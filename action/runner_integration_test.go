@@ -1,0 +1,311 @@
+//go:build integration
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden job summaries in testdata/")
+
+// world is one project set up in moto: an ECR repository with an image
+// tagged "latest", an ECS cluster and service that run it through the
+// floating tag env.stage, the history table, and a buoy.yaml for it.
+type world struct {
+	Repo, Cluster, Service, Table string
+	Digest                        string
+	Manifest                      string // buoy.yaml's text
+}
+
+func newWorld(ctx context.Context, t *testing.T, cluster, service string) *world {
+	t.Helper()
+	cfg := awstest.Config(t)
+	w := &world{Repo: awstest.Name(t, "shop-api"), Cluster: cluster, Service: service, Table: awstest.Name(t, "buoy")}
+	if w.Cluster == "" {
+		w.Cluster = awstest.Name(t, "shop")
+	}
+	if w.Service == "" {
+		w.Service = awstest.Name(t, "shop-api")
+	}
+
+	ecrc := ecr.NewFromConfig(cfg)
+	if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(w.Repo)}); err != nil {
+		t.Fatalf("create repository: %v", err)
+	}
+	w.Digest = awstest.PushImage(ctx, t, ecrc, w.Repo, awstest.DockerManifest(t), "latest", "ref.3f2a9c1d")
+
+	if err := history.Init(ctx, dynamodb.NewFromConfig(cfg), w.Table); err != nil {
+		t.Fatalf("create the history table: %v", err)
+	}
+
+	ecsc := ecs.NewFromConfig(cfg)
+	if _, err := ecsc.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(w.Cluster)}); err != nil {
+		t.Fatalf("create cluster: %v", err)
+	}
+	image := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s:env.stage", awstest.AccountID, awstest.Region, w.Repo)
+	td, err := ecsc.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String(w.Service),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{
+			Name: aws.String("api"), Image: aws.String(image), Memory: aws.Int32(512), Essential: aws.Bool(true),
+		}},
+	})
+	if err != nil {
+		t.Fatalf("register task definition: %v", err)
+	}
+	if _, err := ecsc.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String(w.Cluster), ServiceName: aws.String(w.Service),
+		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(2),
+	}); err != nil {
+		t.Fatalf("create service: %v", err)
+	}
+
+	w.Manifest = fmt.Sprintf(`version: 1
+projects:
+  - id: shop
+    images:
+      - id: api
+        repository: %s
+        services: [api]
+    services:
+      - id: api
+        name: %s
+    environments:
+      - id: stage
+        targets:
+          - cluster: %s
+            region: %s
+`, w.Repo, w.Service, w.Cluster, awstest.Region)
+	return w
+}
+
+// runnerFor is a runner aimed at moto with w's manifest in its workspace.
+func runnerFor(t *testing.T, w *world) *runner {
+	t.Helper()
+	r := newRunner(t, buildAction(t))
+	if err := os.WriteFile(filepath.Join(r.Workspace, "buoy.yaml"), []byte(w.Manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Env["AWS_ENDPOINT_URL"] = awstest.Endpoint(t)
+	r.Env["AWS_ACCESS_KEY_ID"] = "testing"
+	r.Env["AWS_SECRET_ACCESS_KEY"] = "testing"
+	r.Env["AWS_REGION"] = awstest.Region
+	r.Env["AWS_MAX_ATTEMPTS"] = "1"
+	r.Inputs["table"] = w.Table
+	return r
+}
+
+// normalise replaces what changes from run to run (ids, digests, names,
+// durations) so that a job summary can be compared with a golden file.
+func normalise(s string, w *world) string {
+	s = strings.NewReplacer(w.Repo, "REPO", w.Cluster, "CLUSTER", w.Service, "SERVICE").Replace(s)
+	s = regexp.MustCompile(`sha256:[0-9a-f]{12,64}`).ReplaceAllString(s, "sha256:DIGEST")
+	s = regexp.MustCompile(`\b[0-9A-HJKMNP-TV-Z]{26}\b`).ReplaceAllString(s, "ULID")
+	s = regexp.MustCompile(`\b[0-9A-HJKMNP-TV-Z]{10}\b`).ReplaceAllString(s, "SHORTID")
+	s = regexp.MustCompile(`\b\d[\dhm.]*(ms|s)\b`).ReplaceAllString(s, "TIME")
+	s = regexp.MustCompile(`ecs-svc/\d+`).ReplaceAllString(s, "ecs-svc/ID")
+	return s
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s (run go test -tags integration ./action -update to write it): %v", path, err)
+	}
+	if got != string(want) {
+		t.Errorf("job summary differs from %s (run with -update if the change is right):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestRunnerReleaseDeploySucceeds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(ctx, t, "", "")
+	r := runnerFor(t, w)
+	r.Inputs["environment"] = "stage"
+	r.Inputs["from-label"] = "ref.3f2a9c1d"
+	r.Inputs["timeout"] = "2m"
+	res := r.run(t)
+
+	if res.ExitCode != 0 {
+		t.Fatalf("exit code = %d, want 0", res.ExitCode)
+	}
+	if res.Outputs["status"] != "succeeded" {
+		t.Errorf("status output = %q, want succeeded", res.Outputs["status"])
+	}
+	for _, k := range []string{"release-id", "deployment-id"} {
+		if len(res.Outputs[k]) != 26 {
+			t.Errorf("%s output = %q, want a ULID", k, res.Outputs[k])
+		}
+	}
+	var images, services map[string]string
+	if err := json.Unmarshal([]byte(res.Outputs["images"]), &images); err != nil || images["api"] != w.Digest {
+		t.Errorf("images output = %q (%v), want api -> %s", res.Outputs["images"], err, w.Digest)
+	}
+	if err := json.Unmarshal([]byte(res.Outputs["services"]), &services); err != nil || services[w.Service] != "succeeded" {
+		t.Errorf("services output = %q (%v), want %s -> succeeded", res.Outputs["services"], err, w.Service)
+	}
+	if strings.TrimSpace(res.Outputs["summary-markdown"]) != strings.TrimSpace(res.Summary) {
+		t.Errorf("summary-markdown output differs from the job summary")
+	}
+	for _, want := range []string{"::group::", "::endgroup::"} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	if strings.Contains(res.Stdout, "::error") {
+		t.Errorf("stdout has an error annotation for a successful deployment")
+	}
+	checkGolden(t, "summary-succeeded.md", normalise(res.Summary, w))
+
+	// The history records who asked, from where.
+	cfg := awstest.Config(t)
+	store := history.NewDynamoDB(dynamodb.NewFromConfig(cfg), w.Table)
+	d, err := store.GetDeployment(ctx, "shop", res.Outputs["deployment-id"])
+	if err != nil {
+		t.Fatalf("read the deployment back: %v", err)
+	}
+	runURL := "https://github.com/acme/shop/actions/runs/987654"
+	if d.RequestedBy != "octocat via GitHub Actions ("+runURL+")" || d.CI.BuildURL != runURL || d.CI.Commit != "3f2a9c1d" || d.CI.Provider != "github-actions" {
+		t.Errorf("deployment record: requested by %q, CI %+v; want octocat via GitHub Actions and the run", d.RequestedBy, d.CI)
+	}
+	if d.Description != runURL {
+		t.Errorf("description = %q, want the run URL", d.Description)
+	}
+}
+
+func TestRunnerBadManifest(t *testing.T) {
+	t.Parallel()
+	w := &world{Manifest: "version: 1\nprojects:\n  - id: shop\n    imagez: []\n"}
+	r := runnerFor(t, w)
+	r.Inputs["environment"] = "stage"
+	r.Inputs["table"] = "unused"
+	res := r.run(t)
+	if res.ExitCode != 1 {
+		t.Errorf("exit code = %d, want 1", res.ExitCode)
+	}
+	if !regexp.MustCompile(`::error col=\d+,file=buoy\.yaml,line=4,title=buoy%3A invalid manifest::.*imagez`).MatchString(res.Stdout) {
+		t.Errorf("stdout lacks an annotation on buoy.yaml line 4 about imagez:\n%s", res.Stdout)
+	}
+	if !strings.Contains(res.Stdout, "::error::the manifest buoy.yaml has") {
+		t.Errorf("stdout lacks the closing error that names the manifest:\n%s", res.Stdout)
+	}
+}
+
+// TestRunnerFailedRollout points ECS at a scripted server whose service is
+// rolled back by the circuit breaker; ECR, DynamoDB stay on moto.
+func TestRunnerFailedRollout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const (
+		tdOld = "arn:aws:ecs:eu-west-1:123456789012:task-definition/app:1"
+		ourID = "ecs-svc/1111"
+	)
+	dep := func(id, status string, running, failed int32, state string) ecsfake.Deployment {
+		return ecsfake.Deployment{ID: id, Status: status, TaskDefinition: tdOld, DesiredCount: 2, RunningCount: running,
+			FailedTasks: failed, RolloutState: state, CreatedAt: ecsfake.At(0)}
+	}
+	failed := dep(ourID, "ACTIVE", 0, 3, "FAILED")
+	failed.RolloutStateReason = "ECS deployment circuit breaker: tasks failed to start."
+	srv := ecsfake.New(t, ecsfake.Unsupported, ecsfake.Service{
+		Name: "shop-api", TaskDefinition: tdOld, DesiredCount: 2,
+		Before: ecsfake.Frame{Deployments: []ecsfake.Deployment{dep("ecs-svc/0000", "PRIMARY", 2, 0, "COMPLETED")}, RunningCount: 2},
+		Update: ecsfake.Frame{Deployments: []ecsfake.Deployment{dep(ourID, "PRIMARY", 0, 0, "IN_PROGRESS"), dep("ecs-svc/0000", "ACTIVE", 2, 0, "COMPLETED")}, RunningCount: 2},
+		Frames: []ecsfake.Frame{{
+			Deployments: []ecsfake.Deployment{dep("ecs-svc/2222", "PRIMARY", 0, 0, "IN_PROGRESS"), failed}, RunningCount: 2,
+			Tasks: []ecsfake.Task{{TaskArn: "arn:aws:ecs:eu-west-1:123456789012:task/test-cluster/t1", StartedBy: ourID,
+				LastStatus: "STOPPED", DesiredStatus: "STOPPED", StopCode: "TaskFailedToStart",
+				StoppedReason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): not found"}},
+		}},
+	})
+	w := newWorld(ctx, t, ecsfake.Cluster, "shop-api")
+	r := runnerFor(t, w)
+	r.Env["AWS_ENDPOINT_URL_ECS"] = withTaskDefinition(t, srv.URL, tdOld, w.Repo)
+	r.Inputs["environment"] = "stage"
+	r.Inputs["timeout"] = "2m"
+	res := r.run(t)
+
+	if res.ExitCode != 1 {
+		t.Errorf("exit code = %d, want 1", res.ExitCode)
+	}
+	if s := res.Outputs["status"]; s != "failed" && s != "rolled-back" {
+		t.Errorf("status output = %q, want failed", s)
+	}
+	var services map[string]string
+	if err := json.Unmarshal([]byte(res.Outputs["services"]), &services); err != nil || services["shop-api"] != "failed" {
+		t.Errorf("services output = %q (%v), want shop-api -> failed", res.Outputs["services"], err)
+	}
+	if !regexp.MustCompile(`(?m)^::error title=buoy shop/stage[^:]*::.*shop-api.*circuit breaker`).MatchString(res.Stdout) {
+		t.Errorf("stdout lacks an error annotation for shop-api that names the circuit breaker:\n%s", res.Stdout)
+	}
+	if !strings.Contains(res.Summary, "CannotPullContainerError") && !strings.Contains(res.Summary, "circuit breaker") {
+		t.Errorf("job summary lacks the reason:\n%s", res.Summary)
+	}
+	checkGolden(t, "summary-failed.md", normalise(res.Summary, w))
+}
+
+// withTaskDefinition answers DescribeTaskDefinition (which ecsfake does
+// not script) with a task definition whose container runs repo's floating
+// tag, and passes every other ECS call on to the scripted server at next.
+func withTaskDefinition(t *testing.T, next, arn, repo string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTaskDefinition") {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			image := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s:env.stage", awstest.AccountID, awstest.Region, repo)
+			_ = json.NewEncoder(w).Encode(map[string]any{"taskDefinition": map[string]any{
+				"taskDefinitionArn": arn, "family": "app", "revision": 1, "status": "ACTIVE",
+				"containerDefinitions": []map[string]any{{"name": "api", "image": image, "essential": true, "memory": 512}},
+			}})
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, next+r.URL.Path, bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

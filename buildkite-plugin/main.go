@@ -1,0 +1,57 @@
+// Command buoy-buildkite-plugin is buoy's Buildkite plugin: hooks/command
+// runs it in a job with the plugin's options in
+// BUILDKITE_PLUGIN_CONFIGURATION. It deploys with buoy, renders progress
+// as log sections, annotates the build with the outcome and sets build
+// meta-data (buoy:release-id, buoy:deployment-id, buoy:status).
+//
+// Exit codes: 0 success (or a plan), 1 the deployment failed, 2 bad
+// configuration or input (nothing changed), 3 timed out waiting for ECS,
+// 4 another run holds the environment's lock, 5 the environment is
+// protected and needs confirm: true.
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("BUOY_DEBUG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	err := run(ctx, os.Getenv, deps{
+		open:   openDeployer,
+		agent:  agent{run: execRunner{env: os.Environ()}},
+		stdout: os.Stdout,
+		logger: logger,
+	})
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// exitCode maps run's error to the process's exit code, so pipelines can
+// branch on it (e.g. retry: automatic: exit_status: 4).
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errConfig), errors.Is(err, deploy.ErrInvalidInput):
+		return 2
+	case errors.Is(err, deploy.ErrTimeout):
+		return 3
+	case errors.Is(err, history.ErrLocked):
+		return 4
+	case errors.Is(err, deploy.ErrConfirmationRequired):
+		return 5
+	}
+	return 1
+}
