@@ -7,9 +7,9 @@ GO        ?= go
 TOOL      := $(GO) tool -modfile=tools/go.mod
 GOFILES    = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
-.PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks demo
+.PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks demo fuzz
 
-test: check integration test-hooks
+test: check integration test-hooks fuzz
 
 # Static checks: formatting, vet, golangci-lint (with depguard keeping CI
 # libraries out of pkg/).
@@ -51,6 +51,11 @@ integration:
 # to prod, status and history (README.md's first command).
 demo:
 	scripts/demo
+
+# Every Fuzz* target in the repository, a few seconds each (scripts/fuzz
+# finds them; FUZZTIME=1m make fuzz to hunt longer).
+fuzz:
+	GO=$(GO) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz
 
 # The Buildkite plugin's hooks: shellcheck, then the bats tests (Debian's
 # bats, bats-assert and bats-support, installed by scripts/install-bats).

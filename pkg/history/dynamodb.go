@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ const (
 	attrEnv       = "environment"
 	attrOwner     = "owner"
 	attrExpiresAt = "expiresAt"
+	attrWrite     = "writeToken" // random per write call, see put
 )
 
 // timeKey formats times that DynamoDB compares as strings: UTC RFC 3339
@@ -99,7 +101,15 @@ func decodeItem[T any](it map[string]ddbtypes.AttributeValue) (*T, error) {
 	return decode[T]([]byte(data.Value))
 }
 
+// put writes it if cond holds. Each call tags its item with a random
+// write token. When the condition fails because the table already holds
+// this call's token, put succeeds: an earlier attempt of this same call
+// wrote the item and its answer was lost (the SDK retries a call whose
+// connection dropped, and the retry then fails the condition the first
+// attempt's write made false).
 func (d *DynamoDB) put(ctx context.Context, it map[string]ddbtypes.AttributeValue, cond string, values map[string]ddbtypes.AttributeValue, names map[string]string) error {
+	token := rand.Text()
+	it[attrWrite] = s(token)
 	_, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 &d.table,
 		Item:                      it,
@@ -107,7 +117,24 @@ func (d *DynamoDB) put(ctx context.Context, it map[string]ddbtypes.AttributeValu
 		ExpressionAttributeValues: values,
 		ExpressionAttributeNames:  names,
 	})
+	if isConditionFailed(err) && d.written(ctx, it, token) {
+		return nil
+	}
 	return err
+}
+
+// written reports whether the item under it's key was written with token.
+func (d *DynamoDB) written(ctx context.Context, it map[string]ddbtypes.AttributeValue, token string) bool {
+	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &d.table,
+		Key:            map[string]ddbtypes.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil || out.Item == nil {
+		return false
+	}
+	got, ok := out.Item[attrWrite].(*ddbtypes.AttributeValueMemberS)
+	return ok && got.Value == token
 }
 
 func (d *DynamoDB) get(ctx context.Context, project, sk string) (map[string]ddbtypes.AttributeValue, error) {

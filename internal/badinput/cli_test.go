@@ -1,0 +1,74 @@
+package badinput_test
+
+import (
+	"bytes"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// exitBadInput is the CLI's exit code for bad input (docs/cli.md).
+const exitBadInput = 2
+
+// TestCLIBadInput drives the built CLI with bad flags, arguments and
+// manifests: each exits with the bad-input code and names the problem,
+// before any AWS call (the endpoint is a closed port).
+func TestCLIBadInput(t *testing.T) {
+	t.Parallel()
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	bin := filepath.Join(t.TempDir(), "buoy")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/buoy")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the CLI: %v\n%s", err, out)
+	}
+	valid := filepath.Join(root, "pkg", "manifest", "testdata", "v1", "valid_minimal.yaml")
+	bad := filepath.Join(root, "testdata", "badinput", "manifest")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"release-deploy", "--bogus"}, "unknown flag: --bogus"},
+		{"bad output format", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--output", "yaml"}, `--output must be text or json, not "yaml"`},
+		{"missing environment", []string{"release-deploy", "--manifest", valid}, "missing --environment: which environment to deploy to (one of prod)"},
+		{"unknown environment", []string{"release-deploy", "--manifest", valid, "-e", "nope"}, `has no environment "nope"`},
+		{"unknown project", []string{"release-deploy", "--manifest", valid, "--project", "nope", "-e", "prod"}, `has no project "nope": choose one of hello`},
+		{"missing manifest", []string{"release-deploy", "--manifest", "/nonexistent/buoy.yaml", "-e", "prod"}, "manifest /nonexistent/buoy.yaml does not exist"},
+		{"bad duration", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--timeout", "abc"}, `invalid argument "abc" for "--timeout"`},
+		{"bad manifest", []string{"release-deploy", "--manifest", filepath.Join(bad, "env_bad_strategy.yaml"), "-e", "prod"}, `strategy "tags" is not known (did you mean "tag"?)`},
+		{"binary manifest", []string{"validate", "--manifest", bin}, "the manifest is"},
+		{"YAML bomb", []string{"validate", "--manifest", filepath.Join(bad, "billion_laughs.yaml")}, "project must be a mapping, not a list"},
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"extra argument", []string{"deploy", "--manifest", valid, "-e", "prod", "extra-arg"}, `"extra-arg"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(bin, tc.args...)
+			cmd.Env = []string{"HOME=" + t.TempDir(), "AWS_REGION=eu-west-1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y",
+				"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1", "AWS_EC2_METADATA_DISABLED=true"}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := cmd.Run()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			}
+			if code != exitBadInput {
+				t.Errorf("buoy %s: exit %d, want %d (bad input)\n%s", strings.Join(tc.args, " "), code, exitBadInput, &out)
+			}
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("buoy %s: output does not say %q:\n%s", strings.Join(tc.args, " "), tc.want, &out)
+			}
+			if strings.Contains(out.String(), "panic:") || strings.Contains(out.String(), "goroutine ") {
+				t.Errorf("buoy %s panicked:\n%s", strings.Join(tc.args, " "), &out)
+			}
+		})
+	}
+}

@@ -1,0 +1,146 @@
+//go:build integration
+
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
+	"github.com/buoy-deploy/buoy/internal/faultproxy"
+)
+
+// buildCLI builds cmd/buoy into a temporary directory (the Go build cache
+// makes every build after the first quick) and returns its path.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	bin := filepath.Join(t.TempDir(), "buoy")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/buoy")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the CLI: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// run is one run of the CLI.
+type run struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+}
+
+// cliEnv is the environment a CI job would give the CLI: credentials,
+// region, the endpoint (the proxy in front of moto), who is asking.
+func cliEnv(t *testing.T, endpoint, user string, extra ...string) []string {
+	t.Helper()
+	return append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + t.TempDir(),
+		"USER=" + user,
+		"AWS_ACCESS_KEY_ID=testing",
+		"AWS_SECRET_ACCESS_KEY=testing",
+		"AWS_REGION=" + awstest.Region,
+		"AWS_ENDPOINT_URL=" + endpoint,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}, extra...)
+}
+
+// start starts the CLI with args in env.
+func start(t *testing.T, bin string, env []string, args ...string) *run {
+	t.Helper()
+	r := &run{cmd: exec.Command(bin, args...)}
+	r.cmd.Env = env
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
+	if err := r.cmd.Start(); err != nil {
+		t.Fatalf("start buoy: %v", err)
+	}
+	t.Cleanup(func() { _ = r.cmd.Process.Kill() })
+	return r
+}
+
+// wait waits for the run to end (at most a minute) and returns its exit
+// code.
+func (r *run) wait(t *testing.T) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- r.cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("buoy: %v", err)
+		}
+		return 0
+	case <-time.After(time.Minute):
+		_ = r.cmd.Process.Kill()
+		t.Fatalf("buoy did not finish within a minute\nstdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
+		return -1
+	}
+}
+
+func (r *run) output() string {
+	return "stdout:\n" + r.stdout.String() + "\nstderr:\n" + r.stderr.String()
+}
+
+// deployArgs are the arguments of a release-deploy of the fixture.
+func deployArgs(f *deployfixture.Fixture, extra ...string) []string {
+	return append([]string{"release-deploy", "--manifest", f.Manifest, "--table", f.Table,
+		"--environment", deployfixture.Environment, "--timeout", "1m"}, extra...)
+}
+
+// proxy starts a fault proxy in front of moto.
+func proxy(t *testing.T, opts ...faultproxy.Option) *faultproxy.Proxy {
+	t.Helper()
+	p, err := faultproxy.New(awstest.Endpoint(t), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+// expireLock makes the environment's lock look as if its lease ran out:
+// what the clock does to the lock of a killed run after its TTL.
+func expireLock(ctx context.Context, t *testing.T, f *deployfixture.Fixture) {
+	t.Helper()
+	_, err := dynamodb.NewFromConfig(awstest.Config(t)).UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(f.Table),
+		Key: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: "PROJECT#" + f.Project},
+			"sk": &ddbtypes.AttributeValueMemberS{Value: "LOCK#" + deployfixture.Environment},
+		},
+		UpdateExpression:          aws.String("SET expiresAt = :past"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":past": &ddbtypes.AttributeValueMemberS{Value: "2000-01-01T00:00:00.000000000Z"}},
+	})
+	if err != nil {
+		t.Fatalf("expire the killed run's lock (was it left behind?): %v", err)
+	}
+}
+
+func contains(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s does not say %q:\n%s", what, w, got)
+		}
+	}
+}

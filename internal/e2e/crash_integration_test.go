@@ -1,0 +1,145 @@
+//go:build integration
+
+package e2e_test
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
+	"github.com/buoy-deploy/buoy/internal/faultproxy"
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+// stall makes the first call of op hang for a long time, so that the run
+// is inside that stage when the test stops it.
+func stall(op string, skip int) []faultproxy.Option {
+	return []faultproxy.Option{faultproxy.WithRate(1), faultproxy.WithSkip(skip), faultproxy.WithLimit(1), faultproxy.WithOperations(op),
+		faultproxy.WithFaults(faultproxy.Latency), faultproxy.WithLatency(time.Minute)}
+}
+
+// waitForStall waits until the run is stuck in the stalled call.
+func waitForStall(t *testing.T, p *faultproxy.Proxy, r *run) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if p.Injected()[faultproxy.Latency] > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("buoy never reached the stalled call\n%s", r.output())
+}
+
+// TestCrashAndRerun kills release-deploy (SIGKILL) at each stage of a
+// deployment, lets its lock's lease run out, and re-runs it: the re-run
+// takes over the lock, says whose run it completes, and finishes the
+// deployment; the history shows both attempts truthfully (the dead one
+// closed as abandoned, the re-run succeeded and naming it in Resumes).
+func TestCrashAndRerun(t *testing.T) {
+	t.Parallel()
+	bin := buildCLI(t)
+	stages := []struct {
+		name string
+		op   string // the call the run is stuck in when killed
+		skip int    // calls of op let through before
+		// recorded: whether the killed run had written its record
+		recorded bool
+	}{
+		{"after lock", "Query", 0, false}, // listing dead runs' records, lock held
+		{"after record", "DescribeServices", 0, true},
+		{"mid tag moves", "PutImage", 1, true},
+		{"mid updates", "UpdateService", 1, true},
+		{"mid wait", "DescribeServices", 1, true}, // the first poll after the updates
+	}
+	for _, st := range stages {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := deployfixture.New(ctx, t, awstest.Config(t), deployfixture.Options{Images: 3})
+			p := proxy(t, stall(st.op, st.skip)...)
+
+			first := start(t, bin, cliEnv(t, p.URL(), "first-run"), deployArgs(f)...)
+			waitForStall(t, p, first)
+			if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = first.wait(t)
+			expireLock(ctx, t, f)
+
+			p.SetRate(0)
+			second := start(t, bin, cliEnv(t, p.URL(), "second-run"), deployArgs(f)...)
+			if code := second.wait(t); code != 0 {
+				t.Fatalf("re-run after a SIGKILL %s: exit %d, want 0\n%s", st.name, code, second.output())
+			}
+			for _, img := range f.Images {
+				if got := f.TagDigest(ctx, t, img.Repository, deployfixture.FloatingTag); got != img.New {
+					t.Errorf("%s:%s points at %s after the re-run, want %s", img.Repository, deployfixture.FloatingTag, got, img.New)
+				}
+			}
+			deps := f.Deployments(ctx, t)
+			if !st.recorded {
+				if len(deps) != 1 || deps[0].Status != history.StatusSucceeded {
+					t.Fatalf("history: got %d records; want only the re-run's, succeeded", len(deps))
+				}
+				return
+			}
+			if len(deps) != 2 {
+				t.Fatalf("history: got %d records, want the killed run's and the re-run's", len(deps))
+			}
+			rerun, dead := deps[0], deps[1]
+			if rerun.Status != history.StatusSucceeded || rerun.Resumes != dead.ID || !strings.HasPrefix(rerun.RequestedBy, "second-run") {
+				t.Errorf("re-run's record: status %s, resumes %q, by %s; want succeeded, resuming %s, by second-run", rerun.Status, rerun.Resumes, rerun.RequestedBy, dead.ID)
+			}
+			if dead.Status != history.StatusFailed || dead.FinishedAt.IsZero() || !strings.Contains(dead.Reason, "abandoned") || !strings.Contains(dead.Reason, rerun.ID) {
+				t.Errorf("killed run's record: status %s, reason %q; want failed, abandoned, naming %s", dead.Status, dead.Reason, rerun.ID)
+			}
+			contains(t, "the re-run's output", second.output(), "first-run", dead.ID, "left in progress by a run that died")
+			cur, err := f.Store().GetCurrent(ctx, f.Project, deployfixture.Environment)
+			if err != nil || cur.DeploymentID != rerun.ID {
+				t.Errorf("current record: got %+v, %v; want the re-run %s", cur, err, rerun.ID)
+			}
+		})
+	}
+}
+
+// TestSignalsStopGracefully: SIGINT or SIGTERM during the wait for ECS
+// ends the run with exit code 130, its record closed as cancelled, and
+// the lock released.
+func TestSignalsStopGracefully(t *testing.T) {
+	t.Parallel()
+	bin := buildCLI(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := deployfixture.New(ctx, t, awstest.Config(t), deployfixture.Options{Images: 2})
+			p := proxy(t, stall("DescribeServices", 1)...)
+			r := start(t, bin, cliEnv(t, p.URL(), "ci"), deployArgs(f)...)
+			waitForStall(t, p, r)
+			if err := r.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := r.wait(t); code != 130 {
+				t.Errorf("exit code after %s: got %d, want 130\n%s", sig, code, r.output())
+			}
+			deps := f.Deployments(ctx, t)
+			if len(deps) != 1 {
+				t.Fatalf("history: got %d records, want 1", len(deps))
+			}
+			if d := deps[0]; d.Status != history.StatusCancelled || d.FinishedAt.IsZero() || !strings.HasPrefix(d.Reason, "cancelled") {
+				t.Errorf("record after %s: status %s, finished %v, reason %q; want cancelled", sig, d.Status, d.FinishedAt, d.Reason)
+			}
+			l, err := f.Store().AcquireLock(ctx, history.Lock{Project: f.Project, Environment: deployfixture.Environment, Owner: "checker", RequestedBy: "checker"}, time.Minute)
+			if err != nil {
+				t.Errorf("lock after %s: %v; want it released", sig, err)
+			} else {
+				_ = f.Store().ReleaseLock(ctx, l)
+			}
+		})
+	}
+}

@@ -1,0 +1,210 @@
+//go:build integration
+
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
+	"github.com/buoy-deploy/buoy/internal/faultproxy"
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+)
+
+// Fake secrets a CI job has in its environment. None may appear in any
+// output or record.
+var fakeSecrets = map[string]string{
+	"AWS_SECRET_ACCESS_KEY":        "FAKEsecretKEYwJalrXUtnFEMIK7MDENGbPxRfiCY0001",
+	"AWS_SESSION_TOKEN":            "FAKEsessionTOKENIQoJb3JpZ2luX2VjEHoaCWV1LXdlc3QtMSJHMEUCIQD0002",
+	"GITHUB_TOKEN":                 "ghp_FAKEgithubTOKEN0123456789abcdefghij0003",
+	"INPUT_GITHUB-TOKEN":           "ghs_FAKEactionINPUTtoken0123456789abcdef0004",
+	"BUILDKITE_AGENT_ACCESS_TOKEN": "bkua_FAKEagentTOKEN0123456789abcdef0005",
+}
+
+// TestEveryCallIsInThePolicyAndNoSecretLeaks runs the CLI end to end
+// (release-deploy, status, history; verbose and JSON output) with fake
+// secrets in its environment, then checks that every AWS call it made is
+// allowed by the policy `buoy iam-policy` prints for the manifest, and
+// that no secret appears in stdout, stderr or the history table.
+func TestEveryCallIsInThePolicyAndNoSecretLeaks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bin := buildCLI(t)
+	f := deployfixture.New(ctx, t, awstest.Config(t), deployfixture.Options{Images: 2})
+	p := proxy(t)
+	env := cliEnv(t, p.URL(), "ci")
+	for k, v := range fakeSecrets {
+		env = append(env, k+"="+v)
+	}
+	// cliEnv set AWS_SECRET_ACCESS_KEY=testing; the later value wins.
+	runs := [][]string{
+		deployArgs(f, "--verbose"),
+		deployArgs(f, "--output", "json", "--verbose"),
+		{"status", "--manifest", f.Manifest, "--table", f.Table, "--verbose"},
+		{"history", "--manifest", f.Manifest, "--table", f.Table, "--output", "json"},
+	}
+	var outputs []string
+	for _, args := range runs {
+		r := start(t, bin, env, args...)
+		if code := r.wait(t); code != 0 {
+			t.Fatalf("buoy %s: exit %d\n%s", args[0], code, r.output())
+		}
+		outputs = append(outputs, r.output())
+	}
+
+	// Every call is covered by the policy.
+	pol := start(t, bin, cliEnv(t, p.URL(), "ci"), "iam-policy", "--manifest", f.Manifest, "--table", f.Table,
+		"--account-id", awstest.AccountID, "--region", awstest.Region)
+	if code := pol.wait(t); code != 0 {
+		t.Fatalf("iam-policy: exit %d\n%s", code, pol.output())
+	}
+	var doc deploy.PolicyDocument
+	if err := json.Unmarshal(pol.stdout.Bytes(), &doc); err != nil {
+		t.Fatalf("decode the policy: %v\n%s", err, pol.stdout.String())
+	}
+	seen := map[string]bool{}
+	for _, c := range p.Calls() {
+		for _, res := range resources(t, c) {
+			key := c.Action() + " on " + res
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if !allowed(doc, c.Action(), res) {
+				t.Errorf("%s is not allowed by the policy iam-policy prints", key)
+			}
+		}
+	}
+	// The check can fail: what buoy never does is not allowed.
+	for _, deny := range [][2]string{
+		{"ecr:DeleteRepository", "arn:aws:ecr:" + awstest.Region + ":" + awstest.AccountID + ":repository/" + f.Images[0].Repository},
+		{"dynamodb:PutItem", "arn:aws:dynamodb:" + awstest.Region + ":" + awstest.AccountID + ":table/another-table"},
+		{"ecr:PutImage", "arn:aws:ecr:" + awstest.Region + ":" + awstest.AccountID + ":repository/not-in-the-manifest"},
+	} {
+		if allowed(doc, deny[0], deny[1]) {
+			t.Errorf("the policy allows %s on %s, which buoy never needs", deny[0], deny[1])
+		}
+	}
+	if len(seen) < 8 {
+		t.Errorf("only %d distinct calls recorded: %v", len(seen), seen)
+	}
+
+	// No secret anywhere.
+	scan, err := dynamodb.NewFromConfig(awstest.Config(t)).Scan(ctx, &dynamodb.ScanInput{TableName: &f.Table})
+	if err != nil {
+		t.Fatalf("scan the history table: %v", err)
+	}
+	records, err := json.Marshal(scan.Items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scan.Items) < 3 {
+		t.Errorf("history table holds %d items, want the release, deployments and current record", len(scan.Items))
+	}
+	haystacks := map[string]string{"history table": string(records)}
+	for i, o := range outputs {
+		haystacks[fmt.Sprintf("output of run %d (buoy %s)", i+1, runs[i][0])] = o
+	}
+	for where, text := range haystacks {
+		for name, secret := range fakeSecrets {
+			if strings.Contains(text, secret) || strings.Contains(text, secret[:20]) {
+				t.Errorf("%s contains %s", where, name)
+			}
+		}
+	}
+}
+
+// resources returns the ARNs a call acts on, from its request body.
+func resources(t *testing.T, c faultproxy.Call) []string {
+	t.Helper()
+	var in struct {
+		RepositoryName, RegistryID, TableName, IndexName, Cluster, Service string
+		Services                                                           []string
+	}
+	if len(c.Body) > 0 && c.Body[0] == '{' {
+		if err := json.Unmarshal(c.Body, &in); err != nil {
+			t.Fatalf("decode %s request: %v", c.Action(), err)
+		}
+	}
+	region, acct := awstest.Region, awstest.AccountID
+	switch c.Service {
+	case "ecr":
+		if in.RegistryID != "" {
+			acct = in.RegistryID
+		}
+		return []string{"arn:aws:ecr:" + region + ":" + acct + ":repository/" + in.RepositoryName}
+	case "dynamodb":
+		arn := "arn:aws:dynamodb:" + region + ":" + acct + ":table/" + in.TableName
+		if in.IndexName != "" {
+			arn += "/index/" + in.IndexName
+		}
+		return []string{arn}
+	case "ecs":
+		svcs := in.Services
+		if in.Service != "" {
+			svcs = append(svcs, in.Service)
+		}
+		if len(svcs) == 0 {
+			return []string{"*"}
+		}
+		var out []string
+		for _, s := range svcs {
+			if strings.HasPrefix(s, "arn:") {
+				out = append(out, s)
+				continue
+			}
+			out = append(out, "arn:aws:ecs:"+region+":"+acct+":service/"+path.Base(in.Cluster)+"/"+s)
+		}
+		return out
+	}
+	return []string{"*"}
+}
+
+// allowed reports whether some statement of doc allows action on res,
+// with IAM's wildcards.
+func allowed(doc deploy.PolicyDocument, action, res string) bool {
+	for _, st := range doc.Statement {
+		if st.Effect != "Allow" {
+			continue
+		}
+		actionOK, resOK := false, false
+		for _, a := range st.Action {
+			actionOK = actionOK || wildcard(strings.ToLower(a), strings.ToLower(action))
+		}
+		for _, r := range st.Resource {
+			resOK = resOK || wildcard(r, res) || r == "*"
+		}
+		if actionOK && resOK {
+			return true
+		}
+	}
+	return false
+}
+
+// wildcard matches s against an IAM pattern, where * matches any run of
+// characters (including /) and ? one character.
+func wildcard(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch pattern[0] {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if wildcard(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && wildcard(pattern[1:], s[1:])
+	default:
+		return s != "" && s[0] == pattern[0] && wildcard(pattern[1:], s[1:])
+	}
+}
