@@ -288,6 +288,11 @@ func (d *Deployer) wait(ctx context.Context, s *session, p *plan, timeout time.D
 		}
 		return classError(ErrDeploymentFailed, err)
 	}
+	// Wait returns every service's outcome even when it was interrupted;
+	// an interruption is a cancellation, not a failed rollout.
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	var failed, timedOut []string
 	for _, ps := range p.services {
 		if ps.outcome == nil || ps.outcome.Status == history.StatusSucceeded {
