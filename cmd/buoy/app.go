@@ -88,6 +88,16 @@ func exitCode(ctx context.Context, err error) int {
 	return exitFailed
 }
 
+// argsOf makes a cobra argument check's error a bad-input error (exit 2).
+func argsOf(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return &flagError{msg: err.Error()}
+		}
+		return nil
+	}
+}
+
 // flagError is a bad or missing flag.
 type flagError struct{ msg string }
 
@@ -114,6 +124,19 @@ deployment is recorded in DynamoDB.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{msg: err.Error()} })
+	// An unknown command is bad input (exit 2), not a failure; buoy alone
+	// prints its help.
+	root.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q: run buoy --help for the list", args[0])
+		if s := root.SuggestionsFor(args[0]); len(s) > 0 {
+			msg = fmt.Sprintf("unknown command %q: did you mean %s?", args[0], strings.Join(s, " or "))
+		}
+		return &flagError{msg: msg}
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	root.AddCommand(
 		newInitCommand(a),
 		newValidateCommand(a),

@@ -22,7 +22,7 @@ func newDeployCommand(a *app) *cobra.Command {
 		Short: "Deploy an existing release (default: the latest) to an environment",
 		Example: `  buoy deploy --environment stage --release 01JD3Q
   buoy deploy --environment prod --release 01JD3Q --yes --rollback`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDeploy(cmd.Context(), a, cfg)
 		},

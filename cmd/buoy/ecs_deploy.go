@@ -42,7 +42,7 @@ updates the service and waits for ECS, failing fast. No manifest or history
 is needed.`,
 		Example: `  buoy ecs-deploy -c production -n api -i 123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:ref.$GIT_COMMIT
   buoy ecs-deploy -c production -n api -i repo/api -e GIT_TAG --enable-rollback --max-definitions 10 -t 600`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runECSDeploy(cmd.Context(), a, cfg, cmd.Flags().Changed)
 		},

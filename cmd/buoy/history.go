@@ -26,7 +26,7 @@ func newHistoryCommand(a *app) *cobra.Command {
 		Short: "List releases and deployments, newest first",
 		Example: `  buoy history
   buoy history --environment prod --limit 5`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runHistory(cmd.Context(), a, cfg)
 		},

@@ -27,7 +27,7 @@ DynamoDB table, publishing SSM parameters where enabled, and assuming the
 targets' roles. Nothing is called.`,
 		Example: `  buoy iam-policy > buoy-policy.json
   buoy iam-policy --account-id 123456789012 --region eu-west-1 --init`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runIAMPolicy(cmd.Context(), a, cfg)
 		},

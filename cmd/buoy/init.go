@@ -28,7 +28,7 @@ a manifest, the table goes to the project registry's region unless
 --region says otherwise.`,
 		Example: `  buoy init
   buoy init --table buoy-history --region eu-west-1`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runInit(cmd.Context(), a, cfg)
 		},

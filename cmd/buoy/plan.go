@@ -28,7 +28,7 @@ a release-deploy from --from-label by default, a deploy with --release, or
 a promotion with --from-environment. Nothing is changed or recorded.`,
 		Example: `  buoy plan --environment stage
   buoy plan --environment prod --from-environment stage`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPlan(cmd.Context(), a, cfg)
 		},

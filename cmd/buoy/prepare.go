@@ -22,7 +22,7 @@ func newPrepareCommand(a *app) *cobra.Command {
 		Short: "Make a release: pin the digest a label points at for every image",
 		Example: `  buoy prepare --from-label ref.$GIT_COMMIT --description "fix login"
   buoy prepare --output json | jq -r .id`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPrepare(cmd.Context(), a, cfg)
 		},

@@ -26,7 +26,7 @@ source has no current release or has drifted from it. Promoting from the
 configured source needs no --yes for a protected environment.`,
 		Example: `  buoy promote --environment prod
   buoy promote --environment prod --from-environment stage --rollback`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPromote(cmd.Context(), a, cfg)
 		},

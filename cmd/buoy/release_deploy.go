@@ -26,7 +26,7 @@ environment's floating tags to those digests, redeploys the ECS services
 that use them and waits until ECS has rolled them out.`,
 		Example: `  # what CI runs after pushing repo:ref.<sha> and repo:latest
   buoy release-deploy --environment stage --from-label ref.$GIT_COMMIT`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runReleaseDeploy(cmd.Context(), a, cfg)
 		},

@@ -21,7 +21,7 @@ func newRollbackCommand(a *app) *cobra.Command {
 		Short: "Redeploy the release an environment ran before its current one",
 		Example: `  buoy rollback --environment prod --yes
   buoy rollback --environment stage --dry-run`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRollback(cmd.Context(), a, cfg)
 		},

@@ -27,7 +27,7 @@ func newShowReleaseCommand(a *app) *cobra.Command {
 		Short: "Show a release's images and digests (default: the latest release)",
 		Example: `  buoy show-release 01JD3Q
   buoy show-release --output json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: argsOf(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				if cfg.release != "" && cfg.release != args[0] {

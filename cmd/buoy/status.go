@@ -31,7 +31,7 @@ floating tag points, the image digests the ECS tasks really run, and the
 drift between them in plain words.`,
 		Example: `  buoy status
   buoy status --environment prod --output json`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runStatus(cmd.Context(), a, cfg)
 		},

@@ -21,7 +21,7 @@ func newValidateCommand(a *app) *cobra.Command {
 		Short: "Check a manifest and say what is wrong, with file, line and column",
 		Example: `  buoy validate
   buoy validate --manifest .wellcome_project`,
-		Args: cobra.NoArgs,
+		Args: argsOf(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runValidate(cmd.Context(), a, cfg)
 		},
