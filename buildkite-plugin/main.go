@@ -13,13 +13,11 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/buoy-deploy/buoy/pkg/deploy"
-	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
 func main() {
@@ -38,20 +36,12 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
-// exitCode maps run's error to the process's exit code, so pipelines can
-// branch on it (e.g. retry: automatic: exit_status: 4).
+// exitCode maps run's error to the process's exit code, the same as the
+// CLI's (internal/exitcode), so pipelines can branch on it (e.g. retry:
+// automatic: exit_status: 3 when the environment is locked).
 func exitCode(err error) int {
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, errConfig), errors.Is(err, deploy.ErrInvalidInput):
-		return 2
-	case errors.Is(err, deploy.ErrTimeout):
-		return 3
-	case errors.Is(err, history.ErrLocked):
-		return 4
-	case errors.Is(err, deploy.ErrConfirmationRequired):
-		return 5
+	if errors.Is(err, errConfig) {
+		return exitcode.BadInput
 	}
-	return 1
+	return exitcode.Of(err)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"reflect"
 	"strings"
 	"testing"
@@ -248,9 +249,9 @@ func TestErrorsWithoutResult(t *testing.T) {
 		style  string
 		status string
 	}{
-		{"locked", fmt.Errorf("promote catalogue to prod: %w", locked), 4, "warning", "locked"},
-		{"protected", fmt.Errorf("promote: %w: prod is protected", deploy.ErrConfirmationRequired), 5, "warning", "confirmation-required"},
-		{"unknown release", fmt.Errorf("deploy: %w: no release 01ZZ", deploy.ErrInvalidInput), 2, "error", "invalid"},
+		{"locked", fmt.Errorf("promote catalogue to prod: %w", locked), exitcode.Locked, "warning", "locked"},
+		{"protected", fmt.Errorf("promote: %w: prod is protected", deploy.ErrConfirmationRequired), exitcode.BadInput, "warning", "confirmation-required"},
+		{"unknown release", fmt.Errorf("deploy: %w: no release 01ZZ", deploy.ErrInvalidInput), exitcode.BadInput, "error", "invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"io"
 	"log/slog"
 	"os"
@@ -16,17 +17,6 @@ import (
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
-	"github.com/buoy-deploy/buoy/pkg/manifest"
-)
-
-// Exit codes (docs/cli.md).
-const (
-	exitOK          = 0
-	exitFailed      = 1 // the deployment failed, or another error
-	exitBadInput    = 2 // bad flags, manifest, project, environment, release, missing image or service, confirmation needed
-	exitLocked      = 3 // another run holds the environment's lock
-	exitTimeout     = 4 // ECS did not finish within --timeout
-	exitInterrupted = 130
 )
 
 // app is the CLI's world: its streams, environment and how it reaches AWS.
@@ -59,33 +49,23 @@ func (a *app) main(ctx context.Context, args []string) int {
 	root.SetErr(a.stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return exitOK
+		return exitcode.OK
 	}
 	code := exitCode(ctx, err)
 	fmt.Fprintf(a.stderr, "buoy: %v\n", err)
 	return code
 }
 
-// exitCode maps an error to the documented exit code.
+// exitCode maps an error to the documented exit code (docs/cli.md).
 func exitCode(ctx context.Context, err error) int {
-	var merr *manifest.Error
 	var ferr *flagError
 	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, history.ErrLocked):
-		return exitLocked
-	case errors.Is(err, deploy.ErrTimeout):
-		return exitTimeout
-	case errors.Is(err, deploy.ErrDeploymentFailed):
-		return exitFailed
-	case errors.Is(err, deploy.ErrInvalidInput), errors.Is(err, deploy.ErrConfirmationRequired),
-		errors.As(err, &merr), errors.As(err, &ferr):
-		return exitBadInput
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		return exitInterrupted
+	case errors.As(err, &ferr):
+		return exitcode.BadInput
+	case errors.Is(err, context.Canceled) && ctx.Err() == nil:
+		return exitcode.Failed // cancelled from within, not by a signal
 	}
-	return exitFailed
+	return exitcode.Of(err)
 }
 
 // argsOf makes a cobra argument check's error a bad-input error (exit 2).

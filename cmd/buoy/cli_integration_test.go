@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,8 +180,8 @@ func TestCLIBadInputExitsTwo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := e.run(tt.args...)
-			if code != exitBadInput {
-				t.Errorf("exit: got %d, want %d\nstderr: %s", code, exitBadInput, stderr)
+			if code != exitcode.BadInput {
+				t.Errorf("exit: got %d, want %d\nstderr: %s", code, exitcode.BadInput, stderr)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(stderr, w) {
@@ -204,8 +205,8 @@ func TestCLIUnknownService(t *testing.T) {
 	}
 	var res resultJSON
 	code := e.runJSON(&res, "release-deploy", "--environment", "stage")
-	if code != exitBadInput || !strings.Contains(res.Error, "worker") {
-		t.Fatalf("release-deploy: exit %d error %q, want %d naming worker", code, res.Error, exitBadInput)
+	if code != exitcode.BadInput || !strings.Contains(res.Error, "worker") {
+		t.Fatalf("release-deploy: exit %d error %q, want %d naming worker", code, res.Error, exitcode.BadInput)
 	}
 	if res.Deployment == "" || res.Status != history.StatusFailed || !strings.Contains(res.Reason, "nothing was changed") {
 		t.Errorf("record: got %s %s %q, want a failed record saying nothing was changed", res.Deployment, res.Status, res.Reason)
@@ -225,8 +226,8 @@ func TestCLILockHeldByAnotherRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := e.run("release-deploy", "--environment", "stage", "--lock-wait", "0s")
-	if code != exitLocked {
-		t.Errorf("exit: got %d, want %d\nstderr: %s", code, exitLocked, stderr)
+	if code != exitcode.Locked {
+		t.Errorf("exit: got %d, want %d\nstderr: %s", code, exitcode.Locked, stderr)
 	}
 	for _, want := range []string{"bob via buildkite", "builds/42"} {
 		if !strings.Contains(stderr, want) {
@@ -328,8 +329,8 @@ func TestCLIDriftBlocksPromotion(t *testing.T) {
 		t.Errorf("drift:\n%s\nwant web's tag pointing at the hotfix %s", drift, hotfix)
 	}
 	code, _, stderr := e.run("promote", "--environment", "prod")
-	if code != exitBadInput || !strings.Contains(stderr, "drifted") {
-		t.Errorf("promote from a drifted stage: exit %d stderr %q, want %d saying drifted", code, stderr, exitBadInput)
+	if code != exitcode.BadInput || !strings.Contains(stderr, "drifted") {
+		t.Errorf("promote from a drifted stage: exit %d stderr %q, want %d saying drifted", code, stderr, exitcode.BadInput)
 	}
 }
 
@@ -367,7 +368,7 @@ func TestCLIECSDeploy(t *testing.T) {
 		t.Errorf("ecs-deploy:\n%s\nwant succeeded with revision 2", out)
 	}
 	code, _, stderr := e.run("ecs-deploy", "-c", e.world.Clusters["stage"], "-n", "nope", "-i", image)
-	if code != exitBadInput || !strings.Contains(stderr, "nope") {
-		t.Errorf("ecs-deploy of an unknown service: exit %d stderr %q, want %d naming it", code, stderr, exitBadInput)
+	if code != exitcode.BadInput || !strings.Contains(stderr, "nope") {
+		t.Errorf("ecs-deploy of an unknown service: exit %d stderr %q, want %d naming it", code, stderr, exitcode.BadInput)
 	}
 }

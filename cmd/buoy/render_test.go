@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,14 +112,14 @@ func TestExitCodes(t *testing.T) {
 		err  error
 		want int
 	}{
-		{nil, exitOK},
-		{fmt.Errorf("x: %w", deploy.ErrDeploymentFailed), exitFailed},
-		{fmt.Errorf("x: %w", deploy.ErrInvalidInput), exitBadInput},
-		{fmt.Errorf("x: %w", deploy.ErrConfirmationRequired), exitBadInput},
-		{&history.LockedError{}, exitLocked},
-		{fmt.Errorf("x: %w", deploy.ErrTimeout), exitTimeout},
-		{flagErrorf("missing --environment"), exitBadInput},
-		{errors.New("AccessDenied"), exitFailed},
+		{nil, exitcode.OK},
+		{fmt.Errorf("x: %w", deploy.ErrDeploymentFailed), exitcode.Failed},
+		{fmt.Errorf("x: %w", deploy.ErrInvalidInput), exitcode.BadInput},
+		{fmt.Errorf("x: %w", deploy.ErrConfirmationRequired), exitcode.BadInput},
+		{&history.LockedError{}, exitcode.Locked},
+		{fmt.Errorf("x: %w", deploy.ErrTimeout), exitcode.Timeout},
+		{flagErrorf("missing --environment"), exitcode.BadInput},
+		{errors.New("AccessDenied"), exitcode.Failed},
 	}
 	for _, tt := range tests {
 		if got := exitCode(context.Background(), tt.err); got != tt.want {
