@@ -7,7 +7,7 @@ GO        ?= go
 TOOL      := $(GO) tool -modfile=tools/go.mod
 GOFILES    = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
-.PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks
+.PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks demo
 
 test: check integration test-hooks
 
@@ -53,3 +53,8 @@ test-hooks:
 	scripts/install-bats
 	shellcheck hooks/* scripts/install-bats
 	bats tests/
+
+# buoy end to end on a local AWS emulator: release-deploy to stage, promote
+# to prod, status and history (README.md's first command).
+demo:
+	scripts/demo

@@ -90,25 +90,56 @@ func writeJSON(w io.Writer, v any) error {
 
 // resultJSON is the --output json form of a deploy.Result.
 type resultJSON struct {
-	Project      string                 `json:"project"`
-	Environment  string                 `json:"environment"`
-	Status       history.Status         `json:"status"`
-	Release      string                 `json:"release,omitempty"`
-	Deployment   string                 `json:"deployment,omitempty"`
-	Resumes      string                 `json:"resumes,omitempty"`
-	Reason       string                 `json:"reason,omitempty"`
-	Error        string                 `json:"error,omitempty"`
-	Started      time.Time              `json:"started"`
-	Finished     time.Time              `json:"finished"`
-	Images       []deploy.ImageResult   `json:"images"`
-	Services     []deploy.ServiceResult `json:"services"`
-	ReleaseImage map[string]string      `json:"release_images,omitempty"`
-	Stats        map[string]int         `json:"stats"`
+	Project      string            `json:"project"`
+	Environment  string            `json:"environment"`
+	Status       history.Status    `json:"status"`
+	Release      string            `json:"release,omitempty"`
+	Deployment   string            `json:"deployment,omitempty"`
+	Resumes      string            `json:"resumes,omitempty"`
+	Reason       string            `json:"reason,omitempty"`
+	Error        string            `json:"error,omitempty"`
+	Started      time.Time         `json:"started"`
+	Finished     time.Time         `json:"finished"`
+	Images       []imageJSON       `json:"images"`
+	Services     []serviceJSON     `json:"services"`
+	ReleaseImage map[string]string `json:"release_images,omitempty"`
+	Stats        map[string]int    `json:"stats"`
+}
+
+// imageJSON is the --output json form of a deploy.ImageResult.
+type imageJSON struct {
+	Image      string `json:"image"`
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Moved      bool   `json:"moved"`
+}
+
+// serviceJSON is the --output json form of a deploy.ServiceResult.
+type serviceJSON struct {
+	Service        string         `json:"service"`
+	Cluster        string         `json:"cluster"`
+	Region         string         `json:"region,omitempty"`
+	Images         []string       `json:"images"`
+	TaskDefinition string         `json:"task_definition"`
+	ECSDeployment  string         `json:"ecs_deployment,omitempty"`
+	Outcome        history.Status `json:"outcome"`
+	Reason         string         `json:"reason,omitempty"`
+	Seconds        float64        `json:"seconds"`
 }
 
 func toResultJSON(r *deploy.Result, err error) resultJSON {
 	out := resultJSON{Project: r.Project, Environment: r.Environment, Status: r.Status, Started: r.Started,
-		Finished: r.Finished, Images: r.Images, Services: r.Services, Stats: r.Stats}
+		Finished: r.Finished, Images: []imageJSON{}, Services: []serviceJSON{}, Stats: r.Stats}
+	for _, im := range r.Images {
+		out.Images = append(out.Images, imageJSON(im))
+	}
+	for _, s := range r.Services {
+		out.Services = append(out.Services, serviceJSON{Service: s.Service, Cluster: s.Cluster, Region: s.Region,
+			Images: s.Images, TaskDefinition: s.TaskDefinition, ECSDeployment: s.ECSDeployment, Outcome: s.Outcome,
+			Reason: s.Reason, Seconds: s.Duration.Seconds()})
+	}
 	if out.Stats == nil {
 		out.Stats = map[string]int{}
 	}

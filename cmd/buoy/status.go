@@ -90,7 +90,7 @@ func printStatus(w io.Writer, rep *deploy.StatusReport) {
 					ds = append(ds, short(dg))
 				}
 				if len(ds) == 0 {
-					ds = []string{"?"}
+					ds = []string{"unreported"}
 				}
 				running = append(running, id+"="+strings.Join(ds, ","))
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
@@ -36,7 +37,14 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
 	}
 	opts := []rollout.Option{rollout.WithClock(p.Clock)}
 	if p.Sink != nil {
-		opts = append(opts, rollout.WithSink(p.Sink))
+		// The Deployer reports service updates and outcomes itself;
+		// rollout adds what only it sees while waiting.
+		sink := p.Sink
+		opts = append(opts, rollout.WithSink(event.Func(func(e event.Event) {
+			if e.Kind == event.Progress || e.Kind == event.Warning {
+				sink.Emit(e)
+			}
+		})))
 	}
 	if p.Logger != nil {
 		opts = append(opts, rollout.WithLogger(p.Logger))

@@ -128,6 +128,9 @@ func (d *Deployer) targetStatus(ctx context.Context, s *session, env *manifest.E
 					ss.Digests[imgID] = appendUnique(ss.Digests[imgID], digests...)
 				}
 			}
+			if ss.Digests[imgID] == nil {
+				ss.Digests[imgID] = []string{} // ECS reported no digest
+			}
 			slices.Sort(ss.Digests[imgID])
 			es.Drift = append(es.Drift, taskDrift(ref, imgID, ss.Digests[imgID], es.recorded(imgID))...)
 		}

@@ -1,0 +1,370 @@
+//go:build integration
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/demo"
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+// cliEnv is the demo's world on moto, with its own manifest, history
+// table and names, and a way to run the CLI against it.
+type cliEnv struct {
+	t        *testing.T
+	cfg      aws.Config
+	world    *demo.World
+	manifest string
+	table    string
+	// options and store are given to every app the env builds.
+	options []deploy.Option
+	store   history.Store
+}
+
+func newCLIEnv(t *testing.T) *cliEnv {
+	t.Helper()
+	ctx := context.Background()
+	e := &cliEnv{t: t, cfg: awstest.Config(t), world: demo.New(awstest.Name(t, "shop")), table: awstest.Name(t, "history")}
+	if err := e.world.Setup(ctx, ecr.NewFromConfig(e.cfg), ecs.NewFromConfig(e.cfg)); err != nil {
+		t.Fatalf("set up the demo world: %v", err)
+	}
+	e.manifest = filepath.Join(t.TempDir(), "buoy.yaml")
+	if err := os.WriteFile(e.manifest, []byte(e.world.Manifest()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun("init")
+	return e
+}
+
+// run runs buoy with args plus --manifest and --table, and returns the
+// exit code and what it wrote.
+func (e *cliEnv) run(args ...string) (code int, stdout, stderr string) {
+	e.t.Helper()
+	var out, errb bytes.Buffer
+	a := &app{
+		stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+		getenv:    func(k string) string { return map[string]string{"USER": "alice"}[k] },
+		version:   "test",
+		awsConfig: func(context.Context, string, string) (aws.Config, error) { return e.cfg, nil },
+		options:   e.options,
+		store:     e.store,
+	}
+	if len(args) > 0 && args[0] != "ecs-deploy" {
+		args = append(args, "--manifest", e.manifest, "--table", e.table)
+	}
+	code = a.main(context.Background(), args)
+	return code, out.String(), errb.String()
+}
+
+func (e *cliEnv) mustRun(args ...string) string {
+	e.t.Helper()
+	code, out, errs := e.run(args...)
+	if code != 0 {
+		e.t.Fatalf("buoy %s: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+func (e *cliEnv) runJSON(v any, args ...string) int {
+	e.t.Helper()
+	code, out, errs := e.run(append(args, "--output", "json")...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		e.t.Fatalf("buoy %s: stdout is not JSON (%v)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out, errs)
+	}
+	return code
+}
+
+func (e *cliEnv) tagged(image, tag string) string {
+	e.t.Helper()
+	out, err := ecr.NewFromConfig(e.cfg).BatchGetImage(context.Background(), &ecr.BatchGetImageInput{
+		RepositoryName: aws.String(e.world.Images[image]), ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String(tag)}}})
+	if err != nil || len(out.Images) != 1 {
+		e.t.Fatalf("read %s:%s: %v %+v", image, tag, err, out)
+	}
+	return aws.ToString(out.Images[0].ImageId.ImageDigest)
+}
+
+func TestCLIDemoScenario(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+
+	if out := e.mustRun("validate"); !strings.Contains(out, "is valid") {
+		t.Errorf("validate: got %q, want it to say the manifest is valid", out)
+	}
+	if out := e.mustRun("plan", "--environment", "stage"); !strings.Contains(out, "would move") {
+		t.Errorf("plan: got\n%s\nwant tags that would move", out)
+	}
+	var res resultJSON
+	if code := e.runJSON(&res, "release-deploy", "--environment", "stage", "--from-label", "latest"); code != 0 {
+		t.Fatalf("release-deploy: exit %d (%s), want 0", code, res.Error)
+	}
+	if res.Status != history.StatusSucceeded || len(res.Services) != 2 || res.Stats["ECS.UpdateService"] != 2 {
+		t.Errorf("release-deploy: got status %s, %d services, stats %v; want succeeded, 2 services, 2 UpdateService",
+			res.Status, len(res.Services), res.Stats)
+	}
+	for _, img := range demo.ImageIDs() {
+		if got, want := e.tagged(img, "env.stage"), e.world.New[img]; got != want {
+			t.Errorf("%s:env.stage: got %s, want %s", img, got, want)
+		}
+	}
+
+	var promoted resultJSON
+	if code := e.runJSON(&promoted, "promote", "--environment", "prod"); code != 0 {
+		t.Fatalf("promote: exit %d (%s), want 0", code, promoted.Error)
+	}
+	if promoted.Release != res.Release {
+		t.Errorf("promote: got release %s, want stage's %s", promoted.Release, res.Release)
+	}
+	if got, want := e.tagged("worker", "env.prod"), e.world.New["worker"]; got != want {
+		t.Errorf("worker:env.prod: got %s, want %s", got, want)
+	}
+
+	status := e.mustRun("status")
+	for _, want := range []string{"stage: release " + res.Release, "prod: release " + res.Release, "no drift"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status:\n%s\nlacks %q", status, want)
+		}
+	}
+	hist := e.mustRun("history")
+	if strings.Index(hist, promoted.Deployment) > strings.Index(hist, res.Deployment) {
+		t.Errorf("history is not newest first:\n%s", hist)
+	}
+	if out := e.mustRun("show-release", res.Release[:10]); !strings.Contains(out, e.world.New["nginx"]) {
+		t.Errorf("show-release:\n%s\nlacks nginx's digest %s", out, e.world.New["nginx"])
+	}
+	var policy deploy.PolicyDocument
+	if code := e.runJSON(&policy, "iam-policy"); code != 0 || len(policy.Statement) < 3 {
+		t.Errorf("iam-policy: exit %d, %d statements; want 0 and at least 3", code, len(policy.Statement))
+	}
+}
+
+func TestCLIBadInputExitsTwo(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"missing image", []string{"release-deploy", "--environment", "stage", "--from-label", "ref.nope"},
+			[]string{"images not found", "web (" + e.world.Images["web"] + ":ref.nope)", "worker"}},
+		{"unknown environment", []string{"release-deploy", "--environment", "qa"}, []string{`no environment "qa"`, "stage"}},
+		{"no environment without a terminal", []string{"release-deploy"}, []string{"missing --environment"}},
+		{"protected without --yes", []string{"release-deploy", "--environment", "prod"}, []string{"protected", "--yes"}},
+		{"promote without a current release", []string{"promote", "--environment", "prod"}, []string{"no current release"}},
+		{"unknown release", []string{"deploy", "--environment", "stage", "--release", "01ZZZ"}, []string{"not found"}},
+		{"bad output", []string{"status", "--output", "yaml"}, []string{"--output must be text or json"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := e.run(tt.args...)
+			if code != exitBadInput {
+				t.Errorf("exit: got %d, want %d\nstderr: %s", code, exitBadInput, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+		})
+	}
+	if got := e.tagged("web", "env.stage"); got != e.world.Old["web"] {
+		t.Errorf("bad input moved web:env.stage to %s", got)
+	}
+}
+
+func TestCLIUnknownService(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	_, err := ecs.NewFromConfig(e.cfg).DeleteService(context.Background(), &ecs.DeleteServiceInput{
+		Cluster: aws.String(e.world.Clusters["stage"]), Service: aws.String("worker"), Force: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res resultJSON
+	code := e.runJSON(&res, "release-deploy", "--environment", "stage")
+	if code != exitBadInput || !strings.Contains(res.Error, "worker") {
+		t.Fatalf("release-deploy: exit %d error %q, want %d naming worker", code, res.Error, exitBadInput)
+	}
+	if res.Deployment == "" || res.Status != history.StatusFailed || !strings.Contains(res.Reason, "nothing was changed") {
+		t.Errorf("record: got %s %s %q, want a failed record saying nothing was changed", res.Deployment, res.Status, res.Reason)
+	}
+	if got := e.tagged("web", "env.stage"); got != e.world.Old["web"] {
+		t.Errorf("web:env.stage moved to %s although preflight failed", got)
+	}
+}
+
+func TestCLILockHeldByAnotherRun(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	store := history.NewDynamoDB(dynamodb.NewFromConfig(e.cfg), e.table)
+	_, err := store.AcquireLock(context.Background(), history.Lock{Project: e.world.Project, Environment: "stage",
+		Owner: "other-run", RequestedBy: "bob via buildkite", BuildURL: "https://buildkite.com/acme/shop/builds/42"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := e.run("release-deploy", "--environment", "stage", "--lock-wait", "0s")
+	if code != exitLocked {
+		t.Errorf("exit: got %d, want %d\nstderr: %s", code, exitLocked, stderr)
+	}
+	for _, want := range []string{"bob via buildkite", "builds/42"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q does not name the holder (%q)", stderr, want)
+		}
+	}
+}
+
+// deadStore is a history store that stops working, as if the process
+// had been killed, once dead is set.
+type deadStore struct {
+	history.Store
+	dead *atomic.Bool
+}
+
+var errKilled = errors.New("killed")
+
+func (s deadStore) UpdateDeployment(ctx context.Context, d *history.Deployment) error {
+	if s.dead.Load() {
+		return errKilled
+	}
+	return s.Store.UpdateDeployment(ctx, d)
+}
+
+func (s deadStore) RenewLock(ctx context.Context, l *history.Lock, ttl time.Duration) error {
+	if s.dead.Load() {
+		return errKilled
+	}
+	return s.Store.RenewLock(ctx, l, ttl)
+}
+
+func (s deadStore) ReleaseLock(ctx context.Context, l *history.Lock) error {
+	if s.dead.Load() {
+		return errKilled
+	}
+	return s.Store.ReleaseLock(ctx, l)
+}
+
+// dyingCluster kills the process at the first service update.
+type dyingCluster struct {
+	deploy.Cluster
+	dead *atomic.Bool
+}
+
+func (c dyingCluster) Redeploy(context.Context, deploy.ServiceRef, string) (deploy.Started, error) {
+	c.dead.Store(true)
+	return deploy.Started{}, errKilled
+}
+
+func TestCLICrashHalfWayThenRerunCompletes(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	dead := &atomic.Bool{}
+	e.store = deadStore{Store: history.NewDynamoDB(dynamodb.NewFromConfig(e.cfg), e.table), dead: dead}
+	e.options = []deploy.Option{deploy.WithLockTTL(time.Second), deploy.WithCluster(func(p deploy.ClusterParams) (deploy.Cluster, error) {
+		return dyingCluster{Cluster: deploy.NewECSCluster(ecs.NewFromConfig(p.Config), p), dead: dead}, nil
+	})}
+	var crashed resultJSON
+	if code := e.runJSON(&crashed, "release-deploy", "--environment", "stage"); code == 0 {
+		t.Fatal("the killed run exited 0")
+	}
+	if got := e.tagged("web", "env.stage"); got != e.world.New["web"] {
+		t.Fatalf("web:env.stage: got %s, want the tags moved before the crash", got)
+	}
+
+	e.store, e.options = nil, nil
+	time.Sleep(1500 * time.Millisecond) // the dead run's lock lease runs out
+	var rerun resultJSON
+	if code := e.runJSON(&rerun, "deploy", "--environment", "stage", "--release", crashed.Release); code != 0 {
+		t.Fatalf("re-run: exit %d (%s), want 0", code, rerun.Error)
+	}
+	if rerun.Resumes != crashed.Deployment {
+		t.Errorf("re-run resumes %q, want the crashed deployment %s", rerun.Resumes, crashed.Deployment)
+	}
+	if rerun.Stats["ECS.UpdateService"] != 2 || rerun.Stats["ECR.PutImage"] != 0 {
+		t.Errorf("re-run stats %v: want 2 UpdateService (the services never got updated) and no PutImage", rerun.Stats)
+	}
+	var hist deploy.HistoryReport
+	e.runJSON(&hist, "history", "--environment", "stage")
+	if len(hist.Deployments) != 2 || hist.Deployments[1].Status != history.StatusFailed || !strings.Contains(hist.Deployments[1].Reason, "abandoned") {
+		t.Errorf("history: got %+v, want the crashed deployment closed as failed, abandoned", hist.Deployments)
+	}
+}
+
+func TestCLIDriftBlocksPromotion(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	e.mustRun("release-deploy", "--environment", "stage")
+	hotfix, err := demo.Push(context.Background(), ecr.NewFromConfig(e.cfg), e.world.Images["web"], "env.stage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep deploy.StatusReport
+	if code := e.runJSON(&rep, "status", "--environment", "stage"); code != 0 {
+		t.Fatalf("status: exit %d", code)
+	}
+	drift := strings.Join(rep.Environments[0].Drift, "\n")
+	if !strings.Contains(drift, e.world.Images["web"]+":env.stage points at "+hotfix[7:19]) {
+		t.Errorf("drift:\n%s\nwant web's tag pointing at the hotfix %s", drift, hotfix)
+	}
+	code, _, stderr := e.run("promote", "--environment", "prod")
+	if code != exitBadInput || !strings.Contains(stderr, "drifted") {
+		t.Errorf("promote from a drifted stage: exit %d stderr %q, want %d saying drifted", code, stderr, exitBadInput)
+	}
+}
+
+func TestCLIRollbackCommand(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	var first resultJSON
+	e.runJSON(&first, "release-deploy", "--environment", "stage")
+	newer, err := demo.Push(context.Background(), ecr.NewFromConfig(e.cfg), e.world.Images["worker"], "latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun("release-deploy", "--environment", "stage")
+	if got := e.tagged("worker", "env.stage"); got != newer {
+		t.Fatalf("worker:env.stage: got %s, want %s", got, newer)
+	}
+	var back resultJSON
+	if code := e.runJSON(&back, "rollback", "--environment", "stage"); code != 0 {
+		t.Fatalf("rollback: exit %d (%s)", code, back.Error)
+	}
+	if back.Release != first.Release {
+		t.Errorf("rollback deployed release %s, want the first %s", back.Release, first.Release)
+	}
+	if got := e.tagged("worker", "env.stage"); got != e.world.New["worker"] {
+		t.Errorf("worker:env.stage after rollback: got %s, want %s", got, e.world.New["worker"])
+	}
+}
+
+func TestCLIECSDeploy(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	image := e.world.RepositoryURI("worker") + ":ref." + demo.NewCommit
+	out := e.mustRun("ecs-deploy", "-c", e.world.Clusters["stage"], "-n", "worker", "-i", image, "-t", "60", "--max-definitions", "5")
+	if !strings.Contains(out, "succeeded") || !strings.Contains(out, e.world.Prefix+"-worker-stage:2") {
+		t.Errorf("ecs-deploy:\n%s\nwant succeeded with revision 2", out)
+	}
+	code, _, stderr := e.run("ecs-deploy", "-c", e.world.Clusters["stage"], "-n", "nope", "-i", image)
+	if code != exitBadInput || !strings.Contains(stderr, "nope") {
+		t.Errorf("ecs-deploy of an unknown service: exit %d stderr %q, want %d naming it", code, stderr, exitBadInput)
+	}
+}

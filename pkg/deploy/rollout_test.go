@@ -1,0 +1,157 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/rollout"
+)
+
+// These tests play rollouts that moto cannot (fail, roll back, time out)
+// on the scripted ECS server, through the default Cluster built on
+// pkg/rollout.
+
+// taskDefinitions answers DescribeTaskDefinition, which the scripted
+// server does not play, and passes every other call to it.
+type taskDefinitions struct {
+	rollout.ECSAPI
+	containers map[string][]ecstypes.ContainerDefinition // by task definition ARN
+}
+
+func (t taskDefinitions) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
+	arn := aws.ToString(in.TaskDefinition)
+	return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: &ecstypes.TaskDefinition{
+		TaskDefinitionArn: aws.String(arn), Family: aws.String("app"), ContainerDefinitions: t.containers[arn]}}, nil
+}
+
+const (
+	tdAPI    = "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:1"
+	tdWorker = "arn:aws:ecs:eu-west-1:123456789012:task-definition/worker:1"
+	ourID    = "ecs-svc/1111"
+)
+
+func fakeDeployment(id, status, td string, running, failed int32, state string) ecsfake.Deployment {
+	return ecsfake.Deployment{ID: id, Status: status, TaskDefinition: td, DesiredCount: 2, RunningCount: running,
+		FailedTasks: failed, RolloutState: state, CreatedAt: ecsfake.At(0)}
+}
+
+// scriptedService is a service whose rollout plays frames after the update.
+func scriptedService(name, td string, frames ...ecsfake.Frame) ecsfake.Service {
+	old := fakeDeployment("ecs-svc/0000", "PRIMARY", td, 2, 0, "COMPLETED")
+	oldActive := old
+	oldActive.Status = "ACTIVE"
+	return ecsfake.Service{Name: name, TaskDefinition: td, DesiredCount: 2,
+		Before: ecsfake.Frame{Deployments: []ecsfake.Deployment{old}, RunningCount: 2},
+		Update: ecsfake.Frame{Deployments: []ecsfake.Deployment{fakeDeployment(ourID, "PRIMARY", td, 0, 0, "IN_PROGRESS"), oldActive}, RunningCount: 2},
+		Frames: frames}
+}
+
+func completedFrame(td string) ecsfake.Frame {
+	return ecsfake.Frame{Deployments: []ecsfake.Deployment{fakeDeployment(ourID, "PRIMARY", td, 2, 0, "COMPLETED")}, RunningCount: 2}
+}
+
+func inProgressFrame(td string) ecsfake.Frame {
+	return ecsfake.Frame{Deployments: []ecsfake.Deployment{fakeDeployment(ourID, "PRIMARY", td, 0, 0, "IN_PROGRESS")}, RunningCount: 2}
+}
+
+func circuitBreakerFrame(td string) ecsfake.Frame {
+	ours := fakeDeployment(ourID, "ACTIVE", td, 0, 3, "FAILED")
+	ours.RolloutStateReason = "ECS deployment circuit breaker: tasks failed to start."
+	return ecsfake.Frame{Deployments: []ecsfake.Deployment{fakeDeployment("ecs-svc/2222", "PRIMARY", td, 0, 0, "IN_PROGRESS"), ours}, RunningCount: 2}
+}
+
+// scriptedFixture is the usual fixture whose stage cluster is the
+// scripted ECS server playing api and worker.
+func scriptedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *ecsfake.Server) {
+	t.Helper()
+	srv := ecsfake.New(t, ecsfake.Unsupported, api, worker)
+	shim := taskDefinitions{ECSAPI: srv.Client(), containers: map[string][]ecstypes.ContainerDefinition{
+		tdAPI: {{Name: aws.String("app"), Image: aws.String(ecrHost + "demo/api:env.stage")},
+			{Name: aws.String("nginx"), Image: aws.String(ecrHost + "demo/nginx:env.stage")}},
+		tdWorker: {{Name: aws.String("worker"), Image: aws.String(ecrHost + "demo/worker:env.stage")}},
+	}}
+	clock := ecsfake.NewClock(ecsfake.T0)
+	f := newFixture(t, WithCluster(func(p ClusterParams) (Cluster, error) {
+		p.Clock = clock // the waiter's polls take no real time
+		return NewECSCluster(shim, p), nil
+	}))
+	return f, srv
+}
+
+func TestScriptedRolloutFailsWithTheCircuitBreakersReason(t *testing.T) {
+	t.Parallel()
+	f, srv := scriptedFixture(t,
+		scriptedService("api", tdAPI, inProgressFrame(tdAPI), circuitBreakerFrame(tdAPI)),
+		scriptedService("worker", tdWorker, inProgressFrame(tdWorker), completedFrame(tdWorker)))
+	res, err := f.releaseDeploy("stage")
+	if !errors.Is(err, ErrDeploymentFailed) {
+		t.Fatalf("error: got %v, want ErrDeploymentFailed", err)
+	}
+	byName := map[string]ServiceResult{}
+	for _, s := range res.Services {
+		byName[s.Service] = s
+	}
+	if api := byName["api"]; api.Outcome != history.StatusFailed || !strings.Contains(api.Reason, "circuit breaker") || api.ECSDeployment != ourID {
+		t.Errorf("api: got %+v, want failed by the circuit breaker, with our ECS deployment id", api)
+	}
+	if w := byName["worker"]; w.Outcome != history.StatusSucceeded {
+		t.Errorf("worker: got %s %q, want succeeded", w.Outcome, w.Reason)
+	}
+	if got := srv.Calls("UpdateService"); got != 2 {
+		t.Errorf("UpdateService calls: got %d, want 2 (one per service)", got)
+	}
+	rec := f.deployment(res.Deployment.ID)
+	if rec.Status != history.StatusFailed || !strings.Contains(rec.Reason, "circuit breaker") {
+		t.Errorf("record: got %s %q, want failed with the reason", rec.Status, rec.Reason)
+	}
+	if _, err := f.store.GetCurrent(context.Background(), "demo", "stage"); !errors.Is(err, history.ErrNotFound) {
+		t.Errorf("current of stage after a failed rollout: got %v, want unset", err)
+	}
+}
+
+func TestScriptedRolloutRollsBackTagsAndServices(t *testing.T) {
+	t.Parallel()
+	f, srv := scriptedFixture(t,
+		scriptedService("api", tdAPI, circuitBreakerFrame(tdAPI)),
+		scriptedService("worker", tdWorker, completedFrame(tdWorker)))
+	res, err := f.releaseDeploy("stage", func(in *ReleaseDeployInput) { in.Rollback = true })
+	if !errors.Is(err, ErrDeploymentFailed) {
+		t.Fatalf("error: got %v, want ErrDeploymentFailed", err)
+	}
+	for _, img := range f.project.Images {
+		if got, want := f.w.tagged(img.Repository, "env.stage"), oldDigest(img.ID); got != want {
+			t.Errorf("%s:env.stage after the rollback: got %s, want %s", img.Repository, got, want)
+		}
+	}
+	if got := srv.Calls("UpdateService"); got != 4 {
+		t.Errorf("UpdateService calls: got %d, want 4 (2 forward, 2 back)", got)
+	}
+	// The scripted api fails the same way when rolled back, so the
+	// rollback itself is reported as failed.
+	if res.Status != history.StatusFailed || !strings.Contains(err.Error(), "rollback failed too") {
+		t.Errorf("got status %s error %v; want failed, saying the rollback failed too", res.Status, err)
+	}
+}
+
+func TestScriptedRolloutTimesOut(t *testing.T) {
+	t.Parallel()
+	f, _ := scriptedFixture(t,
+		scriptedService("api", tdAPI, inProgressFrame(tdAPI)),
+		scriptedService("worker", tdWorker, completedFrame(tdWorker)))
+	res, err := f.releaseDeploy("stage", func(in *ReleaseDeployInput) { in.Timeout = time.Minute })
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("error: got %v, want ErrTimeout", err)
+	}
+	if res.Status != history.StatusFailed {
+		t.Errorf("status: got %s, want failed", res.Status)
+	}
+}
