@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -59,11 +60,16 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	if err != nil {
 		return nil, m, err
 	}
+	// Every call made with this configuration (the history's, and STS's
+	// when a target's role is assumed) counts in the stats of the
+	// operation that made it.
+	base := cfg.AWS.Copy()
+	awsconfig.CountFromContext(&base)
 	store := cfg.Store
 	if store == nil {
-		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(cfg.AWS, p)), TableName(cfg.Table))
+		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(base, p)), TableName(cfg.Table))
 	}
-	opts := []Option{WithAWSConfig(TargetConfig(cfg.AWS))}
+	opts := []Option{WithAWSConfig(TargetConfig(base))}
 	if cfg.Sink != nil {
 		opts = append(opts, WithSink(cfg.Sink))
 	}

@@ -12,7 +12,7 @@ import (
 // Deploy applies an existing release (by id or unique id prefix; the
 // latest when empty) to an environment.
 func (d *Deployer) Deploy(ctx context.Context, in DeployInput) (*Result, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	rel, err := d.release(ctx, in.Release)
 	if err != nil {
 		return d.early(s, in.Request, err)
@@ -23,7 +23,7 @@ func (d *Deployer) Deploy(ctx context.Context, in DeployInput) (*Result, error) 
 // ReleaseDeploy prepares a release from a label and deploys it. A dry run
 // resolves the label but stores nothing.
 func (d *Deployer) ReleaseDeploy(ctx context.Context, in ReleaseDeployInput) (*Result, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	pin := PrepareInput{Label: in.Label, RequestedBy: in.RequestedBy, Description: in.Description, CI: in.CI}
 	if _, err := d.environment(in.Environment); err != nil {
 		return d.early(s, in.Request, err)
@@ -44,7 +44,7 @@ func (d *Deployer) ReleaseDeploy(ctx context.Context, in ReleaseDeployInput) (*R
 // environment runs now. It refuses when the source has no current release
 // or has drifted (its tags no longer point at what its record says).
 func (d *Deployer) Promote(ctx context.Context, in PromoteInput) (*Result, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	env, err := d.environment(in.Environment)
 	if err != nil {
 		return d.early(s, in.Request, err)
@@ -86,7 +86,7 @@ func (d *Deployer) Promote(ctx context.Context, in PromoteInput) (*Result, error
 // Rollback redeploys the release an environment ran before its current
 // one (the newest earlier successful deployment of another release).
 func (d *Deployer) Rollback(ctx context.Context, in RollbackInput) (*Result, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	if _, err := d.environment(in.Environment); err != nil {
 		return d.early(s, in.Request, err)
 	}

@@ -14,7 +14,7 @@ const DefaultLabel = "latest"
 // for every image of the project. Every missing image is reported in one
 // *MissingError.
 func (d *Deployer) Prepare(ctx context.Context, in PrepareInput) (*history.Release, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	rel, err := d.newRelease(ctx, s, in)
 	if err != nil {
 		return nil, err

@@ -70,6 +70,7 @@ func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result
 		if err := held.release(ctx); err != nil {
 			d.emit(event.Event{Kind: event.Warning, Environment: env.ID, Message: err.Error()})
 		}
+		res.Stats = s.stats() // with the lock's release
 	}()
 
 	r, err := d.startRecord(ctx, env, op)

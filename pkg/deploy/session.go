@@ -27,13 +27,18 @@ type session struct {
 	clusters   map[string]Cluster
 }
 
-func (d *Deployer) newSession() *session {
-	return &session{
+// newSession starts an operation's session and returns the context its
+// AWS calls are made with: every call made with it, through the session's
+// clients or through a history store whose configuration counts from the
+// context (Open's does), is counted in the session's stats.
+func (d *Deployer) newSession(ctx context.Context) (*session, context.Context) {
+	s := &session{
 		d:          d,
 		calls:      &awsconfig.Counter{},
 		registries: map[manifest.Registry]Registry{},
 		clusters:   map[string]Cluster{},
 	}
+	return s, awsconfig.WithCounter(ctx, s.calls)
 }
 
 func (s *session) config(ctx context.Context, t manifest.Target) (aws.Config, error) {
@@ -42,8 +47,7 @@ func (s *session) config(ctx context.Context, t manifest.Target) (aws.Config, er
 		return cfg, fmt.Errorf("AWS configuration for region %q role %q: %w", t.Region, t.RoleARN, err)
 	}
 	cfg = cfg.Copy()
-	cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)]
-	s.calls.Install(&cfg)
+	awsconfig.CountFromContext(&cfg)
 	return cfg, nil
 }
 
