@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -29,11 +30,22 @@ type ecrRegistry struct {
 	reg       *registry.Registry
 	accountID string
 	region    string
+
+	// manifests holds the manifests read, by repository and digest, so
+	// that a tag moves with one PutImage and no second read.
+	mu        sync.Mutex
+	manifests map[string]storedManifest
+}
+
+// storedManifest is an image's manifest exactly as ECR returned it.
+type storedManifest struct {
+	body, mediaType string
 }
 
 func defaultRegistry(p RegistryParams) (Registry, error) {
 	client := ecr.NewFromConfig(p.Config)
-	return &ecrRegistry{client: client, reg: registry.New(client), accountID: p.Registry.AccountID, region: p.Config.Region}, nil
+	return &ecrRegistry{client: client, reg: registry.New(client), accountID: p.Registry.AccountID, region: p.Config.Region,
+		manifests: map[string]storedManifest{}}, nil
 }
 
 func (r *ecrRegistry) Resolve(ctx context.Context, queries []ImageQuery) ([]*history.ImageRef, error) {
@@ -121,6 +133,11 @@ func (r *ecrRegistry) batchGet(ctx context.Context, repo string, ids []ecrtypes.
 				MediaType:  aws.ToString(img.ImageManifestMediaType),
 			}
 			found["d:"+ref.Digest] = ref
+			if img.ImageManifest != nil {
+				r.mu.Lock()
+				r.manifests[repo+"@"+ref.Digest] = storedManifest{body: *img.ImageManifest, mediaType: ref.MediaType}
+				r.mu.Unlock()
+			}
 			if t := aws.ToString(img.ImageId.ImageTag); t != "" {
 				found["t:"+t] = ref
 			}
@@ -138,6 +155,24 @@ func (r *ecrRegistry) uri(account, repo string) string {
 
 func (r *ecrRegistry) Tag(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag string) (bool, error) {
 	mv, err := r.reg.PointTag(ctx, registry.PointTagInput{RegistryID: r.accountID, Repository: img.Repository, Tag: tag, Digest: ref.Digest})
+	if err != nil {
+		return false, err
+	}
+	return mv.Moved, nil
+}
+
+// TagFrom points tag at ref's digest knowing that it points at from now:
+// one PutImage of the manifest read when the image was resolved, or
+// Tag's read-then-put when that manifest was not read.
+func (r *ecrRegistry) TagFrom(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag, from string) (bool, error) {
+	r.mu.Lock()
+	m, ok := r.manifests[img.Repository+"@"+ref.Digest]
+	r.mu.Unlock()
+	if !ok {
+		return r.Tag(ctx, img, ref, tag)
+	}
+	mv, err := r.reg.PointTag(ctx, registry.PointTagInput{RegistryID: r.accountID, Repository: img.Repository, Tag: tag,
+		Digest: ref.Digest, Manifest: m.body, MediaType: m.mediaType, FromKnown: true, From: from})
 	if err != nil {
 		return false, err
 	}
