@@ -124,6 +124,9 @@ func TestCLIDemoScenario(t *testing.T) {
 	if res.Stats["DynamoDB.PutItem"] == 0 || res.Stats["DynamoDB.DeleteItem"] != 1 {
 		t.Errorf("release-deploy stats: got %v; want DynamoDB.PutItem calls and 1 DynamoDB.DeleteItem (the lock's release)", res.Stats)
 	}
+	if res.Stats["DynamoDB.PutItem"] == 0 || res.Stats["DynamoDB.PutItem"] > 8 {
+		t.Errorf("DynamoDB.PutItem calls: got %d, want a few, whatever the number of services", res.Stats["DynamoDB.PutItem"])
+	}
 	for _, img := range demo.ImageIDs() {
 		if got, want := e.tagged(img, "env.stage"), e.world.New[img]; got != want {
 			t.Errorf("%s:env.stage: got %s, want %s", img, got, want)

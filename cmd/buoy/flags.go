@@ -62,6 +62,8 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	f.BoolVar(&r.rollback, "rollback", false, "roll back to what ran before if the rollout fails or times out")
 	f.BoolVar(&r.dryRun, "dry-run", false, "check and plan, change nothing")
 	f.BoolVarP(&r.yes, "yes", "y", false, "confirm deploying to a protected environment")
+	f.BoolVar(&r.yes, "confirm", false, "same as --yes")
+	_ = f.MarkHidden("confirm")
 }
 
 // request builds the library's Request, asking on a terminal for what is

@@ -9,9 +9,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
+	"github.com/buoy-deploy/buoy/pkg/ssmparam"
 )
 
 // Defaults of the Deployer's options.
@@ -36,11 +38,14 @@ type Deployer struct {
 	awsConfig    func(ctx context.Context, t manifest.Target) (aws.Config, error)
 	newRegistry  func(RegistryParams) (Registry, error)
 	newCluster   func(ClusterParams) (Cluster, error)
+	newSSM       func(ClusterParams) (ssmparam.SSMAPI, error)
 	concurrency  int
 	lockTTL      time.Duration
 	lockWait     time.Duration
 	pollInterval time.Duration
 	owner        func() string
+	// storeCalls counts the history store's AWS calls, when it makes any.
+	storeCalls *awsconfig.Counter
 }
 
 // Option configures a Deployer.
@@ -74,6 +79,13 @@ func WithRegistry(f func(RegistryParams) (Registry, error)) Option {
 func WithCluster(f func(ClusterParams) (Cluster, error)) Option {
 	return func(d *Deployer) { d.newCluster = f }
 }
+
+// WithStoreCounter adds the AWS calls counted by c (installed on the
+// history store's client) to each operation's Result.Stats. Operations
+// running at once on one Deployer may see each other's store calls. Open
+// does not need it: its store counts each call in the operation that made
+// it (awsconfig.CountFromContext); neither should be used with the other.
+func WithStoreCounter(c *awsconfig.Counter) Option { return func(d *Deployer) { d.storeCalls = c } }
 
 // WithConcurrency bounds how many tag moves or service updates run at
 // once (default 8).
@@ -123,6 +135,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 	}
 	if d.newCluster == nil {
 		d.newCluster = defaultCluster
+	}
+	if d.newSSM == nil {
+		d.newSSM = defaultSSM
 	}
 	if d.concurrency < 1 {
 		return nil, invalid("concurrency must be at least 1, got %d", d.concurrency)

@@ -83,18 +83,24 @@ func (r *ecrRegistry) Resolve(ctx context.Context, queries []ImageQuery) ([]*his
 			if q.Digest != "" {
 				key = "d:" + q.Digest
 			}
-			if _, ok := found[key]; !ok && q.Digest == "" {
-				// ECR answers an image once, under one of its tags: ask
-				// for a tag it left unanswered on its own.
-				alone, err := r.batchGet(ctx, repo, []ecrtypes.ImageIdentifier{{ImageTag: aws.String(q.Tag)}})
-				if err != nil {
-					return nil, err
-				}
-				for _, ref := range alone {
-					found[key] = ref
+			if _, ok := found.refs[key]; !ok && q.Digest == "" && !found.failed[q.Tag] {
+				if len(found.images) == 1 {
+					// ECR answered one image for everything asked and
+					// reported no failure for this tag: it is that image.
+					found.refs[key] = found.images[0]
+				} else {
+					// ECR answers an image once, under one of its tags:
+					// ask for a tag it left unanswered on its own.
+					alone, err := r.batchGet(ctx, repo, []ecrtypes.ImageIdentifier{{ImageTag: aws.String(q.Tag)}})
+					if err != nil {
+						return nil, err
+					}
+					if len(alone.images) == 1 {
+						found.refs[key] = alone.images[0]
+					}
 				}
 			}
-			if ref, ok := found[key]; ok {
+			if ref, ok := found.refs[key]; ok {
 				c := ref
 				c.Tag = q.Tag
 				out[i] = &c
@@ -104,10 +110,17 @@ func (r *ecrRegistry) Resolve(ctx context.Context, queries []ImageQuery) ([]*his
 	return out, nil
 }
 
-// batchGet reads images of a repository and returns them by "t:<tag>"
-// and "d:<digest>". A repository that does not exist holds nothing.
-func (r *ecrRegistry) batchGet(ctx context.Context, repo string, ids []ecrtypes.ImageIdentifier) (map[string]history.ImageRef, error) {
-	found := map[string]history.ImageRef{}
+// batchAnswer is what BatchGetImage said about one repository.
+type batchAnswer struct {
+	refs   map[string]history.ImageRef // by "t:<tag>" and "d:<digest>"
+	images []history.ImageRef          // every image returned, once
+	failed map[string]bool             // tags ECR reported as failures
+}
+
+// batchGet reads images of a repository. A repository that does not
+// exist holds nothing.
+func (r *ecrRegistry) batchGet(ctx context.Context, repo string, ids []ecrtypes.ImageIdentifier) (*batchAnswer, error) {
+	found := &batchAnswer{refs: map[string]history.ImageRef{}, failed: map[string]bool{}}
 	for start := 0; start < len(ids); start += 100 {
 		out, err := r.client.BatchGetImage(ctx, &ecr.BatchGetImageInput{
 			RegistryId:     optional(r.accountID),
@@ -132,14 +145,22 @@ func (r *ecrRegistry) batchGet(ctx context.Context, repo string, ids []ecrtypes.
 				Digest:     aws.ToString(img.ImageId.ImageDigest),
 				MediaType:  aws.ToString(img.ImageManifestMediaType),
 			}
-			found["d:"+ref.Digest] = ref
+			if _, seen := found.refs["d:"+ref.Digest]; !seen {
+				found.images = append(found.images, ref)
+			}
+			found.refs["d:"+ref.Digest] = ref
 			if img.ImageManifest != nil {
 				r.mu.Lock()
 				r.manifests[repo+"@"+ref.Digest] = storedManifest{body: *img.ImageManifest, mediaType: ref.MediaType}
 				r.mu.Unlock()
 			}
 			if t := aws.ToString(img.ImageId.ImageTag); t != "" {
-				found["t:"+t] = ref
+				found.refs["t:"+t] = ref
+			}
+		}
+		for _, f := range out.Failures {
+			if f.ImageId != nil && f.ImageId.ImageTag != nil {
+				found.failed[aws.ToString(f.ImageId.ImageTag)] = true
 			}
 		}
 	}

@@ -144,6 +144,7 @@ func loadManifest(path string) (*manifest.Manifest, error) {
 // has none.
 func StoreConfig(base aws.Config, p *manifest.Project) aws.Config {
 	cfg := base.Copy()
+	cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)] // appending never writes into base's
 	if cfg.Region == "" {
 		cfg.Region = p.Registry.Region
 	}

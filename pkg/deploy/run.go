@@ -148,6 +148,11 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 	r.progress(p)
 	_ = r.save(ctx)
 
+	if p.env.Strategy == manifest.StrategySSM {
+		if err := d.publishSSM(ctx, s, p, r.rec.ID); err != nil {
+			return d.close(ctx, r, res, p, classError(ErrDeploymentFailed, err), "")
+		}
+	}
 	if err := d.redeploy(ctx, s, p, r.rec.ID); err != nil {
 		r.progress(p)
 		return d.close(ctx, r, res, p, classError(ErrDeploymentFailed, err), "")
@@ -161,9 +166,13 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 				ps.outcome = &Outcome{Started: *ps.started, Status: history.StatusSucceeded, Reason: "updated; not waited for"}
 			}
 		}
+		d.afterSuccess(ctx, s, p, r.rec.ID)
 		return d.close(ctx, r, res, p, nil, "services updated; buoy did not wait for ECS")
 	}
 	waitErr := d.wait(ctx, s, p, timeout, r.rec.ID)
+	if waitErr == nil {
+		d.afterSuccess(ctx, s, p, r.rec.ID)
+	}
 	if waitErr != nil && op.req.Rollback && ctx.Err() == nil {
 		rbErr := d.rollbackInPlace(ctx, s, p, timeout, r.rec.ID)
 		return d.closeRolledBack(ctx, r, res, p, waitErr, rbErr)

@@ -21,6 +21,8 @@ import (
 type session struct {
 	d     *Deployer
 	calls *awsconfig.Counter
+	// storeBase is the store's call counts when the operation began.
+	storeBase map[string]int
 
 	mu         sync.Mutex
 	registries map[manifest.Registry]Registry
@@ -49,8 +51,13 @@ type lookupKey struct {
 // clients or through a history store whose configuration counts from the
 // context (Open's does), is counted in the session's stats.
 func (d *Deployer) newSession(ctx context.Context) (*session, context.Context) {
+	var base map[string]int
+	if d.storeCalls != nil {
+		base = d.storeCalls.Counts()
+	}
 	s := &session{
 		d:          d,
+		storeBase:  base,
 		calls:      &awsconfig.Counter{},
 		registries: map[manifest.Registry]Registry{},
 		clusters:   map[string]Cluster{},
@@ -224,6 +231,13 @@ func (s *session) stats() map[string]int {
 	for k, n := range s.calls.Counts() {
 		out[strings.Replace(k, ":", ".", 1)] += n
 	}
+	if s.d.storeCalls != nil {
+		for k, n := range s.d.storeCalls.Counts() {
+			if n -= s.storeBase[k]; n > 0 {
+				out[strings.Replace(k, ":", ".", 1)] += n
+			}
+		}
+	}
 	return out
 }
 
@@ -233,6 +247,7 @@ func (s *session) stats() map[string]int {
 func TargetConfig(base aws.Config) func(ctx context.Context, t manifest.Target) (aws.Config, error) {
 	return func(_ context.Context, t manifest.Target) (aws.Config, error) {
 		cfg := base.Copy()
+		cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)]
 		if t.Region != "" {
 			cfg.Region = t.Region
 		}

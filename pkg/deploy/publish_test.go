@@ -1,0 +1,79 @@
+package deploy
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+	"github.com/buoy-deploy/buoy/pkg/ssmparam"
+)
+
+type fakeSSM struct {
+	mu     sync.Mutex
+	params map[string]string
+}
+
+func (f *fakeSSM) GetParameters(_ context.Context, in *ssm.GetParametersInput, _ ...func(*ssm.Options)) (*ssm.GetParametersOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &ssm.GetParametersOutput{}
+	for _, n := range in.Names {
+		if v, ok := f.params[n]; ok {
+			out.Parameters = append(out.Parameters, ssmtypes.Parameter{Name: aws.String(n), Value: aws.String(v)})
+		} else {
+			out.InvalidParameters = append(out.InvalidParameters, n)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeSSM) PutParameter(_ context.Context, in *ssm.PutParameterInput, _ ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.params[aws.ToString(in.Name)] = aws.ToString(in.Value)
+	return &ssm.PutParameterOutput{}, nil
+}
+
+func TestPublishSSMAndAuditTags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		strategy   manifest.Strategy
+		wantUpdate bool
+	}{
+		{"tag strategy publishes after success", manifest.StrategyTag, true},
+		{"ssm strategy only publishes", manifest.StrategySSM, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			params := &fakeSSM{params: map[string]string{}}
+			f := newFixture(t, WithSSM(func(ClusterParams) (ssmparam.SSMAPI, error) { return params, nil }))
+			stage := f.project.Environments[0]
+			stage.PublishSSM, stage.AuditTag, stage.Strategy = true, true, tt.strategy
+			if _, err := f.releaseDeploy("stage"); err != nil {
+				t.Fatal(err)
+			}
+			want := ecrHost + "demo/api@" + newDigest("api")
+			if got := params.params["/demo/images/stage/api"]; got != want {
+				t.Errorf("/demo/images/stage/api: got %q, want %q", got, want)
+			}
+			if got := f.w.tagged("demo/api", "env.stage.20261122T103000Z"); got != newDigest("api") {
+				t.Errorf("audit tag: got %q, want %s", got, newDigest("api"))
+			}
+			updated := false
+			for _, c := range f.w.sideEffects() {
+				updated = updated || strings.HasPrefix(c, "UpdateService")
+			}
+			if updated != tt.wantUpdate {
+				t.Errorf("services updated: got %v, want %v", updated, tt.wantUpdate)
+			}
+		})
+	}
+}
