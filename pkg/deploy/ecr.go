@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -58,56 +59,69 @@ func (r *ecrRegistry) Resolve(ctx context.Context, queries []ImageQuery) ([]*his
 		byRepo[q.Image.Repository] = append(byRepo[q.Image.Repository], i)
 	}
 	out := make([]*history.ImageRef, len(queries))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(resolveConcurrency)
 	for _, repo := range order {
-		idx := byRepo[repo]
-		var ids []ecrtypes.ImageIdentifier
-		seen := map[string]bool{}
-		for _, i := range idx {
-			q := queries[i]
-			key, id := "t:"+q.Tag, ecrtypes.ImageIdentifier{ImageTag: aws.String(q.Tag)}
-			if q.Digest != "" {
-				key, id = "d:"+q.Digest, ecrtypes.ImageIdentifier{ImageDigest: aws.String(q.Digest)}
-			}
-			if !seen[key] {
-				seen[key] = true
-				ids = append(ids, id)
-			}
-		}
-		found, err := r.batchGet(ctx, repo, ids)
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range idx {
-			q := queries[i]
-			key := "t:" + q.Tag
-			if q.Digest != "" {
-				key = "d:" + q.Digest
-			}
-			if _, ok := found.refs[key]; !ok && q.Digest == "" && !found.failed[q.Tag] {
-				if len(found.images) == 1 {
-					// ECR answered one image for everything asked and
-					// reported no failure for this tag: it is that image.
-					found.refs[key] = found.images[0]
-				} else {
-					// ECR answers an image once, under one of its tags:
-					// ask for a tag it left unanswered on its own.
-					alone, err := r.batchGet(ctx, repo, []ecrtypes.ImageIdentifier{{ImageTag: aws.String(q.Tag)}})
-					if err != nil {
-						return nil, err
-					}
-					if len(alone.images) == 1 {
-						found.refs[key] = alone.images[0]
-					}
-				}
-			}
-			if ref, ok := found.refs[key]; ok {
-				c := ref
-				c.Tag = q.Tag
-				out[i] = &c
-			}
-		}
+		g.Go(func() error { return r.resolveRepo(gctx, repo, queries, byRepo[repo], out) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// resolveConcurrency bounds how many repositories Resolve reads at once.
+const resolveConcurrency = 8
+
+// resolveRepo answers the queries idx, all about repo, into out.
+func (r *ecrRegistry) resolveRepo(ctx context.Context, repo string, queries []ImageQuery, idx []int, out []*history.ImageRef) error {
+	var ids []ecrtypes.ImageIdentifier
+	seen := map[string]bool{}
+	for _, i := range idx {
+		q := queries[i]
+		key, id := "t:"+q.Tag, ecrtypes.ImageIdentifier{ImageTag: aws.String(q.Tag)}
+		if q.Digest != "" {
+			key, id = "d:"+q.Digest, ecrtypes.ImageIdentifier{ImageDigest: aws.String(q.Digest)}
+		}
+		if !seen[key] {
+			seen[key] = true
+			ids = append(ids, id)
+		}
+	}
+	found, err := r.batchGet(ctx, repo, ids)
+	if err != nil {
+		return err
+	}
+	for _, i := range idx {
+		q := queries[i]
+		key := "t:" + q.Tag
+		if q.Digest != "" {
+			key = "d:" + q.Digest
+		}
+		if _, ok := found.refs[key]; !ok && q.Digest == "" && !found.failed[q.Tag] {
+			if len(found.images) == 1 {
+				// ECR answered one image for everything asked and
+				// reported no failure for this tag: it is that image.
+				found.refs[key] = found.images[0]
+			} else {
+				// ECR answers an image once, under one of its tags:
+				// ask for a tag it left unanswered on its own.
+				alone, err := r.batchGet(ctx, repo, []ecrtypes.ImageIdentifier{{ImageTag: aws.String(q.Tag)}})
+				if err != nil {
+					return err
+				}
+				if len(alone.images) == 1 {
+					found.refs[key] = alone.images[0]
+				}
+			}
+		}
+		if ref, ok := found.refs[key]; ok {
+			c := ref
+			c.Tag = q.Tag
+			out[i] = &c
+		}
+	}
+	return nil
 }
 
 // batchAnswer is what BatchGetImage said about one repository.
