@@ -7,7 +7,7 @@ GO        ?= go
 TOOL      := $(GO) tool -modfile=tools/go.mod
 GOFILES    = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
-.PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks demo fuzz
+.PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks demo fuzz bench
 
 test: check integration test-hooks fuzz
 
@@ -57,9 +57,26 @@ demo:
 fuzz:
 	GO=$(GO) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz
 
+
 # The Buildkite plugin's hooks: shellcheck, then the bats tests (Debian's
 # bats, bats-assert and bats-support, installed by scripts/install-bats).
 test-hooks:
 	scripts/install-bats
 	shellcheck hooks/* scripts/install-bats
 	bats tests/
+
+# buoy end to end on a local AWS emulator: release-deploy to stage, promote
+# to prod, status and history (README.md's first command).
+demo:
+	scripts/demo
+
+# The performance benchmark (docs/performance.md): builds buoy, then on a
+# moto started for the run deploys projects of 1, 10, 50 and 200 images
+# (and one fanning out to 3 clusters) and prints wall time, AWS calls by
+# operation against the lower bound, and peak memory. Not part of test:
+# benchmarks are not tests. BENCH_FLAGS passes flags, e.g. -sizes 1,10.
+bench:
+	mkdir -p .bench
+	$(GO) build -o .bench/buoy ./cmd/buoy
+	$(GO) build -o .bench/bench ./internal/bench
+	scripts/with-moto .bench/bench -buoy .bench/buoy $(BENCH_FLAGS)

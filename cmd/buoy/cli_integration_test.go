@@ -121,6 +121,10 @@ func TestCLIDemoScenario(t *testing.T) {
 		t.Errorf("release-deploy: got status %s, %d services, stats %v; want succeeded, 2 services, 2 UpdateService",
 			res.Status, len(res.Services), res.Stats)
 	}
+	// The history's calls count too, the lock's release included.
+	if res.Stats["DynamoDB.PutItem"] == 0 || res.Stats["DynamoDB.DeleteItem"] != 1 {
+		t.Errorf("release-deploy stats: got %v; want DynamoDB.PutItem calls and 1 DynamoDB.DeleteItem (the lock's release)", res.Stats)
+	}
 	if res.Stats["DynamoDB.PutItem"] == 0 || res.Stats["DynamoDB.PutItem"] > 8 {
 		t.Errorf("DynamoDB.PutItem calls: got %d, want a few, whatever the number of services", res.Stats["DynamoDB.PutItem"])
 	}

@@ -54,3 +54,36 @@ func (c *Counter) Total() int {
 	}
 	return n
 }
+
+// counterKey is the context key of the Counter WithCounter attaches.
+type counterKey struct{}
+
+// WithCounter returns a copy of ctx that makes the calls made with it, by
+// clients whose configuration has CountFromContext installed, count in c.
+// It lets a client shared by several operations (a history store opened
+// once) count each call in the operation that made it.
+func WithCounter(ctx context.Context, c *Counter) context.Context {
+	return context.WithValue(ctx, counterKey{}, c)
+}
+
+// contextCounterID names CountFromContext's middleware.
+const contextCounterID = "buoy-context-call-counter"
+
+// CountFromContext adds to cfg's API options a middleware that counts each
+// call in the Counter its context carries (see WithCounter); calls whose
+// context carries none are not counted. Installing it more than once on
+// the same configuration counts each call once.
+func CountFromContext(cfg *aws.Config) {
+	cfg.APIOptions = append(cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)], func(s *middleware.Stack) error {
+		if _, ok := s.Finalize.Get(contextCounterID); ok {
+			return nil
+		}
+		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc(contextCounterID,
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				if c, ok := ctx.Value(counterKey{}).(*Counter); ok {
+					c.add(awsmiddleware.GetServiceID(ctx) + ":" + awsmiddleware.GetOperationName(ctx))
+				}
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	})
+}

@@ -588,3 +588,26 @@ func TestHistoryIsNewestFirst(t *testing.T) {
 		t.Errorf("history: got %d releases %d deployments, want 2 and 2 newest first", len(rep.Releases), len(rep.Deployments))
 	}
 }
+
+// TestReleaseDeployAsksTheRegistryOnce: the label and the floating tag of
+// each image are read together, once, under the lock; the plan and the
+// tag moves reuse the answers.
+func TestReleaseDeployAsksTheRegistryOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if _, err := f.releaseDeploy("stage"); err != nil {
+		t.Fatalf("ReleaseDeploy: %v", err)
+	}
+	var want []string
+	for _, img := range f.project.Images {
+		want = append(want, img.Repository+":latest", img.Repository+":env.stage")
+	}
+	f.w.mu.Lock()
+	got := slices.Clone(f.w.asked)
+	f.w.mu.Unlock()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("registry questions: got %q, want %q (each once)", got, want)
+	}
+}

@@ -82,7 +82,9 @@ func WithCluster(f func(ClusterParams) (Cluster, error)) Option {
 
 // WithStoreCounter adds the AWS calls counted by c (installed on the
 // history store's client) to each operation's Result.Stats. Operations
-// running at once on one Deployer may see each other's store calls.
+// running at once on one Deployer may see each other's store calls. Open
+// does not need it: its store counts each call in the operation that made
+// it (awsconfig.CountFromContext); neither should be used with the other.
 func WithStoreCounter(c *awsconfig.Counter) Option { return func(d *Deployer) { d.storeCalls = c } }
 
 // WithConcurrency bounds how many tag moves or service updates run at

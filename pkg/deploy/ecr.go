@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -29,11 +31,22 @@ type ecrRegistry struct {
 	reg       *registry.Registry
 	accountID string
 	region    string
+
+	// manifests holds the manifests read, by repository and digest, so
+	// that a tag moves with one PutImage and no second read.
+	mu        sync.Mutex
+	manifests map[string]storedManifest
+}
+
+// storedManifest is an image's manifest exactly as ECR returned it.
+type storedManifest struct {
+	body, mediaType string
 }
 
 func defaultRegistry(p RegistryParams) (Registry, error) {
 	client := ecr.NewFromConfig(p.Config)
-	return &ecrRegistry{client: client, reg: registry.New(client), accountID: p.Registry.AccountID, region: p.Config.Region}, nil
+	return &ecrRegistry{client: client, reg: registry.New(client), accountID: p.Registry.AccountID, region: p.Config.Region,
+		manifests: map[string]storedManifest{}}, nil
 }
 
 func (r *ecrRegistry) Resolve(ctx context.Context, queries []ImageQuery) ([]*history.ImageRef, error) {
@@ -46,56 +59,69 @@ func (r *ecrRegistry) Resolve(ctx context.Context, queries []ImageQuery) ([]*his
 		byRepo[q.Image.Repository] = append(byRepo[q.Image.Repository], i)
 	}
 	out := make([]*history.ImageRef, len(queries))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(resolveConcurrency)
 	for _, repo := range order {
-		idx := byRepo[repo]
-		var ids []ecrtypes.ImageIdentifier
-		seen := map[string]bool{}
-		for _, i := range idx {
-			q := queries[i]
-			key, id := "t:"+q.Tag, ecrtypes.ImageIdentifier{ImageTag: aws.String(q.Tag)}
-			if q.Digest != "" {
-				key, id = "d:"+q.Digest, ecrtypes.ImageIdentifier{ImageDigest: aws.String(q.Digest)}
-			}
-			if !seen[key] {
-				seen[key] = true
-				ids = append(ids, id)
-			}
-		}
-		found, err := r.batchGet(ctx, repo, ids)
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range idx {
-			q := queries[i]
-			key := "t:" + q.Tag
-			if q.Digest != "" {
-				key = "d:" + q.Digest
-			}
-			if _, ok := found.refs[key]; !ok && q.Digest == "" && !found.failed[q.Tag] {
-				if len(found.images) == 1 {
-					// ECR answered one image for everything asked and
-					// reported no failure for this tag: it is that image.
-					found.refs[key] = found.images[0]
-				} else {
-					// ECR answers an image once, under one of its tags:
-					// ask for a tag it left unanswered on its own.
-					alone, err := r.batchGet(ctx, repo, []ecrtypes.ImageIdentifier{{ImageTag: aws.String(q.Tag)}})
-					if err != nil {
-						return nil, err
-					}
-					if len(alone.images) == 1 {
-						found.refs[key] = alone.images[0]
-					}
-				}
-			}
-			if ref, ok := found.refs[key]; ok {
-				c := ref
-				c.Tag = q.Tag
-				out[i] = &c
-			}
-		}
+		g.Go(func() error { return r.resolveRepo(gctx, repo, queries, byRepo[repo], out) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// resolveConcurrency bounds how many repositories Resolve reads at once.
+const resolveConcurrency = 8
+
+// resolveRepo answers the queries idx, all about repo, into out.
+func (r *ecrRegistry) resolveRepo(ctx context.Context, repo string, queries []ImageQuery, idx []int, out []*history.ImageRef) error {
+	var ids []ecrtypes.ImageIdentifier
+	seen := map[string]bool{}
+	for _, i := range idx {
+		q := queries[i]
+		key, id := "t:"+q.Tag, ecrtypes.ImageIdentifier{ImageTag: aws.String(q.Tag)}
+		if q.Digest != "" {
+			key, id = "d:"+q.Digest, ecrtypes.ImageIdentifier{ImageDigest: aws.String(q.Digest)}
+		}
+		if !seen[key] {
+			seen[key] = true
+			ids = append(ids, id)
+		}
+	}
+	found, err := r.batchGet(ctx, repo, ids)
+	if err != nil {
+		return err
+	}
+	for _, i := range idx {
+		q := queries[i]
+		key := "t:" + q.Tag
+		if q.Digest != "" {
+			key = "d:" + q.Digest
+		}
+		if _, ok := found.refs[key]; !ok && q.Digest == "" && !found.failed[q.Tag] {
+			if len(found.images) == 1 {
+				// ECR answered one image for everything asked and
+				// reported no failure for this tag: it is that image.
+				found.refs[key] = found.images[0]
+			} else {
+				// ECR answers an image once, under one of its tags:
+				// ask for a tag it left unanswered on its own.
+				alone, err := r.batchGet(ctx, repo, []ecrtypes.ImageIdentifier{{ImageTag: aws.String(q.Tag)}})
+				if err != nil {
+					return err
+				}
+				if len(alone.images) == 1 {
+					found.refs[key] = alone.images[0]
+				}
+			}
+		}
+		if ref, ok := found.refs[key]; ok {
+			c := ref
+			c.Tag = q.Tag
+			out[i] = &c
+		}
+	}
+	return nil
 }
 
 // batchAnswer is what BatchGetImage said about one repository.
@@ -137,6 +163,11 @@ func (r *ecrRegistry) batchGet(ctx context.Context, repo string, ids []ecrtypes.
 				found.images = append(found.images, ref)
 			}
 			found.refs["d:"+ref.Digest] = ref
+			if img.ImageManifest != nil {
+				r.mu.Lock()
+				r.manifests[repo+"@"+ref.Digest] = storedManifest{body: *img.ImageManifest, mediaType: ref.MediaType}
+				r.mu.Unlock()
+			}
 			if t := aws.ToString(img.ImageId.ImageTag); t != "" {
 				found.refs["t:"+t] = ref
 			}
@@ -159,6 +190,24 @@ func (r *ecrRegistry) uri(account, repo string) string {
 
 func (r *ecrRegistry) Tag(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag string) (bool, error) {
 	mv, err := r.reg.PointTag(ctx, registry.PointTagInput{RegistryID: r.accountID, Repository: img.Repository, Tag: tag, Digest: ref.Digest})
+	if err != nil {
+		return false, err
+	}
+	return mv.Moved, nil
+}
+
+// TagFrom points tag at ref's digest knowing that it points at from now:
+// one PutImage of the manifest read when the image was resolved, or
+// Tag's read-then-put when that manifest was not read.
+func (r *ecrRegistry) TagFrom(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag, from string) (bool, error) {
+	r.mu.Lock()
+	m, ok := r.manifests[img.Repository+"@"+ref.Digest]
+	r.mu.Unlock()
+	if !ok {
+		return r.Tag(ctx, img, ref, tag)
+	}
+	mv, err := r.reg.PointTag(ctx, registry.PointTagInput{RegistryID: r.accountID, Repository: img.Repository, Tag: tag,
+		Digest: ref.Digest, Manifest: m.body, MediaType: m.mediaType, FromKnown: true, From: from})
 	if err != nil {
 		return false, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -53,6 +54,9 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
 		region: p.Config.Region, clock: p.Clock, found: map[string]rollout.Service{}}
 }
 
+// findConcurrency bounds how many task definitions Find reads at once.
+const findConcurrency = 8
+
 func defaultCluster(p ClusterParams) (Cluster, error) {
 	return NewECSCluster(ecs.NewFromConfig(p.Config), p), nil
 }
@@ -73,6 +77,21 @@ func (c *ecsCluster) Find(ctx context.Context, in FindInput) ([]ServiceRef, erro
 	case errors.As(err, &amb):
 		return nil, classError(ErrInvalidInput, err)
 	case err != nil:
+		return nil, err
+	}
+	// Read the task definitions a few at a time; the loop below finds
+	// them in the rollout's cache.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(findConcurrency)
+	for _, s := range svcs {
+		g.Go(func() error {
+			if _, err := c.r.TaskDefinition(gctx, s.TaskDefinition); err != nil {
+				return fmt.Errorf("read the task definition of %s: %w", s.Name, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	out := make([]ServiceRef, 0, len(svcs))

@@ -338,6 +338,9 @@ type world struct {
 	running map[string][]string
 	// onRedeploy runs before each Redeploy (e.g. to kill the process).
 	onRedeploy func(name string) error
+	// asked lists the registry's questions, "repository:tag" or
+	// "repository@digest".
+	asked []string
 	// beforeChange runs before each call that changes something.
 	beforeChange func(what string)
 	calls        []string
@@ -396,6 +399,11 @@ func (r fakeRegistry) Resolve(_ context.Context, qs []ImageQuery) ([]*history.Im
 	out := make([]*history.ImageRef, len(qs))
 	for i, q := range qs {
 		repo := q.Image.Repository
+		if q.Digest != "" {
+			r.w.asked = append(r.w.asked, repo+"@"+q.Digest)
+		} else {
+			r.w.asked = append(r.w.asked, repo+":"+q.Tag)
+		}
 		digest := q.Digest
 		if digest == "" {
 			digest = r.w.tags[repo][q.Tag]

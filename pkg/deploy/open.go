@@ -60,15 +60,16 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	if err != nil {
 		return nil, m, err
 	}
-	opts := []Option{WithAWSConfig(TargetConfig(cfg.AWS))}
+	// Every call made with this configuration (the history's, and STS's
+	// when a target's role is assumed) counts in the stats of the
+	// operation that made it.
+	base := cfg.AWS.Copy()
+	awsconfig.CountFromContext(&base)
 	store := cfg.Store
 	if store == nil {
-		calls := &awsconfig.Counter{}
-		storeCfg := StoreConfig(cfg.AWS, p)
-		calls.Install(&storeCfg)
-		store = history.NewDynamoDB(dynamodb.NewFromConfig(storeCfg), TableName(cfg.Table))
-		opts = append(opts, WithStoreCounter(calls))
+		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(base, p)), TableName(cfg.Table))
 	}
+	opts := []Option{WithAWSConfig(TargetConfig(base))}
 	if cfg.Sink != nil {
 		opts = append(opts, WithSink(cfg.Sink))
 	}

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
 // Deploy applies an existing release (by id or unique id prefix; the
 // latest when empty) to an environment.
 func (d *Deployer) Deploy(ctx context.Context, in DeployInput) (*Result, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	rel, err := d.release(ctx, in.Release)
 	if err != nil {
 		return d.early(s, in.Request, err)
@@ -23,28 +24,51 @@ func (d *Deployer) Deploy(ctx context.Context, in DeployInput) (*Result, error) 
 // ReleaseDeploy prepares a release from a label and deploys it. A dry run
 // resolves the label but stores nothing.
 func (d *Deployer) ReleaseDeploy(ctx context.Context, in ReleaseDeployInput) (*Result, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	pin := PrepareInput{Label: in.Label, RequestedBy: in.RequestedBy, Description: in.Description, CI: in.CI}
-	if _, err := d.environment(in.Environment); err != nil {
-		return d.early(s, in.Request, err)
-	}
-	rel, err := d.newRelease(ctx, s, pin)
+	env, err := d.environment(in.Environment)
 	if err != nil {
 		return d.early(s, in.Request, err)
 	}
+	op := operation{req: in.Request}
+	if !in.DryRun {
+		if err := d.checkProtected(env, op); err != nil {
+			return d.earlyFinished(s, in.Request, err)
+		}
+		// Lock first, so that where the floating tags point, read in the
+		// same calls as the label, holds for the plan: one BatchGetImage
+		// per repository for the whole deployment.
+		if op.held, err = d.lock(ctx, env.ID, in.Request); err != nil {
+			return d.earlyFinished(s, in.Request, err)
+		}
+		s.lockHeld()
+	}
+	fail := func(err error) (*Result, error) {
+		if op.held != nil {
+			if rerr := op.held.release(ctx); rerr != nil {
+				d.emit(event.Event{Kind: event.Warning, Environment: env.ID, Message: rerr.Error()})
+			}
+		}
+		return d.early(s, in.Request, err)
+	}
+	rel, err := d.newRelease(ctx, s, pin, env.Tag)
+	if err != nil {
+		return fail(err)
+	}
 	if !in.DryRun {
 		if err := d.store.PutRelease(ctx, rel); err != nil {
-			return d.early(s, in.Request, fmt.Errorf("store the new release of %s: %w", d.project.ID, err))
+			return fail(fmt.Errorf("store the new release of %s: %w", d.project.ID, err))
 		}
 	}
-	return d.apply(ctx, s, operation{req: in.Request, release: rel})
+	op.release = rel
+	return d.apply(ctx, s, op)
 }
 
 // Promote deploys to an environment exactly the release another
 // environment runs now. It refuses when the source has no current release
 // or has drifted (its tags no longer point at what its record says).
 func (d *Deployer) Promote(ctx context.Context, in PromoteInput) (*Result, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	env, err := d.environment(in.Environment)
 	if err != nil {
 		return d.early(s, in.Request, err)
@@ -86,7 +110,7 @@ func (d *Deployer) Promote(ctx context.Context, in PromoteInput) (*Result, error
 // Rollback redeploys the release an environment ran before its current
 // one (the newest earlier successful deployment of another release).
 func (d *Deployer) Rollback(ctx context.Context, in RollbackInput) (*Result, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	if _, err := d.environment(in.Environment); err != nil {
 		return d.early(s, in.Request, err)
 	}
@@ -158,6 +182,15 @@ func (d *Deployer) tagDrift(ctx context.Context, s *session, env, tag string, cu
 		}
 	}
 	return drift, nil
+}
+
+// earlyFinished is early for an operation that got as far as apply
+// would have: it reports the Finished event apply reports.
+func (d *Deployer) earlyFinished(s *session, req Request, err error) (*Result, error) {
+	res, err := d.early(s, req, err)
+	d.emit(event.Event{Kind: event.Finished, Environment: req.Environment, Outcome: string(res.Status),
+		Message: "deployment " + string(res.Status) + ": " + err.Error()})
+	return res, err
 }
 
 // early ends an operation that failed before it could deploy: the Result

@@ -26,6 +26,13 @@ type Registry interface {
 	Tag(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag string) (moved bool, err error)
 }
 
+// fromTagger is a Registry that can point a tag knowing where it points
+// now (from, read under the environment's lock; "" when it does not
+// exist), without reading it again.
+type fromTagger interface {
+	TagFrom(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag, from string) (moved bool, err error)
+}
+
 // ImageQuery asks a Registry about one image by tag or by digest.
 type ImageQuery struct {
 	Image  *manifest.Image

@@ -14,8 +14,8 @@ const DefaultLabel = "latest"
 // for every image of the project. Every missing image is reported in one
 // *MissingError.
 func (d *Deployer) Prepare(ctx context.Context, in PrepareInput) (*history.Release, error) {
-	s := d.newSession()
-	rel, err := d.newRelease(ctx, s, in)
+	s, ctx := d.newSession(ctx)
+	rel, err := d.newRelease(ctx, s, in, "")
 	if err != nil {
 		return nil, err
 	}
@@ -25,8 +25,10 @@ func (d *Deployer) Prepare(ctx context.Context, in PrepareInput) (*history.Relea
 	return rel, nil
 }
 
-// newRelease resolves a label to a release without storing it.
-func (d *Deployer) newRelease(ctx context.Context, s *session, in PrepareInput) (*history.Release, error) {
+// newRelease resolves a label to a release without storing it. With a
+// floating tag, it reads where that tag points in the same calls, for the
+// deployment that follows.
+func (d *Deployer) newRelease(ctx context.Context, s *session, in PrepareInput, floating string) (*history.Release, error) {
 	label := in.Label
 	if label == "" {
 		label = DefaultLabel
@@ -38,10 +40,16 @@ func (d *Deployer) newRelease(ctx context.Context, s *session, in PrepareInput) 
 	for i, img := range d.project.Images {
 		queries[i] = ImageQuery{Image: img, Tag: label}
 	}
+	if floating != "" && floating != label {
+		for _, img := range d.project.Images {
+			queries = append(queries, ImageQuery{Image: img, Tag: floating})
+		}
+	}
 	refs, err := s.resolve(ctx, queries)
 	if err != nil {
 		return nil, fmt.Errorf("resolve label %s: %w", label, err)
 	}
+	refs = refs[:len(d.project.Images)]
 	rel := &history.Release{
 		Project:     d.project.ID,
 		CreatedAt:   d.now(),

@@ -22,6 +22,9 @@ type operation struct {
 	release    *history.Release
 	promotion  string // source environment of a promotion
 	rollbackOf string // deployment id a rollback undoes
+	// held is the environment's lock when the caller took it already
+	// (ReleaseDeploy, to read the tags once under it).
+	held *heldLock
 }
 
 // apply runs a deployment (or, with DryRun, only plans it). It returns a
@@ -61,15 +64,19 @@ func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result
 		return finish(nil)
 	}
 
-	held, err := d.lock(ctx, env.ID, op.req)
-	if err != nil {
-		res.Status = history.StatusFailed
-		return finish(err)
+	held := op.held
+	if held == nil {
+		if held, err = d.lock(ctx, env.ID, op.req); err != nil {
+			res.Status = history.StatusFailed
+			return finish(err)
+		}
+		s.lockHeld()
 	}
 	defer func() {
 		if err := held.release(ctx); err != nil {
 			d.emit(event.Event{Kind: event.Warning, Environment: env.ID, Message: err.Error()})
 		}
+		res.Stats = s.stats() // with the lock's release
 	}()
 
 	r, err := d.startRecord(ctx, env, op)
@@ -188,7 +195,12 @@ func (d *Deployer) moveTags(ctx context.Context, s *session, p *plan, depID stri
 			if err != nil {
 				return err
 			}
-			moved, err := reg.Tag(gctx, pi.image, pi.to, p.env.Tag)
+			var moved bool
+			if ft, ok := reg.(fromTagger); ok {
+				moved, err = ft.TagFrom(gctx, pi.image, pi.to, p.env.Tag, pi.from)
+			} else {
+				moved, err = reg.Tag(gctx, pi.image, pi.to, p.env.Tag)
+			}
 			if err != nil {
 				return fmt.Errorf("point %s:%s at %s: %w", pi.image.Repository, p.env.Tag, pi.to.Digest, err)
 			}

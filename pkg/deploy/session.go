@@ -27,20 +27,43 @@ type session struct {
 	mu         sync.Mutex
 	registries map[manifest.Registry]Registry
 	clusters   map[string]Cluster
+
+	// seen holds the registries' answers in this session, so that no
+	// image is asked about twice. Digests never change what they name,
+	// so they are kept all along; tags are kept only once the
+	// environment's lock is held (locked), when nobody else moves them.
+	seenMu sync.Mutex
+	seen   map[lookupKey]*history.ImageRef
+	locked bool
 }
 
-func (d *Deployer) newSession() *session {
+// lookupKey is one question to a registry: a tag or a digest of a
+// repository.
+type lookupKey struct {
+	registry   manifest.Registry
+	repository string
+	tag        string
+	digest     string
+}
+
+// newSession starts an operation's session and returns the context its
+// AWS calls are made with: every call made with it, through the session's
+// clients or through a history store whose configuration counts from the
+// context (Open's does), is counted in the session's stats.
+func (d *Deployer) newSession(ctx context.Context) (*session, context.Context) {
 	var base map[string]int
 	if d.storeCalls != nil {
 		base = d.storeCalls.Counts()
 	}
-	return &session{
+	s := &session{
 		d:          d,
 		storeBase:  base,
 		calls:      &awsconfig.Counter{},
 		registries: map[manifest.Registry]Registry{},
 		clusters:   map[string]Cluster{},
+		seen:       map[lookupKey]*history.ImageRef{},
 	}
+	return s, awsconfig.WithCounter(ctx, s.calls)
 }
 
 func (s *session) config(ctx context.Context, t manifest.Target) (aws.Config, error) {
@@ -49,8 +72,7 @@ func (s *session) config(ctx context.Context, t manifest.Target) (aws.Config, er
 		return cfg, fmt.Errorf("AWS configuration for region %q role %q: %w", t.Region, t.RoleARN, err)
 	}
 	cfg = cfg.Copy()
-	cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)]
-	s.calls.Install(&cfg)
+	awsconfig.CountFromContext(&cfg)
 	return cfg, nil
 }
 
@@ -109,13 +131,69 @@ func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, erro
 	return c, nil
 }
 
+// lockHeld says the session now holds its environment's lock: tags read
+// before may have moved since and are forgotten; tags read from now on
+// are remembered.
+func (s *session) lockHeld() {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	s.locked = true
+	for k := range s.seen {
+		if k.tag != "" {
+			delete(s.seen, k)
+		}
+	}
+}
+
+func (s *session) lookupKey(q ImageQuery) lookupKey {
+	k := lookupKey{registry: s.registryOf(q.Image), repository: q.Image.Repository, digest: q.Digest}
+	if q.Digest == "" {
+		k.tag = q.Tag
+	}
+	return k
+}
+
+// recall returns the answer to q given earlier in this session, if any.
+func (s *session) recall(q ImageQuery) (*history.ImageRef, bool) {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	ref, ok := s.seen[s.lookupKey(q)]
+	if ok && ref != nil {
+		c := *ref
+		c.Tag = q.Tag
+		return &c, true
+	}
+	return nil, ok
+}
+
+// remember keeps the answer to q (nil: no such image) and, for a tag,
+// the image it names by digest.
+func (s *session) remember(q ImageQuery, ref *history.ImageRef) {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	k := s.lookupKey(q)
+	if k.tag == "" || s.locked {
+		s.seen[k] = ref
+	}
+	if ref != nil && ref.Digest != "" {
+		c := *ref
+		c.Tag = ""
+		s.seen[lookupKey{registry: k.registry, repository: k.repository, digest: ref.Digest}] = &c
+	}
+}
+
 // resolve runs queries against the registries of their images, one batch
-// per registry, and returns the answers in order.
+// per registry, and returns the answers in order. Questions answered
+// earlier in the session are not asked again.
 func (s *session) resolve(ctx context.Context, queries []ImageQuery) ([]*history.ImageRef, error) {
 	out := make([]*history.ImageRef, len(queries))
 	groups := map[manifest.Registry][]int{}
 	var order []manifest.Registry
 	for i, q := range queries {
+		if ref, ok := s.recall(q); ok {
+			out[i] = ref
+			continue
+		}
 		k := s.registryOf(q.Image)
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
@@ -141,6 +219,7 @@ func (s *session) resolve(ctx context.Context, queries []ImageQuery) ([]*history
 		}
 		for j, i := range idx {
 			out[i] = refs[j]
+			s.remember(queries[i], refs[j])
 		}
 	}
 	return out, nil

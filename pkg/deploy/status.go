@@ -15,7 +15,7 @@ import (
 // floating tags point, what the ECS tasks really run, and the drift
 // between them in plain words.
 func (d *Deployer) Status(ctx context.Context, in StatusInput) (*StatusReport, error) {
-	s := d.newSession()
+	s, ctx := d.newSession(ctx)
 	envs := d.project.Environments
 	if len(in.Environments) > 0 {
 		envs = nil

@@ -22,6 +22,13 @@ type PointTagInput struct {
 	// read by Digest, in the same call that reads where Tag points now.
 	MediaType string
 	Manifest  string
+	// FromKnown says the caller has just read where Tag points (From;
+	// "" when the tag does not exist), e.g. in the BatchGetImage that
+	// resolved the image: PointTag then puts the manifest without reading
+	// the tag again, and leaves it alone when From is Digest. Manifest is
+	// required with it.
+	FromKnown bool
+	From      string
 }
 
 // Move says what PointTag did.
@@ -46,6 +53,17 @@ func (r *Registry) PointTag(ctx context.Context, in PointTagInput) (*Move, error
 	if in.Repository == "" || in.Tag == "" || in.Digest == "" {
 		return nil, fmt.Errorf("%s: repository, tag and digest are required", doing)
 	}
+	move := &Move{RegistryID: in.RegistryID, Repository: in.Repository, Tag: in.Tag, To: in.Digest}
+	if in.FromKnown {
+		if in.Manifest == "" {
+			return nil, fmt.Errorf("%s: the manifest is required when where the tag points is known", doing)
+		}
+		move.From = in.From
+		if move.From == in.Digest {
+			return move, nil
+		}
+		return r.put(ctx, k, in, move, doing)
+	}
 	var digests []string
 	if in.Manifest == "" {
 		digests = []string{in.Digest}
@@ -54,7 +72,6 @@ func (r *Registry) PointTag(ctx context.Context, in PointTagInput) (*Move, error
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", doing, err)
 	}
-	move := &Move{RegistryID: in.RegistryID, Repository: in.Repository, Tag: in.Tag, To: in.Digest}
 	if cur, ok := f.byTag[in.Tag]; ok {
 		move.From = cur.Digest
 	}
@@ -68,7 +85,11 @@ func (r *Registry) PointTag(ctx context.Context, in PointTagInput) (*Move, error
 		}
 		in.Manifest, in.MediaType = img.Manifest, img.MediaType
 	}
+	return r.put(ctx, k, in, move, doing)
+}
 
+// put puts in.Manifest under in.Tag and completes move.
+func (r *Registry) put(ctx context.Context, k repoKey, in PointTagInput, move *Move, doing string) (*Move, error) {
 	out, err := r.client.PutImage(ctx, &ecr.PutImageInput{
 		RegistryId:             optString(in.RegistryID),
 		RepositoryName:         &in.Repository,

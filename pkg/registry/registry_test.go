@@ -250,3 +250,42 @@ func TestAuditTag(t *testing.T) {
 		t.Errorf("AuditTag: got %q, want %q", got, want)
 	}
 }
+
+// TestPointTagFromKnown: a caller that has just read where the tag
+// points and holds the manifest makes one PutImage and no read.
+func TestPointTagFromKnown(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		from      string
+		wantMoved bool
+		wantPuts  int
+	}{
+		{name: "moves the tag", from: digest(1), wantMoved: true, wantPuts: 1},
+		{name: "already there", from: digest(2)},
+		{name: "a new tag", from: "", wantMoved: true, wantPuts: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake()
+			f.push("api", digest(1), "env.prod")
+			f.push("api", digest(2), "ref.2")
+			move, err := New(f).PointTag(context.Background(), PointTagInput{Repository: "api", Tag: "env.prod", Digest: digest(2),
+				Manifest: f.manifests[digest(2)], MediaType: MediaTypeOCIIndex, FromKnown: true, From: tc.from})
+			if err != nil {
+				t.Fatalf("PointTag: %v", err)
+			}
+			if len(f.gets) != 0 || len(f.puts) != tc.wantPuts {
+				t.Errorf("calls: got %d BatchGetImage and %d PutImage, want 0 and %d", len(f.gets), len(f.puts), tc.wantPuts)
+			}
+			want := &Move{Repository: "api", Tag: "env.prod", From: tc.from, To: digest(2), Moved: tc.wantMoved}
+			if !reflect.DeepEqual(move, want) {
+				t.Errorf("got %+v, want %+v", move, want)
+			}
+		})
+	}
+	if _, err := New(newFake()).PointTag(context.Background(), PointTagInput{Repository: "api", Tag: "env.prod", Digest: digest(2), FromKnown: true}); err == nil {
+		t.Error("FromKnown without a manifest: got no error, want one")
+	}
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/buoy-deploy/buoy/internal/demo"
+)
+
+// bench holds the clients that build worlds and how to run buoy.
+type bench struct {
+	cfg options
+	ecr *ecr.Client
+	ecs *ecs.Client
+	env []string
+}
+
+func newBench(ctx context.Context, cfg options) (*bench, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(demo.Region),
+		config.WithBaseEndpoint(cfg.endpoint),
+		config.WithCredentialsProvider(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "testing", SecretAccessKey: "testing"}, nil
+		})))
+	if err != nil {
+		return nil, err
+	}
+	env := []string{"AWS_ENDPOINT_URL=" + cfg.endpoint, "AWS_REGION=" + demo.Region,
+		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_EC2_METADATA_DISABLED=true"}
+	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return &bench{cfg: cfg, ecr: ecr.NewFromConfig(awsCfg), ecs: ecs.NewFromConfig(awsCfg), env: env}, nil
+}
+
+// measurement is one row of the table.
+type measurement struct {
+	n, targets int
+	wall       time.Duration
+	maxRSSKiB  int64
+	status     string
+	stats      map[string]int
+	setup      time.Duration
+}
+
+// result is the part of `buoy --output json` the benchmark reads.
+type result struct {
+	Status string         `json:"status"`
+	Stats  map[string]int `json:"stats"`
+}
+
+// measure builds a world of n images and services on targets clusters and
+// runs release-deploy against it once.
+func (b *bench) measure(ctx context.Context, n, targets int) (*measurement, error) {
+	suffix := make([]byte, 3)
+	_, _ = rand.Read(suffix)
+	prefix := fmt.Sprintf("b%d-%d-%s", n, targets, hex.EncodeToString(suffix))
+	w := newWorld(prefix, n, targets)
+	m := &measurement{n: n, targets: targets}
+	start := time.Now()
+	if err := w.setup(ctx, b.ecr, b.ecs); err != nil {
+		return nil, fmt.Errorf("set up: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "buoy-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "buoy.yaml"), []byte(w.manifest()), 0o644); err != nil {
+		return nil, err
+	}
+	table := prefix + "-history"
+	if _, _, err := b.buoy(ctx, dir, "init", "--table", table); err != nil {
+		return nil, err
+	}
+	m.setup = time.Since(start)
+
+	start = time.Now()
+	stdout, rusage, err := b.buoy(ctx, dir, "release-deploy", "--environment", "stage", "--from-label", "latest",
+		"--table", table, "--output", "json", "--timeout", "5m")
+	m.wall = time.Since(start)
+	if err != nil {
+		return nil, err
+	}
+	m.maxRSSKiB = rusage.Maxrss
+	var res result
+	if err := json.Unmarshal(stdout, &res); err != nil {
+		return nil, fmt.Errorf("read release-deploy's JSON: %w", err)
+	}
+	m.status, m.stats = res.Status, res.Stats
+	if m.status != "succeeded" {
+		return nil, fmt.Errorf("release-deploy ended %q, want succeeded", m.status)
+	}
+	return m, nil
+}
+
+// buoy runs the built binary in dir and returns its stdout and resource
+// usage; stderr is shown when it fails.
+func (b *bench) buoy(ctx context.Context, dir string, args ...string) ([]byte, *syscall.Rusage, error) {
+	path, err := filepath.Abs(b.cfg.buoy)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Dir, cmd.Env = dir, b.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var ru *syscall.Rusage
+	if cmd.ProcessState != nil {
+		ru, _ = cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("buoy %v: %w\n%s", args, err, stderr.String())
+	}
+	if ru == nil {
+		return nil, nil, fmt.Errorf("buoy %v: no resource usage on this platform", args)
+	}
+	return stdout.Bytes(), ru, nil
+}
+
+// versionTime returns the best wall time of runs runs of `buoy --version`.
+func (b *bench) versionTime(ctx context.Context, runs int) (time.Duration, error) {
+	best := time.Duration(0)
+	for range max(runs, 1) {
+		start := time.Now()
+		if _, _, err := b.buoy(ctx, os.TempDir(), "--version"); err != nil {
+			return 0, err
+		}
+		if d := time.Since(start); best == 0 || d < best {
+			best = d
+		}
+	}
+	return best, nil
+}
