@@ -57,18 +57,12 @@ demo:
 fuzz:
 	GO=$(GO) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz
 
-
 # The Buildkite plugin's hooks: shellcheck, then the bats tests (Debian's
 # bats, bats-assert and bats-support, installed by scripts/install-bats).
 test-hooks:
 	scripts/install-bats
 	shellcheck hooks/* scripts/install-bats
 	bats tests/
-
-# buoy end to end on a local AWS emulator: release-deploy to stage, promote
-# to prod, status and history (README.md's first command).
-demo:
-	scripts/demo
 
 # The performance benchmark (docs/performance.md): builds buoy, then on a
 # moto started for the run deploys projects of 1, 10, 50 and 200 images
