@@ -9,9 +9,9 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// The default request budget of one Rollout: the token bucket ECS
-// documents for an account's cluster reads (bursts of 50, refilled at 20
-// a second). Polling itself asks far less (one DescribeServices per ten
+// The default request budget of one Rollout: bursts of 50 (the token
+// bucket ECS's documentation gives as its example, for an account's
+// cluster reads), then 20 a second. Polling itself asks far less (one DescribeServices per ten
 // services every few seconds); the budget bounds the bursts of finding
 // and updating many services, and shrinks at once when ECS throttles.
 const (
