@@ -9,11 +9,12 @@ import (
 )
 
 // dynamoDBCalls is the constant the lower bound allows the history per
-// deployment: writes (PutRelease, AcquireLock, CreateDeployment, one
-// UpdateDeployment to close it, SetCurrent, ReleaseLock) and reads (the
-// recent deployments, to resume a dead run's; the current record, to
-// plan).
-const dynamoDBCalls = 8
+// deployment, whatever the number of services: 9 writes (the release,
+// the lock taken and freed, the deployment record created, updated after
+// the plan, the tag moves and the service updates, and closed, the
+// environment's current record) and 3 reads (recent deployments, to
+// resume a dead run's; the current record, to plan and to set it).
+const dynamoDBCalls = 12
 
 // lowerBound returns the fewest AWS calls, by operation, a release-deploy
 // with waiting of n images in n repositories feeding n services, on each

@@ -37,6 +37,15 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
 		p.Clock = realClock{}
 	}
 	opts := []rollout.Option{rollout.WithClock(p.Clock)}
+	if p.PollInterval > 0 {
+		// Polls start at once, then come at growing intervals up to the
+		// Deployer's poll interval, so that buoy notices ECS is done at
+		// most about that long (plus jitter) after it is.
+		pol := rollout.DefaultPolling()
+		pol.Max = p.PollInterval
+		pol.Min = min(pol.Min, p.PollInterval)
+		opts = append(opts, rollout.WithPolling(pol))
+	}
 	if p.Sink != nil {
 		// The Deployer reports service updates and outcomes itself;
 		// rollout adds what only it sees while waiting.

@@ -3,7 +3,9 @@ package deploy
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,5 +155,64 @@ func TestScriptedRolloutTimesOut(t *testing.T) {
 	}
 	if res.Status != history.StatusFailed {
 		t.Errorf("status: got %s, want failed", res.Status)
+	}
+}
+
+// sleepLog records the waits asked of a clock.
+type sleepLog struct {
+	*ecsfake.Clock
+	mu     sync.Mutex
+	sleeps []time.Duration
+}
+
+func (l *sleepLog) After(d time.Duration) <-chan time.Time {
+	l.mu.Lock()
+	l.sleeps = append(l.sleeps, d)
+	l.mu.Unlock()
+	return l.Clock.After(d)
+}
+
+// TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval: the first
+// poll follows the updates with no wait, the intervals grow from about 2 s
+// and never pass the Deployer's poll interval (plus 20% jitter), so buoy
+// sees a finished rollout at most that long after ECS.
+func TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval(t *testing.T) {
+	t.Parallel()
+	var frames []ecsfake.Frame
+	for range 30 {
+		frames = append(frames, inProgressFrame(tdAPI))
+	}
+	frames = append(frames, completedFrame(tdAPI))
+	srv := ecsfake.New(t, ecsfake.Unsupported, scriptedService("api", tdAPI, frames...), scriptedService("worker", tdWorker, completedFrame(tdWorker)))
+	shim := taskDefinitions{ECSAPI: srv.Client(), containers: map[string][]ecstypes.ContainerDefinition{
+		tdAPI: {{Name: aws.String("app"), Image: aws.String(ecrHost + "demo/api:env.stage")},
+			{Name: aws.String("nginx"), Image: aws.String(ecrHost + "demo/nginx:env.stage")}},
+		tdWorker: {{Name: aws.String("worker"), Image: aws.String(ecrHost + "demo/worker:env.stage")}},
+	}}
+	clock := &sleepLog{Clock: ecsfake.NewClock(ecsfake.T0)}
+	const every = 5 * time.Second
+	f := newFixture(t, WithPollInterval(every), WithCluster(func(p ClusterParams) (Cluster, error) {
+		p.Clock = clock
+		return NewECSCluster(shim, p), nil
+	}))
+	if _, err := f.releaseDeploy("stage"); err != nil {
+		t.Fatalf("ReleaseDeploy: %v", err)
+	}
+	clock.mu.Lock()
+	sleeps := slices.Clone(clock.sleeps)
+	clock.mu.Unlock()
+	if got, want := srv.Polls("api"), len(frames); got != want {
+		t.Fatalf("polls of api: got %d, want %d", got, want)
+	}
+	if got, want := len(sleeps), len(frames)-1; got != want {
+		t.Errorf("waits: got %d, want %d (none before the first poll)", got, want)
+	}
+	if len(sleeps) > 0 && sleeps[0] > 2400*time.Millisecond {
+		t.Errorf("first interval: got %s, want about 2 s", sleeps[0])
+	}
+	for i, d := range sleeps {
+		if d > every*12/10 {
+			t.Errorf("interval %d: got %s, want at most %s (the poll interval plus 20%% jitter)", i, d, every*12/10)
+		}
 	}
 }

@@ -9,11 +9,14 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// The default request budget: ECS allows bursts of about 50 describe calls
-// and 20 a second; buoy leaves most of that to other tools in the account.
+// The default request budget of one Rollout: bursts of 50 (the token
+// bucket ECS's documentation gives as its example, for an account's
+// cluster reads), then 20 a second. Polling itself asks far less (one DescribeServices per ten
+// services every few seconds); the budget bounds the bursts of finding
+// and updating many services, and shrinks at once when ECS throttles.
 const (
-	DefaultRate  = 5.0 // requests per second
-	DefaultBurst = 10
+	DefaultRate  = 20.0 // requests per second
+	DefaultBurst = 50
 )
 
 // Limiter is a request budget (a token bucket) shared by everything that
