@@ -34,14 +34,7 @@ func newDeployCommand(a *app) *cobra.Command {
 }
 
 func runDeploy(ctx context.Context, a *app, cfg deployConfig) error {
-	if err := cfg.common.check(); err != nil {
-		return err
-	}
-	d, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
-	if err != nil {
-		return err
-	}
-	req, err := a.request(d.Project(), &cfg.req, "deploy to")
+	d, req, err := a.openRequest(ctx, &cfg.common, &cfg.req, "deploy to")
 	if err != nil {
 		return err
 	}

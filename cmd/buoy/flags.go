@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -64,6 +65,25 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	f.BoolVarP(&r.yes, "yes", "y", false, "confirm deploying to a protected environment")
 	f.BoolVar(&r.yes, "confirm", false, "same as --yes")
 	_ = f.MarkHidden("confirm")
+}
+
+// openRequest is how every deploying command starts: check the common
+// flags, open the Deployer (waiting up to --lock-wait for a held lock) and
+// build the Request. Confirming a protected environment is left to the
+// command, since promote confirms by its source environment.
+func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, verb string) (*deploy.Deployer, deploy.Request, error) {
+	if err := c.check(); err != nil {
+		return nil, deploy.Request{}, err
+	}
+	d, err := a.open(ctx, c, deploy.WithLockWait(r.lockWait))
+	if err != nil {
+		return nil, deploy.Request{}, err
+	}
+	req, err := a.request(d.Project(), r, verb)
+	if err != nil {
+		return nil, deploy.Request{}, err
+	}
+	return d, req, nil
 }
 
 // request builds the library's Request, asking on a terminal for what is

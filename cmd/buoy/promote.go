@@ -38,14 +38,7 @@ configured source needs no --yes for a protected environment.`,
 }
 
 func runPromote(ctx context.Context, a *app, cfg promoteConfig) error {
-	if err := cfg.common.check(); err != nil {
-		return err
-	}
-	d, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
-	if err != nil {
-		return err
-	}
-	req, err := a.request(d.Project(), &cfg.req, "promote to")
+	d, req, err := a.openRequest(ctx, &cfg.common, &cfg.req, "promote to")
 	if err != nil {
 		return err
 	}

@@ -32,14 +32,7 @@ func newRollbackCommand(a *app) *cobra.Command {
 }
 
 func runRollback(ctx context.Context, a *app, cfg rollbackConfig) error {
-	if err := cfg.common.check(); err != nil {
-		return err
-	}
-	d, err := a.open(ctx, &cfg.common, deploy.WithLockWait(cfg.req.lockWait))
-	if err != nil {
-		return err
-	}
-	req, err := a.request(d.Project(), &cfg.req, "roll back")
+	d, req, err := a.openRequest(ctx, &cfg.common, &cfg.req, "roll back")
 	if err != nil {
 		return err
 	}

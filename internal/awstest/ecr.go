@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 )
 
@@ -16,18 +15,5 @@ const MediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2
 // on AWS). The repository must exist.
 func PushImage(ctx context.Context, t testing.TB, client *ecr.Client, repository, manifest string, tags ...string) string {
 	t.Helper()
-	digest := Digest([]byte(manifest))
-	for _, tag := range tags {
-		_, err := client.PutImage(ctx, &ecr.PutImageInput{
-			RepositoryName:         aws.String(repository),
-			ImageManifest:          aws.String(manifest),
-			ImageManifestMediaType: aws.String(MediaTypeDockerManifest),
-			ImageDigest:            aws.String(digest),
-			ImageTag:               aws.String(tag),
-		})
-		if err != nil {
-			t.Fatalf("push %s:%s: %v", repository, tag, err)
-		}
-	}
-	return digest
+	return PushManifest(ctx, t, client, repository, manifest, MediaTypeDockerManifest, tags...)
 }
