@@ -6,8 +6,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -27,8 +27,6 @@ import (
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden job summaries in testdata/")
 
 // world is one project set up in moto: an ECR repository with an image
 // tagged "latest", an ECS cluster and service that run it through the
@@ -128,23 +126,6 @@ func normalise(s string, w *world) string {
 	return s
 }
 
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read %s (run go test -tags integration ./action -update to write it): %v", path, err)
-	}
-	if got != string(want) {
-		t.Errorf("job summary differs from %s (run with -update if the change is right):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestRunnerReleaseDeploySucceeds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -184,7 +165,7 @@ func TestRunnerReleaseDeploySucceeds(t *testing.T) {
 	if strings.Contains(res.Stdout, "::error") {
 		t.Errorf("stdout has an error annotation for a successful deployment")
 	}
-	checkGolden(t, "summary-succeeded.md", normalise(res.Summary, w))
+	golden.Check(t, "testdata/summary-succeeded.md", normalise(res.Summary, w))
 
 	// The history records who asked, from where.
 	cfg := awstest.Config(t)
@@ -269,7 +250,7 @@ func TestRunnerFailedRollout(t *testing.T) {
 	if !strings.Contains(res.Summary, "CannotPullContainerError") && !strings.Contains(res.Summary, "circuit breaker") {
 		t.Errorf("job summary lacks the reason:\n%s", res.Summary)
 	}
-	checkGolden(t, "summary-failed.md", normalise(res.Summary, w))
+	golden.Check(t, "testdata/summary-failed.md", normalise(res.Summary, w))
 }
 
 // withTaskDefinition answers DescribeTaskDefinition (which ecsfake does

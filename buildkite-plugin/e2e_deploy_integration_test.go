@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -148,7 +149,7 @@ func TestE2EReleaseDeployToMoto(t *testing.T) {
 	if len(notes) != 1 || notes[0].Args[2] != "success" || notes[0].Args[4] != "buoy-stage" {
 		t.Fatalf("annotations = %v, want one --style success --context buoy-stage\n%s", notes, log)
 	}
-	golden(t, "e2e-release-deploy.md", normalise(notes[0].Stdin))
+	golden.Check(t, "testdata/e2e-release-deploy.md", normalise(notes[0].Stdin))
 
 	meta := metaData(calls)
 	if meta["buoy:status"] != "succeeded" || meta["buoy:stage:status"] != "succeeded" {
@@ -227,7 +228,7 @@ func TestE2EFailedRollout(t *testing.T) {
 	if len(notes) != 1 || notes[0].Args[2] != "error" || notes[0].Args[4] != "buoy-stage" {
 		t.Fatalf("annotations = %v, want one --style error --context buoy-stage\n%s", notes, log)
 	}
-	golden(t, "e2e-failed-rollout.md", normalise(notes[0].Stdin))
+	golden.Check(t, "testdata/e2e-failed-rollout.md", normalise(notes[0].Stdin))
 	if got := metaData(calls)["buoy:status"]; got != "failed" && got != "rolled-back" {
 		t.Errorf("buoy:status = %q, want failed or rolled-back", got)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"reflect"
 	"strings"
 	"testing"
@@ -114,8 +115,8 @@ func TestReleaseDeploySucceeds(t *testing.T) {
 	if got, want := notes[0].Args, []string{"annotate", "--style", "success", "--context", "buoy-catalogue-stage"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("annotate args = %q, want %q", got, want)
 	}
-	golden(t, "release-deploy-succeeded.md", notes[0].Stdin)
-	golden(t, "release-deploy-succeeded.log", log)
+	golden.Check(t, "testdata/release-deploy-succeeded.md", notes[0].Stdin)
+	golden.Check(t, "testdata/release-deploy-succeeded.log", log)
 
 	wantMeta := map[string]string{
 		"buoy:status": "succeeded", "buoy:stage:status": "succeeded",
@@ -148,8 +149,8 @@ func TestFailedRolloutFailsTheStep(t *testing.T) {
 	if len(notes) != 1 || notes[0].Args[2] != "error" || notes[0].Args[4] != "buoy-stage" {
 		t.Fatalf("annotations = %v, want one with --style error --context buoy-stage", notes)
 	}
-	golden(t, "release-deploy-failed.md", notes[0].Stdin)
-	golden(t, "release-deploy-failed.log", log)
+	golden.Check(t, "testdata/release-deploy-failed.md", notes[0].Stdin)
+	golden.Check(t, "testdata/release-deploy-failed.log", log)
 	if got := metaData(calls)["buoy:status"]; got != "failed" {
 		t.Errorf("buoy:status = %q, want failed", got)
 	}
@@ -331,7 +332,7 @@ func TestPrepareSetsTheReleaseID(t *testing.T) {
 	if len(notes) != 1 || notes[0].Args[4] != "buoy-prepare" {
 		t.Fatalf("annotations = %v, want one with context buoy-prepare", notes)
 	}
-	golden(t, "prepare.md", notes[0].Stdin)
+	golden.Check(t, "testdata/prepare.md", notes[0].Stdin)
 }
 
 func TestStatusWarnsOnDrift(t *testing.T) {
@@ -353,7 +354,7 @@ func TestStatusWarnsOnDrift(t *testing.T) {
 	if len(notes) != 1 || notes[0].Args[2] != "warning" {
 		t.Fatalf("annotations = %v, want one --style warning", notes)
 	}
-	golden(t, "status-drift.md", notes[0].Stdin)
+	golden.Check(t, "testdata/status-drift.md", notes[0].Stdin)
 }
 
 func TestInputCannotInjectLogSections(t *testing.T) {

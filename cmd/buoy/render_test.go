@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
-	"os"
-	"path/filepath"
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"strings"
 	"testing"
 	"time"
@@ -17,27 +15,6 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s changed (run go test -update if intended):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 var t0 = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
 
@@ -70,7 +47,7 @@ func TestPrintResultGolden(t *testing.T) {
 			if err := printResult(&b, output, "release-deploy", failedResult(), failure); !errors.Is(err, failure) {
 				t.Errorf("printResult returned %v, want the deployment's error", err)
 			}
-			golden(t, "result-failed."+output, b.String())
+			golden.Check(t, "testdata/result-failed."+output, b.String())
 		})
 	}
 }
@@ -90,7 +67,7 @@ func TestProgressLinesGolden(t *testing.T) {
 		e.Time = t0.Add(time.Duration(i*15) * time.Second)
 		p.Emit(e)
 	}
-	golden(t, "progress.txt", b.String())
+	golden.Check(t, "testdata/progress.txt", b.String())
 }
 
 func TestEveryCommandHasHelpWithAnExample(t *testing.T) {

@@ -2,16 +2,14 @@ package manifest
 
 import (
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // manifestFiles returns every manifest under testdata/ except the golden
 // files and the fuzz corpus.
@@ -56,19 +54,7 @@ func TestGolden(t *testing.T) {
 			got := render(m, err)
 			name := strings.ReplaceAll(strings.TrimPrefix(path, "testdata"+string(filepath.Separator)), string(filepath.Separator), "_") + ".golden"
 			goldenPath := filepath.Join("testdata", "golden", name)
-			if *update {
-				if err := os.WriteFile(goldenPath, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, rerr := os.ReadFile(goldenPath)
-			if rerr != nil {
-				t.Fatalf("read golden file: %v (run go test ./pkg/manifest -run TestGolden -update)", rerr)
-			}
-			if got != string(want) {
-				t.Errorf("Load(%s) rendered:\n%s\nwant (%s):\n%s", path, got, goldenPath, want)
-			}
+			golden.Check(t, goldenPath, got)
 		})
 	}
 }

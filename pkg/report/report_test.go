@@ -1,8 +1,7 @@
 package report_test
 
 import (
-	"flag"
-	"os"
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,8 +11,6 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/report"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const (
 	d1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -48,19 +45,7 @@ func sample(status history.Status) *deploy.Result {
 func TestMarkdownGolden(t *testing.T) {
 	t.Parallel()
 	got := report.Markdown("release-deploy", sample(history.StatusFailed))
-	golden := filepath.Join("testdata", "failed.md")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("Markdown mismatch (go test ./pkg/report -update to accept):\ngot:\n%s\nwant:\n%s", got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "failed.md"), got)
 }
 
 func TestMarkdownEscapesInput(t *testing.T) {
