@@ -3,14 +3,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/buoy-deploy/buoy/internal/golden"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -229,7 +225,9 @@ func TestRunnerFailedRollout(t *testing.T) {
 	})
 	w := newWorld(ctx, t, ecsfake.Cluster, "shop-api")
 	r := runnerFor(t, w)
-	r.Env["AWS_ENDPOINT_URL_ECS"] = withTaskDefinition(t, srv.URL, tdOld, w.Repo)
+	srv.AddTaskDefinitions(ecsfake.TaskDefinition{ARN: tdOld, Containers: []ecsfake.ContainerDefinition{
+		{Name: "api", Image: fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s:env.stage", awstest.AccountID, awstest.Region, w.Repo)}}})
+	r.Env["AWS_ENDPOINT_URL_ECS"] = srv.URL
 	r.Inputs["environment"] = "stage"
 	r.Inputs["timeout"] = "2m"
 	res := r.run(t)
@@ -251,42 +249,4 @@ func TestRunnerFailedRollout(t *testing.T) {
 		t.Errorf("job summary lacks the reason:\n%s", res.Summary)
 	}
 	golden.Check(t, "testdata/summary-failed.md", normalise(res.Summary, w))
-}
-
-// withTaskDefinition answers DescribeTaskDefinition (which ecsfake does
-// not script) with a task definition whose container runs repo's floating
-// tag, and passes every other ECS call on to the scripted server at next.
-func withTaskDefinition(t *testing.T, next, arn, repo string) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTaskDefinition") {
-			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-			image := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s:env.stage", awstest.AccountID, awstest.Region, repo)
-			_ = json.NewEncoder(w).Encode(map[string]any{"taskDefinition": map[string]any{
-				"taskDefinitionArn": arn, "family": "app", "revision": 1, "status": "ACTIVE",
-				"containerDefinitions": []map[string]any{{"name": "api", "image": image, "essential": true, "memory": 512}},
-			}})
-			return
-		}
-		body, _ := io.ReadAll(r.Body)
-		req, err := http.NewRequestWithContext(r.Context(), r.Method, next+r.URL.Path, bytes.NewReader(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		req.Header = r.Header.Clone()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
 }

@@ -4,13 +4,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"github.com/buoy-deploy/buoy/internal/golden"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -215,9 +210,10 @@ func TestE2EFailedRollout(t *testing.T) {
 			}}},
 		},
 	})
+	fake.AddTaskDefinitions(ecsfake.TaskDefinition{ARN: td1, Containers: []ecsfake.ContainerDefinition{{Name: "api", Image: w.repoURI + ":env.stage"}}})
 	code, log, calls := runBinary(t, buildPlugin(t), w.dir,
 		fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, commit, w.table),
-		map[string]string{"AWS_ENDPOINT_URL_ECS": withTaskDefinition(t, fake.URL, td1, w.repoURI+":env.stage")})
+		map[string]string{"AWS_ENDPOINT_URL_ECS": fake.URL})
 	if code != 1 {
 		t.Fatalf("exit code = %d, want 1 (deployment failed)\n%s", code, log)
 	}
@@ -232,30 +228,4 @@ func TestE2EFailedRollout(t *testing.T) {
 	if got := metaData(calls)["buoy:status"]; got != "failed" && got != "rolled-back" {
 		t.Errorf("buoy:status = %q, want failed or rolled-back", got)
 	}
-}
-
-// withTaskDefinition puts a server in front of the scripted ECS server at
-// target that answers DescribeTaskDefinition (which the script does not
-// play) with a task definition of one container running image, and passes
-// every other call on.
-func withTaskDefinition(t *testing.T, target, arn, image string) string {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTaskDefinition") {
-			proxy.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		_ = json.NewEncoder(w).Encode(map[string]any{"taskDefinition": map[string]any{
-			"taskDefinitionArn": arn, "family": "api", "revision": 1, "status": "ACTIVE",
-			"containerDefinitions": []map[string]any{{"name": "api", "image": image, "memory": 512}},
-		}})
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
 }

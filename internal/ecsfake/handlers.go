@@ -17,6 +17,9 @@ func (s *Server) handlers() map[string]handler {
 		"DescribeTasks":              s.describeTasks,
 		"ListServiceDeployments":     s.serviceDeployments(s.listServiceDeployments),
 		"DescribeServiceDeployments": s.serviceDeployments(s.describeServiceDeployments),
+		"DescribeTaskDefinition":     s.describeTaskDefinition,
+		"ListTaskDefinitions":        s.listTaskDefinitions,
+		"DeregisterTaskDefinition":   s.deregisterTaskDefinition,
 	}
 }
 

@@ -5,7 +5,8 @@
 //
 // It plays what moto cannot: rollouts that complete, fail, roll back,
 // stop tasks or cannot place them, throttling, and the service deployment
-// APIs. It implements only what package rollout calls.
+// APIs. It implements only what package rollout calls, and describes,
+// lists and deregisters the task definitions a test adds.
 package ecsfake
 
 import "time"

@@ -50,6 +50,9 @@ type Server struct {
 	services map[string]*state
 	calls    map[string]int
 	throttle map[string]int
+
+	tds          map[string]*taskDef // by ARN
+	deregistered []string
 }
 
 type state struct {
@@ -63,7 +66,8 @@ type state struct {
 // New starts a server playing services, stopped when tb's test ends.
 func New(tb testing.TB, api DeploymentsAPI, services ...Service) *Server {
 	tb.Helper()
-	s := &Server{api: api, services: map[string]*state{}, calls: map[string]int{}, throttle: map[string]int{}}
+	s := &Server{api: api, services: map[string]*state{}, calls: map[string]int{}, throttle: map[string]int{},
+		tds: map[string]*taskDef{}}
 	for _, svc := range services {
 		s.order = append(s.order, svc.Name)
 		s.services[svc.Name] = &state{Service: svc, current: svc.Before}

@@ -9,31 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
 	"github.com/buoy-deploy/buoy/pkg/history"
-	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
 // These tests play rollouts that moto cannot (fail, roll back, time out)
 // on the scripted ECS server, through the default Cluster built on
 // pkg/rollout.
-
-// taskDefinitions answers DescribeTaskDefinition, which the scripted
-// server does not play, and passes every other call to it.
-type taskDefinitions struct {
-	rollout.ECSAPI
-	containers map[string][]ecstypes.ContainerDefinition // by task definition ARN
-}
-
-func (t taskDefinitions) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
-	arn := aws.ToString(in.TaskDefinition)
-	return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: &ecstypes.TaskDefinition{
-		TaskDefinitionArn: aws.String(arn), Family: aws.String("app"), ContainerDefinitions: t.containers[arn]}}, nil
-}
 
 const (
 	tdAPI    = "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:1"
@@ -76,15 +58,14 @@ func circuitBreakerFrame(td string) ecsfake.Frame {
 func scriptedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *ecsfake.Server) {
 	t.Helper()
 	srv := ecsfake.New(t, ecsfake.Unsupported, api, worker)
-	shim := taskDefinitions{ECSAPI: srv.Client(), containers: map[string][]ecstypes.ContainerDefinition{
-		tdAPI: {{Name: aws.String("app"), Image: aws.String(ecrHost + "demo/api:env.stage")},
-			{Name: aws.String("nginx"), Image: aws.String(ecrHost + "demo/nginx:env.stage")}},
-		tdWorker: {{Name: aws.String("worker"), Image: aws.String(ecrHost + "demo/worker:env.stage")}},
-	}}
+	srv.AddTaskDefinitions(
+		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
+			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
+		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
 	clock := ecsfake.NewClock(ecsfake.T0)
 	f := newFixture(t, WithCluster(func(p ClusterParams) (Cluster, error) {
 		p.Clock = clock // the waiter's polls take no real time
-		return NewECSCluster(shim, p), nil
+		return NewECSCluster(srv.Client(), p), nil
 	}))
 	return f, srv
 }
@@ -184,16 +165,15 @@ func TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval(t *testing.T) {
 	}
 	frames = append(frames, completedFrame(tdAPI))
 	srv := ecsfake.New(t, ecsfake.Unsupported, scriptedService("api", tdAPI, frames...), scriptedService("worker", tdWorker, completedFrame(tdWorker)))
-	shim := taskDefinitions{ECSAPI: srv.Client(), containers: map[string][]ecstypes.ContainerDefinition{
-		tdAPI: {{Name: aws.String("app"), Image: aws.String(ecrHost + "demo/api:env.stage")},
-			{Name: aws.String("nginx"), Image: aws.String(ecrHost + "demo/nginx:env.stage")}},
-		tdWorker: {{Name: aws.String("worker"), Image: aws.String(ecrHost + "demo/worker:env.stage")}},
-	}}
+	srv.AddTaskDefinitions(
+		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
+			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
+		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
 	clock := &sleepLog{Clock: ecsfake.NewClock(ecsfake.T0)}
 	const every = 5 * time.Second
 	f := newFixture(t, WithPollInterval(every), WithCluster(func(p ClusterParams) (Cluster, error) {
 		p.Clock = clock
-		return NewECSCluster(shim, p), nil
+		return NewECSCluster(srv.Client(), p), nil
 	}))
 	if _, err := f.releaseDeploy("stage"); err != nil {
 		t.Fatalf("ReleaseDeploy: %v", err)
