@@ -65,7 +65,7 @@ func (s *Server) describeServices(w http.ResponseWriter, in map[string]any) {
 			failures = append(failures, map[string]string{"arn": ServiceARN(st.Name), "reason": "MISSING"})
 			continue
 		}
-		services = append(services, st.json(st.current, withTags))
+		services = append(services, s.serviceJSON(st, st.current, withTags))
 	}
 	writeJSON(w, map[string]any{"services": services, "failures": failures})
 }
@@ -99,6 +99,16 @@ func (st *state) json(f Frame, withTags bool) map[string]any {
 	return out
 }
 
+// serviceJSON is st.json with the currentServiceDeployment ECS says once
+// the service was updated, when the server plays that API.
+func (s *Server) serviceJSON(st *state, f Frame, withTags bool) map[string]any {
+	out := st.json(f, withTags)
+	if s.api != Unsupported && st.updated && !st.NoCurrentServiceDeployment {
+		out["currentServiceDeployment"] = DeploymentARN(st.Name)
+	}
+	return out
+}
+
 func (s *Server) updateService(w http.ResponseWriter, in map[string]any) {
 	st := s.services[name(str(in["service"]))]
 	if st == nil {
@@ -109,7 +119,7 @@ func (s *Server) updateService(w http.ResponseWriter, in map[string]any) {
 	st.polls = 0
 	st.current = st.Update
 	st.updates = append(st.updates, in)
-	writeJSON(w, map[string]any{"service": st.json(st.Update, false)})
+	writeJSON(w, map[string]any{"service": s.serviceJSON(st, st.Update, false)})
 }
 
 func (s *Server) listTasks(w http.ResponseWriter, in map[string]any) {
@@ -152,18 +162,25 @@ func (s *Server) serviceDeployments(h handler) handler {
 	}
 }
 
+// createdAt is when the service deployment of st's update was created.
+func (st *state) createdAt() float64 {
+	if d := st.current.Deployment; d != nil && d.CreatedAt != 0 {
+		return d.CreatedAt
+	}
+	for _, d := range st.Update.Deployments {
+		if d.Status == "PRIMARY" {
+			return d.CreatedAt
+		}
+	}
+	return 0
+}
+
 func (s *Server) listServiceDeployments(w http.ResponseWriter, in map[string]any) {
 	st := s.services[name(str(in["service"]))]
 	briefs := []any{}
 	if st != nil && st.updated {
-		var created float64
-		for _, d := range st.Update.Deployments {
-			if d.Status == "PRIMARY" {
-				created = d.CreatedAt
-			}
-		}
 		briefs = append(briefs, map[string]any{"serviceDeploymentArn": DeploymentARN(st.Name),
-			"serviceArn": ServiceARN(st.Name), "clusterArn": ClusterARN(), "createdAt": created, "status": "IN_PROGRESS"})
+			"serviceArn": ServiceARN(st.Name), "clusterArn": ClusterARN(), "createdAt": st.createdAt(), "status": "IN_PROGRESS"})
 	}
 	writeJSON(w, map[string]any{"serviceDeployments": briefs})
 }
@@ -177,7 +194,7 @@ func (s *Server) describeServiceDeployments(w http.ResponseWriter, in map[string
 				continue
 			}
 			out = append(out, map[string]any{"serviceDeploymentArn": arn, "serviceArn": ServiceARN(n), "clusterArn": ClusterARN(),
-				"status": st.current.Deployment.Status, "statusReason": st.current.Deployment.StatusReason})
+				"status": st.current.Deployment.Status, "statusReason": st.current.Deployment.StatusReason, "createdAt": st.createdAt()})
 		}
 	}
 	writeJSON(w, map[string]any{"serviceDeployments": out, "failures": []any{}})

@@ -65,6 +65,9 @@ type Task struct {
 type ServiceDeployment struct {
 	Status       string `json:"status"`
 	StatusReason string `json:"statusReason,omitempty"`
+	// CreatedAt, when set, is when the service deployment was created
+	// (default: when the update's PRIMARY deployment was).
+	CreatedAt float64 `json:"createdAt,omitempty"`
 }
 
 // Frame is the state of a service at one poll.
@@ -94,4 +97,9 @@ type Service struct {
 	Before Frame
 	Update Frame
 	Frames []Frame
+	// NoCurrentServiceDeployment plays an ECS whose UpdateService and
+	// DescribeServices do not say the service's currentServiceDeployment
+	// (the service deployments API is then found by listing). Without the
+	// API (Unsupported), the field is never said.
+	NoCurrentServiceDeployment bool
 }

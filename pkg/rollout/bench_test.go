@@ -12,19 +12,22 @@ import (
 
 // BenchmarkWaitCallsPerPoll reports the ECS calls Wait makes per poll for
 // 1, 10 and 100 services that complete after 5 polls. The lower bound is
-// ceil(N/10) DescribeServices per poll; the service deployments API adds
-// ceil(N/20) DescribeServiceDeployments per poll and one
-// ListServiceDeployments per service.
+// ceil(N/10) DescribeServices per poll. The service deployments API adds
+// ceil(N/20) DescribeServiceDeployments per poll, and one
+// ListServiceDeployments per service when UpdateService does not name the
+// service deployment ("deployments-api-listed"). Without the API, the
+// probe that finds it missing is one call.
 func BenchmarkWaitCallsPerPoll(b *testing.B) {
 	for _, api := range []struct {
-		name string
-		mode ecsfake.DeploymentsAPI
-	}{{"describe-services", ecsfake.Unsupported}, {"deployments-api", ecsfake.Supported}} {
+		name      string
+		mode      ecsfake.DeploymentsAPI
+		noCurrent bool
+	}{{"describe-services", ecsfake.Unsupported, false}, {"deployments-api", ecsfake.Supported, false}, {"deployments-api-listed", ecsfake.Supported, true}} {
 		for _, n := range []int{1, 10, 100} {
 			b.Run(fmt.Sprintf("%s/services=%d", api.name, n), func(b *testing.B) {
 				var callsPerPoll float64
 				for b.Loop() {
-					callsPerPoll = waitOnce(b, api.mode, n)
+					callsPerPoll = waitOnce(b, api.mode, api.noCurrent, n)
 				}
 				b.ReportMetric(callsPerPoll, "calls/poll")
 				b.ReportMetric(float64((n+9)/10), "lower-bound/poll")
@@ -33,14 +36,15 @@ func BenchmarkWaitCallsPerPoll(b *testing.B) {
 	}
 }
 
-func waitOnce(b *testing.B, mode ecsfake.DeploymentsAPI, n int) float64 {
+func waitOnce(b *testing.B, mode ecsfake.DeploymentsAPI, noCurrent bool, n int) float64 {
 	var services []ecsfake.Service
 	var names []string
 	frames := []ecsfake.Frame{inProgressSD(progress(0)), inProgressSD(progress(0)), inProgressSD(progress(1)), inProgressSD(progress(1)), completed()}
 	for i := range n {
 		name := fmt.Sprintf("s%03d", i)
 		names = append(names, name)
-		services = append(services, ecsfake.Service{Name: name, TaskDefinition: tdOld, DesiredCount: 2, Before: before, Update: updateResp, Frames: frames})
+		services = append(services, ecsfake.Service{Name: name, TaskDefinition: tdOld, DesiredCount: 2, Before: before, Update: updateResp, Frames: frames,
+			NoCurrentServiceDeployment: noCurrent})
 	}
 	srv := ecsfake.New(b, mode, services...)
 	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))

@@ -5,18 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	"github.com/buoy-deploy/buoy/pkg/event"
 )
-
-// describeDeploymentsBatch is how many ARNs DescribeServiceDeployments
-// takes at once.
-const describeDeploymentsBatch = 20
 
 // poll observes every watch in ws once: DescribeServices in batches of
 // ten per cluster, then our service deployments when that API is allowed.
@@ -48,10 +41,10 @@ func (r *Rollout) poll(ctx context.Context, ws []*watch) (throttled bool, err er
 			note(r.describeBatch(ctx, c, batch))
 		}
 	}
-	if !r.noDeploymentsAPI.Load() {
+	if r.deploymentsAPI.Load() != apiUnavailable {
 		note(r.readServiceDeployments(ctx, ws))
 	}
-	if r.noDeploymentsAPI.Load() {
+	if r.deploymentsAPI.Load() == apiUnavailable {
 		for _, w := range ws {
 			w.sd = nil
 		}
@@ -98,87 +91,6 @@ func (r *Rollout) describeBatch(ctx context.Context, cluster string, batch []*wa
 			continue
 		}
 		w.svc, w.seen = s, true
-	}
-	return nil
-}
-
-// readServiceDeployments resolves and reads our service deployments. When
-// the API is denied or unsupported, it switches to DescribeServices alone
-// for the life of the Rollout.
-func (r *Rollout) readServiceDeployments(ctx context.Context, ws []*watch) error {
-	var arns []string
-	byARN := map[string]*watch{}
-	for _, w := range ws {
-		if !w.seen {
-			continue
-		}
-		if w.sdARN == "" && w.sdTries < 3 {
-			w.sdTries++
-			arn, err := r.resolveServiceDeployment(ctx, w.h)
-			if err != nil {
-				return r.deploymentsAPIError(ctx, err)
-			}
-			w.sdARN = arn
-		}
-		if w.sdARN != "" {
-			arns = append(arns, w.sdARN)
-			byARN[w.sdARN] = w
-		}
-	}
-	for batch := range slices.Chunk(arns, describeDeploymentsBatch) {
-		if err := r.limiter.Wait(ctx); err != nil {
-			return err
-		}
-		resp, err := r.api.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: batch})
-		r.limiter.Observe(err)
-		if err != nil {
-			return r.deploymentsAPIError(ctx, fmt.Errorf("describe service deployments: %w", err))
-		}
-		for i := range resp.ServiceDeployments {
-			sd := resp.ServiceDeployments[i]
-			if w := byARN[aws.ToString(sd.ServiceDeploymentArn)]; w != nil {
-				w.sd = &sd
-			}
-		}
-	}
-	return nil
-}
-
-// resolveServiceDeployment finds the service deployment created with our
-// deployment: the one created closest to it, within a minute.
-func (r *Rollout) resolveServiceDeployment(ctx context.Context, h Handle) (string, error) {
-	if err := r.limiter.Wait(ctx); err != nil {
-		return "", err
-	}
-	resp, err := r.api.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
-		Cluster:   aws.String(h.Cluster),
-		Service:   aws.String(h.Service),
-		CreatedAt: &types.CreatedAt{After: aws.Time(h.StartedAt.Add(-time.Minute))},
-	})
-	r.limiter.Observe(err)
-	if err != nil {
-		return "", fmt.Errorf("list service deployments of %s: %w", h.Service, err)
-	}
-	best, bestGap := "", time.Minute
-	for _, b := range resp.ServiceDeployments {
-		if b.CreatedAt == nil {
-			continue
-		}
-		if gap := b.CreatedAt.Sub(h.StartedAt).Abs(); gap <= bestGap {
-			best, bestGap = aws.ToString(b.ServiceDeploymentArn), gap
-		}
-	}
-	return best, nil
-}
-
-func (r *Rollout) deploymentsAPIError(ctx context.Context, err error) error {
-	if IsThrottle(err) || ctx.Err() != nil {
-		return err
-	}
-	if r.noDeploymentsAPI.CompareAndSwap(false, true) {
-		r.log.DebugContext(ctx, "service deployments API unavailable", "err", err)
-		r.emit(event.Event{Kind: event.Warning, Message: "ECS service deployments API unavailable (" + err.Error() +
-			"); following deployments through DescribeServices instead. Allow ecs:ListServiceDeployments and ecs:DescribeServiceDeployments for exact rollback reasons"})
 	}
 	return nil
 }

@@ -68,6 +68,7 @@ func (r *Rollout) Redeploy(ctx context.Context, svc Service, in RedeployInput) (
 		Service:                svc.Name,
 		ServiceARN:             aws.ToString(s.ServiceArn),
 		DeploymentID:           aws.ToString(p.Id),
+		ServiceDeploymentARN:   aws.ToString(s.CurrentServiceDeployment),
 		TaskDefinition:         aws.ToString(p.TaskDefinition),
 		StartedAt:              started,
 		DesiredCount:           s.DesiredCount,

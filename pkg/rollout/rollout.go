@@ -21,9 +21,10 @@ type Rollout struct {
 	polling   Polling
 	threshold int32
 
-	// noDeploymentsAPI remembers that ListServiceDeployments or
-	// DescribeServiceDeployments is not allowed or not supported here.
-	noDeploymentsAPI atomic.Bool
+	// deploymentsAPI remembers whether ListServiceDeployments and
+	// DescribeServiceDeployments are allowed and supported here (apiUnknown
+	// until the first call says).
+	deploymentsAPI atomic.Int32
 
 	tdMu sync.Mutex
 	tds  map[string]*taskDefinitionEntry
@@ -75,7 +76,7 @@ func WithFailedTaskThreshold(n int) Option {
 // WithoutServiceDeploymentsAPI makes Wait follow deployments through
 // DescribeServices only, without trying ListServiceDeployments.
 func WithoutServiceDeploymentsAPI() Option {
-	return func(r *Rollout) { r.noDeploymentsAPI.Store(true) }
+	return func(r *Rollout) { r.deploymentsAPI.Store(apiUnavailable) }
 }
 
 // New returns a Rollout that calls api.

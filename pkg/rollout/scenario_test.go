@@ -46,6 +46,13 @@ func inProgressSD(f ecsfake.Frame) ecsfake.Frame {
 	return f
 }
 
+// olderSD is f with a service deployment created an hour before ours,
+// rolled back.
+func olderSD(f ecsfake.Frame) ecsfake.Frame {
+	f.Deployment = &ecsfake.ServiceDeployment{Status: "ROLLBACK_SUCCESSFUL", CreatedAt: ecsfake.At(-time.Hour)}
+	return f
+}
+
 func rolledBack() ecsfake.Frame {
 	ours := dep(ourID, "ACTIVE", tdNew, 0, 3, "FAILED")
 	ours.RolloutStateReason = "ECS deployment circuit breaker: tasks failed to start."
@@ -70,6 +77,7 @@ func code(n int32) *int32 { return &n }
 type scenario struct {
 	name      string
 	api       ecsfake.DeploymentsAPI
+	noCurrent bool // ECS does not say currentServiceDeployment
 	frames    []ecsfake.Frame
 	throttles int // DescribeServices calls answered ThrottlingException first
 	timeout   time.Duration
@@ -97,11 +105,21 @@ func scenarios() []scenario {
 			calls: map[string]int{"ListServiceDeployments": 1, "DescribeServiceDeployments": 0, "ListTasks": 0}}, // unsupported: tried once
 		{name: "service deployments API denied", api: ecsfake.Denied, frames: []ecsfake.Frame{progress(0), completed()},
 			want: rollout.Succeeded, diagnosis: []string{"completed"}, polls: 2,
-			calls: map[string]int{"ListServiceDeployments": 1, "DescribeServiceDeployments": 0}},
+			calls: map[string]int{"ListServiceDeployments": 0, "DescribeServiceDeployments": 1}}, // the ARN came with UpdateService
 		{name: "completes, service deployments API", api: ecsfake.Supported,
 			frames: []ecsfake.Frame{inProgressSD(progress(0)), inProgressSD(progress(2)), completed()},
 			want:   rollout.Succeeded, diagnosis: []string{"completed"}, polls: 3,
+			calls: map[string]int{"ListServiceDeployments": 0, "DescribeServiceDeployments": 3}},
+		{name: "completes, service deployment found by listing", api: ecsfake.Supported, noCurrent: true,
+			frames: []ecsfake.Frame{inProgressSD(progress(0)), inProgressSD(progress(2)), completed()},
+			want:   rollout.Succeeded, diagnosis: []string{"completed"}, polls: 3,
 			calls: map[string]int{"ListServiceDeployments": 1, "DescribeServiceDeployments": 3}},
+		// ECS named a service deployment older than ours (a rolled-back
+		// one): its status must not end the wait.
+		{name: "an older service deployment is not ours", api: ecsfake.Supported,
+			frames: []ecsfake.Frame{olderSD(progress(0)), olderSD(completed())},
+			want:   rollout.Succeeded, diagnosis: []string{"completed"}, polls: 2,
+			calls: map[string]int{"ListServiceDeployments": 1, "DescribeServiceDeployments": 1}}, // listing finds none of ours
 		{name: "circuit breaker fails and rolls back", frames: []ecsfake.Frame{progress(0), rolledBack()},
 			want: rollout.RolledBack, diagnosis: []string{"circuit breaker", "ecs-svc/2222", "app:1", "tasks failed to start", "CannotPullContainerError"}, polls: 2},
 		{name: "rollback seen through service deployments", api: ecsfake.Supported, frames: []ecsfake.Frame{inProgressSD(progress(0)), sdRollback},
@@ -134,7 +152,7 @@ func TestWaitScenarios(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := ecsfake.New(t, sc.api, ecsfake.Service{Name: "app", TaskDefinition: tdOld, DesiredCount: 2,
-				Before: before, Update: updateResp, Frames: sc.frames})
+				Before: before, Update: updateResp, Frames: sc.frames, NoCurrentServiceDeployment: sc.noCurrent})
 			clock := ecsfake.NewClock(ecsfake.T0)
 			var rec event.Recorder
 			r := rollout.New(srv.Client(), rollout.WithClock(clock), rollout.WithSink(&rec),

@@ -80,6 +80,11 @@ type Handle struct {
 	ServiceARN string
 	// DeploymentID is the id ECS gave the deployment we started.
 	DeploymentID string
+	// ServiceDeploymentARN is the ARN of the service deployment our
+	// update started, when UpdateService said (currentServiceDeployment).
+	// Wait reads its status with DescribeServiceDeployments; without it,
+	// Wait finds it with ListServiceDeployments.
+	ServiceDeploymentARN string
 	// TaskDefinition is what our deployment runs.
 	TaskDefinition string
 	// StartedAt is when our deployment was created (ECS's clock when it

@@ -62,7 +62,7 @@ func (r *Rollout) Wait(ctx context.Context, in WaitInput) ([]Result, error) {
 	deadline := r.clock.Now().Add(timeout)
 	ws := make([]*watch, len(in.Handles))
 	for i, h := range in.Handles {
-		ws[i] = &watch{h: h, res: Result{Handle: h}}
+		ws[i] = &watch{h: h, res: Result{Handle: h}, sdARN: h.ServiceDeploymentARN}
 	}
 	rng := rand.New(rand.NewPCG(uint64(r.clock.Now().UnixNano()), 0x6275_6f79))
 	interval := r.polling.Min
