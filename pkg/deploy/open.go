@@ -50,7 +50,9 @@ type Config struct {
 // Open loads the manifest, picks the project, opens the history store and
 // returns a Deployer for it, with the parsed manifest (for its warnings).
 // A bad manifest or an unknown project is an ErrInvalidInput error that
-// wraps the *manifest.Error.
+// wraps the *manifest.Error. Calls to AWS are retried as
+// awsconfig.DefaultRetries says unless cfg.AWS has a retry policy of its
+// own.
 func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) {
 	m, err := LoadManifest(cfg.ManifestPath)
 	if err != nil {
@@ -65,6 +67,10 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	// operation that made it.
 	base := cfg.AWS.Copy()
 	awsconfig.CountFromContext(&base)
+	// A large deployment makes hundreds of calls: retry each up to 10
+	// times rather than the SDK's 3, unless the caller (or AWS_MAX_ATTEMPTS,
+	// AWS_RETRY_MODE, the shared config) chose a retry policy.
+	awsconfig.DefaultRetries(&base)
 	store := cfg.Store
 	if store == nil {
 		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(base, p)), TableName(cfg.Table))
