@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
+	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
 // commonFlags are taken by every command that reads a manifest.
@@ -47,6 +49,8 @@ type requestFlags struct {
 	description string
 	timeout     time.Duration
 	lockWait    time.Duration
+	ecsRate     float64
+	ecsBurst    int
 	noWait      bool
 	rollback    bool
 	dryRun      bool
@@ -59,6 +63,8 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	f.StringVar(&r.description, "description", "", "free text kept in the history")
 	f.DurationVar(&r.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for ECS")
 	f.DurationVar(&r.lockWait, "lock-wait", deploy.DefaultLockWait, "how long to wait for another run's lock on the environment")
+	f.Float64Var(&r.ecsRate, "ecs-rate", rollout.DefaultRate, "ECS requests a second per cluster, after a burst of --ecs-burst")
+	f.IntVar(&r.ecsBurst, "ecs-burst", rollout.DefaultBurst, "ECS requests per cluster before --ecs-rate applies")
 	f.BoolVar(&r.noWait, "no-wait", false, "return once the services are updated, without waiting for ECS")
 	f.BoolVar(&r.rollback, "rollback", false, "roll back to what ran before if the rollout fails or times out")
 	f.BoolVar(&r.dryRun, "dry-run", false, "check and plan, change nothing")
@@ -75,7 +81,11 @@ func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, 
 	if err := c.check(); err != nil {
 		return nil, deploy.Request{}, err
 	}
-	d, err := a.open(ctx, c, deploy.WithLockWait(r.lockWait))
+	budget, err := r.budget()
+	if err != nil {
+		return nil, deploy.Request{}, err
+	}
+	d, err := a.open(ctx, c, deploy.WithLockWait(r.lockWait), budget)
 	if err != nil {
 		return nil, deploy.Request{}, err
 	}
@@ -84,6 +94,18 @@ func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, 
 		return nil, deploy.Request{}, err
 	}
 	return d, req, nil
+}
+
+// budget checks --ecs-rate and --ecs-burst and returns the option that
+// applies them.
+func (r *requestFlags) budget() (deploy.Option, error) {
+	if !(r.ecsRate > 0) || math.IsInf(r.ecsRate, 0) {
+		return nil, flagErrorf("--ecs-rate must be a number of requests a second above 0, not %v", r.ecsRate)
+	}
+	if r.ecsBurst < 1 {
+		return nil, flagErrorf("--ecs-burst must be at least 1, not %d", r.ecsBurst)
+	}
+	return deploy.WithECSRequestBudget(r.ecsRate, r.ecsBurst), nil
 }
 
 // request builds the library's Request, asking on a terminal for what is

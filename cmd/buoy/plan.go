@@ -49,7 +49,11 @@ func runPlan(ctx context.Context, a *app, cfg planConfig) error {
 	if cfg.release != "" && cfg.from != "" {
 		return flagErrorf("pass --release or --from-environment, not both")
 	}
-	d, err := a.open(ctx, &cfg.common)
+	budget, err := cfg.req.budget()
+	if err != nil {
+		return err
+	}
+	d, err := a.open(ctx, &cfg.common, budget)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
+	"github.com/buoy-deploy/buoy/pkg/rollout"
 	"github.com/buoy-deploy/buoy/pkg/ssmparam"
 )
 
@@ -43,6 +45,8 @@ type Deployer struct {
 	lockTTL      time.Duration
 	lockWait     time.Duration
 	pollInterval time.Duration
+	ecsRate      float64 // ECS requests a second per cluster target
+	ecsBurst     int
 	owner        func() string
 	// storeCalls counts the history store's AWS calls, when it makes any.
 	storeCalls *awsconfig.Counter
@@ -104,6 +108,16 @@ func WithLockWait(w time.Duration) Option { return func(d *Deployer) { d.lockWai
 // 5 seconds).
 func WithPollInterval(p time.Duration) Option { return func(d *Deployer) { d.pollInterval = p } }
 
+// WithECSRequestBudget sets the ECS request budget of each cluster target:
+// bursts of up to burst calls, then rate calls a second, slowing down
+// while ECS throttles (rollout.Limiter). Targets are served at once, each
+// with its own budget. The default, rollout.DefaultRate and
+// rollout.DefaultBurst, leaves room in the account's ECS quota for other
+// tools; a run that owns its account may raise it.
+func WithECSRequestBudget(rate float64, burst int) Option {
+	return func(d *Deployer) { d.ecsRate, d.ecsBurst = rate, burst }
+}
+
 // New returns a Deployer of project whose history is kept in store.
 func New(project *manifest.Project, store history.Store, opts ...Option) (*Deployer, error) {
 	if project == nil {
@@ -122,6 +136,8 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 		lockTTL:      DefaultLockTTL,
 		lockWait:     DefaultLockWait,
 		pollInterval: DefaultPollInterval,
+		ecsRate:      rollout.DefaultRate,
+		ecsBurst:     rollout.DefaultBurst,
 		owner:        newOwner,
 	}
 	for _, opt := range opts {
@@ -144,6 +160,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 	}
 	if d.lockTTL <= 0 || d.pollInterval <= 0 || d.lockWait < 0 {
 		return nil, invalid("lock TTL and poll interval must be positive, lock wait not negative")
+	}
+	if !(d.ecsRate > 0) || math.IsInf(d.ecsRate, 0) || d.ecsBurst < 1 {
+		return nil, invalid("the ECS request budget must be above 0 requests a second with bursts of at least 1, got %v a second, bursts of %d", d.ecsRate, d.ecsBurst)
 	}
 	return d, nil
 }

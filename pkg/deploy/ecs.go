@@ -37,6 +37,13 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
 		p.Clock = realClock{}
 	}
 	opts := []rollout.Option{rollout.WithClock(p.Clock)}
+	if p.RequestRate > 0 {
+		burst := p.RequestBurst
+		if burst < 1 {
+			burst = rollout.DefaultBurst
+		}
+		opts = append(opts, rollout.WithLimiter(rollout.NewLimiter(p.Clock, p.RequestRate, burst)))
+	}
 	if p.PollInterval > 0 {
 		// Polls start at once, then come at growing intervals up to the
 		// Deployer's poll interval, so that buoy notices ECS is done at

@@ -120,6 +120,10 @@ type ClusterParams struct {
 	Logger       *slog.Logger
 	Clock        Clock
 	PollInterval time.Duration
+	// RequestRate and RequestBurst are the target's ECS request budget
+	// (WithECSRequestBudget); 0 means rollout's default.
+	RequestRate  float64
+	RequestBurst int
 }
 
 // RegistryParams is what WithRegistry's factory gets to build a Registry

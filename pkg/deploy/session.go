@@ -123,6 +123,7 @@ func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, erro
 	c, err := s.d.newCluster(ClusterParams{
 		Config: cfg, Target: t, Sink: s.d.sink, Logger: s.d.log,
 		Clock: s.d.clock, PollInterval: s.d.pollInterval,
+		RequestRate: s.d.ecsRate, RequestBurst: s.d.ecsBurst,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ECS client for cluster %s: %w", t.Cluster, err)
