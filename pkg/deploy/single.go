@@ -59,6 +59,8 @@ type SingleResult struct {
 
 // DeploySingle runs the classic ecs-deploy flow against one service
 // without a manifest or history. sink receives progress (nil: dropped).
+// Calls are retried as awsconfig.DefaultRetries says unless cfg has a
+// retry policy of its own.
 func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in SingleInput) (*SingleResult, error) {
 	if sink == nil {
 		sink = event.Discard{}
@@ -76,6 +78,7 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	}
 	counter := &awsconfig.Counter{}
 	cfg = cfg.Copy()
+	awsconfig.DefaultRetries(&cfg) // as Open does
 	counter.Install(&cfg)
 	api := ecs.NewFromConfig(cfg)
 	r := rollout.New(api, rollout.WithSink(sink))
