@@ -58,7 +58,7 @@ func (s *Server) describeServices(w http.ResponseWriter, in map[string]any) {
 			continue
 		}
 		if st.updated {
-			st.current = st.Frames[min(st.polls, len(st.Frames)-1)]
+			st.current = st.script.Frames[min(st.polls, len(st.script.Frames)-1)]
 			st.polls++
 		}
 		if st.current.Missing {
@@ -115,11 +115,12 @@ func (s *Server) updateService(w http.ResponseWriter, in map[string]any) {
 		writeError(w, "ServiceNotFoundException", "Service not found.")
 		return
 	}
+	st.script = st.nextScript()
 	st.updated = true
 	st.polls = 0
-	st.current = st.Update
+	st.current = st.script.Update
 	st.updates = append(st.updates, in)
-	writeJSON(w, map[string]any{"service": s.serviceJSON(st, st.Update, false)})
+	writeJSON(w, map[string]any{"service": s.serviceJSON(st, st.script.Update, false)})
 }
 
 func (s *Server) listTasks(w http.ResponseWriter, in map[string]any) {
@@ -167,7 +168,7 @@ func (st *state) createdAt() float64 {
 	if d := st.current.Deployment; d != nil && d.CreatedAt != 0 {
 		return d.CreatedAt
 	}
-	for _, d := range st.Update.Deployments {
+	for _, d := range st.script.Update.Deployments {
 		if d.Status == "PRIMARY" {
 			return d.CreatedAt
 		}

@@ -97,9 +97,20 @@ type Service struct {
 	Before Frame
 	Update Frame
 	Frames []Frame
+	// Then are what later updates play: the second UpdateService plays
+	// Then[0], the third Then[1], and past the end the last one again.
+	// Without Then, every update plays Update and Frames.
+	Then []Script
 	// NoCurrentServiceDeployment plays an ECS whose UpdateService and
 	// DescribeServices do not say the service's currentServiceDeployment
 	// (the service deployments API is then found by listing). Without the
 	// API (Unsupported), the field is never said.
 	NoCurrentServiceDeployment bool
+}
+
+// Script is what one UpdateService starts: what it answers (Update) and
+// what each later DescribeServices sees (Frames; the last one repeats).
+type Script struct {
+	Update Frame
+	Frames []Frame
 }

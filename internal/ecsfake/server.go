@@ -64,6 +64,16 @@ type state struct {
 	polls   int
 	current Frame
 	updates []map[string]any
+	script  Script // what the last update plays
+}
+
+// nextScript returns what the next UpdateService plays.
+func (st *state) nextScript() Script {
+	n := len(st.updates) // updates before this one
+	if n == 0 || len(st.Then) == 0 {
+		return Script{Update: st.Update, Frames: st.Frames}
+	}
+	return st.Then[min(n-1, len(st.Then)-1)]
 }
 
 // New starts a server playing services, stopped when tb's test ends.

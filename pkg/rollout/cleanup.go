@@ -3,6 +3,7 @@ package rollout
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -29,7 +30,9 @@ type CleanupInput struct {
 // Cleanup deregisters the ACTIVE revisions of a family beyond the Keep
 // newest, never one that any deployment of any service in the cluster
 // runs, nor one in InUse. Call it only after the deployment succeeded. It
-// returns the revisions it deregistered.
+// returns the revisions it deregistered; a revision it could not
+// deregister does not stop the others, and the error joins one error per
+// such revision, naming it.
 func (r *Rollout) Cleanup(ctx context.Context, in CleanupInput) ([]string, error) {
 	revs, err := r.activeRevisions(ctx, in.Family)
 	if err != nil {
@@ -47,21 +50,23 @@ func (r *Rollout) Cleanup(ctx context.Context, in CleanupInput) ([]string, error
 		used[u] = true
 	}
 	var gone []string
+	var errs []error
 	for _, arn := range revs[keep:] {
 		if used[arn] {
 			continue
 		}
 		if err := r.limiter.Wait(ctx); err != nil {
-			return gone, err
+			return gone, errors.Join(append(errs, err)...)
 		}
 		_, err := r.api.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)})
 		r.limiter.Observe(err)
 		if err != nil {
-			return gone, fmt.Errorf("deregister old task definition %s: %w", shortARN(arn), err)
+			errs = append(errs, fmt.Errorf("deregister old task definition %s: %w", shortARN(arn), err))
+			continue
 		}
 		gone = append(gone, arn)
 	}
-	return gone, nil
+	return gone, errors.Join(errs...)
 }
 
 // activeRevisions lists the family's ACTIVE revisions, newest first.

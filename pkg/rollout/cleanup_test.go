@@ -1,0 +1,90 @@
+package rollout_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/rollout"
+)
+
+// cleanupServer plays a cluster with app:1..7 ACTIVE (and app-worker:1,
+// whose family only starts like app's): service app runs app:7 while
+// app:2 still drains, service batch runs app:4.
+func cleanupServer(t *testing.T) *ecsfake.Server {
+	t.Helper()
+	app := func(rev int) string { return ecsfake.TaskDefinitionARN("app", rev) }
+	srv := ecsfake.New(t, ecsfake.Supported,
+		ecsfake.Service{Name: "app", TaskDefinition: app(7), DesiredCount: 2, Before: ecsfake.Frame{Deployments: []ecsfake.Deployment{
+			dep("ecs-svc/7", "PRIMARY", app(7), 2, 0, "COMPLETED"), dep("ecs-svc/2", "ACTIVE", app(2), 1, 0, "COMPLETED")}}},
+		ecsfake.Service{Name: "batch", TaskDefinition: app(4), DesiredCount: 1},
+	)
+	for rev := 1; rev <= 7; rev++ {
+		srv.AddTaskDefinitions(ecsfake.TaskDefinition{ARN: app(rev)})
+	}
+	srv.AddTaskDefinitions(ecsfake.TaskDefinition{ARN: ecsfake.TaskDefinitionARN("app-worker", 1)})
+	return srv
+}
+
+func shortNames(arns []string) []string {
+	var out []string
+	for _, a := range arns {
+		out = append(out, a[strings.LastIndex(a, "/")+1:])
+	}
+	return out
+}
+
+func TestCleanupNeverDeregistersARevisionInUse(t *testing.T) {
+	t.Parallel()
+	srv := cleanupServer(t)
+	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
+	// Keep 7 and 6; 4 (batch), 2 (app's draining deployment) and 3
+	// (named in use) stay too.
+	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Cluster: ecsfake.Cluster, Family: "app", Keep: 2,
+		InUse: []string{ecsfake.TaskDefinitionARN("app", 3)}})
+	if err != nil {
+		t.Fatalf("Cleanup: %v", err)
+	}
+	want := []string{"app:5", "app:1"}
+	if got := shortNames(gone); !slices.Equal(got, want) {
+		t.Errorf("deregistered: got %v, want %v", got, want)
+	}
+	if got := shortNames(srv.Deregistered()); !slices.Equal(got, want) {
+		t.Errorf("the server saw deregistered: %v, want %v", got, want)
+	}
+}
+
+func TestCleanupWithNothingBeyondKeepCallsNothingElse(t *testing.T) {
+	t.Parallel()
+	srv := cleanupServer(t)
+	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
+	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Cluster: ecsfake.Cluster, Family: "app", Keep: 7})
+	if err != nil || len(gone) != 0 {
+		t.Fatalf("Cleanup: got %v, %v; want nothing deregistered", gone, err)
+	}
+	for _, op := range []string{"ListServices", "DescribeServices", "DeregisterTaskDefinition"} {
+		if n := srv.Calls(op); n != 0 {
+			t.Errorf("%s calls: got %d, want 0", op, n)
+		}
+	}
+}
+
+// TestCleanupReportsEachRevisionItCouldNotDeregister: the first
+// deregistration is throttled (the client makes one attempt); the next
+// one still happens, and the error names the revision that is left.
+func TestCleanupReportsEachRevisionItCouldNotDeregister(t *testing.T) {
+	t.Parallel()
+	srv := cleanupServer(t)
+	srv.Throttle("DeregisterTaskDefinition", 1)
+	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
+	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Cluster: ecsfake.Cluster, Family: "app", Keep: 2,
+		InUse: []string{ecsfake.TaskDefinitionARN("app", 3)}})
+	if got := shortNames(gone); !slices.Equal(got, []string{"app:1"}) {
+		t.Errorf("deregistered: got %v, want [app:1]", got)
+	}
+	if err == nil || !strings.Contains(err.Error(), "deregister old task definition app:5") || !rollout.IsThrottle(err) {
+		t.Errorf("error: got %v, want one naming app:5 that keeps ECS's throttling error", err)
+	}
+}
