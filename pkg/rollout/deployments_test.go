@@ -32,16 +32,8 @@ func TestServiceDeploymentsProbeIsOneAttempt(t *testing.T) {
 				Before: before, Update: updateResp, Frames: []ecsfake.Frame{progress(0), progress(1), completed()}})
 			var rec event.Recorder
 			r := rollout.New(srv.ClientWithAttempts(5), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)), rollout.WithSink(&rec))
-			ctx := context.Background()
-			svcs, err := r.Find(ctx, rollout.FindInput{Cluster: ecsfake.Cluster, Names: []string{"app"}})
-			if err != nil {
-				t.Fatalf("Find: %v", err)
-			}
-			h, err := r.Redeploy(ctx, svcs[0], rollout.RedeployInput{TaskDefinition: tdNew})
-			if err != nil {
-				t.Fatalf("Redeploy: %v", err)
-			}
-			res, err := r.Wait(ctx, rollout.WaitInput{Handles: []rollout.Handle{h}, Timeout: time.Hour})
+			h := redeployed(t, r, "app", rollout.RedeployInput{TaskDefinition: tdNew})
+			res, err := r.Wait(context.Background(), rollout.WaitInput{Handles: []rollout.Handle{h}, Timeout: time.Hour})
 			if err != nil || res[0].Outcome != rollout.Succeeded || res[0].Polls != 3 {
 				t.Fatalf("Wait: got %s after %d polls (%v), want succeeded after 3", res[0].Outcome, res[0].Polls, err)
 			}

@@ -32,15 +32,7 @@ func backTo(td string) ecsfake.Script {
 func deployed(t *testing.T, srv *ecsfake.Server, name string, in rollout.RedeployInput) (*rollout.Rollout, rollout.Handle) {
 	t.Helper()
 	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
-	svcs, err := r.Find(context.Background(), rollout.FindInput{Cluster: ecsfake.Cluster, Names: []string{name}})
-	if err != nil {
-		t.Fatalf("Find: %v", err)
-	}
-	h, err := r.Redeploy(context.Background(), svcs[0], in)
-	if err != nil {
-		t.Fatalf("Redeploy: %v", err)
-	}
-	return r, h
+	return r, redeployed(t, r, name, in)
 }
 
 func scriptedApp(name, td string, then ...ecsfake.Script) ecsfake.Service {

@@ -146,6 +146,21 @@ func scenarios() []scenario {
 	}
 }
 
+// redeployed finds service name with r and redeploys it as in, the way a
+// deployment starts, and returns the handle to wait for.
+func redeployed(t *testing.T, r *rollout.Rollout, name string, in rollout.RedeployInput) rollout.Handle {
+	t.Helper()
+	svcs, err := r.Find(context.Background(), rollout.FindInput{Cluster: ecsfake.Cluster, Names: []string{name}})
+	if err != nil {
+		t.Fatalf("Find: %v", err)
+	}
+	h, err := r.Redeploy(context.Background(), svcs[0], in)
+	if err != nil {
+		t.Fatalf("Redeploy: %v", err)
+	}
+	return h
+}
+
 func TestWaitScenarios(t *testing.T) {
 	t.Parallel()
 	for _, sc := range scenarios() {
@@ -158,14 +173,7 @@ func TestWaitScenarios(t *testing.T) {
 			r := rollout.New(srv.Client(), rollout.WithClock(clock), rollout.WithSink(&rec),
 				rollout.WithPolling(rollout.Polling{Min: 10 * time.Second, Max: 10 * time.Second, Growth: 1, ThrottledMax: 30 * time.Second}))
 			ctx := context.Background()
-			svcs, err := r.Find(ctx, rollout.FindInput{Cluster: ecsfake.Cluster, Names: []string{"app"}})
-			if err != nil {
-				t.Fatalf("Find: %v", err)
-			}
-			h, err := r.Redeploy(ctx, svcs[0], rollout.RedeployInput{TaskDefinition: tdNew})
-			if err != nil {
-				t.Fatalf("Redeploy: %v", err)
-			}
+			h := redeployed(t, r, "app", rollout.RedeployInput{TaskDefinition: tdNew})
 			srv.Throttle("DescribeServices", sc.throttles)
 			timeout := sc.timeout
 			if timeout == 0 {
