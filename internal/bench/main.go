@@ -26,6 +26,10 @@ func main() {
 	flag.IntVar(&cfg.fanoutTargets, "fanout-targets", 3, "targets (clusters) of the fan-out row")
 	flag.IntVar(&cfg.versionRuns, "version-runs", 20, "runs of `buoy --version` to take the best of")
 	flag.BoolVar(&cfg.detail, "detail", true, "print the calls of each row by operation")
+	flag.Func("deploy-flag", "a flag to add to release-deploy, e.g. -deploy-flag=--ecs-rate=100 (repeatable)", func(s string) error {
+		cfg.deployFlags = append(cfg.deployFlags, s)
+		return nil
+	})
 	flag.Parse()
 	for s := range strings.SplitSeq(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -51,6 +55,7 @@ type options struct {
 	fanoutTargets int
 	versionRuns   int
 	detail        bool
+	deployFlags   []string
 }
 
 func run(ctx context.Context, out io.Writer, cfg options) error {

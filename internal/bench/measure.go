@@ -91,8 +91,9 @@ func (b *bench) measure(ctx context.Context, n, targets int) (*measurement, erro
 	m.setup = time.Since(start)
 
 	start = time.Now()
-	stdout, rusage, err := b.buoy(ctx, dir, "release-deploy", "--environment", "stage", "--from-label", "latest",
-		"--table", table, "--output", "json", "--timeout", "5m")
+	args := append([]string{"release-deploy", "--environment", "stage", "--from-label", "latest",
+		"--table", table, "--output", "json", "--timeout", "5m"}, b.cfg.deployFlags...)
+	stdout, rusage, err := b.buoy(ctx, dir, args...)
 	m.wall = time.Since(start)
 	if err != nil {
 		return nil, err
