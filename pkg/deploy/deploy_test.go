@@ -357,6 +357,51 @@ func TestCrashHalfWayThenRerunCompletes(t *testing.T) {
 	}
 }
 
+// TestTakeoverNamesTheDeadRun: a run that finds the lock and record of a
+// dead run (its lease expired) takes both over and says whose they were:
+// requester and CI build.
+func TestTakeoverNamesTheDeadRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	const by, build = "carol via github-actions", "https://github.com/acme/demo/actions/runs/42"
+	dead := history.Lock{Project: "demo", Environment: "stage", Owner: "dead-run", RequestedBy: by, BuildURL: build}
+	if _, err := f.store.AcquireLock(ctx, dead, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := f.d.Prepare(ctx, PrepareInput{Label: "latest", RequestedBy: by})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := &history.Deployment{Project: "demo", Environment: "stage", ReleaseID: rel.ID, Status: history.StatusInProgress,
+		StartedAt: f.clock.Now(), RequestedBy: by, CI: history.CI{Provider: "github-actions", BuildURL: build}}
+	if err := f.store.CreateDeployment(ctx, left); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Minute + time.Second)
+
+	res, err := f.d.Deploy(ctx, DeployInput{Request: Request{Environment: "stage", RequestedBy: "dave"}, Release: rel.ID})
+	if err != nil {
+		t.Fatalf("Deploy after the dead run's lease expired: %v", err)
+	}
+	var warnings []string
+	for _, e := range f.events.OfKind(event.Warning) {
+		warnings = append(warnings, e.Message)
+	}
+	all := strings.Join(warnings, "\n")
+	for _, want := range []string{
+		"took over the lock of " + by + " (" + build + "), whose lease expired at",
+		"deployment " + left.ID + ", started by " + by + " (" + build + "), was left in progress by a run that died",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings lack %q:\n%s", want, all)
+		}
+	}
+	if res.Deployment.Resumes != left.ID {
+		t.Errorf("resumes: got %q, want %s", res.Deployment.Resumes, left.ID)
+	}
+}
+
 func TestProtectedEnvironment(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

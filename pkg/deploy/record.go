@@ -71,7 +71,7 @@ func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, o
 			continue
 		}
 		d.emit(event.Event{Kind: event.Warning, Environment: env.ID, Deployment: rec.ID,
-			Message: fmt.Sprintf("deployment %s (by %s) was left in progress by a run that died; this deployment completes it", old.ID, old.RequestedBy)})
+			Message: fmt.Sprintf("deployment %s, started by %s, was left in progress by a run that died; this deployment completes it", old.ID, who(old.RequestedBy, old.CI.BuildURL))})
 	}
 	return r, nil
 }
