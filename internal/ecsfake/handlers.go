@@ -55,7 +55,8 @@ func (s *Server) describeServices(w http.ResponseWriter, in map[string]any) {
 			continue
 		}
 		if st.updated {
-			st.current = st.Frames[min(st.polls, len(st.Frames)-1)]
+			frames := st.rollout().Frames
+			st.current = frames[min(st.polls, len(frames)-1)]
 			st.polls++
 		}
 		if st.current.Missing {
@@ -104,9 +105,9 @@ func (s *Server) updateService(w http.ResponseWriter, in map[string]any) {
 	}
 	st.updated = true
 	st.polls = 0
-	st.current = st.Update
 	st.updates = append(st.updates, in)
-	writeJSON(w, map[string]any{"service": st.json(st.Update, false)})
+	st.current = st.rollout().Update
+	writeJSON(w, map[string]any{"service": st.json(st.current, false)})
 }
 
 func (s *Server) listTasks(w http.ResponseWriter, in map[string]any) {
@@ -154,7 +155,7 @@ func (s *Server) listServiceDeployments(w http.ResponseWriter, in map[string]any
 	briefs := []any{}
 	if st != nil && st.updated {
 		var created float64
-		for _, d := range st.Update.Deployments {
+		for _, d := range st.rollout().Update.Deployments {
 			if d.Status == "PRIMARY" {
 				created = d.CreatedAt
 			}

@@ -93,4 +93,15 @@ type Service struct {
 	Before Frame
 	Update Frame
 	Frames []Frame
+	// Next scripts the updates after the first, in order: the second
+	// UpdateService plays Next[0], the third Next[1], and so on; the last
+	// one repeats. Empty: every update plays Update and Frames again.
+	Next []Rollout
+}
+
+// Rollout is what one UpdateService starts: its answer and what each
+// later DescribeServices sees (the last frame repeats).
+type Rollout struct {
+	Update Frame
+	Frames []Frame
 }

@@ -60,6 +60,14 @@ type state struct {
 	updates []map[string]any
 }
 
+// rollout is what the service's latest update plays.
+func (st *state) rollout() Rollout {
+	if n := len(st.updates); n > 1 && len(st.Next) > 0 {
+		return st.Next[min(n-2, len(st.Next)-1)]
+	}
+	return Rollout{Update: st.Update, Frames: st.Frames}
+}
+
 // New starts a server playing services, stopped when tb's test ends.
 func New(tb testing.TB, api DeploymentsAPI, services ...Service) *Server {
 	tb.Helper()
