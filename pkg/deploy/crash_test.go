@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,4 +71,48 @@ func TestRerunRollsBackTagsADeadRunMoved(t *testing.T) {
 		t.Fatalf("re-run: got %v, status %s; want a failed rollout, rolled back", err, res.Status)
 	}
 	f.checkTagsAtOldDigests("after the re-run's rollback")
+}
+
+// TestKilledWhileRollingBack: a run whose rollout failed records that it
+// is rolling back before it starts; killed during the rollback, its
+// record says so, and the re-run (the same command) deploys the release
+// again, rolls back again when the rollout fails again, and closes the
+// dead record as abandoned, saying what it was doing.
+func TestKilledWhileRollingBack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rel, err := f.d.Prepare(context.Background(), PrepareInput{Label: "latest", RequestedBy: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.w.failRollout["api"] = "tasks stopped: CannotPullContainerError"
+	f.dieOnRedeploy(3) // two services forward, then the rollback's first update
+	first, err := f.deployRollingBack(rel.ID)
+	if !errors.Is(err, errDead) {
+		t.Fatalf("the dying run: got %v, want it to die in its rollback", err)
+	}
+	dead := f.deployment(first.Deployment.ID)
+	if dead.Status != history.StatusInProgress || !strings.HasPrefix(dead.Reason, "rolling back after: ") || !strings.Contains(dead.Reason, "CannotPullContainerError") {
+		t.Fatalf("record of the run killed while rolling back: got %s %q, want in progress, rolling back after the failure", dead.Status, dead.Reason)
+	}
+
+	f.revive()
+	f.w.failRollout["api"] = "tasks stopped: CannotPullContainerError"
+	second, err := f.deployRollingBack(rel.ID)
+	if !errors.Is(err, ErrDeploymentFailed) || second.Status != history.StatusRolledBack {
+		t.Fatalf("re-run: got %v, status %s; want the rollout failed again and rolled back", err, second.Status)
+	}
+	if second.Deployment.Resumes != dead.ID {
+		t.Errorf("re-run resumes %q, want %s", second.Deployment.Resumes, dead.ID)
+	}
+	dead = f.deployment(dead.ID)
+	for _, want := range []string{"abandoned", "rolling back after: ", "CannotPullContainerError", second.Deployment.ID} {
+		if dead.Status != history.StatusFailed || !strings.Contains(dead.Reason, want) {
+			t.Errorf("dead record after the re-run: got %s %q, want failed, saying %q", dead.Status, dead.Reason, want)
+		}
+	}
+	f.checkTagsAtOldDigests("after the re-run")
+	if _, err := f.store.GetCurrent(context.Background(), "demo", "stage"); !errors.Is(err, history.ErrNotFound) {
+		t.Errorf("current record: got %v, want none (the release never ran)", err)
+	}
 }

@@ -174,6 +174,11 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 		d.afterSuccess(ctx, s, p, r.rec.ID)
 	}
 	if waitErr != nil && op.req.Rollback && ctx.Err() == nil {
+		// Say so first: a run killed while rolling back leaves this
+		// in its record for the run that takes over.
+		r.progress(p)
+		r.rec.Reason = "rolling back after: " + waitErr.Error()
+		_ = r.save(ctx)
 		rbErr := d.rollbackInPlace(ctx, s, p, timeout, r.rec.ID)
 		return d.closeRolledBack(ctx, r, res, p, waitErr, rbErr)
 	}
