@@ -104,7 +104,13 @@ func deployArgs(f *deployfixture.Fixture, extra ...string) []string {
 // proxy starts a fault proxy in front of moto.
 func proxy(t *testing.T, opts ...faultproxy.Option) *faultproxy.Proxy {
 	t.Helper()
-	p, err := faultproxy.New(awstest.Endpoint(t), opts...)
+	return proxyFor(t, awstest.Endpoint(t), opts...)
+}
+
+// proxyFor starts a fault proxy in front of target.
+func proxyFor(t *testing.T, target string, opts ...faultproxy.Option) *faultproxy.Proxy {
+	t.Helper()
+	p, err := faultproxy.New(target, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,14 +25,17 @@ func stall(op string, skip int) []faultproxy.Option {
 // waitForStall waits until the run is stuck in the stalled call.
 func waitForStall(t *testing.T, p *faultproxy.Proxy, r *run) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if p.Injected()[faultproxy.Latency] > 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	waitFor(t, r, "the stalled call", func() bool { return p.Injected()[faultproxy.Latency] > 0 })
+}
+
+// kill kills the run with SIGKILL, as a CI runner that loses patience
+// or its machine does.
+func (r *run) kill(t *testing.T) {
+	t.Helper()
+	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("buoy never reached the stalled call\n%s", r.output())
+	_ = r.wait(t)
 }
 
 // deadRunCI is the CI environment of the runs the tests kill, and
@@ -75,10 +78,7 @@ func TestCrashAndRerun(t *testing.T) {
 			// the re-run waits for it (its lock wait is the default).
 			first := start(t, bin, cliEnv(t, p.URL(), "first-run", deadRunCI...), deployArgs(f, "--lock-ttl", "3s")...)
 			waitForStall(t, p, first)
-			if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			_ = first.wait(t)
+			first.kill(t)
 
 			p.SetRate(0)
 			second := start(t, bin, cliEnv(t, p.URL(), "second-run"), deployArgs(f)...)
@@ -98,16 +98,7 @@ func TestCrashAndRerun(t *testing.T) {
 				}
 				return
 			}
-			if len(deps) != 2 {
-				t.Fatalf("history: got %d records, want the killed run's and the re-run's", len(deps))
-			}
-			rerun, dead := deps[0], deps[1]
-			if rerun.Status != history.StatusSucceeded || rerun.Resumes != dead.ID || !strings.HasPrefix(rerun.RequestedBy, "second-run") {
-				t.Errorf("re-run's record: status %s, resumes %q, by %s; want succeeded, resuming %s, by second-run", rerun.Status, rerun.Resumes, rerun.RequestedBy, dead.ID)
-			}
-			if dead.Status != history.StatusFailed || dead.FinishedAt.IsZero() || !strings.Contains(dead.Reason, "abandoned") || !strings.Contains(dead.Reason, rerun.ID) {
-				t.Errorf("killed run's record: status %s, reason %q; want failed, abandoned, naming %s", dead.Status, dead.Reason, rerun.ID)
-			}
+			rerun, dead := rerunAndDead(ctx, t, f, history.StatusSucceeded)
 			contains(t, "the re-run's output", second.output(),
 				"deployment "+dead.ID+", started by "+deadRunBy+", was left in progress by a run that died")
 			cur, err := f.Store().GetCurrent(ctx, f.Project, deployfixture.Environment)
