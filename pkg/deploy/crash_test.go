@@ -27,6 +27,16 @@ func (f *fixture) dieOnRedeploy(n int) {
 	}
 }
 
+// prepare makes a release of what latest points at.
+func (f *fixture) prepare() *history.Release {
+	f.t.Helper()
+	rel, err := f.d.Prepare(context.Background(), PrepareInput{Label: "latest", RequestedBy: "ci"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rel
+}
+
 // revive brings the store back and lets the dead run's lease expire.
 func (f *fixture) revive() {
 	f.store.setDead(false)
@@ -56,10 +66,7 @@ func (f *fixture) checkTagsAtOldDigests(when string) {
 func TestRerunRollsBackTagsADeadRunMoved(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rel, err := f.d.Prepare(context.Background(), PrepareInput{Label: "latest", RequestedBy: "ci"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rel := f.prepare()
 	f.dieOnRedeploy(1)
 	if _, err := f.deployRollingBack(rel.ID); !errors.Is(err, errDead) {
 		t.Fatalf("the dying run: got %v, want it to die", err)
@@ -81,10 +88,7 @@ func TestRerunRollsBackTagsADeadRunMoved(t *testing.T) {
 func TestKilledWhileRollingBack(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rel, err := f.d.Prepare(context.Background(), PrepareInput{Label: "latest", RequestedBy: "ci"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rel := f.prepare()
 	f.w.failRollout["api"] = "tasks stopped: CannotPullContainerError"
 	f.dieOnRedeploy(3) // two services forward, then the rollback's first update
 	first, err := f.deployRollingBack(rel.ID)

@@ -308,10 +308,7 @@ func TestFailedRolloutRollsBackWhenAsked(t *testing.T) {
 func TestCrashHalfWayThenRerunCompletes(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rel, err := f.d.Prepare(context.Background(), PrepareInput{Label: "latest", RequestedBy: "ci"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rel := f.prepare()
 	// The process dies after moving the tags, while updating services:
 	// nothing more reaches the history, the lock stays.
 	f.w.onRedeploy = func(string) error {
