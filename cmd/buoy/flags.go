@@ -49,6 +49,7 @@ type requestFlags struct {
 	description string
 	timeout     time.Duration
 	lockWait    time.Duration
+	lockTTL     time.Duration
 	ecsRate     float64
 	ecsBurst    int
 	noWait      bool
@@ -63,6 +64,7 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	f.StringVar(&r.description, "description", "", "free text kept in the history")
 	f.DurationVar(&r.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for ECS")
 	f.DurationVar(&r.lockWait, "lock-wait", deploy.DefaultLockWait, "how long to wait for another run's lock on the environment")
+	f.DurationVar(&r.lockTTL, "lock-ttl", deploy.DefaultLockTTL, "lease of this run's lock, renewed every third of it: how soon a killed run's lock can be taken over")
 	f.Float64Var(&r.ecsRate, "ecs-rate", rollout.DefaultRate, "ECS requests a second per cluster, after a burst of --ecs-burst")
 	f.IntVar(&r.ecsBurst, "ecs-burst", rollout.DefaultBurst, "ECS requests per cluster before --ecs-rate applies")
 	f.BoolVar(&r.noWait, "no-wait", false, "return once the services are updated, without waiting for ECS")
@@ -73,19 +75,36 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	_ = f.MarkHidden("confirm")
 }
 
-// openRequest is how every deploying command starts: check the common
-// flags, open the Deployer (waiting up to --lock-wait for a held lock) and
-// build the Request. Confirming a protected environment is left to the
+// minLockTTL is the shortest --lock-ttl: the lease is renewed every third
+// of it, so a shorter one would lapse whenever one renewal is slow.
+const minLockTTL = 3 * time.Second
+
+func (r *requestFlags) check() error {
+	switch {
+	case r.lockWait < 0:
+		return flagErrorf("--lock-wait must not be negative, got %s", r.lockWait)
+	case r.lockTTL < minLockTTL:
+		return flagErrorf("--lock-ttl must be at least %s (the lease is renewed every third of it), got %s", minLockTTL, r.lockTTL)
+	}
+	return nil
+}
+
+// openRequest is how every deploying command starts: check the flags,
+// open the Deployer (waiting up to --lock-wait for a held lock, holding it
+// with a --lock-ttl lease) and build the Request. Confirming a protected environment is left to the
 // command, since promote confirms by its source environment.
 func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, verb string) (*deploy.Deployer, deploy.Request, error) {
 	if err := c.check(); err != nil {
+		return nil, deploy.Request{}, err
+	}
+	if err := r.check(); err != nil {
 		return nil, deploy.Request{}, err
 	}
 	budget, err := r.budget()
 	if err != nil {
 		return nil, deploy.Request{}, err
 	}
-	d, err := a.open(ctx, c, deploy.WithLockWait(r.lockWait), budget)
+	d, err := a.open(ctx, c, deploy.WithLockWait(r.lockWait), deploy.WithLockTTL(r.lockTTL), budget)
 	if err != nil {
 		return nil, deploy.Request{}, err
 	}

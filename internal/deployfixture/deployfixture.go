@@ -58,6 +58,10 @@ type Options struct {
 	// ExtraYAML is appended to the environment's entry in buoy.yaml, each
 	// line indented as an environment key, e.g. "protected: true".
 	ExtraYAML []string
+	// Environments adds environments after stage, each with its floating
+	// tag env.<id> at the old digests and its own cluster (ClusterOf)
+	// whose services, named as stage's, run that tag.
+	Environments []string
 }
 
 // New builds the fixture with cfg (a configuration reaching the emulator
@@ -90,13 +94,20 @@ func New(ctx context.Context, t testing.TB, cfg aws.Config, o Options) *Fixture 
 		if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(img.Repository)}); err != nil {
 			t.Fatalf("create repository: %v", err)
 		}
-		img.Old = awstest.PushImage(ctx, t, ecrc, img.Repository, awstest.DockerManifest(t), "ref.old", FloatingTag)
+		oldTags := []string{"ref.old", FloatingTag}
+		for _, env := range o.Environments {
+			oldTags = append(oldTags, "env."+env)
+		}
+		img.Old = awstest.PushImage(ctx, t, ecrc, img.Repository, awstest.DockerManifest(t), oldTags...)
 		img.New = awstest.PushImage(ctx, t, ecrc, img.Repository, awstest.DockerManifest(t), "ref.new", "latest")
-		f.service(ctx, t, ecsc, img)
+		f.service(ctx, t, ecsc, img, Environment)
 		f.Images = append(f.Images, img)
 	}
+	for _, env := range o.Environments {
+		f.environment(ctx, t, ecsc, env)
+	}
 	f.Manifest = filepath.Join(t.TempDir(), "buoy.yaml")
-	if err := os.WriteFile(f.Manifest, []byte(f.yaml(o.ExtraYAML)), 0o600); err != nil {
+	if err := os.WriteFile(f.Manifest, []byte(f.yaml(o.ExtraYAML)+f.moreEnvironments(o.Environments)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -107,13 +118,19 @@ func URI(repository string) string {
 	return awstest.AccountID + ".dkr.ecr." + awstest.Region + ".amazonaws.com/" + repository
 }
 
-func (f *Fixture) service(ctx context.Context, t testing.TB, client *ecs.Client, img Image) {
+// service registers the task definition of img's service in env, which
+// runs env's floating tag, and creates the service in env's cluster.
+func (f *Fixture) service(ctx context.Context, t testing.TB, client *ecs.Client, img Image, env string) {
 	t.Helper()
+	family := img.Service
+	if env != Environment {
+		family += "-" + env
+	}
 	td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
-		Family: aws.String(img.Service),
+		Family: aws.String(family),
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{
 			Name:   aws.String("app"),
-			Image:  aws.String(URI(img.Repository) + ":" + FloatingTag),
+			Image:  aws.String(URI(img.Repository) + ":env." + env),
 			Memory: aws.Int32(256),
 		}},
 	})
@@ -121,12 +138,40 @@ func (f *Fixture) service(ctx context.Context, t testing.TB, client *ecs.Client,
 		t.Fatalf("register task definition: %v", err)
 	}
 	_, err = client.CreateService(ctx, &ecs.CreateServiceInput{
-		Cluster: aws.String(f.Cluster), ServiceName: aws.String(img.Service),
+		Cluster: aws.String(f.ClusterOf(env)), ServiceName: aws.String(img.Service),
 		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(2),
 	})
 	if err != nil {
-		t.Fatalf("create service %s: %v", img.Service, err)
+		t.Fatalf("create service %s in %s: %v", img.Service, env, err)
 	}
+}
+
+// ClusterOf returns the cluster of an environment of the fixture.
+func (f *Fixture) ClusterOf(env string) string {
+	if env == Environment {
+		return f.Cluster
+	}
+	return f.Cluster + "-" + env
+}
+
+// environment creates the cluster and services of an added environment.
+func (f *Fixture) environment(ctx context.Context, t testing.TB, client *ecs.Client, env string) {
+	t.Helper()
+	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(f.ClusterOf(env))}); err != nil {
+		t.Fatalf("create cluster of %s: %v", env, err)
+	}
+	for _, img := range f.Images {
+		f.service(ctx, t, client, img, env)
+	}
+}
+
+// moreEnvironments is the buoy.yaml entries of the added environments.
+func (f *Fixture) moreEnvironments(envs []string) string {
+	var b strings.Builder
+	for _, env := range envs {
+		fmt.Fprintf(&b, "      - id: %s\n        targets:\n          - cluster: %s\n            region: %s\n", env, f.ClusterOf(env), awstest.Region)
+	}
+	return b.String()
 }
 
 func (f *Fixture) yaml(extra []string) string {

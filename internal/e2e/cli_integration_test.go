@@ -4,7 +4,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,10 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
@@ -109,31 +104,18 @@ func deployArgs(f *deployfixture.Fixture, extra ...string) []string {
 // proxy starts a fault proxy in front of moto.
 func proxy(t *testing.T, opts ...faultproxy.Option) *faultproxy.Proxy {
 	t.Helper()
-	p, err := faultproxy.New(awstest.Endpoint(t), opts...)
+	return proxyFor(t, awstest.Endpoint(t), opts...)
+}
+
+// proxyFor starts a fault proxy in front of target.
+func proxyFor(t *testing.T, target string, opts ...faultproxy.Option) *faultproxy.Proxy {
+	t.Helper()
+	p, err := faultproxy.New(target, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
 	return p
-}
-
-// expireLock makes the environment's lock look as if its lease ran out:
-// what the clock does to the lock of a killed run after its TTL.
-func expireLock(ctx context.Context, t *testing.T, f *deployfixture.Fixture) {
-	t.Helper()
-	_, err := dynamodb.NewFromConfig(awstest.Config(t)).UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(f.Table),
-		Key: map[string]ddbtypes.AttributeValue{
-			"pk": &ddbtypes.AttributeValueMemberS{Value: "PROJECT#" + f.Project},
-			"sk": &ddbtypes.AttributeValueMemberS{Value: "LOCK#" + deployfixture.Environment},
-		},
-		UpdateExpression:          aws.String("SET expiresAt = :past"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":past": &ddbtypes.AttributeValueMemberS{Value: "2000-01-01T00:00:00.000000000Z"}},
-	})
-	if err != nil {
-		t.Fatalf("expire the killed run's lock (was it left behind?): %v", err)
-	}
 }
 
 func contains(t *testing.T, what, got string, wants ...string) {

@@ -1,8 +1,11 @@
 // Package e2e holds buoy's end-to-end reliability tests: they build the
 // buoy CLI, run it against moto through a fault proxy, and check what it
-// leaves behind on moto itself: crashes (SIGKILL at each stage) and
-// re-runs, graceful stops (SIGINT, SIGTERM), lock contention, secrets in
-// output and records, and that every AWS call is covered by the IAM
-// policy `buoy iam-policy` prints. The tests carry the integration build
-// tag.
+// leaves behind on moto itself: crashes (SIGKILL at each stage, also
+// while ECS rolls out and while rolling back) and re-runs, graceful stops
+// (SIGINT, SIGTERM), lock contention and parallel environments, concurrent
+// releases, secrets in output and records, and that every AWS call is
+// covered by the IAM policy `buoy iam-policy` prints. Rollouts moto
+// cannot play (slow, failing) come from the scripted ECS server
+// (internal/ecsfake), ECR and DynamoDB staying on moto. The tests carry
+// the integration build tag.
 package e2e

@@ -129,6 +129,9 @@ type Proxy struct {
 	srv     *http.Server
 	ln      net.Listener
 
+	unstall     chan struct{}
+	unstallOnce sync.Once
+
 	mu       sync.Mutex
 	rate     float64
 	rng      *rand.Rand
@@ -143,7 +146,7 @@ func New(target string, opts ...Option) (*Proxy, error) {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("fault proxy: target %q is not a URL like http://127.0.0.1:5000", target)
 	}
-	p := &Proxy{target: u, seed: 1, faults: slices.Clone(Failing), latency: 50 * time.Millisecond}
+	p := &Proxy{target: u, seed: 1, faults: slices.Clone(Failing), latency: 50 * time.Millisecond, unstall: make(chan struct{})}
 	for _, opt := range opts {
 		opt(p)
 	}
@@ -177,6 +180,11 @@ func (p *Proxy) SetRate(rate float64) {
 	defer p.mu.Unlock()
 	p.rate = clamp(rate)
 }
+
+// Unstall ends the Latency of every call now and from now on: delayed
+// calls go on to the target at once. Tests that stall runs inside a call
+// use it to let them all finish.
+func (p *Proxy) Unstall() { p.unstallOnce.Do(func() { close(p.unstall) }) }
 
 // Calls returns every request seen so far, in arrival order.
 func (p *Proxy) Calls() []Call {
@@ -250,6 +258,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	case Latency:
 		select {
 		case <-time.After(p.latency):
+		case <-p.unstall:
 		case <-r.Context().Done():
 			return
 		}

@@ -172,6 +172,42 @@ func TestLatencyDelaysButSucceeds(t *testing.T) {
 	}
 }
 
+// TestUnstallEndsStalls: a call stalled for an hour reaches the target
+// once Unstall is called, and later calls are not delayed.
+func TestUnstallEndsStalls(t *testing.T) {
+	t.Parallel()
+	srv, hits := backend(t)
+	p := start(t, srv.URL, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.Latency), faultproxy.WithLatency(time.Hour))
+	done := make(chan int, 2)
+	call := func() {
+		resp, err := post(t, p.URL(), "AmazonEC2ContainerServiceV20141113.DescribeServices", "application/x-amz-json-1.1", "{}")
+		if err != nil {
+			t.Error(err)
+			done <- 0
+			return
+		}
+		_ = resp.Body.Close()
+		done <- resp.StatusCode
+	}
+	go call()
+	for p.Injected()[faultproxy.Latency] == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if got := hits.Load(); got != 0 {
+		t.Fatalf("the stalled call reached the target before Unstall: %d hits", got)
+	}
+	p.Unstall()
+	go call()
+	for range 2 {
+		if code := <-done; code != 200 {
+			t.Errorf("status after Unstall: got %d, want 200", code)
+		}
+	}
+	if got := hits.Load(); got != 2 {
+		t.Errorf("calls that reached the target: got %d, want 2", got)
+	}
+}
+
 func TestOperationFilter(t *testing.T) {
 	t.Parallel()
 	srv, hits := backend(t)

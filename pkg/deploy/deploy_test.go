@@ -308,10 +308,7 @@ func TestFailedRolloutRollsBackWhenAsked(t *testing.T) {
 func TestCrashHalfWayThenRerunCompletes(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rel, err := f.d.Prepare(context.Background(), PrepareInput{Label: "latest", RequestedBy: "ci"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rel := f.prepare()
 	// The process dies after moving the tags, while updating services:
 	// nothing more reaches the history, the lock stays.
 	f.w.onRedeploy = func(string) error {
@@ -354,6 +351,51 @@ func TestCrashHalfWayThenRerunCompletes(t *testing.T) {
 	old := f.deployment(crashed.ID)
 	if old.Status != history.StatusFailed || !strings.Contains(old.Reason, "abandoned") || !strings.Contains(old.Reason, second.Deployment.ID) {
 		t.Errorf("crashed record after re-run: got %s %q, want failed, abandoned, naming %s", old.Status, old.Reason, second.Deployment.ID)
+	}
+}
+
+// TestTakeoverNamesTheDeadRun: a run that finds the lock and record of a
+// dead run (its lease expired) takes both over and says whose they were:
+// requester and CI build.
+func TestTakeoverNamesTheDeadRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	const by, build = "carol via github-actions", "https://github.com/acme/demo/actions/runs/42"
+	dead := history.Lock{Project: "demo", Environment: "stage", Owner: "dead-run", RequestedBy: by, BuildURL: build}
+	if _, err := f.store.AcquireLock(ctx, dead, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := f.d.Prepare(ctx, PrepareInput{Label: "latest", RequestedBy: by})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := &history.Deployment{Project: "demo", Environment: "stage", ReleaseID: rel.ID, Status: history.StatusInProgress,
+		StartedAt: f.clock.Now(), RequestedBy: by, CI: history.CI{Provider: "github-actions", BuildURL: build}}
+	if err := f.store.CreateDeployment(ctx, left); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Minute + time.Second)
+
+	res, err := f.d.Deploy(ctx, DeployInput{Request: Request{Environment: "stage", RequestedBy: "dave"}, Release: rel.ID})
+	if err != nil {
+		t.Fatalf("Deploy after the dead run's lease expired: %v", err)
+	}
+	var warnings []string
+	for _, e := range f.events.OfKind(event.Warning) {
+		warnings = append(warnings, e.Message)
+	}
+	all := strings.Join(warnings, "\n")
+	for _, want := range []string{
+		"took over the lock of " + by + " (" + build + "), whose lease expired at",
+		"deployment " + left.ID + ", started by " + by + " (" + build + "), was left in progress by a run that died",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings lack %q:\n%s", want, all)
+		}
+	}
+	if res.Deployment.Resumes != left.ID {
+		t.Errorf("resumes: got %q, want %s", res.Deployment.Resumes, left.ID)
 	}
 }
 

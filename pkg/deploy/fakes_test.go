@@ -273,11 +273,17 @@ func (m *memStore) AcquireLock(_ context.Context, l history.Lock, ttl time.Durat
 	}
 	key := l.Project + "/" + l.Environment
 	now := m.now()
-	if held, ok := m.locks[key]; ok && held.Owner != l.Owner && held.ExpiresAt.After(now) {
+	held, ok := m.locks[key]
+	if ok && held.Owner != l.Owner && held.ExpiresAt.After(now) {
 		return nil, &history.LockedError{Held: held}
 	}
+	if ok && held.Owner != l.Owner {
+		l.Previous = &held // taken over, as history.Store says
+	}
 	l.AcquiredAt, l.ExpiresAt = now, now.Add(ttl)
-	m.locks[key] = l
+	stored := l
+	stored.Previous = nil
+	m.locks[key] = stored
 	return &l, nil
 }
 

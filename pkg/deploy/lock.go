@@ -39,6 +39,11 @@ func (d *Deployer) lock(ctx context.Context, env string, req Request) (*heldLock
 	for {
 		got, err := d.store.AcquireLock(ctx, want, d.lockTTL)
 		if err == nil {
+			if prev := got.Previous; prev != nil {
+				d.emit(event.Event{Kind: event.Warning, Environment: env,
+					Message: fmt.Sprintf("took over the lock of %s, whose lease expired at %s: that run stopped without freeing it",
+						who(prev.RequestedBy, prev.BuildURL), prev.ExpiresAt.UTC().Format(time.RFC3339))})
+			}
 			h := &heldLock{d: d, lock: got, stop: make(chan struct{}), done: make(chan struct{})}
 			go h.heartbeat(context.WithoutCancel(ctx))
 			return h, nil
@@ -97,4 +102,15 @@ func (h *heldLock) release(ctx context.Context) error {
 		return fmt.Errorf("release the lock of environment %s: %w", h.lock.Environment, err)
 	}
 	return nil
+}
+
+// who names a run by its requester and, when known, its CI build.
+func who(requestedBy, buildURL string) string {
+	if requestedBy == "" {
+		requestedBy = "an unknown requester"
+	}
+	if buildURL == "" {
+		return requestedBy
+	}
+	return requestedBy + " (" + buildURL + ")"
 }

@@ -25,9 +25,13 @@ type plannedImage struct {
 	image *manifest.Image
 	to    history.ImageRef // the release's image
 	from  string           // digest the floating tag points at now; "" if none
-	move  bool
-	moved bool // set once the tag points at to
-	done  bool
+	// before is, when the tag already points at the release (a dead run
+	// or a person moved it), the digest it pointed at before that: where
+	// a rollback returns it. "" if unknown.
+	before string
+	move   bool
+	moved  bool // set once the tag points at to
+	done   bool
 }
 
 type plannedService struct {
@@ -58,7 +62,31 @@ func (d *Deployer) preflight(ctx context.Context, s *session, env *manifest.Envi
 		return nil, fmt.Errorf("read what environment %s runs now: %w", env.ID, err)
 	}
 	d.decideRedeploys(p, current, resumed)
+	p.noteWhatRanBefore(current, resumed)
 	return p, nil
+}
+
+// noteWhatRanBefore finds, for each tag that already points at the
+// release, the digest a rollback returns it to: the one it pointed at
+// before the dead run that moved it (from that run's record), else the
+// one the environment's current record names.
+func (p *plan) noteWhatRanBefore(current *history.Current, resumed *history.Deployment) {
+	for _, pi := range p.images {
+		if pi.move {
+			continue
+		}
+		if resumed != nil {
+			if tm := resumed.Images[pi.image.ID]; tm.To == pi.to.Digest && tm.From != "" && tm.From != tm.To {
+				pi.before = tm.From
+				continue
+			}
+		}
+		if current != nil {
+			if d := current.Images[pi.image.ID].Digest; d != "" && d != pi.to.Digest {
+				pi.before = d
+			}
+		}
+	}
 }
 
 func (d *Deployer) planImages(ctx context.Context, s *session, p *plan) error {

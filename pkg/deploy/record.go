@@ -63,7 +63,11 @@ func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, o
 	}
 	for _, old := range dead {
 		old.Status = history.StatusFailed
-		old.Reason = fmt.Sprintf("abandoned: the run stopped before finishing and its lock expired; deployment %s took over", rec.ID)
+		doing := ""
+		if old.Reason != "" {
+			doing = " (" + old.Reason + ")"
+		}
+		old.Reason = fmt.Sprintf("abandoned: the run stopped before finishing%s and its lock expired; deployment %s took over", doing, rec.ID)
 		old.FinishedAt = d.now()
 		if err := d.store.UpdateDeployment(ctx, old); err != nil {
 			d.emit(event.Event{Kind: event.Warning, Environment: env.ID, Deployment: old.ID,
@@ -71,7 +75,7 @@ func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, o
 			continue
 		}
 		d.emit(event.Event{Kind: event.Warning, Environment: env.ID, Deployment: rec.ID,
-			Message: fmt.Sprintf("deployment %s (by %s) was left in progress by a run that died; this deployment completes it", old.ID, old.RequestedBy)})
+			Message: fmt.Sprintf("deployment %s, started by %s, was left in progress by a run that died; this deployment completes it", old.ID, who(old.RequestedBy, old.CI.BuildURL))})
 	}
 	return r, nil
 }

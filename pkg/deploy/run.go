@@ -174,6 +174,11 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 		d.afterSuccess(ctx, s, p, r.rec.ID)
 	}
 	if waitErr != nil && op.req.Rollback && ctx.Err() == nil {
+		// Say so first: a run killed while rolling back leaves this
+		// in its record for the run that takes over.
+		r.progress(p)
+		r.rec.Reason = "rolling back after: " + waitErr.Error()
+		_ = r.save(ctx)
 		rbErr := d.rollbackInPlace(ctx, s, p, timeout, r.rec.ID)
 		return d.closeRolledBack(ctx, r, res, p, waitErr, rbErr)
 	}
@@ -342,16 +347,21 @@ func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, tim
 		Message: "rolling back to what ran before"})
 	back := &plan{env: p.env, release: p.release}
 	for _, pi := range p.images {
-		if !pi.moved {
-			continue
-		}
-		if pi.from == "" {
+		var prev string
+		switch {
+		case pi.moved && pi.from == "":
 			d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Image: pi.image.ID,
 				Message: fmt.Sprintf("%s:%s did not exist before; it stays at the release's digest", pi.image.Repository, p.env.Tag)})
 			continue
+		case pi.moved:
+			prev = pi.from
+		case !pi.move && pi.before != "":
+			prev = pi.before // moved by a dead run (or by hand) before this one
+		default:
+			continue
 		}
 		to := pi.to
-		to.Digest, to.Tag = pi.from, p.env.Tag
+		to.Digest, to.Tag = prev, p.env.Tag
 		back.images = append(back.images, &plannedImage{image: pi.image, to: to, from: pi.to.Digest, move: true})
 	}
 	if err := d.moveTags(ctx, s, back, depID); err != nil {

@@ -108,19 +108,34 @@ func decodeItem[T any](it map[string]ddbtypes.AttributeValue) (*T, error) {
 // connection dropped, and the retry then fails the condition the first
 // attempt's write made false).
 func (d *DynamoDB) put(ctx context.Context, it map[string]ddbtypes.AttributeValue, cond string, values map[string]ddbtypes.AttributeValue, names map[string]string) error {
+	_, err := d.putItem(ctx, it, cond, values, names, ddbtypes.ReturnValueNone)
+	return err
+}
+
+// putReplacing is put that also returns the item it replaced: nil when
+// there was none, or when an earlier attempt's answer was lost.
+func (d *DynamoDB) putReplacing(ctx context.Context, it map[string]ddbtypes.AttributeValue, cond string, values map[string]ddbtypes.AttributeValue, names map[string]string) (map[string]ddbtypes.AttributeValue, error) {
+	return d.putItem(ctx, it, cond, values, names, ddbtypes.ReturnValueAllOld)
+}
+
+func (d *DynamoDB) putItem(ctx context.Context, it map[string]ddbtypes.AttributeValue, cond string, values map[string]ddbtypes.AttributeValue, names map[string]string, ret ddbtypes.ReturnValue) (map[string]ddbtypes.AttributeValue, error) {
 	token := rand.Text()
 	it[attrWrite] = s(token)
-	_, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{
+	out, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 &d.table,
 		Item:                      it,
 		ConditionExpression:       &cond,
 		ExpressionAttributeValues: values,
 		ExpressionAttributeNames:  names,
+		ReturnValues:              ret,
 	})
 	if isConditionFailed(err) && d.written(ctx, it, token) {
-		return nil
+		return nil, nil
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return out.Attributes, nil
 }
 
 // written reports whether the item under it's key was written with token.

@@ -274,10 +274,15 @@ func (d *DynamoDB) AcquireLock(ctx context.Context, l Lock, ttl time.Duration) (
 	for range lockAttempts {
 		now := d.now().UTC()
 		l.AcquiredAt, l.ExpiresAt = now, now.Add(ttl)
-		err := d.putLock(ctx, &l, "attribute_not_exists(pk) OR #exp < :now OR #owner = :me",
+		want, err := lockItem(&l)
+		if err != nil {
+			return nil, err
+		}
+		old, err := d.putReplacing(ctx, want, "attribute_not_exists(pk) OR #exp < :now OR #owner = :me",
 			map[string]ddbtypes.AttributeValue{":now": s(now.Format(timeKey)), ":me": s(l.Owner)},
 			map[string]string{"#exp": attrExpiresAt, "#owner": attrOwner})
 		if err == nil {
+			l.tookOver(old)
 			return &l, nil
 		}
 		if !isConditionFailed(err) {
@@ -300,13 +305,34 @@ func (d *DynamoDB) AcquireLock(ctx context.Context, l Lock, ttl time.Duration) (
 }
 
 func (d *DynamoDB) putLock(ctx context.Context, l *Lock, cond string, values map[string]ddbtypes.AttributeValue, names map[string]string) error {
-	it, err := item(l.Project, prefixLock+l.Environment, "lock", l)
+	it, err := lockItem(l)
 	if err != nil {
 		return err
 	}
+	return d.put(ctx, it, cond, values, names)
+}
+
+func lockItem(l *Lock) (map[string]ddbtypes.AttributeValue, error) {
+	it, err := item(l.Project, prefixLock+l.Environment, "lock", l)
+	if err != nil {
+		return nil, err
+	}
 	it[attrOwner] = s(l.Owner)
 	it[attrExpiresAt] = s(l.ExpiresAt.UTC().Format(timeKey))
-	return d.put(ctx, it, cond, values, names)
+	return it, nil
+}
+
+// tookOver sets l.Previous to old, the lock item AcquireLock replaced,
+// when it was another run's. An item it cannot read only loses the
+// report of whose it was: the lock is taken all the same.
+func (l *Lock) tookOver(old map[string]ddbtypes.AttributeValue) {
+	l.Previous = nil
+	if len(old) == 0 {
+		return
+	}
+	if prev, err := decodeItem[Lock](old); err == nil && prev.Owner != l.Owner {
+		l.Previous = prev
+	}
 }
 
 // RenewLock extends a held lock's lease to ttl from now; ErrConflict if

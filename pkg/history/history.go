@@ -144,6 +144,10 @@ type Lock struct {
 	BuildURL    string
 	AcquiredAt  time.Time
 	ExpiresAt   time.Time
+	// Previous is set by AcquireLock when it took over another run's lock
+	// whose lease had expired: the lock it replaced, saying whose it was.
+	// It is not stored.
+	Previous *Lock `json:"-"`
 }
 
 // LockedError is returned (wrapping ErrLocked) when a live lock is held by
@@ -195,7 +199,8 @@ type Store interface {
 	SetCurrent(ctx context.Context, c *Current) error
 
 	// AcquireLock takes the environment's lock for ttl, or takes over a
-	// lock whose lease has expired. A live lock of another owner gives a
+	// lock whose lease has expired (the returned Lock's Previous is then
+	// the expired one). A live lock of another owner gives a
 	// *LockedError.
 	AcquireLock(ctx context.Context, l Lock, ttl time.Duration) (*Lock, error)
 	// RenewLock extends a held lock's lease (the heartbeat); ErrConflict

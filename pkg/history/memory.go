@@ -322,12 +322,19 @@ func (m *Memory) AcquireLock(ctx context.Context, l Lock, ttl time.Duration) (*L
 	key := l.Project + "#" + l.Environment
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if held, ok := m.locks[key]; ok && held.Owner != l.Owner && !held.ExpiresAt.Before(now) {
+	held, ok := m.locks[key]
+	if ok && held.Owner != l.Owner && !held.ExpiresAt.Before(now) {
 		return nil, fmt.Errorf("acquire lock: %w", lockedBy(held))
+	}
+	l.Previous = nil
+	if ok && held.Owner != l.Owner {
+		l.Previous = &held
 	}
 	l.AcquiredAt = now
 	l.ExpiresAt = now.Add(ttl)
-	m.locks[key] = l
+	stored := l
+	stored.Previous = nil
+	m.locks[key] = stored
 	return &l, nil
 }
 

@@ -592,6 +592,16 @@ func testLockTakeover(t *testing.T, e env) {
 	if b.Owner != "run-b" {
 		t.Errorf("owner after takeover: got %q, want run-b", b.Owner)
 	}
+	if dead.Previous != nil {
+		t.Errorf("Previous of a lock nobody held: got %+v, want nil", dead.Previous)
+	}
+	if p := b.Previous; p == nil || p.Owner != "dead-run" || p.RequestedBy != "dead-run@example.com" || p.BuildURL != "https://ci.example/dead-run" || !p.ExpiresAt.Equal(dead.ExpiresAt) {
+		t.Errorf("Previous after takeover: got %+v, want the dead run's lock %+v", p, dead)
+	}
+	again, err := e.store.AcquireLock(e.ctx, lock("run-b"), time.Minute)
+	if err != nil || again.Previous != nil {
+		t.Errorf("AcquireLock by the holder again: got %+v, %v; want no Previous (nothing taken over)", again, err)
+	}
 	if err := e.store.RenewLock(e.ctx, dead, time.Minute); !errors.Is(err, history.ErrConflict) {
 		t.Errorf("RenewLock by the run that lost it: got %v, want ErrConflict", err)
 	}

@@ -1,0 +1,55 @@
+package ecsfake_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/buoy-deploy/buoy/internal/ecsfake"
+)
+
+// frame is a frame whose primary deployment has id and rollout state.
+func frame(id, state string) ecsfake.Frame {
+	return ecsfake.Frame{Deployments: []ecsfake.Deployment{{ID: id, Status: "PRIMARY", RolloutState: state}}}
+}
+
+// TestThenScriptsEachUpdate: the first update plays Update and Frames,
+// later ones Then in order, the last repeating.
+func TestThenScriptsEachUpdate(t *testing.T) {
+	t.Parallel()
+	srv := ecsfake.New(t, ecsfake.Unsupported, ecsfake.Service{
+		Name: "app", DesiredCount: 1,
+		Before: frame("d0", "COMPLETED"),
+		Update: frame("d1", "IN_PROGRESS"), Frames: []ecsfake.Frame{frame("d1", "FAILED")},
+		Then: []ecsfake.Script{
+			{Update: frame("d2", "IN_PROGRESS"), Frames: []ecsfake.Frame{frame("d2", "IN_PROGRESS"), frame("d2", "COMPLETED")}},
+			{Update: frame("d3", "IN_PROGRESS"), Frames: []ecsfake.Frame{frame("d3", "COMPLETED")}},
+		},
+	})
+	ctx, c := context.Background(), srv.Client()
+	primary := func() string {
+		out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(ecsfake.Cluster), Services: []string{"app"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := out.Services[0].Deployments[0]
+		return aws.ToString(d.Id) + " " + string(d.RolloutState)
+	}
+	update := func() string {
+		out, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(ecsfake.Cluster), Service: aws.String("app"), ForceNewDeployment: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.Service.Deployments[0].Id)
+	}
+	var got []string
+	got = append(got, primary(), update(), primary(), update(), primary(), primary(), primary(), update(), primary(), update(), primary())
+	want := []string{"d0 COMPLETED", "d1", "d1 FAILED", "d2", "d2 IN_PROGRESS", "d2 COMPLETED", "d2 COMPLETED", "d3", "d3 COMPLETED", "d3", "d3 COMPLETED"}
+	for i := range want {
+		if i >= len(got) || got[i] != want[i] {
+			t.Fatalf("calls: got %q, want %q", got, want)
+		}
+	}
+}
