@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -53,15 +54,24 @@ func Endpoint(t testing.TB) string {
 }
 
 // Config returns an aws.Config for the emulator: static test credentials,
-// Region, the endpoint override, and a single attempt per call so that an
-// operation the emulator lacks fails at once instead of being retried.
+// Region, the endpoint override, and no retry of what the emulator
+// answers, so that an operation it lacks (a 500) fails at once instead of
+// being retried. Only a connection the emulator reset is tried again, up to
+// 3 times: moto's server resets one now and then when the machine is
+// loaded, and a test's setup failing for that proves nothing.
 func Config(t testing.TB) aws.Config {
 	t.Helper()
 	return aws.Config{
-		Region:           Region,
-		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint:     aws.String(Endpoint(t)),
-		RetryMaxAttempts: 1,
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(Endpoint(t)),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.MaxBackoff = 200 * time.Millisecond
+				o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+			})
+		},
 	}
 }
 
