@@ -3,8 +3,8 @@ package deploy
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -194,5 +194,5 @@ func envIDs(p *manifest.Project) string {
 	if len(ids) == 0 {
 		return "(none: add environments to the manifest)"
 	}
-	return fmt.Sprint(ids)
+	return strings.Join(ids, ", ")
 }
