@@ -157,6 +157,8 @@ func configDecodeError(err error) error {
 				"e.g. `plugins: [{https://github.com/buoy-deploy/buoy.git#v1.0.0: {environment: stage}}]`", errConfig, typeErr.Value)
 		}
 		return fmt.Errorf("%w: option %q must be %s, got %s %s", errConfig, typeErr.Field, want, article(typeErr.Value), typeErr.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: BUILDKITE_PLUGIN_CONFIGURATION is not valid JSON: it ends too early (a closing } or \" is missing)", errConfig)
 	case errors.As(err, &syntaxErr):
 		return fmt.Errorf("%w: BUILDKITE_PLUGIN_CONFIGURATION is not valid JSON (at byte %d): %w", errConfig, syntaxErr.Offset, err)
 	}

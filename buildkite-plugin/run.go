@@ -159,7 +159,13 @@ func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err er
 	}
 	s.annotate(ctx, resultStyle(res.Status, err), body)
 
-	meta := [][2]string{{"status", string(res.Status)}}
+	status := string(res.Status)
+	if err != nil && res.Deployment == nil {
+		// Nothing ran (the library refused before recording a
+		// deployment): say why, as when it returns no result.
+		status = failStatus(err)
+	}
+	meta := [][2]string{{"status", status}}
 	if res.Status != deploy.StatusPlanned {
 		if res.Release != nil {
 			meta = append(meta, [2]string{"release-id", res.Release.ID})
