@@ -200,4 +200,3 @@ func TestInjectionThroughAWSText(t *testing.T) {
 		t.Errorf("the job summary carries raw markup:\n%s", res.Summary)
 	}
 }
-
