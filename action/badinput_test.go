@@ -64,7 +64,7 @@ func actionBadInputs() []actionBadInput {
 		// Commands and inputs that do not exist.
 		{name: "unknown command", inputs: stage("command", "destroy"), want: `input command: "destroy" is not a command; use one of release-deploy, prepare`},
 		{name: "misspelt command", inputs: stage("command", "promte"), want: "did you mean promote?"},
-		{name: "misspelt input", inputs: map[string]string{}, env: map[string]string{"INPUT_ENVIROMENT": "stage"}, want: `input "enviroment" is not an input of buoy: did you mean environment?`},
+		{name: "misspelt input", inputs: map[string]string{}, env: map[string]string{"INPUT_ENVIRONMEN": "stage"}, want: `input "environmen" is not an input of buoy: did you mean environment?`},
 		{name: "input with underscores", inputs: stage(), env: map[string]string{"INPUT_ROLLBACK_ON_FAILURE": "true"}, want: `did you mean rollback-on-failure?`},
 		{name: "input of another action", inputs: stage(), env: map[string]string{"INPUT_ROLE-TO-ASSUME": "arn:aws:iam::123456789012:role/x"}, want: `input "role-to-assume" is not an input of buoy: the inputs are command, project`},
 		// Wrong types.

@@ -20,7 +20,7 @@ import (
 // form, and read the same again.
 func FuzzReadSettings(f *testing.F) {
 	f.Add("release-deploy", "stage", "ref.3f2a9c1", "", "30m", "true", "fix login", "ghs_token", "")
-	f.Add("plan", "prod", "latest", "01JD", "1h", "false", "", "", "ENVIROMENT")
+	f.Add("plan", "prod", "latest", "01JD", "1h", "false", "", "", "ENVIRONMEN")
 	f.Add("promote", "stage\n::error::pwned", "x y", "../..", "-5m", "yes", "a\x00b", "tok\nen", "FROM_LABEL")
 	f.Add("prepare", "", "\xff", "", "0", "", "%0A::error::pwned <script>", "", "")
 	f.Fuzz(func(t *testing.T, cmd, env, label, release, timeout, wait, description, token, extra string) {

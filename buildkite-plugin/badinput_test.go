@@ -73,7 +73,7 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "huge", config: `{"environment":"stage","description":"` + strings.Repeat("x", 100000) + `"}`, want: "BUILDKITE_PLUGIN_CONFIGURATION is 100040 bytes, more than the 65536"},
 		{name: "deep nesting", config: deep, want: "is not valid JSON"},
 		// Unknown, duplicated and misspelt options.
-		{name: "misspelt option", config: `{"enviroment":"stage"}`, want: `unknown option "enviroment": did you mean "environment"?`},
+		{name: "misspelt option", config: `{"environmen":"stage"}`, want: `unknown option "environmen": did you mean "environment"?`},
 		{name: "snake case option", config: `{"environment":"stage","rollback_on_failure":true}`, want: `did you mean "rollback-on-failure"?`, context: "buoy-stage"},
 		{name: "unknown option", config: `{"environment":"stage","cluster":"prod"}`, want: `unknown option "cluster": the options are command, project`, context: "buoy-stage"},
 		{name: "option twice", config: `{"environment":"stage","environment":"prod"}`, want: `option "environment" is given twice: keep one`, context: "buoy-prod"},

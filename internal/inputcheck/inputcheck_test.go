@@ -88,7 +88,7 @@ func TestSuggest(t *testing.T) {
 	t.Parallel()
 	names := []string{"environment", "from-label", "rollback-on-failure", "wait"}
 	for got, want := range map[string]string{
-		"enviroment":           "environment",
+		"environmen":           "environment",
 		"from_label":           "from-label",
 		"rollback-on-failures": "rollback-on-failure",
 		"cluster":              "",
