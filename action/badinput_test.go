@@ -8,31 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/buoy-deploy/buoy/internal/badinput"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 )
-
-// corpusManifest is the manifest in the workspace of the bad-input
-// corpus: one project, shop, with environments stage and prod.
-const corpusManifest = `version: 1
-projects:
-  - id: shop
-    images:
-      - id: api
-        repository: shop/api
-        services: [api]
-    services:
-      - id: api
-    environments:
-      - id: stage
-        targets:
-          - cluster: shop
-            region: eu-west-1
-      - id: prod
-        promotes_from: stage
-        targets:
-          - cluster: shop
-            region: eu-west-1
-`
 
 // actionBadInput is one bad input to the Action: what the step sets, and
 // the text its error must contain.
@@ -40,7 +18,7 @@ type actionBadInput struct {
 	name   string
 	inputs map[string]string // the step's with:
 	env    map[string]string // extra or replaced variables
-	files  map[string]string // files in the workspace; nil means buoy.yaml = corpusManifest
+	files  map[string]string // files in the workspace; nil means buoy.yaml = badinput.EntrypointManifest()
 	want   string
 }
 
@@ -104,7 +82,7 @@ func actionBadInputs() []actionBadInput {
 		{name: "missing manifest file", inputs: stage("manifest", "deploy/buoy.yaml"), want: "manifest deploy/buoy.yaml does not exist"},
 		{name: "malformed manifest", inputs: stage(), files: map[string]string{"buoy.yaml": "version: 1\nprojects:\n  - id: shop\n    imagez: []\n"}, want: "the manifest buoy.yaml has"},
 		{name: "binary manifest", inputs: stage(), files: map[string]string{"buoy.yaml": string(garbage)}, want: "the manifest is not UTF-8 text"},
-		{name: "huge manifest", inputs: stage(), files: map[string]string{"buoy.yaml": strings.Repeat("# padding\n", 110000) + corpusManifest}, want: "more than the 1048576 bytes buoy reads"},
+		{name: "huge manifest", inputs: stage(), files: map[string]string{"buoy.yaml": strings.Repeat("# padding\n", 110000)}, want: "more than the 1048576 bytes buoy reads"},
 		{name: "no region", inputs: stage(), env: map[string]string{"AWS_REGION": ""}, want: "no AWS region: set the aws-region input"},
 	}
 }
@@ -126,7 +104,7 @@ func TestActionBadInput(t *testing.T) {
 			r := newRunner(t, bin)
 			files := tc.files
 			if files == nil {
-				files = map[string]string{"buoy.yaml": corpusManifest}
+				files = map[string]string{"buoy.yaml": badinput.EntrypointManifest()}
 			}
 			for name, text := range files {
 				if err := os.WriteFile(filepath.Join(r.Workspace, name), []byte(text), 0o644); err != nil {

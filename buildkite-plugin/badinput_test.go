@@ -9,32 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/buoy-deploy/buoy/internal/badinput"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/pkg/report"
 )
-
-// corpusManifest is the manifest the corpus's configurations point at
-// (as MANIFEST): one project, catalogue, with environments stage and prod.
-const corpusManifest = `version: 1
-projects:
-  - id: catalogue
-    images:
-      - id: api
-        repository: catalogue/api
-        services: [api]
-    services:
-      - id: api
-    environments:
-      - id: stage
-        targets:
-          - cluster: stage
-            region: eu-west-1
-      - id: prod
-        promotes_from: stage
-        targets:
-          - cluster: prod
-            region: eu-west-1
-`
 
 // pluginBadInput is one bad configuration: BUILDKITE_PLUGIN_CONFIGURATION
 // (MANIFEST stands for the manifest's path), other variables the agent
@@ -43,7 +21,7 @@ type pluginBadInput struct {
 	name     string
 	config   string
 	env      map[string]string
-	manifest string // "" means corpusManifest
+	manifest string // "" means badinput.EntrypointManifest()
 	want     string
 	context  string // the annotation's context; "" means buoy
 }
@@ -107,8 +85,8 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "terminal escape", config: `{"environment":"stage","description":"\u001b]1339;url=https://evil.example\u0007"}`, want: "holds the control character U+001B", context: "buoy-stage"},
 		{name: "long description", config: `{"environment":"stage","description":"` + strings.Repeat("y", 5000) + `"}`, want: "is too long: at most 4096 bytes", context: "buoy-stage"},
 		// The manifest, and what it does not have.
-		{name: "unknown environment", config: `{"environment":"qa","manifest":"MANIFEST"}`, want: `project catalogue has no environment "qa": use one of stage, prod`, context: "buoy-qa"},
-		{name: "unknown project", config: `{"environment":"stage","project":"billing","manifest":"MANIFEST"}`, want: `has no project "billing": choose one of catalogue`, context: "buoy-billing-stage"},
+		{name: "unknown environment", config: `{"environment":"qa","manifest":"MANIFEST"}`, want: `project shop has no environment "qa": use one of stage, prod`, context: "buoy-qa"},
+		{name: "unknown project", config: `{"environment":"stage","project":"billing","manifest":"MANIFEST"}`, want: `has no project "billing": choose one of shop`, context: "buoy-billing-stage"},
 		{name: "missing manifest", config: `{"environment":"stage","manifest":"MANIFEST.missing"}`, want: ".missing does not exist", context: "buoy-stage"},
 		{name: "malformed manifest", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: "version: 1\nprojects:\n  - id: catalogue\n    imagez: []\n", want: "imagez", context: "buoy-stage"},
 		{name: "binary manifest", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: string(garbage), want: "the manifest is not UTF-8 text", context: "buoy-stage"},
@@ -132,7 +110,7 @@ func TestPluginBadInput(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "buoy.yaml")
 			text := tc.manifest
 			if text == "" {
-				text = corpusManifest
+				text = badinput.EntrypointManifest()
 			}
 			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 				t.Fatal(err)

@@ -6,8 +6,7 @@
 // Each check returns nil or an error that describes the value (quoted and
 // shortened by Quote, so it never carries raw control characters or a
 // megabyte of input) and what to write instead; the caller names the input
-// or option. Suggest finds the closest of a set of names, for "did you
-// mean" hints.
+// or option.
 package inputcheck
 
 import (
@@ -148,45 +147,4 @@ func Duration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s must be more than zero: write it like 30m", Quote(v))
 	}
 	return d, nil
-}
-
-// Suggest returns the candidate closest to got, or "" when none is close
-// enough to be the one meant (at most a third of its letters differ).
-func Suggest(got string, candidates []string) string {
-	best, bestDist := "", -1
-	for _, c := range candidates {
-		d := distance(strings.ToLower(got), strings.ToLower(c))
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	if bestDist >= 0 && bestDist <= max(1, len(best)/3) {
-		return best
-	}
-	return ""
-}
-
-// distance is the edit distance (Levenshtein) between a and b in bytes;
-// names are ASCII. Long strings are never close.
-func distance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return max(len(a), len(b))
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

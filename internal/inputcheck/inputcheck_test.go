@@ -83,19 +83,3 @@ func TestQuoteShortens(t *testing.T) {
 		t.Errorf("Quote = %q, want the start and the length", got)
 	}
 }
-
-func TestSuggest(t *testing.T) {
-	t.Parallel()
-	names := []string{"environment", "from-label", "rollback-on-failure", "wait"}
-	for got, want := range map[string]string{
-		"environmen":           "environment",
-		"from_label":           "from-label",
-		"rollback-on-failures": "rollback-on-failure",
-		"cluster":              "",
-		"":                     "",
-	} {
-		if s := inputcheck.Suggest(got, names); s != want {
-			t.Errorf("Suggest(%q) = %q, want %q", got, s, want)
-		}
-	}
-}
