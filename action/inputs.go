@@ -2,10 +2,14 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/buoy-deploy/buoy/internal/editdistance"
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
 // The names of the action's inputs, as declared in action.yml. The runner
@@ -156,14 +160,17 @@ func readGitHubContext(a *githubactions.Action) githubContext {
 }
 
 // readSettings reads and validates every input. It reports all problems at
-// once, each saying what to write instead.
-func readSettings(a *githubactions.Action) (*settings, error) {
+// once, each saying what to write instead. environ is the process's
+// environment (KEY=value), to find inputs action.yml does not declare;
+// nil skips that check.
+func readSettings(a *githubactions.Action, environ []string) (*settings, error) {
 	var errs []error
 	// Read only the declared inputs, so action.yml and the code agree.
 	in := make(map[string]string, len(inputNames()))
 	for _, name := range inputNames() {
 		in[name] = a.GetInput(name)
 	}
+	errs = append(errs, unknownInputs(environ)...)
 	s := &settings{
 		Project:         in[inProject],
 		Environment:     in[inEnvironment],
@@ -179,18 +186,9 @@ func readSettings(a *githubactions.Action) (*settings, error) {
 		GitHub:          readGitHubContext(a),
 	}
 
-	cmd := command(in[inCommand])
-	if cmd == "" {
-		cmd = cmdReleaseDeploy
-	}
-	known := false
-	var names []string
-	for _, c := range commands() {
-		names = append(names, string(c))
-		known = known || c == cmd
-	}
-	if !known {
-		errs = append(errs, fmt.Errorf("input %s: %q is not a command; use one of %s", inCommand, cmd, strings.Join(names, ", ")))
+	cmd, cmdErr := readCommand(in[inCommand])
+	if cmdErr != nil {
+		errs = append(errs, cmdErr)
 	}
 	s.Command = cmd
 
@@ -200,22 +198,54 @@ func readSettings(a *githubactions.Action) (*settings, error) {
 	s.Confirm = boolInput(in, inConfirm, false, &errs)
 
 	if t := in[inTimeout]; t != "" {
-		d, err := time.ParseDuration(t)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("input %s: %q is not a duration; write it like 30m, 1h or 90s", inTimeout, t))
-		case d <= 0:
-			errs = append(errs, fmt.Errorf("input %s: %q must be more than zero; write it like 30m", inTimeout, t))
-		default:
-			s.Timeout = d
+		d, err := inputcheck.Duration(t)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("input %s: %w", inTimeout, err))
+		}
+		s.Timeout = d
+	}
+	for _, c := range []struct {
+		name  string
+		check func(string) error
+	}{
+		{inProject, inputcheck.ID},
+		{inEnvironment, inputcheck.ID},
+		{inFromLabel, inputcheck.Label},
+		{inRelease, inputcheck.Release},
+		{inFromEnvironment, inputcheck.ID},
+		{inDescription, inputcheck.Text},
+		{inManifest, inputcheck.Path},
+		{inEnvironmentURL, inputcheck.URL},
+		{inTable, inputcheck.Table},
+		{inAWSRegion, inputcheck.Region},
+	} {
+		if v := in[c.name]; v != "" {
+			if err := c.check(v); err != nil {
+				errs = append(errs, fmt.Errorf("input %s: %w", c.name, err))
+			}
 		}
 	}
+	// The token is never quoted: an error must not print it.
+	if inputcheck.Line(s.GitHubToken) != nil {
+		errs = append(errs, fmt.Errorf("input %s holds a line break, a control character or is not text: pass the token alone, e.g. ${{ github.token }}", inGitHubToken))
+	}
 
-	if s.Environment == "" && cmd != cmdPrepare && cmd != cmdStatus && known {
+	if s.Environment == "" && cmd != cmdPrepare && cmd != cmdStatus && cmdErr == nil {
 		errs = append(errs, fmt.Errorf("input %s is required for command %s: add `%s: stage` (the environment id from the manifest) under `with:`", inEnvironment, cmd, inEnvironment))
 	}
 	if s.Release != "" && s.FromEnvironment != "" {
 		errs = append(errs, fmt.Errorf("inputs %s and %s cannot be used together: deploy a release, or promote what an environment runs", inRelease, inFromEnvironment))
+	}
+	for _, u := range []struct {
+		name string
+		by   []command
+	}{
+		{inRelease, []command{cmdDeploy, cmdPlan}},
+		{inFromEnvironment, []command{cmdPromote, cmdPlan}},
+	} {
+		if in[u.name] != "" && cmdErr == nil && !slices.Contains(u.by, cmd) {
+			errs = append(errs, fmt.Errorf("input %s is not used by command %s: remove it, or use command %s", u.name, cmd, u.by[0]))
+		}
 	}
 	if s.Description == "" {
 		s.Description = s.GitHub.RunURL()
@@ -224,6 +254,53 @@ func readSettings(a *githubactions.Action) (*settings, error) {
 		return nil, &inputError{errs: errs}
 	}
 	return s, nil
+}
+
+// readCommand reads the command input; empty means release-deploy.
+func readCommand(v string) (command, error) {
+	if v == "" {
+		return cmdReleaseDeploy, nil
+	}
+	names := make([]string, 0, len(commands()))
+	for _, c := range commands() {
+		if string(c) == v {
+			return c, nil
+		}
+		names = append(names, string(c))
+	}
+	hint := "use one of " + strings.Join(names, ", ")
+	if s := editdistance.Closest(v, names); s != "" {
+		hint = fmt.Sprintf("did you mean %s? (the commands are %s)", s, strings.Join(names, ", "))
+	}
+	return command(v), fmt.Errorf("input %s: %s is not a command; %s", inCommand, inputcheck.Quote(v), hint)
+}
+
+// unknownInputs reports each INPUT_ variable that names no input of
+// action.yml: a misspelt input would otherwise be ignored in silence.
+func unknownInputs(environ []string) []error {
+	declared := map[string]bool{}
+	for _, name := range inputNames() {
+		declared[strings.ToUpper(name)] = true
+	}
+	var unknown []string
+	for _, kv := range environ {
+		key, _, _ := strings.Cut(kv, "=")
+		name, ok := strings.CutPrefix(key, "INPUT_")
+		if !ok || declared[name] {
+			continue
+		}
+		unknown = append(unknown, strings.ToLower(name))
+	}
+	slices.Sort(unknown)
+	errs := make([]error, 0, len(unknown))
+	for _, name := range unknown {
+		hint := "the inputs are " + strings.Join(inputNames(), ", ")
+		if s := editdistance.Closest(name, inputNames()); s != "" {
+			hint = "did you mean " + s + "?"
+		}
+		errs = append(errs, fmt.Errorf("input %s is not an input of buoy: %s", inputcheck.Quote(name), hint))
+	}
+	return errs
 }
 
 // boolInput reads a boolean input the way the Actions toolkit does: true,
@@ -237,7 +314,7 @@ func boolInput(in map[string]string, name string, def bool, errs *[]error) bool 
 	case "false", "False", "FALSE":
 		return false
 	default:
-		*errs = append(*errs, fmt.Errorf("input %s: %q is not a boolean; write true or false", name, v))
+		*errs = append(*errs, fmt.Errorf("input %s: %s is not a boolean; write true or false", name, inputcheck.Quote(v)))
 		return def
 	}
 }

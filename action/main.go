@@ -7,6 +7,11 @@
 // AWS credentials come from the standard chain (environment, web identity,
 // shared config, container and instance roles), so
 // aws-actions/configure-aws-credentials, with OIDC or keys, works unchanged.
+//
+// Exit codes, the same as the CLI's: 0 success (or a plan), 1 the
+// deployment failed, 2 bad inputs or manifest (nothing changed), 3 another
+// run holds the environment's lock, 4 timed out waiting for ECS, 130
+// interrupted.
 package main
 
 import (
@@ -17,6 +22,8 @@ import (
 	"syscall"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 )
 
 func main() {
@@ -31,7 +38,21 @@ func main() {
 	if errors.As(err, &r) {
 		// The details are annotated already; say it once more in short.
 		a.Errorf("%s", r.summary)
-		os.Exit(1)
+	} else {
+		a.Errorf("%s", err)
 	}
-	a.Fatalf("%s", err)
+	os.Exit(exitCode(err))
+}
+
+// exitCode maps run's error to the step's exit code, the same as the
+// CLI's and the Buildkite plugin's (internal/exitcode): 2 for bad inputs
+// or a bad manifest, 3 when locked, 4 on timeout, 1 when the deployment
+// failed, so a later step can tell them apart (steps.<id>.outcome says
+// only failure).
+func exitCode(err error) int {
+	var ie *inputError
+	if errors.As(err, &ie) {
+		return exitcode.BadInput
+	}
+	return exitcode.Of(err)
 }

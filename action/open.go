@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
@@ -15,7 +16,7 @@ import (
 
 // realDeps are the dependencies of a real run.
 func realDeps() deps {
-	return deps{open: openDeployer}
+	return deps{open: openDeployer, environ: os.Environ}
 }
 
 // openDeployer loads AWS configuration from the standard chain and opens
@@ -34,7 +35,7 @@ func openDeployer(ctx context.Context, s *settings, sink event.Sink, logger *slo
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: set the aws-region input, or aws-region in aws-actions/configure-aws-credentials (AWS_REGION)")
+		return nil, fmt.Errorf("%w: no AWS region: set the aws-region input, or aws-region in aws-actions/configure-aws-credentials (AWS_REGION)", deploy.ErrInvalidInput)
 	}
 	d, m, err := deploy.Open(ctx, deploy.Config{
 		ManifestPath: path,
@@ -63,7 +64,7 @@ func findManifest(dir, input string) (string, error) {
 	}
 	p, err := manifest.Find(dir)
 	if err != nil {
-		return "", fmt.Errorf("%w; or set the manifest input to its path (did the job check out the repository?)", err)
+		return "", fmt.Errorf("%w: %w; or set the manifest input to its path (did the job check out the repository?)", deploy.ErrInvalidInput, err)
 	}
 	return p, nil
 }

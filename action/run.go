@@ -34,6 +34,9 @@ type deps struct {
 	open func(ctx context.Context, s *settings, sink event.Sink, logger *slog.Logger) (deployer, error)
 	// github are extra options for the Deployments API client.
 	github []ghdeploy.Option
+	// environ lists the process's environment (KEY=value), to find
+	// inputs action.yml does not declare; nil skips that check.
+	environ func() []string
 }
 
 // reportedError is an error whose details were already annotated; main
@@ -49,7 +52,11 @@ func (e *reportedError) Unwrap() error { return e.err }
 // run is the whole action; main only turns its error into an exit code.
 func run(ctx context.Context, a *githubactions.Action, d deps) error {
 	maskSecrets(a)
-	s, err := readSettings(a)
+	var environ []string
+	if d.environ != nil {
+		environ = d.environ()
+	}
+	s, err := readSettings(a, environ)
 	if err != nil {
 		return err
 	}
@@ -152,11 +159,14 @@ func explain(s *settings, err error) error {
 	}
 }
 
-// maskSecrets tells the runner to hide the token and AWS secrets from the
-// log before anything else is printed.
+// maskSecrets tells the runner to hide the tokens and AWS secrets from
+// the log before anything else is printed. buoy never prints them; the
+// masks guard against a library or AWS error that would.
 func maskSecrets(a *githubactions.Action) {
 	for _, v := range []string{
 		a.GetInput(inGitHubToken),
+		a.Getenv("GITHUB_TOKEN"),
+		a.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
 		a.Getenv("AWS_SECRET_ACCESS_KEY"),
 		a.Getenv("AWS_SESSION_TOKEN"),
 	} {

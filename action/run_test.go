@@ -407,7 +407,7 @@ func TestInvalidInputs(t *testing.T) {
 		{"missing environment", map[string]string{}, []string{"input environment is required for command release-deploy"}},
 		{"unknown command", map[string]string{"command": "destroy", "environment": "x"}, []string{`"destroy" is not a command`, "release-deploy, prepare"}},
 		{"bad boolean", map[string]string{"environment": "x", "wait": "yes"}, []string{`input wait: "yes" is not a boolean`}},
-		{"bad duration", map[string]string{"environment": "x", "timeout": "30"}, []string{`input timeout: "30" is not a duration; write it like 30m`}},
+		{"bad duration", map[string]string{"environment": "x", "timeout": "30"}, []string{`input timeout: "30" is not a duration: write it like 30m`}},
 		{"negative duration", map[string]string{"environment": "x", "timeout": "-5m"}, []string{"more than zero"}},
 		{"release and source", map[string]string{"environment": "x", "release": "1", "from-environment": "y"}, []string{"cannot be used together"}},
 		{"several at once", map[string]string{"dry-run": "maybe", "confirm": "1"}, []string{"environment is required", "dry-run", "confirm"}},

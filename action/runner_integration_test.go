@@ -186,8 +186,8 @@ func TestRunnerBadManifest(t *testing.T) {
 	r.Inputs["environment"] = "stage"
 	r.Inputs["table"] = "unused"
 	res := r.run(t)
-	if res.ExitCode != 1 {
-		t.Errorf("exit code = %d, want 1", res.ExitCode)
+	if res.ExitCode != 2 {
+		t.Errorf("exit code = %d, want 2 (bad input)", res.ExitCode)
 	}
 	if !regexp.MustCompile(`::error col=\d+,file=buoy\.yaml,line=4,title=buoy%3A invalid manifest::.*imagez`).MatchString(res.Stdout) {
 		t.Errorf("stdout lacks an annotation on buoy.yaml line 4 about imagez:\n%s", res.Stdout)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 )
 
 // runner runs the built action binary the way the GitHub runner runs a
@@ -140,13 +142,13 @@ func TestRunnerMissingInput(t *testing.T) {
 	r.Inputs["timeout"] = "soon"
 	r.Env["AWS_SECRET_ACCESS_KEY"] = "do-not-print"
 	res := r.run(t)
-	if res.ExitCode != 1 {
-		t.Errorf("exit code = %d, want 1", res.ExitCode)
+	if res.ExitCode != exitcode.BadInput {
+		t.Errorf("exit code = %d, want %d (bad input)", res.ExitCode, exitcode.BadInput)
 	}
 	for _, want := range []string{
 		"::add-mask::do-not-print\n",
 		"::error::invalid inputs: ",
-		"input timeout: \"soon\" is not a duration; write it like 30m",
+		"input timeout: \"soon\" is not a duration: write it like 30m",
 		"input environment is required for command promote",
 	} {
 		if !strings.Contains(res.Stdout, want) {
@@ -166,8 +168,8 @@ func TestRunnerNoManifest(t *testing.T) {
 	r := newRunner(t, buildAction(t))
 	r.Inputs["environment"] = "stage"
 	res := r.run(t)
-	if res.ExitCode != 1 {
-		t.Errorf("exit code = %d, want 1", res.ExitCode)
+	if res.ExitCode != exitcode.BadInput {
+		t.Errorf("exit code = %d, want %d (bad input)", res.ExitCode, exitcode.BadInput)
 	}
 	if !strings.Contains(res.Stdout, "::error::") || !strings.Contains(res.Stdout, "set the manifest input") {
 		t.Errorf("stdout lacks an error that says to set the manifest input:\n%s", res.Stdout)

@@ -7,8 +7,13 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/buoy-deploy/buoy/internal/editdistance"
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
 // errConfig marks a bad plugin configuration: nothing was changed, and the
@@ -73,13 +78,22 @@ func optionUse(option string) []string {
 	return commands()
 }
 
+// maxConfig is the longest configuration accepted, in bytes: far more
+// than every option at its longest.
+const maxConfig = 64 << 10
+
 // parseConfig reads the JSON the agent puts in BUILDKITE_PLUGIN_CONFIGURATION
 // strictly: an unknown option, a value of the wrong type or a missing
 // required option is an error that names the option and says what to write.
 func parseConfig(raw string) (*config, error) {
-	if strings.TrimSpace(raw) == "" {
+	switch {
+	case strings.TrimSpace(raw) == "":
 		return nil, fmt.Errorf("%w: BUILDKITE_PLUGIN_CONFIGURATION is empty: run this binary from the plugin's hooks/command, "+
 			"and give the plugin at least an environment, e.g. `plugins: [{https://github.com/buoy-deploy/buoy.git#v1.0.0: {environment: stage}}]`", errConfig)
+	case len(raw) > maxConfig:
+		return nil, fmt.Errorf("%w: BUILDKITE_PLUGIN_CONFIGURATION is %d bytes, more than the %d any configuration needs: give only the plugin's options", errConfig, len(raw), maxConfig)
+	case !utf8.ValidString(raw):
+		return nil, fmt.Errorf("%w: BUILDKITE_PLUGIN_CONFIGURATION is not valid UTF-8 text: check the pipeline file's encoding", errConfig)
 	}
 	var c config
 	dec := json.NewDecoder(strings.NewReader(raw))
@@ -90,10 +104,39 @@ func parseConfig(raw string) (*config, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: BUILDKITE_PLUGIN_CONFIGURATION holds more than one JSON value", errConfig)
 	}
+	if name := duplicateOption(raw); name != "" {
+		return nil, fmt.Errorf("%w: option %s is given twice: keep one", errConfig, inputcheck.Quote(name))
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// duplicateOption returns an option the configuration object names twice
+// (encoding/json keeps the last in silence), or "".
+func duplicateOption(raw string) string {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := t.(string)
+		if seen[key] {
+			return key
+		}
+		seen[key] = true
+		var value json.RawMessage
+		if dec.Decode(&value) != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // configDecodeError turns encoding/json's errors into ones that name the
@@ -111,17 +154,45 @@ func configDecodeError(err error) error {
 			want = "a string"
 		}
 		if typeErr.Field == "" {
-			return fmt.Errorf("%w: the configuration must be a map of options, got a JSON %s", errConfig, typeErr.Value)
+			return fmt.Errorf("%w: the configuration must be a map of options, got a JSON %s: give the options under the plugin's location, "+
+				"e.g. `plugins: [{https://github.com/buoy-deploy/buoy.git#v1.0.0: {environment: stage}}]`", errConfig, typeErr.Value)
 		}
-		return fmt.Errorf("%w: option %q must be %s, got a %s", errConfig, typeErr.Field, want, typeErr.Value)
+		return fmt.Errorf("%w: option %q must be %s, got %s %s", errConfig, typeErr.Field, want, article(typeErr.Value), typeErr.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: BUILDKITE_PLUGIN_CONFIGURATION is not valid JSON: it ends too early (a closing } or \" is missing)", errConfig)
 	case errors.As(err, &syntaxErr):
 		return fmt.Errorf("%w: BUILDKITE_PLUGIN_CONFIGURATION is not valid JSON (at byte %d): %w", errConfig, syntaxErr.Offset, err)
 	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fmt.Errorf("%w: unknown option %s: the options are %s (see plugin.yml)",
-			errConfig, name, strings.Join(optionNames(), ", "))
+	if quoted, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return unknownOption(quoted)
 	}
 	return fmt.Errorf("%w: %w", errConfig, err)
+}
+
+// unknownOption says what an unknown option (as encoding/json quotes it)
+// may have meant.
+func unknownOption(quoted string) error {
+	name, err := strconv.Unquote(quoted)
+	if err != nil {
+		name = quoted
+	}
+	hint := "the options are " + strings.Join(optionNames(), ", ") + " (see plugin.yml)"
+	switch s := editdistance.Closest(name, optionNames()); {
+	case s != "":
+		hint = fmt.Sprintf("did you mean %q?", s)
+	case strings.Contains(name, "#") || strings.HasSuffix(name, ".git") || strings.Contains(name, "buoy"):
+		hint = "it looks like the plugin's location: BUILDKITE_PLUGIN_CONFIGURATION holds only the options under it, " +
+			"as the agent passes them (is the plugin nested one level too deep in the pipeline?)"
+	}
+	return fmt.Errorf("%w: unknown option %s: %s", errConfig, inputcheck.Quote(name), hint)
+}
+
+// article is "a" or "an" for a JSON type name.
+func article(jsonType string) string {
+	if strings.ContainsAny(jsonType[:min(1, len(jsonType))], "aeiou") {
+		return "an"
+	}
+	return "a"
 }
 
 // validate applies the rules a JSON schema alone states less clearly.
@@ -130,7 +201,11 @@ func (c *config) validate() error {
 		c.Command = cmdReleaseDeploy
 	}
 	if !slices.Contains(commands(), c.Command) {
-		return fmt.Errorf("%w: option \"command\" is %q: use one of %s", errConfig, c.Command, strings.Join(commands(), ", "))
+		hint := "use one of " + strings.Join(commands(), ", ")
+		if s := editdistance.Closest(c.Command, commands()); s != "" {
+			hint = fmt.Sprintf("did you mean %s? (the commands are %s)", s, strings.Join(commands(), ", "))
+		}
+		return fmt.Errorf("%w: option \"command\" is %s: %s", errConfig, inputcheck.Quote(c.Command), hint)
 	}
 	if c.Environment == "" && c.Command != cmdPrepare && c.Command != cmdStatus {
 		return fmt.Errorf("%w: option \"environment\" is missing: command %s needs the environment to deploy to, e.g. `environment: stage`",
@@ -146,10 +221,32 @@ func (c *config) validate() error {
 	if c.Command == cmdPlan && c.Release != "" && c.FromEnvironment != "" {
 		return fmt.Errorf("%w: options \"release\" and \"from-environment\" both given: a plan is of a deploy (release) or of a promote (from-environment), not both", errConfig)
 	}
+	for _, o := range []struct {
+		name, value string
+		check       func(string) error
+	}{
+		{"project", c.Project, inputcheck.ID},
+		{"environment", c.Environment, inputcheck.ID},
+		{"from-label", c.FromLabel, inputcheck.Label},
+		{"release", c.Release, inputcheck.Release},
+		{"from-environment", c.FromEnvironment, inputcheck.ID},
+		{"description", c.Description, inputcheck.Text},
+		{"manifest", c.Manifest, inputcheck.Path},
+		{"table", c.Table, inputcheck.Table},
+		{"version", c.Version, inputcheck.Line},
+		{"binary", c.Binary, inputcheck.Path},
+	} {
+		if o.value == "" {
+			continue
+		}
+		if err := o.check(o.value); err != nil {
+			return fmt.Errorf("%w: option %q: %w", errConfig, o.name, err)
+		}
+	}
 	if c.Timeout != "" {
-		d, err := time.ParseDuration(c.Timeout)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("%w: option \"timeout\" is %q: write a positive duration such as 15m or 1h30m", errConfig, c.Timeout)
+		d, err := inputcheck.Duration(c.Timeout)
+		if err != nil {
+			return fmt.Errorf("%w: option \"timeout\": %w", errConfig, err)
 		}
 		c.timeout = d
 	}

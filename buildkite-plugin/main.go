@@ -4,10 +4,11 @@
 // as log sections, annotates the build with the outcome and sets build
 // meta-data (buoy:release-id, buoy:deployment-id, buoy:status).
 //
-// Exit codes: 0 success (or a plan), 1 the deployment failed, 2 bad
-// configuration or input (nothing changed), 3 timed out waiting for ECS,
-// 4 another run holds the environment's lock, 5 the environment is
-// protected and needs confirm: true.
+// Exit codes, the same as the CLI's (internal/exitcode): 0 success (or a
+// plan), 1 the deployment failed, 2 bad configuration or input, including
+// a protected environment that needs confirm: true (nothing changed), 3
+// another run holds the environment's lock, 4 timed out waiting for ECS,
+// 130 interrupted.
 package main
 
 import (

@@ -216,6 +216,11 @@ func buoyConfigs(t *testing.T, name, src string) []any {
 	if err != nil {
 		t.Fatalf("%s: not a valid pipeline: %v", name, err)
 	}
+	// The agent interpolates variables when the pipeline is uploaded, so
+	// the plugin sees ref.<commit>, not ref.${BUILDKITE_COMMIT}.
+	if err := p.Interpolate(uploadEnv{"BUILDKITE_COMMIT": "3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39"}, false); err != nil {
+		t.Fatalf("%s: interpolate: %v", name, err)
+	}
 	var configs []any
 	var walk func(steps pipeline.Steps)
 	walk = func(steps pipeline.Steps) {
@@ -237,6 +242,12 @@ func buoyConfigs(t *testing.T, name, src string) []any {
 	walk(p.Steps)
 	return configs
 }
+
+// uploadEnv is the environment a pipeline is interpolated with on upload.
+type uploadEnv map[string]string
+
+func (e uploadEnv) Get(name string) (string, bool) { v, ok := e[name]; return v, ok }
+func (e uploadEnv) Set(name, value string)         { e[name] = value }
 
 func TestExamplePipelines(t *testing.T) {
 	t.Parallel()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/report"
@@ -158,7 +159,13 @@ func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err er
 	}
 	s.annotate(ctx, resultStyle(res.Status, err), body)
 
-	meta := [][2]string{{"status", string(res.Status)}}
+	status := string(res.Status)
+	if err != nil && res.Deployment == nil {
+		// Nothing ran (the library refused before recording a
+		// deployment): say why, as when it returns no result.
+		status = failStatus(err)
+	}
+	meta := [][2]string{{"status", status}}
 	if res.Status != deploy.StatusPlanned {
 		if res.Release != nil {
 			meta = append(meta, [2]string{"release-id", res.Release.ID})
@@ -265,13 +272,17 @@ func annotationContext(project, environment, command string) string {
 	return ctx
 }
 
-// rawOption digs a string option out of a configuration that failed to
-// parse, to name the annotation; "" when it cannot.
+// rawOption digs an id option (project, environment) out of a
+// configuration that failed to parse, to name the annotation; "" when it
+// cannot or the value is not a valid id.
 func rawOption(raw, name string) string {
 	var m map[string]any
-	if json.Unmarshal([]byte(raw), &m) != nil {
+	if len(raw) > maxConfig || json.Unmarshal([]byte(raw), &m) != nil {
 		return ""
 	}
 	s, _ := m[name].(string)
+	if inputcheck.ID(s) != nil {
+		return ""
+	}
 	return s
 }

@@ -58,11 +58,21 @@ func deployEvents() []event.Event {
 // and returns the error, the job log and the agent calls.
 func runPlugin(t *testing.T, config string, fake *fakeDeployer, failAgent bool) (string, []agentCall, error) {
 	t.Helper()
+	return runPluginWith(t, config, nil, fake.open, failAgent)
+}
+
+// runPluginWith is runPlugin with extra (or replaced) variables and any
+// way of opening the deployer.
+func runPluginWith(t *testing.T, config string, extra map[string]string, open openFunc, failAgent bool) (string, []agentCall, error) {
+	t.Helper()
 	dir, calls := stubAgent(t, failAgent)
 	env := buildEnv(config, dir+":/usr/bin:/bin")
+	for k, v := range extra {
+		env[k] = v
+	}
 	var out bytes.Buffer
 	err := run(context.Background(), envFunc(env), deps{
-		open:   fake.open,
+		open:   open,
 		agent:  agent{run: execRunner{env: envList(env)}},
 		stdout: &out,
 	})

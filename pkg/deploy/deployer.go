@@ -3,9 +3,9 @@ package deploy
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -213,5 +213,5 @@ func envIDs(p *manifest.Project) string {
 	if len(ids) == 0 {
 		return "(none: add environments to the manifest)"
 	}
-	return fmt.Sprint(ids)
+	return strings.Join(ids, ", ")
 }

@@ -124,6 +124,10 @@ func Parse(s string) (Reference, error) {
 			return fail("repository path component %q is not valid: use lower-case letters and digits, separated by '.', '_', '__' or '-'", c)
 		}
 	}
+	// Docker measures the name as it normalises it (docker.io/library/…).
+	if n := len(r.Name()); n > maxNameLength {
+		return fail("the name is %d characters long as Docker reads it (%s/…); Docker allows at most %d", n, r.Registry(), maxNameLength)
+	}
 	return r, nil
 }
 

@@ -85,3 +85,14 @@ func (d *decoder) checkEnvTag(n *yaml.Node, envID, tag string, explicit bool) {
 	d.errorf(n, "choose an id of letters, digits, '_', '.' or '-' (at most 124), or set tag: explicitly",
 		"environment id %q would make the floating tag %q, which is not a valid ECR tag", envID, tag)
 }
+
+// ValidID reports whether s can be an id of the manifest (a project,
+// image, service or environment), so that a caller can refuse a
+// malformed id before looking it up.
+func ValidID(s string) bool { return idRe.MatchString(s) }
+
+// ValidTag reports whether ECR accepts s as an image tag.
+func ValidTag(s string) bool { return ecrTagRe.MatchString(s) }
+
+// ValidRegion reports whether s is written as an AWS region code.
+func ValidRegion(s string) bool { return regionRe.MatchString(s) }

@@ -1,0 +1,202 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
+	"github.com/buoy-deploy/buoy/internal/secretscan"
+)
+
+// githubAPI is a local GitHub API that accepts deployments and statuses
+// and records every request.
+type githubAPI struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []string // method, path, headers but Authorization, body
+	auth     []string // the Authorization headers
+}
+
+func newGitHubAPI(t *testing.T) *githubAPI {
+	t.Helper()
+	g := &githubAPI{}
+	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		headers := r.Header.Clone()
+		g.mu.Lock()
+		g.auth = append(g.auth, headers.Get("Authorization"))
+		headers.Del("Authorization")
+		g.requests = append(g.requests, fmt.Sprintf("%s %s %v\n%s", r.Method, r.URL, headers, body))
+		g.mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id": 7}`))
+	}))
+	t.Cleanup(g.Close)
+	return g
+}
+
+// TestActionLeaksNoSecret runs the action on moto with fake secrets in
+// its environment and its token input: a deployment that succeeds (with
+// debug logs on and a GitHub deployment recorded), one that fails (its
+// history table does not exist), one the library refuses (an unknown
+// release) and one refused for its inputs. It checks that each run masks
+// the secrets before printing anything else, and that no secret appears
+// in stdout (but in the masks), stderr, the outputs, the job summary, the
+// requests to GitHub (but the token in Authorization) or the history.
+func TestActionLeaksNoSecret(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(ctx, t, "", "")
+	secrets := secretscan.Fake()
+	gh := newGitHubAPI(t)
+	bin := buildAction(t)
+	runs := []struct {
+		name   string
+		inputs map[string]string
+		code   int
+	}{
+		{"succeeds", map[string]string{"environment": "stage", "from-label": "ref.3f2a9c1d", "timeout": "2m"}, exitcode.OK},
+		{"fails", map[string]string{"environment": "stage", "table": awstest.Name(t, "missing")}, exitcode.Failed},
+		{"unknown release", map[string]string{"command": "deploy", "environment": "stage", "release": "01JD000000000000000000000Z"}, exitcode.BadInput},
+		{"bad inputs", map[string]string{"environment": "stage", "timeout": "soon"}, exitcode.BadInput},
+	}
+	haystacks := map[string]string{}
+	for _, run := range runs {
+		r := newRunnerIn(t, bin, w)
+		for k, v := range run.inputs {
+			r.Inputs[k] = v
+		}
+		r.Inputs["github-token"] = secrets["INPUT_GITHUB-TOKEN"]
+		for name, v := range secrets {
+			if !strings.HasPrefix(name, "INPUT_") {
+				r.Env[name] = v
+			}
+		}
+		r.Env["GITHUB_API_URL"] = gh.URL
+		r.Env["RUNNER_DEBUG"] = "1"
+		res := r.run(t)
+		if res.ExitCode != run.code {
+			t.Errorf("%s: exit code = %d, want %d", run.name, res.ExitCode, run.code)
+		}
+		checkMasksFirst(t, run.name, res.Stdout, secrets)
+		outputs, _ := json.Marshal(res.Outputs)
+		haystacks[run.name+": stdout"] = withoutMasks(res.Stdout)
+		haystacks[run.name+": stderr"] = res.Stderr
+		haystacks[run.name+": outputs"] = string(outputs)
+		haystacks[run.name+": job summary"] = res.Summary
+	}
+	if !strings.Contains(haystacks["succeeds: stdout"], "::debug::") {
+		t.Errorf("the successful run wrote no debug logs to scan:\n%s", haystacks["succeeds: stdout"])
+	}
+
+	gh.mu.Lock()
+	haystacks["GitHub requests"] = strings.Join(gh.requests, "\n")
+	auth := gh.auth
+	gh.mu.Unlock()
+	if len(auth) < 3 {
+		t.Errorf("GitHub got %d requests, want a deployment and its statuses to scan", len(auth))
+	}
+	for _, a := range auth {
+		if !strings.HasSuffix(a, " "+secrets["INPUT_GITHUB-TOKEN"]) {
+			t.Errorf("GitHub got Authorization %q, want the token input and nothing else", a)
+		}
+	}
+	scan, err := dynamodb.NewFromConfig(awstest.Config(t)).Scan(ctx, &dynamodb.ScanInput{TableName: &w.Table})
+	if err != nil {
+		t.Fatalf("scan the history: %v", err)
+	}
+	records, _ := json.Marshal(scan.Items)
+	if len(scan.Items) < 3 {
+		t.Errorf("the history holds %d items, want the release, the deployment and the current record to scan", len(scan.Items))
+	}
+	haystacks["history"] = string(records)
+
+	for _, where := range sortedKeys(haystacks) {
+		if found := secretscan.Find(haystacks[where], secrets); len(found) > 0 {
+			t.Errorf("%s holds %v", where, found)
+		}
+	}
+}
+
+// newRunnerIn is runnerFor(t, w) with the action built once.
+func newRunnerIn(t *testing.T, bin string, w *world) *runner {
+	t.Helper()
+	r := runnerFor(t, w)
+	r.bin = bin
+	return r
+}
+
+// checkMasksFirst checks that stdout starts with an ::add-mask:: for
+// each secret the action masks, before anything else.
+func checkMasksFirst(t *testing.T, run, stdout string, secrets map[string]string) {
+	t.Helper()
+	masked := map[string]bool{}
+	for _, line := range strings.Split(stdout, "\n") {
+		v, ok := strings.CutPrefix(line, "::add-mask::")
+		if !ok {
+			break
+		}
+		masked[v] = true
+	}
+	for _, name := range []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"} {
+		if !masked[secrets[name]] {
+			t.Errorf("%s: stdout does not mask %s before anything else:\n%s", run, name, stdout)
+		}
+	}
+}
+
+// withoutMasks drops the ::add-mask:: lines, the only place a secret may
+// be printed (the runner consumes them).
+func withoutMasks(stdout string) string {
+	var keep []string
+	for _, line := range strings.Split(stdout, "\n") {
+		if !strings.HasPrefix(line, "::add-mask::") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// TestInjectionThroughAWSText deploys to a service whose task definition
+// runs an "image" that is a workflow command, %0A, HTML and Markdown:
+// buoy refuses it, quoting the text, and stdout issues no command but the
+// action's own with every % escaped.
+func TestInjectionThroughAWSText(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(ctx, t, "", "")
+	evil := "evil\n::error::pwned %0A::warning::pwned <script>alert(1)</script> [x](javascript:alert(1))"
+	awstest.RunImage(ctx, t, ecs.NewFromConfig(awstest.Config(t)), w.Cluster, w.Service, evil)
+	r := runnerFor(t, w)
+	r.Inputs["environment"] = "stage"
+	r.Inputs["from-label"] = "ref.3f2a9c1d"
+	res := r.run(t)
+	if res.ExitCode != exitcode.BadInput {
+		t.Errorf("exit code = %d, want %d (the service does not use the image)", res.ExitCode, exitcode.BadInput)
+	}
+	if !strings.Contains(res.Stdout, "evil%0A::error::pwned %250A::warning::pwned <script>") {
+		t.Errorf("stdout does not show the image text escaped for the runner:\n%s", res.Stdout)
+	}
+	checkWorkflowCommands(t, res.Stdout, "pwned")
+	for name, v := range res.Outputs {
+		if strings.Contains(v, "pwned") && name != outSummaryMarkdown {
+			t.Errorf("output %s = %q carries the injected text", name, v)
+		}
+	}
+	if strings.Contains(res.Summary, "<script>") || strings.Contains(res.Summary, "](javascript") {
+		t.Errorf("the job summary carries raw markup:\n%s", res.Summary)
+	}
+}

@@ -1,0 +1,102 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
+	"github.com/buoy-deploy/buoy/internal/secretscan"
+)
+
+// TestPluginLeaksNoSecret runs the plugin binary on moto with fake
+// secrets in the job's environment: a deployment that succeeds (with
+// debug logs on), one that fails (its history table does not exist), one
+// the library refuses (an unknown release) and a bad configuration. No
+// secret may appear in the job log, in any buildkite-agent call
+// (arguments and standard input: annotations and meta-data) or in the
+// history.
+func TestPluginLeaksNoSecret(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "", "")
+	secrets := secretscan.Fake()
+	bin := buildPlugin(t)
+	runs := []struct {
+		name, config string
+		code         int
+	}{
+		{"succeeds", fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, commit, w.table), exitcode.OK},
+		{"fails", fmt.Sprintf(`{"environment":"stage","table":%q}`, awstest.Name(t, "missing")), exitcode.Failed},
+		{"unknown release", fmt.Sprintf(`{"command":"deploy","environment":"stage","release":"01JD000000000000000000000Z","table":%q}`, w.table), exitcode.BadInput},
+		{"bad configuration", `{"environment":"stage","timeout":"soon"}`, exitcode.BadInput},
+	}
+	extra := map[string]string{"BUOY_DEBUG": "1"}
+	for name, v := range secrets {
+		extra[name] = v
+	}
+	haystacks := map[string]string{}
+	for _, run := range runs {
+		code, log, calls := runBinary(t, bin, w.dir, run.config, extra)
+		if code != run.code {
+			t.Errorf("%s: exit code = %d, want %d\n%s", run.name, code, run.code, log)
+		}
+		if len(annotations(calls)) != 1 {
+			t.Errorf("%s: %d annotations, want one to scan", run.name, len(annotations(calls)))
+		}
+		haystacks[run.name+": log"] = log
+		haystacks[run.name+": buildkite-agent calls"] = fmt.Sprintf("%q", calls)
+	}
+	if !strings.Contains(haystacks["succeeds: log"], "level=DEBUG") {
+		t.Errorf("the successful run wrote no debug logs to scan:\n%s", haystacks["succeeds: log"])
+	}
+	scan, err := dynamodb.NewFromConfig(awstest.Config(t)).Scan(context.Background(), &dynamodb.ScanInput{TableName: &w.table})
+	if err != nil {
+		t.Fatalf("scan the history: %v", err)
+	}
+	if len(scan.Items) < 3 {
+		t.Errorf("the history holds %d items, want the release, the deployment and the current record to scan", len(scan.Items))
+	}
+	records, _ := json.Marshal(scan.Items)
+	haystacks["history"] = string(records)
+	for where, text := range haystacks {
+		if found := secretscan.Find(text, secrets); len(found) > 0 {
+			t.Errorf("%s holds %v", where, found)
+		}
+	}
+}
+
+// TestInjectionThroughAWSText deploys to a service whose task definition
+// runs an "image" that is Markdown, HTML, a log section marker and a
+// terminal escape: buoy refuses it, quoting the text, the annotation shows
+// it escaped and the log opens no section of its own.
+func TestInjectionThroughAWSText(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "", "")
+	evil := "evil\n+++ pwned <script>alert(1)</script> [x](javascript:alert(1)) | cell | \x1b]1339;url=https://evil.example\x07"
+	awstest.RunImage(context.Background(), t, ecs.NewFromConfig(awstest.Config(t)), w.cluster, w.service, evil)
+	code, log, calls := runBinary(t, buildPlugin(t), w.dir,
+		fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q}`, commit, w.table), nil)
+	if code != exitcode.BadInput {
+		t.Errorf("exit code = %d, want %d (the service does not use the image)\n%s", code, exitcode.BadInput, log)
+	}
+	checkLogSections(t, log)
+	if strings.ContainsAny(log, "\x1b\x07") {
+		t.Errorf("a terminal escape reached the log:\n%q", log)
+	}
+	notes := annotations(calls)
+	if len(notes) != 1 {
+		t.Fatalf("annotations = %v, want one", notes)
+	}
+	checkAnnotationMarkup(t, notes[0].Stdin)
+	if !strings.Contains(notes[0].Stdin, `evil +++ pwned &lt;script&gt;alert\(1\)&lt;/script&gt; \[x\]\(javascript:alert\(1\)\) \| cell \|`) {
+		t.Errorf("the annotation does not show the image text escaped:\n%s", notes[0].Stdin)
+	}
+}

@@ -1,0 +1,85 @@
+package inputcheck_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
+)
+
+func TestChecks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		check func(string) error
+		value string
+		want  string // "" when the value is fine
+	}{
+		{"label", inputcheck.Label, "ref.3f2a9c1", ""},
+		{"label with a space", inputcheck.Label, "ref 3f2a", `"ref 3f2a" is not an image tag`},
+		{"label with a leading dot", inputcheck.Label, ".hidden", "not starting with '.'"},
+		{"id", inputcheck.ID, "stage", ""},
+		{"id with a slash", inputcheck.ID, "stage/eu", `"stage/eu" is not an id of the manifest`},
+		{"release", inputcheck.Release, "01JD7Y3R", ""},
+		{"release with a path", inputcheck.Release, "../01JD", `"../01JD" is not a release id`},
+		{"release with a U", inputcheck.Release, "01JDU", "not a release id"},
+		{"region", inputcheck.Region, "eu-west-1", ""},
+		{"region in capitals", inputcheck.Region, "EU-WEST-1", `"EU-WEST-1" is not an AWS region`},
+		{"table", inputcheck.Table, "buoy-history", ""},
+		{"table ARN", inputcheck.Table, "arn:aws:dynamodb:eu-west-1:123456789012:table/buoy-history", ""},
+		{"short table", inputcheck.Table, "bh", "3 to 255"},
+		{"bad table ARN", inputcheck.Table, "arn:aws:s3:::bucket", "is not a DynamoDB table ARN"},
+		{"URL", inputcheck.URL, "https://shop.example.com/x", ""},
+		{"URL without scheme", inputcheck.URL, "shop.example.com", "is not a URL"},
+		{"javascript URL", inputcheck.URL, "javascript:alert(1)", "is not a URL"},
+		{"text with lines", inputcheck.Text, "fix login\nand logout\t(#42)", ""},
+		{"text with NUL", inputcheck.Text, "a\x00b", `"a\x00b" holds the control character U+0000`},
+		{"text with an escape", inputcheck.Text, "\x1b]8;;x\x07", "U+001B"},
+		{"text not UTF-8", inputcheck.Text, "caf\xe9", `"caf\xe9" is not valid UTF-8`},
+		{"huge text", inputcheck.Text, strings.Repeat("x", inputcheck.MaxText+1), "too long: at most 4096 bytes"},
+		{"line with a break", inputcheck.Line, "a\n::error::b", `"a\n::error::b" holds the control character U+000A`},
+		{"path", inputcheck.Path, "deploy/buoy.yaml", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.check(tt.value)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("check(%q) = %v, want nil", tt.value, err)
+			case tt.want != "" && err == nil:
+				t.Errorf("check(%q) = nil, want an error containing %q", tt.value, tt.want)
+			case tt.want != "" && !strings.Contains(err.Error(), tt.want):
+				t.Errorf("check(%q) = %q, want it to contain %q", tt.value, err, tt.want)
+			}
+			if err != nil && len(err.Error()) > 400 {
+				t.Errorf("error is %d bytes long, want the value shortened", len(err.Error()))
+			}
+		})
+	}
+}
+
+func TestDuration(t *testing.T) {
+	t.Parallel()
+	if d, err := inputcheck.Duration("90s"); err != nil || d.Seconds() != 90 {
+		t.Errorf("Duration(90s) = %v, %v", d, err)
+	}
+	for in, want := range map[string]string{
+		"30":    `"30" is not a duration: write it like 30m`,
+		"-5m":   `"-5m" must be more than zero`,
+		"0s":    "more than zero",
+		"1h\n2": "U+000A",
+	} {
+		if _, err := inputcheck.Duration(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Duration(%q) = %v, want an error containing %q", in, err, want)
+		}
+	}
+}
+
+func TestQuoteShortens(t *testing.T) {
+	t.Parallel()
+	got := inputcheck.Quote(strings.Repeat("é", 1000))
+	if !strings.HasSuffix(got, "… (2000 bytes)") || len(got) > 100 {
+		t.Errorf("Quote = %q, want the start and the length", got)
+	}
+}
