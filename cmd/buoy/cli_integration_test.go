@@ -35,6 +35,11 @@ type cliEnv struct {
 	// options and store are given to every app the env builds.
 	options []deploy.Option
 	store   history.Store
+	// loadAWS, when set, replaces the configuration every app gets (a
+	// test that checks which region a command picks).
+	loadAWS func(ctx context.Context, region, profile string) (aws.Config, error)
+	// env is the environment the app sees (default USER=alice).
+	env map[string]string
 }
 
 func newCLIEnv(t *testing.T) *cliEnv {
@@ -52,13 +57,20 @@ func newCLIEnv(t *testing.T) *cliEnv {
 func (e *cliEnv) run(args ...string) (code int, stdout, stderr string) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
+	env := e.env
+	if env == nil {
+		env = map[string]string{"USER": "alice"}
+	}
 	a := &app{
 		stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
-		getenv:    func(k string) string { return map[string]string{"USER": "alice"}[k] },
+		getenv:    func(k string) string { return env[k] },
 		version:   "test",
 		awsConfig: func(context.Context, string, string) (aws.Config, error) { return e.cfg, nil },
 		options:   e.options,
 		store:     e.store,
+	}
+	if e.loadAWS != nil {
+		a.awsConfig = e.loadAWS
 	}
 	if len(args) > 0 && args[0] != "ecs-deploy" {
 		args = append(args, "--manifest", e.manifest, "--table", e.table)
