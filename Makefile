@@ -27,12 +27,12 @@ lint:
 	$(TOOL) golangci-lint run --build-tags integration ./...
 
 # actionlint (pinned in its own module, tools/actionlint/go.mod) over the
-# example workflows, and over action/testdata/workflows in a throwaway
+# example workflows and the release workflow, and over action/testdata/workflows in a throwaway
 # project with action.yml at its root, so that `uses: ./` is checked
 # against action.yml's inputs and outputs.
 lint-actions:
 	$(GO) build -modfile=tools/actionlint/go.mod -o .tools/actionlint github.com/rhysd/actionlint/cmd/actionlint
-	.tools/actionlint -color=false examples/github/*.yml
+	.tools/actionlint -color=false examples/github/*.yml .github/workflows/*.yml
 	@set -e; tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
 	mkdir -p "$$tmp/.git" "$$tmp/.github/workflows"; \
 	cp action.yml Dockerfile "$$tmp/"; cp action/testdata/workflows/*.yml "$$tmp/.github/workflows/"; \

@@ -13,85 +13,30 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
-// world is one project set up in moto: an ECR repository with an image
-// tagged "latest", an ECS cluster and service that run it through the
-// floating tag env.stage, the history table, and a buoy.yaml for it.
+// world is one project set up in moto by deployfixture.OneService: an
+// ECR repository with an old build under env.stage and a new one under
+// latest and ref.<deployfixture.NewCommit>, an ECS cluster and service
+// that run it through env.stage (or, with a cluster given, a service that
+// a scripted ECS server plays), the history table, and a buoy.yaml for it.
 type world struct {
 	Repo, Cluster, Service, Table string
-	Digest                        string
+	Digest                        string // of the new build
 	Manifest                      string // buoy.yaml's text
 }
 
 func newWorld(ctx context.Context, t *testing.T, cluster, service string) *world {
 	t.Helper()
-	cfg := awstest.Config(t)
-	w := &world{Repo: awstest.Name(t, "shop-api"), Cluster: cluster, Service: service, Table: awstest.Name(t, "buoy")}
-	if w.Cluster == "" {
-		w.Cluster = awstest.Name(t, "shop")
-	}
-	if w.Service == "" {
-		w.Service = awstest.Name(t, "shop-api")
-	}
-
-	ecrc := ecr.NewFromConfig(cfg)
-	if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(w.Repo)}); err != nil {
-		t.Fatalf("create repository: %v", err)
-	}
-	w.Digest = awstest.PushImage(ctx, t, ecrc, w.Repo, awstest.DockerManifest(t), "latest", "ref.3f2a9c1d")
-
-	if err := history.Init(ctx, dynamodb.NewFromConfig(cfg), w.Table); err != nil {
-		t.Fatalf("create the history table: %v", err)
-	}
-
-	ecsc := ecs.NewFromConfig(cfg)
-	if _, err := ecsc.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(w.Cluster)}); err != nil {
-		t.Fatalf("create cluster: %v", err)
-	}
-	image := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s:env.stage", awstest.AccountID, awstest.Region, w.Repo)
-	td, err := ecsc.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
-		Family: aws.String(w.Service),
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{
-			Name: aws.String("api"), Image: aws.String(image), Memory: aws.Int32(512), Essential: aws.Bool(true),
-		}},
-	})
-	if err != nil {
-		t.Fatalf("register task definition: %v", err)
-	}
-	if _, err := ecsc.CreateService(ctx, &ecs.CreateServiceInput{
-		Cluster: aws.String(w.Cluster), ServiceName: aws.String(w.Service),
-		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(2),
-	}); err != nil {
-		t.Fatalf("create service: %v", err)
-	}
-
-	w.Manifest = fmt.Sprintf(`version: 1
-projects:
-  - id: shop
-    images:
-      - id: api
-        repository: %s
-        services: [api]
-    services:
-      - id: api
-        name: %s
-    environments:
-      - id: stage
-        targets:
-          - cluster: %s
-            region: %s
-`, w.Repo, w.Service, w.Cluster, awstest.Region)
-	return w
+	f := deployfixture.Start(ctx, t, awstest.Config(t), deployfixture.OneService(t, "shop", awstest.Name(t, "buoy"), cluster, service))
+	img := f.Images[0]
+	return &world{Repo: img.Repository, Cluster: f.Cluster, Service: img.Service, Table: f.Table, Digest: img.New, Manifest: f.YAML()}
 }
 
 // runnerFor is a runner aimed at moto with w's manifest in its workspace.
@@ -128,7 +73,7 @@ func TestRunnerReleaseDeploySucceeds(t *testing.T) {
 	w := newWorld(ctx, t, "", "")
 	r := runnerFor(t, w)
 	r.Inputs["environment"] = "stage"
-	r.Inputs["from-label"] = "ref.3f2a9c1d"
+	r.Inputs["from-label"] = "ref." + deployfixture.NewCommit
 	r.Inputs["timeout"] = "2m"
 	res := r.run(t)
 

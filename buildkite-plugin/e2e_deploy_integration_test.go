@@ -6,35 +6,34 @@ import (
 	"context"
 	"fmt"
 	"github.com/buoy-deploy/buoy/internal/golden"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
-// world is a project deployed on moto: one image in ECR, one ECS service
-// running it through the floating tag, the history table, and the
-// manifest in a checkout directory.
+// world is a project deployed on moto by deployfixture.OneService: one
+// image in ECR (an old build under env.stage, a new one under
+// ref.<deployfixture.NewCommit> and latest), one ECS service running it
+// through the floating tag, the history table, and the manifest in a
+// checkout directory.
 type world struct {
 	dir, table, repo, cluster, service string
 	repoURI                            string
-	digest                             string // of the image tagged ref.<commit>
+	digest                             string // of the new build
 	ecr                                *ecr.Client
 	store                              history.Store
 }
 
+// commit is the commit the stubbed agent's build is of (BUILDKITE_COMMIT).
 const commit = "3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39"
 
 // newWorld builds a world; with ecsCluster set, the manifest names that
@@ -42,68 +41,12 @@ const commit = "3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39"
 // creating them in moto.
 func newWorld(t *testing.T, ecsCluster, ecsService string) *world {
 	t.Helper()
-	ctx := context.Background()
 	cfg := awstest.Config(t)
-	w := &world{dir: t.TempDir(), table: awstest.Name(t, "history"), repo: awstest.Name(t, "catalogue/api"),
-		cluster: ecsCluster, service: ecsService, ecr: ecr.NewFromConfig(cfg)}
-
-	repo, err := w.ecr.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(w.repo)})
-	if err != nil {
-		t.Fatalf("create repository: %v", err)
-	}
-	w.repoURI = aws.ToString(repo.Repository.RepositoryUri)
-	awstest.PushImage(ctx, t, w.ecr, w.repo, awstest.DockerManifest(t), "env.stage")
-	w.digest = awstest.PushImage(ctx, t, w.ecr, w.repo, awstest.DockerManifest(t), "ref."+commit, "latest")
-
-	if w.cluster == "" {
-		w.cluster, w.service = awstest.Name(t, "stage"), awstest.Name(t, "api")
-		client := ecs.NewFromConfig(cfg)
-		if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(w.cluster)}); err != nil {
-			t.Fatalf("create cluster: %v", err)
-		}
-		td, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
-			Family: aws.String(w.service),
-			ContainerDefinitions: []ecstypes.ContainerDefinition{{
-				Name: aws.String("api"), Image: aws.String(*repo.Repository.RepositoryUri + ":env.stage"), Memory: aws.Int32(512),
-			}},
-		})
-		if err != nil {
-			t.Fatalf("register task definition: %v", err)
-		}
-		if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{
-			Cluster: aws.String(w.cluster), ServiceName: aws.String(w.service), DesiredCount: aws.Int32(2),
-			TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
-		}); err != nil {
-			t.Fatalf("create service: %v", err)
-		}
-	}
-
-	db := dynamodb.NewFromConfig(cfg)
-	if err := history.Init(ctx, db, w.table); err != nil {
-		t.Fatalf("create the history table: %v", err)
-	}
-	w.store = history.NewDynamoDB(db, w.table)
-
-	manifest := fmt.Sprintf(`version: 1
-projects:
-  - id: catalogue
-    images:
-      - id: api
-        repository: %s
-        services: [api]
-    services:
-      - id: api
-        name: %s
-    environments:
-      - id: stage
-        targets:
-          - cluster: %s
-            region: %s
-`, w.repo, w.service, w.cluster, awstest.Region)
-	if err := os.WriteFile(filepath.Join(w.dir, "buoy.yaml"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return w
+	f := deployfixture.Start(context.Background(), t, cfg,
+		deployfixture.OneService(t, "catalogue", awstest.Name(t, "history"), ecsCluster, ecsService))
+	img := f.Images[0]
+	return &world{dir: f.Dir, table: f.Table, repo: img.Repository, cluster: f.Cluster, service: img.Service,
+		repoURI: deployfixture.URI(img.Repository), digest: img.New, ecr: ecr.NewFromConfig(cfg), store: f.Store()}
 }
 
 // normalise replaces what changes from run to run (ids, digests, names,
@@ -128,7 +71,7 @@ func TestE2EReleaseDeployToMoto(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, "", "")
 	code, log, calls := runBinary(t, buildPlugin(t), w.dir,
-		fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, commit, w.table), nil)
+		fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, deployfixture.NewCommit, w.table), nil)
 	if code != 0 {
 		t.Fatalf("exit code = %d, want 0\n%s", code, log)
 	}
@@ -212,7 +155,7 @@ func TestE2EFailedRollout(t *testing.T) {
 	})
 	fake.AddTaskDefinitions(ecsfake.TaskDefinition{ARN: td1, Containers: []ecsfake.ContainerDefinition{{Name: "api", Image: w.repoURI + ":env.stage"}}})
 	code, log, calls := runBinary(t, buildPlugin(t), w.dir,
-		fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, commit, w.table),
+		fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, deployfixture.NewCommit, w.table),
 		map[string]string{"AWS_ENDPOINT_URL_ECS": fake.URL})
 	if code != 1 {
 		t.Fatalf("exit code = %d, want 1 (deployment failed)\n%s", code, log)

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,12 +15,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/demo"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
@@ -32,25 +29,25 @@ import (
 type cliEnv struct {
 	t        *testing.T
 	cfg      aws.Config
-	world    *demo.World
+	world    *deployfixture.Fixture
 	manifest string
 	table    string
 	// options and store are given to every app the env builds.
 	options []deploy.Option
 	store   history.Store
+	// loadAWS, when set, replaces the configuration every app gets (a
+	// test that checks which region a command picks).
+	loadAWS func(ctx context.Context, region, profile string) (aws.Config, error)
+	// env is the environment the app sees (default USER=alice).
+	env map[string]string
 }
 
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
 	ctx := context.Background()
-	e := &cliEnv{t: t, cfg: awstest.Config(t), world: demo.New(awstest.Name(t, "shop")), table: awstest.Name(t, "history")}
-	if err := e.world.Setup(ctx, ecr.NewFromConfig(e.cfg), ecs.NewFromConfig(e.cfg)); err != nil {
-		t.Fatalf("set up the demo world: %v", err)
-	}
-	e.manifest = filepath.Join(t.TempDir(), "buoy.yaml")
-	if err := os.WriteFile(e.manifest, []byte(e.world.Manifest()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	e := &cliEnv{t: t, cfg: awstest.Config(t), table: awstest.Name(t, "history")}
+	e.world = deployfixture.Start(ctx, t, e.cfg, demo.World(awstest.Name(t, "shop")))
+	e.manifest = e.world.Manifest
 	e.mustRun("init")
 	return e
 }
@@ -60,13 +57,20 @@ func newCLIEnv(t *testing.T) *cliEnv {
 func (e *cliEnv) run(args ...string) (code int, stdout, stderr string) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
+	env := e.env
+	if env == nil {
+		env = map[string]string{"USER": "alice"}
+	}
 	a := &app{
 		stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
-		getenv:    func(k string) string { return map[string]string{"USER": "alice"}[k] },
+		getenv:    func(k string) string { return env[k] },
 		version:   "test",
 		awsConfig: func(context.Context, string, string) (aws.Config, error) { return e.cfg, nil },
 		options:   e.options,
 		store:     e.store,
+	}
+	if e.loadAWS != nil {
+		a.awsConfig = e.loadAWS
 	}
 	if len(args) > 0 && args[0] != "ecs-deploy" {
 		args = append(args, "--manifest", e.manifest, "--table", e.table)
@@ -95,12 +99,11 @@ func (e *cliEnv) runJSON(v any, args ...string) int {
 
 func (e *cliEnv) tagged(image, tag string) string {
 	e.t.Helper()
-	out, err := ecr.NewFromConfig(e.cfg).BatchGetImage(context.Background(), &ecr.BatchGetImageInput{
-		RepositoryName: aws.String(e.world.Images[image]), ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String(tag)}}})
-	if err != nil || len(out.Images) != 1 {
-		e.t.Fatalf("read %s:%s: %v %+v", image, tag, err, out)
+	digest := e.world.TagDigest(context.Background(), e.t, e.world.Image(image).Repository, tag)
+	if digest == "" {
+		e.t.Fatalf("%s:%s does not exist", image, tag)
 	}
-	return aws.ToString(out.Images[0].ImageId.ImageDigest)
+	return digest
 }
 
 func TestCLIDemoScenario(t *testing.T) {
@@ -129,7 +132,7 @@ func TestCLIDemoScenario(t *testing.T) {
 		t.Errorf("DynamoDB.PutItem calls: got %d, want a few, whatever the number of services", res.Stats["DynamoDB.PutItem"])
 	}
 	for _, img := range demo.ImageIDs() {
-		if got, want := e.tagged(img, "env.stage"), e.world.New[img]; got != want {
+		if got, want := e.tagged(img, "env.stage"), e.world.Image(img).New; got != want {
 			t.Errorf("%s:env.stage: got %s, want %s", img, got, want)
 		}
 	}
@@ -141,7 +144,7 @@ func TestCLIDemoScenario(t *testing.T) {
 	if promoted.Release != res.Release {
 		t.Errorf("promote: got release %s, want stage's %s", promoted.Release, res.Release)
 	}
-	if got, want := e.tagged("worker", "env.prod"), e.world.New["worker"]; got != want {
+	if got, want := e.tagged("worker", "env.prod"), e.world.Image("worker").New; got != want {
 		t.Errorf("worker:env.prod: got %s, want %s", got, want)
 	}
 
@@ -155,8 +158,8 @@ func TestCLIDemoScenario(t *testing.T) {
 	if strings.Index(hist, promoted.Deployment) > strings.Index(hist, res.Deployment) {
 		t.Errorf("history is not newest first:\n%s", hist)
 	}
-	if out := e.mustRun("show-release", res.Release[:10]); !strings.Contains(out, e.world.New["nginx"]) {
-		t.Errorf("show-release:\n%s\nlacks nginx's digest %s", out, e.world.New["nginx"])
+	if out := e.mustRun("show-release", res.Release[:10]); !strings.Contains(out, e.world.Image("nginx").New) {
+		t.Errorf("show-release:\n%s\nlacks nginx's digest %s", out, e.world.Image("nginx").New)
 	}
 	var policy deploy.PolicyDocument
 	if code := e.runJSON(&policy, "iam-policy"); code != 0 || len(policy.Statement) < 3 {
@@ -173,7 +176,7 @@ func TestCLIBadInputExitsTwo(t *testing.T) {
 		want []string
 	}{
 		{"missing image", []string{"release-deploy", "--environment", "stage", "--from-label", "ref.nope"},
-			[]string{"images not found", "web (" + e.world.Images["web"] + ":ref.nope)", "worker"}},
+			[]string{"images not found", "web (" + e.world.Image("web").Repository + ":ref.nope)", "worker"}},
 		{"unknown environment", []string{"release-deploy", "--environment", "qa"}, []string{`no environment "qa"`, "stage"}},
 		{"no environment without a terminal", []string{"release-deploy"}, []string{"missing --environment"}},
 		{"protected without --yes", []string{"release-deploy", "--environment", "prod"}, []string{"protected", "--yes"}},
@@ -194,7 +197,7 @@ func TestCLIBadInputExitsTwo(t *testing.T) {
 			}
 		})
 	}
-	if got := e.tagged("web", "env.stage"); got != e.world.Old["web"] {
+	if got := e.tagged("web", "env.stage"); got != e.world.Image("web").Old {
 		t.Errorf("bad input moved web:env.stage to %s", got)
 	}
 }
@@ -203,7 +206,7 @@ func TestCLIUnknownService(t *testing.T) {
 	t.Parallel()
 	e := newCLIEnv(t)
 	_, err := ecs.NewFromConfig(e.cfg).DeleteService(context.Background(), &ecs.DeleteServiceInput{
-		Cluster: aws.String(e.world.Clusters["stage"]), Service: aws.String("worker"), Force: aws.Bool(true)})
+		Cluster: aws.String(e.world.ClusterOf("stage")), Service: aws.String("worker"), Force: aws.Bool(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +218,7 @@ func TestCLIUnknownService(t *testing.T) {
 	if res.Deployment == "" || res.Status != history.StatusFailed || !strings.Contains(res.Reason, "nothing was changed") {
 		t.Errorf("record: got %s %s %q, want a failed record saying nothing was changed", res.Deployment, res.Status, res.Reason)
 	}
-	if got := e.tagged("web", "env.stage"); got != e.world.Old["web"] {
+	if got := e.tagged("web", "env.stage"); got != e.world.Image("web").Old {
 		t.Errorf("web:env.stage moved to %s although preflight failed", got)
 	}
 }
@@ -293,7 +296,7 @@ func TestCLICrashHalfWayThenRerunCompletes(t *testing.T) {
 	if code := e.runJSON(&crashed, "release-deploy", "--environment", "stage"); code == 0 {
 		t.Fatal("the killed run exited 0")
 	}
-	if got := e.tagged("web", "env.stage"); got != e.world.New["web"] {
+	if got := e.tagged("web", "env.stage"); got != e.world.Image("web").New {
 		t.Fatalf("web:env.stage: got %s, want the tags moved before the crash", got)
 	}
 
@@ -320,16 +323,13 @@ func TestCLIDriftBlocksPromotion(t *testing.T) {
 	t.Parallel()
 	e := newCLIEnv(t)
 	e.mustRun("release-deploy", "--environment", "stage")
-	hotfix, err := demo.Push(context.Background(), ecr.NewFromConfig(e.cfg), e.world.Images["web"], "env.stage")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hotfix := e.world.Push(context.Background(), t, e.world.Image("web").Repository, "env.stage")
 	var rep deploy.StatusReport
 	if code := e.runJSON(&rep, "status", "--environment", "stage"); code != 0 {
 		t.Fatalf("status: exit %d", code)
 	}
 	drift := strings.Join(rep.Environments[0].Drift, "\n")
-	if !strings.Contains(drift, e.world.Images["web"]+":env.stage points at "+hotfix[7:19]) {
+	if !strings.Contains(drift, e.world.Image("web").Repository+":env.stage points at "+hotfix[7:19]) {
 		t.Errorf("drift:\n%s\nwant web's tag pointing at the hotfix %s", drift, hotfix)
 	}
 	code, _, stderr := e.run("promote", "--environment", "prod")
@@ -343,10 +343,7 @@ func TestCLIRollbackCommand(t *testing.T) {
 	e := newCLIEnv(t)
 	var first resultJSON
 	e.runJSON(&first, "release-deploy", "--environment", "stage")
-	newer, err := demo.Push(context.Background(), ecr.NewFromConfig(e.cfg), e.world.Images["worker"], "latest")
-	if err != nil {
-		t.Fatal(err)
-	}
+	newer := e.world.Push(context.Background(), t, e.world.Image("worker").Repository, "latest")
 	e.mustRun("release-deploy", "--environment", "stage")
 	if got := e.tagged("worker", "env.stage"); got != newer {
 		t.Fatalf("worker:env.stage: got %s, want %s", got, newer)
@@ -358,20 +355,20 @@ func TestCLIRollbackCommand(t *testing.T) {
 	if back.Release != first.Release {
 		t.Errorf("rollback deployed release %s, want the first %s", back.Release, first.Release)
 	}
-	if got := e.tagged("worker", "env.stage"); got != e.world.New["worker"] {
-		t.Errorf("worker:env.stage after rollback: got %s, want %s", got, e.world.New["worker"])
+	if got := e.tagged("worker", "env.stage"); got != e.world.Image("worker").New {
+		t.Errorf("worker:env.stage after rollback: got %s, want %s", got, e.world.Image("worker").New)
 	}
 }
 
 func TestCLIECSDeploy(t *testing.T) {
 	t.Parallel()
 	e := newCLIEnv(t)
-	image := e.world.RepositoryURI("worker") + ":ref." + demo.NewCommit
-	out := e.mustRun("ecs-deploy", "-c", e.world.Clusters["stage"], "-n", "worker", "-i", image, "-t", "60", "--max-definitions", "5")
-	if !strings.Contains(out, "succeeded") || !strings.Contains(out, e.world.Prefix+"-worker-stage:2") {
+	image := deployfixture.URI(e.world.Image("worker").Repository) + ":ref." + deployfixture.NewCommit
+	out := e.mustRun("ecs-deploy", "-c", e.world.ClusterOf("stage"), "-n", "worker", "-i", image, "-t", "60", "--max-definitions", "5")
+	if !strings.Contains(out, "succeeded") || !strings.Contains(out, deployfixture.Family(e.world.ClusterOf("stage"), "worker")+":2") {
 		t.Errorf("ecs-deploy:\n%s\nwant succeeded with revision 2", out)
 	}
-	code, _, stderr := e.run("ecs-deploy", "-c", e.world.Clusters["stage"], "-n", "nope", "-i", image)
+	code, _, stderr := e.run("ecs-deploy", "-c", e.world.ClusterOf("stage"), "-n", "nope", "-i", image)
 	if code != exitcode.BadInput || !strings.Contains(stderr, "nope") {
 		t.Errorf("ecs-deploy of an unknown service: exit %d stderr %q, want %d naming it", code, stderr, exitcode.BadInput)
 	}

@@ -102,7 +102,7 @@ type resultJSON struct {
 	Finished     time.Time         `json:"finished"`
 	Images       []imageJSON       `json:"images"`
 	Services     []serviceJSON     `json:"services"`
-	ReleaseImage map[string]string `json:"release_images,omitempty"`
+	ReleaseImage map[string]string `json:"releaseImages,omitempty"`
 	Stats        map[string]int    `json:"stats"`
 }
 
@@ -122,8 +122,8 @@ type serviceJSON struct {
 	Cluster        string         `json:"cluster"`
 	Region         string         `json:"region,omitempty"`
 	Images         []string       `json:"images"`
-	TaskDefinition string         `json:"task_definition"`
-	ECSDeployment  string         `json:"ecs_deployment,omitempty"`
+	TaskDefinition string         `json:"taskDefinition"`
+	ECSDeployment  string         `json:"ecsDeployment,omitempty"`
 	Outcome        history.Status `json:"outcome"`
 	Reason         string         `json:"reason,omitempty"`
 	Seconds        float64        `json:"seconds"`

@@ -58,26 +58,9 @@ func runShowRelease(ctx context.Context, a *app, cfg showReleaseConfig) error {
 	return printRelease(a.stdout, cfg.common.output, rel)
 }
 
-// releaseJSON is the --output json form of a release.
-type releaseJSON struct {
-	ID          string                      `json:"id"`
-	Project     string                      `json:"project"`
-	CreatedAt   time.Time                   `json:"created_at"`
-	RequestedBy string                      `json:"requested_by"`
-	Description string                      `json:"description,omitempty"`
-	Label       string                      `json:"label"`
-	CI          *history.CI                 `json:"ci,omitempty"`
-	Images      map[string]history.ImageRef `json:"images"`
-}
-
 func printRelease(w io.Writer, output string, r *history.Release) error {
 	if output == "json" {
-		out := releaseJSON{ID: r.ID, Project: r.Project, CreatedAt: r.CreatedAt, RequestedBy: r.RequestedBy,
-			Description: r.Description, Label: r.Label, Images: r.Images}
-		if r.CI != (history.CI{}) {
-			out.CI = &r.CI
-		}
-		return writeJSON(w, out)
+		return writeJSON(w, r)
 	}
 	fmt.Fprintf(w, "release %s of %s\n", r.ID, r.Project)
 	fmt.Fprintf(w, "created %s by %s from label %s\n", r.CreatedAt.UTC().Format(time.RFC3339), r.RequestedBy, r.Label)

@@ -15,8 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/buoy-deploy/buoy/internal/demo"
 )
@@ -24,8 +22,7 @@ import (
 // bench holds the clients that build worlds and how to run buoy.
 type bench struct {
 	cfg options
-	ecr *ecr.Client
-	ecs *ecs.Client
+	aws aws.Config
 	env []string
 }
 
@@ -45,7 +42,7 @@ func newBench(ctx context.Context, cfg options) (*bench, error) {
 			env = append(env, k+"="+v)
 		}
 	}
-	return &bench{cfg: cfg, ecr: ecr.NewFromConfig(awsCfg), ecs: ecs.NewFromConfig(awsCfg), env: env}, nil
+	return &bench{cfg: cfg, aws: awsCfg, env: env}, nil
 }
 
 // measurement is one row of the table.
@@ -73,7 +70,7 @@ func (b *bench) measure(ctx context.Context, n, targets int) (*measurement, erro
 	w := newWorld(prefix, n, targets)
 	m := &measurement{n: n, targets: targets}
 	start := time.Now()
-	if err := w.setup(ctx, b.ecr, b.ecs); err != nil {
+	if err := w.Build(ctx, b.aws); err != nil {
 		return nil, fmt.Errorf("set up: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "buoy-bench-")
@@ -81,7 +78,7 @@ func (b *bench) measure(ctx context.Context, n, targets int) (*measurement, erro
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, "buoy.yaml"), []byte(w.manifest()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "buoy.yaml"), []byte(w.YAML()), 0o644); err != nil {
 		return nil, err
 	}
 	table := prefix + "-history"

@@ -1,10 +1,10 @@
 package demo
 
 import (
-	"github.com/buoy-deploy/buoy/internal/golden"
 	"path/filepath"
 	"testing"
 
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
@@ -12,7 +12,7 @@ import (
 // must be what the demo writes, and valid.
 func TestDemoManifestIsValidAndCheckedIn(t *testing.T) {
 	t.Parallel()
-	got := New("shop").Manifest()
+	got := World("shop").YAML()
 	path := filepath.Join("..", "..", "examples", "demo", "buoy.yaml")
 	golden.Check(t, path, got)
 	m, err := manifest.Parse("buoy.yaml", []byte(got))

@@ -12,9 +12,12 @@ import (
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
 )
 
+// oldLabel is the label of the fixture's old build.
+const oldLabel = "ref." + deployfixture.OldCommit
+
 // TestConcurrentPrepares: 20 `buoy prepare` processes at once, half from
-// latest and half from ref.old, each with its own description: all exit
-// 0 with distinct release ids, `buoy history` lists all 20, and each is
+// latest and half from the old build's label, each with its own
+// description: all exit 0 with distinct release ids, `buoy history` lists all 20, and each is
 // readable with `buoy show-release`, pinning its label's digests.
 func TestConcurrentPrepares(t *testing.T) {
 	t.Parallel()
@@ -30,7 +33,7 @@ func TestConcurrentPrepares(t *testing.T) {
 	}
 	runs := make([]*run, n)
 	for i := range runs {
-		label := []string{"latest", "ref.old"}[i%2]
+		label := []string{"latest", oldLabel}[i%2]
 		runs[i] = start(t, bin, env, append([]string{"prepare", "--from-label", label, "--description", fmt.Sprintf("prepare %d", i)}, common...)...)
 	}
 	made := map[string]string{} // release id -> description
@@ -81,7 +84,7 @@ func TestConcurrentPrepares(t *testing.T) {
 			continue
 		}
 		for _, img := range f.Images {
-			want := map[string]string{"latest": img.New, "ref.old": img.Old}[rel.Label]
+			want := map[string]string{"latest": img.New, oldLabel: img.Old}[rel.Label]
 			if got := rel.Images[img.ID].Digest; got != want {
 				t.Errorf("release %s (from %s) pins %s at %s, want %s", id, rel.Label, img.ID, got, want)
 			}

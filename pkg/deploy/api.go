@@ -111,20 +111,20 @@ type HistoryInput struct {
 
 // Result is the outcome of a deploying operation (also of a dry run).
 type Result struct {
-	Project     string
-	Environment string
-	Release     *history.Release
+	Project     string           `json:"project"`
+	Environment string           `json:"environment"`
+	Release     *history.Release `json:"release,omitempty"`
 	// Deployment is the record as closed; nil for a dry run.
-	Deployment *history.Deployment
+	Deployment *history.Deployment `json:"deployment,omitempty"`
 	// Status is the deployment's outcome; "planned" for a dry run.
-	Status   history.Status
-	Images   []ImageResult
-	Services []ServiceResult
+	Status   history.Status  `json:"status"`
+	Images   []ImageResult   `json:"images"`
+	Services []ServiceResult `json:"services"`
 	// Started and Finished bound the operation.
-	Started  time.Time
-	Finished time.Time
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
 	// Stats counts AWS calls by "service.Operation", e.g. "ECS.UpdateService".
-	Stats map[string]int
+	Stats map[string]int `json:"stats,omitempty"`
 }
 
 // StatusPlanned is Result.Status for a dry run.
@@ -132,74 +132,75 @@ const StatusPlanned history.Status = "planned"
 
 // ImageResult is what happened to one image's floating tag.
 type ImageResult struct {
-	Image      string // image id from the manifest
-	Repository string // repository URI
-	Tag        string // the floating tag
-	From       string // digest before (empty if the tag did not exist)
-	To         string // digest of the release
-	Moved      bool   // false: the tag already pointed at To
+	Image      string `json:"image"`          // image id from the manifest
+	Repository string `json:"repository"`     // repository URI
+	Tag        string `json:"tag"`            // the floating tag
+	From       string `json:"from,omitempty"` // digest before (empty if the tag did not exist)
+	To         string `json:"to"`             // digest of the release
+	Moved      bool   `json:"moved"`          // false: the tag already pointed at To
 }
 
 // ServiceResult is what happened to one ECS service.
 type ServiceResult struct {
-	Service        string // ECS service name
-	Cluster        string
-	Region         string
-	Images         []string // ids of the images that feed it
-	TaskDefinition string
-	ECSDeployment  string
-	Outcome        history.Status
+	Service        string         `json:"service"` // ECS service name
+	Cluster        string         `json:"cluster"`
+	Region         string         `json:"region,omitempty"`
+	Images         []string       `json:"images"` // ids of the images that feed it
+	TaskDefinition string         `json:"taskDefinition,omitempty"`
+	ECSDeployment  string         `json:"ecsDeployment,omitempty"`
+	Outcome        history.Status `json:"outcome,omitempty"`
 	// Reason explains a failure in plain words, e.g. "rolled back by the
 	// circuit breaker: 3 tasks failed to start (CannotPullContainerError)".
-	Reason   string
-	Duration time.Duration
+	Reason string `json:"reason,omitempty"`
+	// Duration is how long the service took (in JSON: nanoseconds).
+	Duration time.Duration `json:"duration"`
 }
 
 // StatusReport says what each environment runs, as recorded and as ECS
 // really runs it.
 type StatusReport struct {
-	Project      string
-	Environments []EnvironmentStatus
-	Stats        map[string]int
+	Project      string              `json:"project"`
+	Environments []EnvironmentStatus `json:"environments"`
+	Stats        map[string]int      `json:"stats,omitempty"`
 }
 
 // EnvironmentStatus is one environment in a StatusReport.
 type EnvironmentStatus struct {
-	Environment string
+	Environment string `json:"environment"`
 	// Current is the recorded current release; nil if never deployed.
-	Current  *history.Current
-	Release  *history.Release
-	Images   []ImageStatus
-	Services []ServiceStatus
+	Current  *history.Current `json:"current,omitempty"`
+	Release  *history.Release `json:"release,omitempty"`
+	Images   []ImageStatus    `json:"images"`
+	Services []ServiceStatus  `json:"services"`
 	// Drift lists differences between the record, the tags and ECS, in
 	// plain words; empty when all agree.
-	Drift []string
+	Drift []string `json:"drift"`
 }
 
 // ImageStatus compares an image's recorded digest with its floating tag.
 type ImageStatus struct {
-	Image      string
-	Repository string
-	Tag        string
-	Recorded   string // digest the current release pins
-	Tagged     string // digest the floating tag points at now
+	Image      string `json:"image"`
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+	Recorded   string `json:"recorded,omitempty"` // digest the current release pins
+	Tagged     string `json:"tagged,omitempty"`   // digest the floating tag points at now
 }
 
 // ServiceStatus says what an ECS service really runs.
 type ServiceStatus struct {
-	Service        string
-	Cluster        string
-	Region         string
-	TaskDefinition string
-	Running        int
-	Desired        int
+	Service        string `json:"service"`
+	Cluster        string `json:"cluster"`
+	Region         string `json:"region,omitempty"`
+	TaskDefinition string `json:"taskDefinition"`
+	Running        int    `json:"running"`
+	Desired        int    `json:"desired"`
 	// Digests are the image digests its running tasks report, by image id.
-	Digests map[string][]string
+	Digests map[string][]string `json:"digests,omitempty"`
 }
 
 // HistoryReport lists releases and deployments, newest first.
 type HistoryReport struct {
-	Project     string
-	Releases    []*history.Release
-	Deployments []*history.Deployment
+	Project     string                `json:"project"`
+	Releases    []*history.Release    `json:"releases"`
+	Deployments []*history.Deployment `json:"deployments"`
 }

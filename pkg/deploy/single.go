@@ -45,16 +45,16 @@ type SingleInput struct {
 
 // SingleResult says what a single-service deployment did.
 type SingleResult struct {
-	Service                string
-	Cluster                string
-	Image                  string
-	TaskDefinition         string
-	PreviousTaskDefinition string
-	ECSDeployment          string
-	Outcome                history.Status
-	Reason                 string
-	Deregistered           []string
-	Stats                  map[string]int
+	Service                string         `json:"service"`
+	Cluster                string         `json:"cluster"`
+	Image                  string         `json:"image"`
+	TaskDefinition         string         `json:"taskDefinition"`
+	PreviousTaskDefinition string         `json:"previousTaskDefinition,omitempty"`
+	ECSDeployment          string         `json:"ecsDeployment,omitempty"`
+	Outcome                history.Status `json:"outcome"`
+	Reason                 string         `json:"reason,omitempty"`
+	Deregistered           []string       `json:"deregistered,omitempty"`
+	Stats                  map[string]int `json:"stats,omitempty"`
 }
 
 // DeploySingle runs the classic ecs-deploy flow against one service

@@ -27,7 +27,7 @@ func (d *Deployer) Status(ctx context.Context, in StatusInput) (*StatusReport, e
 			envs = append(envs, env)
 		}
 	}
-	rep := &StatusReport{Project: d.project.ID}
+	rep := &StatusReport{Project: d.project.ID, Environments: []EnvironmentStatus{}}
 	for _, env := range envs {
 		es, err := d.environmentStatus(ctx, s, env)
 		if err != nil {
@@ -40,7 +40,8 @@ func (d *Deployer) Status(ctx context.Context, in StatusInput) (*StatusReport, e
 }
 
 func (d *Deployer) environmentStatus(ctx context.Context, s *session, env *manifest.Environment) (*EnvironmentStatus, error) {
-	es := &EnvironmentStatus{Environment: env.ID}
+	// Empty lists, not nil: the JSON form shows [] rather than null.
+	es := &EnvironmentStatus{Environment: env.ID, Images: []ImageStatus{}, Services: []ServiceStatus{}, Drift: []string{}}
 	cur, err := d.store.GetCurrent(ctx, d.project.ID, env.ID)
 	switch {
 	case errors.Is(err, history.ErrNotFound):
@@ -223,7 +224,14 @@ func (d *Deployer) History(ctx context.Context, in HistoryInput) (*HistoryReport
 	if err != nil {
 		return nil, fmt.Errorf("list the deployments of %s: %w", d.project.ID, err)
 	}
-	return &HistoryReport{Project: d.project.ID, Releases: rels, Deployments: deps}, nil
+	rep := &HistoryReport{Project: d.project.ID, Releases: rels, Deployments: deps}
+	if rep.Releases == nil {
+		rep.Releases = []*history.Release{}
+	}
+	if rep.Deployments == nil {
+		rep.Deployments = []*history.Deployment{}
+	}
+	return rep, nil
 }
 
 // ShowRelease returns one release by id or unique id prefix ("" for the

@@ -40,110 +40,110 @@ const (
 
 // CI says where a request came from.
 type CI struct {
-	Provider string // "github-actions", "buildkite", "" for a terminal
-	BuildURL string
-	Commit   string
-	Actor    string
+	Provider string `json:"provider,omitempty"` // "github-actions", "buildkite", "" for a terminal
+	BuildURL string `json:"buildUrl,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+	Actor    string `json:"actor,omitempty"`
 }
 
 // ImageRef pins one image of a release.
 type ImageRef struct {
 	// Repository is the full repository URI without tag or digest, e.g.
 	// 123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api.
-	Repository string
+	Repository string `json:"repository"`
 	// Tag is the label the digest was taken from, e.g. "ref.3f2a...".
-	Tag       string
-	Digest    string // sha256:...
-	MediaType string
+	Tag       string `json:"tag"`
+	Digest    string `json:"digest"` // sha256:...
+	MediaType string `json:"mediaType,omitempty"`
 }
 
 // Release is an immutable set of image digests, one per image of a
 // project. A release never changes after it is created.
 type Release struct {
-	ID          string // sorts by creation time (ULID)
-	Project     string
-	CreatedAt   time.Time // UTC
-	RequestedBy string
-	Description string
+	ID          string    `json:"id"` // sorts by creation time (ULID)
+	Project     string    `json:"project"`
+	CreatedAt   time.Time `json:"createdAt"` // UTC
+	RequestedBy string    `json:"requestedBy"`
+	Description string    `json:"description,omitempty"`
 	// Label is what the release was taken from, e.g. "latest", or
 	// "environment:stage" when taken from what an environment runs.
-	Label  string
-	CI     CI
-	Images map[string]ImageRef // by image id
+	Label  string              `json:"label"`
+	CI     CI                  `json:"ci,omitzero"`
+	Images map[string]ImageRef `json:"images"` // by image id
 }
 
 // TagMove records what happened to one image's floating tag.
 type TagMove struct {
-	Repository string
-	Tag        string
-	From       string // digest before; empty when the tag did not exist
-	To         string // digest of the release
-	Moved      bool   // the tag was moved by this deployment
-	Done       bool   // the tag points at To (moved now or already)
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+	From       string `json:"from,omitempty"` // digest before; empty when the tag did not exist
+	To         string `json:"to"`             // digest of the release
+	Moved      bool   `json:"moved"`          // the tag was moved by this deployment
+	Done       bool   `json:"done"`           // the tag points at To (moved now or already)
 }
 
 // ServiceOutcome records one ECS service's part in a deployment.
 type ServiceOutcome struct {
-	Service string // ECS service name
-	Cluster string
-	Region  string
+	Service string `json:"service"` // ECS service name
+	Cluster string `json:"cluster"`
+	Region  string `json:"region,omitempty"`
 	// ECSDeployment is the id of the ECS deployment we started.
-	ECSDeployment          string
-	TaskDefinition         string
-	PreviousTaskDefinition string
-	Outcome                Status
-	Reason                 string
+	ECSDeployment          string `json:"ecsDeployment,omitempty"`
+	TaskDefinition         string `json:"taskDefinition"`
+	PreviousTaskDefinition string `json:"previousTaskDefinition,omitempty"`
+	Outcome                Status `json:"outcome"`
+	Reason                 string `json:"reason,omitempty"`
 }
 
 // Deployment is one application of a release to an environment. Each
 // deployment is its own record, written before any side effect and
 // updated as it proceeds.
 type Deployment struct {
-	ID          string // sorts by start time (ULID)
-	Project     string
-	Environment string
-	ReleaseID   string
+	ID          string `json:"id"` // sorts by start time (ULID)
+	Project     string `json:"project"`
+	Environment string `json:"environment"`
+	ReleaseID   string `json:"releaseId"`
 	// Resumes is the id of an earlier deployment this one completes (a
 	// re-run after a crash), if any.
-	Resumes string
+	Resumes string `json:"resumes,omitempty"`
 	// RollbackOf is the id of the deployment this one rolls back, if any.
-	RollbackOf  string
-	Status      Status
-	Reason      string
-	StartedAt   time.Time
-	FinishedAt  time.Time // zero while in progress
-	RequestedBy string
-	Description string
-	CI          CI
-	Images      map[string]TagMove // by image id
-	Services    []ServiceOutcome
+	RollbackOf  string             `json:"rollbackOf,omitempty"`
+	Status      Status             `json:"status"`
+	Reason      string             `json:"reason,omitempty"`
+	StartedAt   time.Time          `json:"startedAt"`
+	FinishedAt  time.Time          `json:"finishedAt,omitzero"` // zero while in progress
+	RequestedBy string             `json:"requestedBy"`
+	Description string             `json:"description,omitempty"`
+	CI          CI                 `json:"ci,omitzero"`
+	Images      map[string]TagMove `json:"images"` // by image id
+	Services    []ServiceOutcome   `json:"services"`
 	// Version is bumped by every write; an update with a stale Version
 	// fails with ErrConflict.
-	Version int64
+	Version int64 `json:"version"`
 }
 
 // Current says what an environment runs now.
 type Current struct {
-	Project      string
-	Environment  string
-	ReleaseID    string
-	DeploymentID string
-	UpdatedAt    time.Time
-	Images       map[string]ImageRef
-	Version      int64
+	Project      string              `json:"project"`
+	Environment  string              `json:"environment"`
+	ReleaseID    string              `json:"releaseId"`
+	DeploymentID string              `json:"deploymentId"`
+	UpdatedAt    time.Time           `json:"updatedAt"`
+	Images       map[string]ImageRef `json:"images"`
+	Version      int64               `json:"version"`
 }
 
 // Lock is a lease on a project's environment held by one run.
 type Lock struct {
-	Project     string
-	Environment string
+	Project     string `json:"project"`
+	Environment string `json:"environment"`
 	// Owner identifies the run (unique per run); only it can renew or
 	// release the lock.
-	Owner       string
-	RequestedBy string
-	BuildURL    string
-	AcquiredAt  time.Time
-	ExpiresAt   time.Time
+	Owner       string    `json:"owner"`
+	RequestedBy string    `json:"requestedBy"`
+	BuildURL    string    `json:"buildUrl,omitempty"`
+	AcquiredAt  time.Time `json:"acquiredAt"`
+	ExpiresAt   time.Time `json:"expiresAt"`
 	// Previous is set by AcquireLock when it took over another run's lock
 	// whose lease had expired: the lock it replaced, saying whose it was.
 	// It is not stored.

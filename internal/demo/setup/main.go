@@ -11,10 +11,9 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/buoy-deploy/buoy/internal/demo"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
 )
 
 func main() {
@@ -35,13 +34,14 @@ func run(ctx context.Context, dir, prefix string) error {
 	if err != nil {
 		return err
 	}
-	w := demo.New(prefix)
-	if err := w.Setup(ctx, ecr.NewFromConfig(cfg), ecs.NewFromConfig(cfg)); err != nil {
+	w := demo.World(prefix)
+	if err := w.Build(ctx, cfg); err != nil {
 		return err
 	}
 	fmt.Printf("created ECR repositories %s, %s, %s with builds ref.%.7s (env.stage, env.prod) and ref.%.7s (latest)\n",
-		w.Images["web"], w.Images["nginx"], w.Images["worker"], demo.OldCommit, demo.NewCommit)
+		w.Image("web").Repository, w.Image("nginx").Repository, w.Image("worker").Repository,
+		deployfixture.OldCommit, deployfixture.NewCommit)
 	fmt.Printf("created ECS clusters %s and %s, each running services web (web + nginx) and worker, 2 tasks each\n",
-		w.Clusters["stage"], w.Clusters["prod"])
-	return os.WriteFile(filepath.Join(dir, "buoy.yaml"), []byte(w.Manifest()), 0o644)
+		w.ClusterOf("stage"), w.ClusterOf("prod"))
+	return os.WriteFile(filepath.Join(dir, "buoy.yaml"), []byte(w.YAML()), 0o644)
 }

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/buoy-deploy/buoy/internal/golden"
+	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+// The --output json forms of status, history, show-release (and
+// prepare) and ecs-deploy, as docs/cli.md documents them. A change here
+// changes what scripts read: review the golden diff.
+func TestJSONOutputGolden(t *testing.T) {
+	t.Parallel()
+	ci := history.CI{Provider: "buildkite", BuildURL: "https://buildkite.com/acme/shop/builds/42", Commit: "3f2a9c1e", Actor: "alice"}
+	rel := &history.Release{ID: "01JD3QX7Z8M4N5P6Q7R8S9T0VW", Project: "shop", CreatedAt: t0, RequestedBy: "alice via buildkite",
+		Label: "ref.3f2a9c1e", CI: ci, Images: map[string]history.ImageRef{"web": {
+			Repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web", Tag: "ref.3f2a9c1e",
+			Digest: "sha256:580466ef65191bd0a2e1", MediaType: "application/vnd.docker.distribution.manifest.v2+json"}}}
+	dep := &history.Deployment{ID: "01JD3QX80000000000000000AA", Project: "shop", Environment: "stage", ReleaseID: rel.ID,
+		RollbackOf: "01JD3QX60000000000000000AA", Status: history.StatusSucceeded, StartedAt: t0, FinishedAt: t0.Add(83 * time.Second),
+		RequestedBy: "alice via buildkite", CI: ci,
+		Images: map[string]history.TagMove{"web": {Repository: rel.Images["web"].Repository, Tag: "env.stage",
+			From: "sha256:00757069b30711aa", To: "sha256:580466ef65191bd0a2e1", Moved: true, Done: true}},
+		Services: []history.ServiceOutcome{{Service: "web", Cluster: "shop-stage", Region: "eu-west-1", ECSDeployment: "ecs-svc/1111",
+			TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:8",
+			PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:7", Outcome: history.StatusSucceeded}},
+		Version: 4}
+	status := &deploy.StatusReport{Project: "shop", Environments: []deploy.EnvironmentStatus{{
+		Environment: "stage",
+		Current: &history.Current{Project: "shop", Environment: "stage", ReleaseID: rel.ID, DeploymentID: dep.ID,
+			UpdatedAt: t0.Add(83 * time.Second), Images: rel.Images, Version: 2},
+		Release:  rel,
+		Images:   []deploy.ImageStatus{{Image: "web", Repository: "shop/web", Tag: "env.stage", Recorded: "sha256:580466ef65191bd0a2e1", Tagged: "sha256:9d8c7b6a5f4e3d2c"}},
+		Services: []deploy.ServiceStatus{{Service: "web", Cluster: "shop-stage", Region: "eu-west-1", TaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:8", Running: 2, Desired: 2, Digests: map[string][]string{"web": {"sha256:580466ef65191bd0a2e1"}}}},
+		Drift:    []string{"shop/web:env.stage points at 9d8c7b6a5f4e, but release 01JD3QX7Z8M4N5P6Q7R8S9T0VW pins 580466ef6519"},
+	}}, Stats: map[string]int{"DynamoDB.GetItem": 2, "ECR.BatchGetImage": 1}}
+	single := &deploy.SingleResult{Service: "api", Cluster: "production", Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:ref.3f2a9c1e",
+		TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:12",
+		PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:11", ECSDeployment: "ecs-svc/2222",
+		Outcome: history.StatusRolledBack, Reason: "the circuit breaker stopped deployment ecs-svc/2222; rolled back to api:11",
+		Deregistered: []string{"arn:aws:ecs:eu-west-1:123456789012:task-definition/api:9"}, Stats: map[string]int{"ECS.UpdateService": 2}}
+
+	tests := []struct {
+		name  string
+		write func(*bytes.Buffer) error
+	}{
+		{"status", func(b *bytes.Buffer) error { return writeJSON(b, status) }},
+		{"history", func(b *bytes.Buffer) error {
+			return writeJSON(b, &deploy.HistoryReport{Project: "shop", Releases: []*history.Release{rel}, Deployments: []*history.Deployment{dep}})
+		}},
+		{"release", func(b *bytes.Buffer) error { return printRelease(b, "json", rel) }},
+		{"ecs-deploy", func(b *bytes.Buffer) error { return writeJSON(b, single) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			if err := tt.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, "testdata/"+tt.name+".json", b.String())
+		})
+	}
+}

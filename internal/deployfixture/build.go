@@ -1,0 +1,162 @@
+package deployfixture
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+// concurrency bounds the calls Build makes at once.
+const concurrency = 16
+
+// Build creates the world through clients made from cfg (a configuration
+// that reaches the emulator): the history table when Table is set, one
+// ECR repository per image with its old and new builds, and in every
+// environment that is not External its clusters, one task definition per
+// service and cluster running the images that feed it through the
+// floating tag, and the services (desired count 2, so that moto reports
+// their rollouts COMPLETED, tagged deployment:service and deployment:env
+// for legacy manifests). It fills each image's Service, Old and New.
+func (w *World) Build(ctx context.Context, cfg aws.Config) error {
+	w.complete()
+	if w.Table != "" {
+		if err := history.Init(ctx, dynamodb.NewFromConfig(cfg), w.Table); err != nil {
+			return fmt.Errorf("create history table %s: %w", w.Table, err)
+		}
+	}
+	ecrc, ecsc := ecr.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for i := range w.Images {
+		g.Go(func() error { return w.pushImage(gctx, ecrc, &w.Images[i]) })
+	}
+	for _, e := range w.Environments {
+		for _, c := range e.Clusters {
+			if !e.External {
+				g.Go(func() error {
+					_, err := ecsc.CreateCluster(gctx, &ecs.CreateClusterInput{ClusterName: aws.String(c)})
+					if err != nil {
+						return fmt.Errorf("create cluster %s: %w", c, err)
+					}
+					return nil
+				})
+			}
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for _, e := range w.Environments {
+		if e.External {
+			continue
+		}
+		for _, c := range e.Clusters {
+			for _, s := range w.Services {
+				g.Go(func() error { return w.createService(gctx, ecsc, e, c, s) })
+			}
+		}
+	}
+	return g.Wait()
+}
+
+// complete fills each image's Service from its first service.
+func (w *World) complete() {
+	for i, img := range w.Images {
+		if len(img.Services) > 0 {
+			w.Images[i].Service = w.ServiceName(img.Services[0])
+		}
+	}
+}
+
+func (w *World) pushImage(ctx context.Context, ecrc *ecr.Client, img *Image) error {
+	if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(img.Repository)}); err != nil {
+		return fmt.Errorf("create repository %s: %w", img.Repository, err)
+	}
+	oldTags := []string{"ref." + OldCommit}
+	for _, e := range w.Environments {
+		oldTags = append(oldTags, e.FloatingTag())
+	}
+	var err error
+	if img.Old, err = Push(ctx, ecrc, img.Repository, oldTags...); err != nil {
+		return err
+	}
+	img.New, err = Push(ctx, ecrc, img.Repository, "ref."+NewCommit, "latest")
+	return err
+}
+
+func (w *World) createService(ctx context.Context, ecsc *ecs.Client, e Env, cluster string, s Service) error {
+	var containers []ecstypes.ContainerDefinition
+	for _, img := range w.Images {
+		for _, fed := range img.Services {
+			if fed == s.ID {
+				containers = append(containers, ecstypes.ContainerDefinition{
+					Name: aws.String(img.ID), Image: aws.String(URI(img.Repository) + ":" + e.FloatingTag()),
+					Memory: aws.Int32(256), Essential: aws.Bool(true),
+				})
+			}
+		}
+	}
+	family := Family(cluster, s.ID)
+	td, err := ecsc.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String(family), ContainerDefinitions: containers,
+	})
+	if err != nil {
+		return fmt.Errorf("register task definition %s: %w", family, err)
+	}
+	name := w.ServiceName(s.ID)
+	_, err = ecsc.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String(cluster), ServiceName: aws.String(name),
+		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(2),
+		Tags: []ecstypes.Tag{{Key: aws.String("deployment:service"), Value: aws.String(s.ID)},
+			{Key: aws.String("deployment:env"), Value: aws.String(e.ID)}},
+	})
+	if err != nil {
+		return fmt.Errorf("create service %s in %s: %w", name, cluster, err)
+	}
+	return nil
+}
+
+// Push stores a new image (a Docker manifest with random layers) in repo
+// under tags, as `docker push` would, and returns its digest.
+func Push(ctx context.Context, ecrc *ecr.Client, repo string, tags ...string) (string, error) {
+	manifest := imageManifest()
+	sum := sha256.Sum256([]byte(manifest))
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	for _, tag := range tags {
+		_, err := ecrc.PutImage(ctx, &ecr.PutImageInput{
+			RepositoryName: aws.String(repo), ImageManifest: aws.String(manifest), ImageTag: aws.String(tag),
+			ImageManifestMediaType: aws.String("application/vnd.docker.distribution.manifest.v2+json"),
+			ImageDigest:            aws.String(digest),
+		})
+		if err != nil {
+			return "", fmt.Errorf("push %s:%s: %w", repo, tag, err)
+		}
+	}
+	return digest, nil
+}
+
+func imageManifest() string {
+	layer := func() string {
+		sum := sha256.Sum256([]byte(rand.Text()))
+		return "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return fmt.Sprintf(`{
+  "schemaVersion": 2,
+  "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+  "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1457, "digest": %q},
+  "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 3370706, "digest": %q}]
+}`, layer(), layer())
+}

@@ -1,0 +1,48 @@
+package history
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Records stored before the types had JSON tags carry Go field names
+// ("ReleaseID", "BuildURL"). Every tag differs from its field name only
+// in case, which encoding/json matches, so those records still read.
+func TestDecodeRecordWithGoFieldNames(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/deployment-go-field-names.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := decode[Deployment](data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Deployment{
+		ID: "01JD3XKQ8Z7YV6W5T4S3R2Q1P0", Project: "shop", Environment: "stage", ReleaseID: "01JD3XKQ0A1B2C3D4E5F6G7H8J",
+		Resumes: "01JD3XKP0A1B2C3D4E5F6G7H8J", Status: StatusSucceeded,
+		StartedAt:   time.Date(2024, 11, 20, 10, 30, 0, 0, time.UTC),
+		FinishedAt:  time.Date(2024, 11, 20, 10, 31, 2, 500_000_000, time.UTC),
+		RequestedBy: "alice via buildkite", Description: "fix login",
+		CI: CI{Provider: "buildkite", BuildURL: "https://buildkite.com/acme/shop/builds/42", Commit: "3f2a9c1e", Actor: "alice"},
+		Images: map[string]TagMove{"web": {Repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web",
+			Tag: "env.stage", From: "sha256:aaaa", To: "sha256:bbbb", Moved: true, Done: true}},
+		Services: []ServiceOutcome{{Service: "web", Cluster: "shop-stage", Region: "eu-west-1", ECSDeployment: "ecs-svc/123",
+			TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:2",
+			PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:1", Outcome: StatusSucceeded}},
+		Version: 3,
+	}
+	got, _ := json.Marshal(d)
+	wantJSON, _ := json.Marshal(want)
+	if string(got) != string(wantJSON) {
+		t.Errorf("decoded:\n got %s\nwant %s", got, wantJSON)
+	}
+	for _, key := range []string{`"releaseId":`, `"buildUrl":`, `"ecsDeployment":`, `"startedAt":`} {
+		if !strings.Contains(string(got), key) {
+			t.Errorf("encoded record %s lacks %s", got, key)
+		}
+	}
+}
