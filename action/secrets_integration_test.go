@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/secretscan"
 )
@@ -68,7 +69,7 @@ func TestActionLeaksNoSecret(t *testing.T) {
 		inputs map[string]string
 		code   int
 	}{
-		{"succeeds", map[string]string{"environment": "stage", "from-label": "ref.3f2a9c1d", "timeout": "2m"}, exitcode.OK},
+		{"succeeds", map[string]string{"environment": "stage", "from-label": "ref." + deployfixture.NewCommit, "timeout": "2m"}, exitcode.OK},
 		{"fails", map[string]string{"environment": "stage", "table": awstest.Name(t, "missing")}, exitcode.Failed},
 		{"unknown release", map[string]string{"command": "deploy", "environment": "stage", "release": "01JD000000000000000000000Z"}, exitcode.BadInput},
 		{"bad inputs", map[string]string{"environment": "stage", "timeout": "soon"}, exitcode.BadInput},
@@ -182,7 +183,7 @@ func TestInjectionThroughAWSText(t *testing.T) {
 	awstest.RunImage(ctx, t, ecs.NewFromConfig(awstest.Config(t)), w.Cluster, w.Service, evil)
 	r := runnerFor(t, w)
 	r.Inputs["environment"] = "stage"
-	r.Inputs["from-label"] = "ref.3f2a9c1d"
+	r.Inputs["from-label"] = "ref." + deployfixture.NewCommit
 	res := r.run(t)
 	if res.ExitCode != exitcode.BadInput {
 		t.Errorf("exit code = %d, want %d (the service does not use the image)", res.ExitCode, exitcode.BadInput)

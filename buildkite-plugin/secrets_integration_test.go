@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/secretscan"
 )
@@ -33,7 +34,7 @@ func TestPluginLeaksNoSecret(t *testing.T) {
 		name, config string
 		code         int
 	}{
-		{"succeeds", fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, commit, w.table), exitcode.OK},
+		{"succeeds", fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, deployfixture.NewCommit, w.table), exitcode.OK},
 		{"fails", fmt.Sprintf(`{"environment":"stage","table":%q}`, awstest.Name(t, "missing")), exitcode.Failed},
 		{"unknown release", fmt.Sprintf(`{"command":"deploy","environment":"stage","release":"01JD000000000000000000000Z","table":%q}`, w.table), exitcode.BadInput},
 		{"bad configuration", `{"environment":"stage","timeout":"soon"}`, exitcode.BadInput},
@@ -83,7 +84,7 @@ func TestInjectionThroughAWSText(t *testing.T) {
 	evil := "evil\n+++ pwned <script>alert(1)</script> [x](javascript:alert(1)) | cell | \x1b]1339;url=https://evil.example\x07"
 	awstest.RunImage(context.Background(), t, ecs.NewFromConfig(awstest.Config(t)), w.cluster, w.service, evil)
 	code, log, calls := runBinary(t, buildPlugin(t), w.dir,
-		fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q}`, commit, w.table), nil)
+		fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q}`, deployfixture.NewCommit, w.table), nil)
 	if code != exitcode.BadInput {
 		t.Errorf("exit code = %d, want %d (the service does not use the image)\n%s", code, exitcode.BadInput, log)
 	}
