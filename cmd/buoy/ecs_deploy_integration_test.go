@@ -4,12 +4,7 @@ package main
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,39 +17,6 @@ import (
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
-
-// ecsRouter is one ECS endpoint made of three: task definitions live in
-// moto (really registered, revisions and all), while the service is
-// played by scripted servers, which moto cannot do: rollout until the
-// first UpdateService has been answered, then rollback from the second
-// on.
-func ecsRouter(t *testing.T, moto string, rollout, rollback *ecsfake.Server) string {
-	t.Helper()
-	proxy := func(target string) *httputil.ReverseProxy {
-		u, err := url.Parse(target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return httputil.NewSingleHostReverseProxy(u)
-	}
-	toMoto, toRollout, toRollback := proxy(moto), proxy(rollout.URL), proxy(rollback.URL)
-	var updates atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		op := r.Header.Get("X-Amz-Target")
-		switch {
-		case strings.Contains(op, "TaskDefinition"):
-			toMoto.ServeHTTP(w, r)
-		case strings.HasSuffix(op, ".UpdateService") && updates.Add(1) == 1:
-			toRollout.ServeHTTP(w, r)
-		case updates.Load() >= 2:
-			toRollback.ServeHTTP(w, r)
-		default:
-			toRollout.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
 
 // TestCLIECSDeployRollback: the new revision's rollout is stopped by the
 // circuit breaker; with --enable-rollback buoy puts the service back on
@@ -97,7 +59,11 @@ func testECSDeployRollback(t *testing.T, enable bool) {
 	oldActive.Status = "ACTIVE"
 	ours := dep("ecs-svc/1111", "PRIMARY", td2, 0, 0, "IN_PROGRESS", "")
 	failed := dep("ecs-svc/1111", "ACTIVE", td2, 0, 3, "FAILED", "ECS deployment circuit breaker: tasks failed to start.")
-	rollout := ecsfake.New(t, ecsfake.Unsupported, ecsfake.Service{
+	// The first update (to revision 2) is stopped by the circuit breaker;
+	// the second, the rollback to revision 1, completes.
+	back := dep("ecs-svc/3333", "PRIMARY", td1, 0, 0, "IN_PROGRESS", "")
+	backDone := dep("ecs-svc/3333", "PRIMARY", td1, 2, 0, "COMPLETED", "")
+	fake := ecsfake.New(t, ecsfake.Unsupported, ecsfake.Service{
 		Name: "api", TaskDefinition: td1, DesiredCount: 2,
 		Before: ecsfake.Frame{Deployments: []ecsfake.Deployment{old}, RunningCount: 2},
 		Update: ecsfake.Frame{Deployments: []ecsfake.Deployment{ours, oldActive}, RunningCount: 2},
@@ -106,17 +72,16 @@ func testECSDeployRollback(t *testing.T, enable bool) {
 			LastStatus: "STOPPED", DesiredStatus: "STOPPED", StopCode: "TaskFailedToStart",
 			StoppedReason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): not found",
 		}}}},
-	})
-	back := dep("ecs-svc/3333", "PRIMARY", td1, 0, 0, "IN_PROGRESS", "")
-	backDone := dep("ecs-svc/3333", "PRIMARY", td1, 2, 0, "COMPLETED", "")
-	rollbackSrv := ecsfake.New(t, ecsfake.Unsupported, ecsfake.Service{
-		Name: "api", TaskDefinition: td2, DesiredCount: 2,
-		Update: ecsfake.Frame{Deployments: []ecsfake.Deployment{back, failed}, RunningCount: 0},
-		Frames: []ecsfake.Frame{{Deployments: []ecsfake.Deployment{backDone}, RunningCount: 2}},
+		Then: []ecsfake.Script{{
+			Update: ecsfake.Frame{Deployments: []ecsfake.Deployment{back, failed}, RunningCount: 0},
+			Frames: []ecsfake.Frame{{Deployments: []ecsfake.Deployment{backDone}, RunningCount: 2}},
+		}},
 	})
 
+	// Task definitions live in moto (really registered, revisions and
+	// all); the service is played by the scripted server.
 	e := &cliEnv{t: t, cfg: cfg}
-	e.cfg.BaseEndpoint = aws.String(ecsRouter(t, awstest.Endpoint(t), rollout, rollbackSrv))
+	e.cfg.BaseEndpoint = aws.String(fake.WithTaskDefinitionsAt(t, awstest.Endpoint(t)))
 	args := []string{"ecs-deploy", "-c", ecsfake.Cluster, "-n", "api", "-i", deployfixture.URI(repo), "-e", "GIT_TAG", "-t", "60"}
 	if enable {
 		args = append(args, "--enable-rollback")
@@ -155,10 +120,11 @@ func testECSDeployRollback(t *testing.T, enable bool) {
 
 	// ECS saw the update to revision 2, and with rollback enabled only, an
 	// update back to revision 1.
-	if ups := rollout.Updates("api"); len(ups) != 1 || ups[0]["taskDefinition"] != td2 {
-		t.Errorf("rollout updates: got %v, want one to %s", ups, td2)
+	ups := fake.Updates("api")
+	if len(ups) == 0 || ups[0]["taskDefinition"] != td2 {
+		t.Fatalf("updates: got %v, want the first to %s", ups, td2)
 	}
-	backs := rollbackSrv.Updates("api")
+	backs := ups[1:]
 	switch {
 	case enable && (len(backs) != 1 || backs[0]["taskDefinition"] != td1 || backs[0]["forceNewDeployment"] != true):
 		t.Errorf("rollback updates: got %v, want one forced update to %s", backs, td1)

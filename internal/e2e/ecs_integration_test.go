@@ -4,10 +4,6 @@ package e2e_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -38,25 +34,7 @@ func scriptedECS(ctx context.Context, t *testing.T, f *deployfixture.Fixture, s 
 			Update: rs[0].Update, Frames: rs[0].Frames, Then: rs[1:]})
 	}
 	fake := ecsfake.New(t, ecsfake.Unsupported, services...)
-	toFake, toMoto := proxyTo(t, fake.URL), proxyTo(t, awstest.Endpoint(t))
-	router := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTaskDefinition") {
-			toMoto.ServeHTTP(w, r)
-			return
-		}
-		toFake.ServeHTTP(w, r)
-	}))
-	t.Cleanup(router.Close)
-	return fake, router.URL
-}
-
-func proxyTo(t *testing.T, target string) *httputil.ReverseProxy {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return httputil.NewSingleHostReverseProxy(u)
+	return fake, fake.WithTaskDefinitionsAt(t, awstest.Endpoint(t))
 }
 
 // ecsDeployment is an ECS deployment of a fixture service (2 tasks).
