@@ -42,7 +42,7 @@ func run(ctx context.Context, getenv func(string) string, d deps) error {
 	}
 	s := &step{log: log, agent: d.agent, cfg: cfg, build: b, context: annotationContext(cfg.Project, cfg.Environment, cfg.Command)}
 	log.header(s.heading())
-	dep, err := d.open(ctx, openOptions{Manifest: cfg.Manifest, Project: cfg.Project, Table: cfg.Table, Sink: log, Logger: d.logger})
+	dep, err := d.open(ctx, openOptions{Manifest: cfg.Manifest, Project: cfg.Project, Table: cfg.Table, Limits: cfg.limits, Sink: log, Logger: d.logger})
 	if err != nil {
 		return s.fail(ctx, "buoy: could not start", err)
 	}
