@@ -105,8 +105,9 @@ func actionBadInputs() []actionBadInput {
 
 // TestActionBadInput runs the built action as the runner does with each
 // bad input: it exits with the bad-input code, annotates the problem with
-// its own message, writes no outputs or summary, issues no command but
-// its own, and does not panic. AWS is a closed port: nothing may reach it.
+// its own message, sets the status output to invalid and writes a job
+// summary that says so and what to do (and no deployment's outputs),
+// issues no command but its own, and does not panic. AWS is a closed port: nothing may reach it.
 func TestActionBadInput(t *testing.T) {
 	t.Parallel()
 	cases := actionBadInputs()
@@ -145,10 +146,21 @@ func TestActionBadInput(t *testing.T) {
 			if strings.Contains(res.Stdout+res.Stderr, "panic:") || strings.Contains(res.Stderr, "goroutine ") {
 				t.Errorf("the action panicked:\n%s", res.Stderr)
 			}
-			// Inputs refused before the library runs leave no outputs; a
-			// refusal by the library may leave status failed.
-			if s, ok := res.Outputs["status"]; ok && s != "failed" {
-				t.Errorf("status output = %q, want none or failed", s)
+			// Refused by the action or by the library, the run reports
+			// the refusal as the plugin does, and says what to do.
+			if s := res.Outputs["status"]; s != "invalid" {
+				t.Errorf("status output = %q, want invalid", s)
+			}
+			for _, k := range []string{"deployment-id", "services"} {
+				if v, ok := res.Outputs[k]; ok {
+					t.Errorf("output %s = %q, want none: nothing was deployed", k, v)
+				}
+			}
+			if !strings.Contains(res.Summary, ": invalid\n") || !strings.Contains(res.Summary, "Nothing was deployed.") {
+				t.Errorf("the job summary does not state the refusal and what to do:\n%s", res.Summary)
+			}
+			if strings.TrimSpace(res.Outputs["summary-markdown"]) != strings.TrimSpace(res.Summary) {
+				t.Errorf("summary-markdown output differs from the job summary")
 			}
 			checkWorkflowCommands(t, res.Stdout, "pwned")
 		})

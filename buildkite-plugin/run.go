@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -236,19 +237,13 @@ func resultStyle(status history.Status, err error) string {
 	return styleError
 }
 
-// failStatus is buoy:status when an operation left no result.
+// failStatus is buoy:status when an operation left no result: the
+// Action's status output in the same case (exitcode.Refusal).
 func failStatus(err error) string {
-	switch {
-	case errors.Is(err, errConfig), errors.Is(err, deploy.ErrInvalidInput):
-		return "invalid"
-	case errors.Is(err, history.ErrLocked):
-		return "locked"
-	case errors.Is(err, deploy.ErrConfirmationRequired):
-		return "confirmation-required"
-	case errors.Is(err, deploy.ErrTimeout):
-		return "timed-out"
+	if errors.Is(err, errConfig) {
+		return exitcode.StatusInvalid
 	}
-	return string(history.StatusFailed)
+	return exitcode.Refusal(err)
 }
 
 // annotationContext names the step's annotation, so a re-run replaces it:
