@@ -297,7 +297,7 @@ func (c *config) validateLimits() error {
 	if c.ECSBurst != nil {
 		c.limits.ECSBurst = *c.ECSBurst
 	}
-	if errs := c.limits.Problems(func(key string) string { return strconv.Quote(key) }); len(errs) > 0 {
+	if errs := c.limits.Problems(strconv.Quote); len(errs) > 0 {
 		return fmt.Errorf("%w: option %w", errConfig, errs[0])
 	}
 	return nil
