@@ -73,37 +73,29 @@ func (l Limits) Options() []deploy.Option {
 // AnyDuration parses a duration that may be zero or negative (the limits
 // say which are allowed), such as 10m, 90s or 0.
 func AnyDuration(v string) (time.Duration, error) {
-	if err := Line(v); err != nil {
-		return 0, err
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s is not a duration: write it like 10m, 90s or 0", Quote(v))
-	}
-	return d, nil
+	return parse(v, time.ParseDuration, "a duration: write it like 10m, 90s or 0")
 }
 
 // Number parses a number, such as 20 or 0.5 (Inf and NaN too: the limits
 // refuse them with the CLI's message).
 func Number(v string) (float64, error) {
-	if err := Line(v); err != nil {
-		return 0, err
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%s is not a number: write it like 20 or 0.5", Quote(v))
-	}
-	return f, nil
+	return parse(v, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }, "a number: write it like 20 or 0.5")
 }
 
 // WholeNumber parses a whole number, such as 50.
 func WholeNumber(v string) (int, error) {
+	return parse(v, strconv.Atoi, "a whole number: write it like 50")
+}
+
+// parse checks v with Line, then parses it, or says that it is not what.
+func parse[T any](v string, p func(string) (T, error), what string) (T, error) {
+	var zero T
 	if err := Line(v); err != nil {
-		return 0, err
+		return zero, err
 	}
-	n, err := strconv.Atoi(v)
+	x, err := p(v)
 	if err != nil {
-		return 0, fmt.Errorf("%s is not a whole number: write it like 50", Quote(v))
+		return zero, fmt.Errorf("%s is not %s", Quote(v), what)
 	}
-	return n, nil
+	return x, nil
 }
