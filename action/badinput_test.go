@@ -73,6 +73,22 @@ func actionBadInputs() []actionBadInput {
 		{name: "terminal escape", inputs: stage("description", "deploy \x1b]8;;https://evil.example\x07here"), want: "holds the control character U+001B"},
 		{name: "line break", inputs: stage("environment", "stage\n::error::pwned"), want: `input environment: "stage\n::error::pwned" holds the control character U+000A`},
 		{name: "token with a line break", inputs: stage("github-token", "ghs_first\nghs_second"), want: "input github-token holds a line break"},
+		// Lock and ECS budget limits: the CLI's rules and words.
+		{name: "negative lock wait", inputs: stage("lock-wait", "-1s"), want: "input lock-wait must not be negative, got -1s"},
+		{name: "lock wait in words", inputs: stage("lock-wait", "until free"), want: `input lock-wait: "until free" is not a duration: write it like 10m, 90s or 0`},
+		{name: "lock TTL too short", inputs: stage("lock-ttl", "1s"), want: "input lock-ttl must be at least 3s (the lease is renewed every third of it), got 1s"},
+		{name: "lock TTL zero", inputs: stage("lock-ttl", "0"), want: "input lock-ttl must be at least 3s"},
+		{name: "lock TTL without unit", inputs: stage("lock-ttl", "120"), want: `input lock-ttl: "120" is not a duration`},
+		{name: "zero ECS rate", inputs: stage("ecs-rate", "0"), want: "input ecs-rate must be a number of requests a second above 0, not 0"},
+		{name: "infinite ECS rate", inputs: stage("ecs-rate", "Inf"), want: "input ecs-rate must be a number of requests a second above 0, not +Inf"},
+		{name: "ECS rate NaN", inputs: stage("ecs-rate", "NaN"), want: "input ecs-rate must be a number of requests a second above 0, not NaN"},
+		{name: "ECS rate in words", inputs: stage("ecs-rate", "fast"), want: `input ecs-rate: "fast" is not a number: write it like 20 or 0.5`},
+		{name: "ECS rate with a command", inputs: stage("ecs-rate", "20\n::error::pwned"), want: `input ecs-rate: "20\n::error::pwned" holds the control character U+000A`},
+		{name: "zero ECS burst", inputs: stage("ecs-burst", "0"), want: "input ecs-burst must be at least 1, not 0"},
+		{name: "negative ECS burst", inputs: stage("ecs-burst", "-3"), want: "input ecs-burst must be at least 1, not -3"},
+		{name: "fractional ECS burst", inputs: stage("ecs-burst", "2.5"), want: `input ecs-burst: "2.5" is not a whole number: write it like 50`},
+		{name: "huge ECS burst", inputs: stage("ecs-burst", "99999999999999999999"), want: "is not a whole number"},
+		{name: "all four limits wrong", inputs: stage("lock-wait", "-1m", "lock-ttl", "2s", "ecs-rate", "-1", "ecs-burst", "0"), want: "input lock-wait must not be negative, got -1m0s; input lock-ttl must be at least 3s (the lease is renewed every third of it), got 2s; input ecs-rate must be a number of requests a second above 0, not -1; input ecs-burst must be at least 1, not 0"},
 		{name: "several problems", inputs: map[string]string{"wait": "maybe", "timeout": "soon", "command": "deploy"}, want: `input wait: "maybe" is not a boolean; write true or false; input timeout: "soon" is not a duration: write it like 30m, 1h or 90s; input environment is required`},
 		// The manifest, and what it does not have.
 		{name: "unknown environment", inputs: stage("environment", "qa"), want: `project shop has no environment "qa": use one of stage, prod`},
@@ -89,8 +105,9 @@ func actionBadInputs() []actionBadInput {
 
 // TestActionBadInput runs the built action as the runner does with each
 // bad input: it exits with the bad-input code, annotates the problem with
-// its own message, writes no outputs or summary, issues no command but
-// its own, and does not panic. AWS is a closed port: nothing may reach it.
+// its own message, sets the status output to invalid and writes a job
+// summary that says so and what to do (and no deployment's outputs),
+// issues no command but its own, and does not panic. AWS is a closed port: nothing may reach it.
 func TestActionBadInput(t *testing.T) {
 	t.Parallel()
 	cases := actionBadInputs()
@@ -129,10 +146,21 @@ func TestActionBadInput(t *testing.T) {
 			if strings.Contains(res.Stdout+res.Stderr, "panic:") || strings.Contains(res.Stderr, "goroutine ") {
 				t.Errorf("the action panicked:\n%s", res.Stderr)
 			}
-			// Inputs refused before the library runs leave no outputs; a
-			// refusal by the library may leave status failed.
-			if s, ok := res.Outputs["status"]; ok && s != "failed" {
-				t.Errorf("status output = %q, want none or failed", s)
+			// Refused by the action or by the library, the run reports
+			// the refusal as the plugin does, and says what to do.
+			if s := res.Outputs["status"]; s != "invalid" {
+				t.Errorf("status output = %q, want invalid", s)
+			}
+			for _, k := range []string{"deployment-id", "services"} {
+				if v, ok := res.Outputs[k]; ok {
+					t.Errorf("output %s = %q, want none: nothing was deployed", k, v)
+				}
+			}
+			if !strings.Contains(res.Summary, ": invalid\n") || !strings.Contains(res.Summary, "Nothing was deployed.") {
+				t.Errorf("the job summary does not state the refusal and what to do:\n%s", res.Summary)
+			}
+			if strings.TrimSpace(res.Outputs["summary-markdown"]) != strings.TrimSpace(res.Summary) {
+				t.Errorf("summary-markdown output differs from the job summary")
 			}
 			checkWorkflowCommands(t, res.Stdout, "pwned")
 		})

@@ -16,17 +16,19 @@ import (
 // panics; a refusal has a message with no control character, never the
 // token, and, annotated as the action does, makes exactly one workflow
 // command line that nothing injected can follow; accepted settings name
-// a known command, have the environment it needs and values of the right
-// form, and read the same again.
+// a known command, have the environment it needs, values of the right
+// form and limits the CLI would accept (its defaults where no limit was
+// given), and read the same again.
 func FuzzReadSettings(f *testing.F) {
-	f.Add("release-deploy", "stage", "ref.3f2a9c1", "", "30m", "true", "fix login", "ghs_token", "")
-	f.Add("plan", "prod", "latest", "01JD", "1h", "false", "", "", "ENVIRONMEN")
-	f.Add("promote", "stage\n::error::pwned", "x y", "../..", "-5m", "yes", "a\x00b", "tok\nen", "FROM_LABEL")
-	f.Add("prepare", "", "\xff", "", "0", "", "%0A::error::pwned <script>", "", "")
-	f.Fuzz(func(t *testing.T, cmd, env, label, release, timeout, wait, description, token, extra string) {
+	f.Add("release-deploy", "stage", "ref.3f2a9c1", "", "30m", "true", "fix login", "ghs_token", "", "5m", "2m", "20", "50")
+	f.Add("plan", "prod", "latest", "01JD", "1h", "false", "", "", "ENVIRONMEN", "0", "3s", "0.5", "1")
+	f.Add("promote", "stage\n::error::pwned", "x y", "../..", "-5m", "yes", "a\x00b", "tok\nen", "FROM_LABEL", "-1s", "1s", "Inf", "0")
+	f.Add("prepare", "", "\xff", "", "0", "", "%0A::error::pwned <script>", "", "", "soon", "", "NaN", "2.5")
+	f.Fuzz(func(t *testing.T, cmd, env, label, release, timeout, wait, description, token, extra, lockWait, lockTTL, ecsRate, ecsBurst string) {
 		vars := map[string]string{
 			"INPUT_COMMAND": cmd, "INPUT_ENVIRONMENT": env, "INPUT_FROM-LABEL": label, "INPUT_RELEASE": release,
 			"INPUT_TIMEOUT": timeout, "INPUT_WAIT": wait, "INPUT_DESCRIPTION": description, "INPUT_GITHUB-TOKEN": token,
+			"INPUT_LOCK-WAIT": lockWait, "INPUT_LOCK-TTL": lockTTL, "INPUT_ECS-RATE": ecsRate, "INPUT_ECS-BURST": ecsBurst,
 		}
 		environ := []string{}
 		if extra != "" {
@@ -58,6 +60,21 @@ func FuzzReadSettings(f *testing.F) {
 		}
 		if (strings.TrimSpace(timeout) != "") != (s.Timeout > 0) {
 			t.Errorf("timeout %q read as %v", timeout, s.Timeout)
+		}
+		if errs := s.Limits.Problems(func(k string) string { return k }); len(errs) > 0 {
+			t.Errorf("accepted limits the CLI refuses: %v", errs)
+		}
+		def := inputcheck.DefaultLimits()
+		for _, l := range []struct {
+			input       string
+			got, defval any
+		}{
+			{lockWait, s.Limits.LockWait, def.LockWait}, {lockTTL, s.Limits.LockTTL, def.LockTTL},
+			{ecsRate, s.Limits.ECSRate, def.ECSRate}, {ecsBurst, s.Limits.ECSBurst, def.ECSBurst},
+		} {
+			if l.input == "" && l.got != l.defval {
+				t.Errorf("an empty limit input read as %v, want the default %v", l.got, l.defval)
+			}
 		}
 		for v, check := range map[string]func(string) error{
 			s.Environment: inputcheck.ID, s.FromLabel: inputcheck.Label, s.Release: inputcheck.Release, s.Description: inputcheck.Text,

@@ -45,7 +45,7 @@ func TestInjectionThroughManifestErrors(t *testing.T) {
 			t.Errorf("stdout lacks %q (the text, escaped for the runner):\n%s", want, res.Stdout)
 		}
 	}
-	if len(res.Outputs) != 0 {
-		t.Errorf("outputs = %v, want none: an injected set-output must not set one", res.Outputs)
+	if res.Outputs["status"] != "invalid" || len(res.Outputs) != 2 {
+		t.Errorf("outputs = %v, want only status invalid and summary-markdown: an injected set-output must not set one", res.Outputs)
 	}
 }

@@ -32,6 +32,10 @@ const (
 	inEnvironmentURL    = "environment-url"
 	inTable             = "table"
 	inAWSRegion         = "aws-region"
+	inLockWait          = "lock-wait"
+	inLockTTL           = "lock-ttl"
+	inECSRate           = "ecs-rate"
+	inECSBurst          = "ecs-burst"
 )
 
 // inputNames lists every input the action reads; a test compares it with
@@ -41,6 +45,7 @@ func inputNames() []string {
 		inCommand, inProject, inEnvironment, inFromLabel, inRelease, inFromEnvironment,
 		inDescription, inManifest, inTimeout, inWait, inRollbackOnFailure, inDryRun,
 		inConfirm, inGitHubToken, inEnvironmentURL, inTable, inAWSRegion,
+		inLockWait, inLockTTL, inECSRate, inECSBurst,
 	}
 }
 
@@ -107,6 +112,8 @@ type settings struct {
 	EnvironmentURL  string
 	Table           string
 	Region          string
+	// Limits are lock-wait, lock-ttl, ecs-rate and ecs-burst.
+	Limits inputcheck.Limits
 
 	GitHub githubContext
 }
@@ -197,6 +204,7 @@ func readSettings(a *githubactions.Action, environ []string) (*settings, error) 
 	s.DryRun = boolInput(in, inDryRun, false, &errs)
 	s.Confirm = boolInput(in, inConfirm, false, &errs)
 
+	s.Limits = readLimits(in, &errs)
 	if t := in[inTimeout]; t != "" {
 		d, err := inputcheck.Duration(t)
 		if err != nil {
@@ -317,6 +325,32 @@ func boolInput(in map[string]string, name string, def bool, errs *[]error) bool 
 		*errs = append(*errs, fmt.Errorf("input %s: %s is not a boolean; write true or false", name, inputcheck.Quote(v)))
 		return def
 	}
+}
+
+// readLimits reads lock-wait, lock-ttl, ecs-rate and ecs-burst and checks
+// them with the CLI's rules; an empty input means the CLI's default.
+func readLimits(in map[string]string, errs *[]error) inputcheck.Limits {
+	l := inputcheck.DefaultLimits()
+	parseInput(in, inLockWait, inputcheck.AnyDuration, &l.LockWait, errs)
+	parseInput(in, inLockTTL, inputcheck.AnyDuration, &l.LockTTL, errs)
+	parseInput(in, inECSRate, inputcheck.Number, &l.ECSRate, errs)
+	parseInput(in, inECSBurst, inputcheck.WholeNumber, &l.ECSBurst, errs)
+	*errs = append(*errs, l.Problems(func(key string) string { return "input " + key })...)
+	return l
+}
+
+// parseInput parses a non-empty input into *into, or adds why it cannot.
+func parseInput[T any](in map[string]string, name string, parse func(string) (T, error), into *T, errs *[]error) {
+	v := in[name]
+	if v == "" {
+		return
+	}
+	x, err := parse(v)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("input %s: %w", name, err))
+		return
+	}
+	*into = x
 }
 
 // inputError holds every problem found in the inputs.

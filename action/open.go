@@ -44,6 +44,7 @@ func openDeployer(ctx context.Context, s *settings, sink event.Sink, logger *slo
 		AWS:          cfg,
 		Sink:         sink,
 		Logger:       logger,
+		Options:      s.Limits.Options(),
 	})
 	if m != nil {
 		for _, w := range m.Warnings {

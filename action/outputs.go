@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/report"
@@ -53,6 +55,47 @@ func writeResult(a *githubactions.Action, s *settings, res *deploy.Result) {
 	md := report.Markdown(string(s.Command), res)
 	setOutput(a, outSummaryMarkdown, md)
 	addSummary(a, md)
+}
+
+// writeRefusal writes the outputs and job summary of a run that ended
+// before any deployment was recorded (bad inputs, a bad manifest, an
+// unknown environment or release, a held lock, a protected environment):
+// status says why, as the plugin's buoy:status does, and the summary
+// states the refusal and what to do. s is nil when the inputs could not
+// be read; res, when the library returned one, may name the release.
+func writeRefusal(a *githubactions.Action, s *settings, res *deploy.Result, err error) {
+	status := exitcode.Refusal(err)
+	var ie *inputError
+	if errors.As(err, &ie) {
+		status = exitcode.StatusInvalid
+	}
+	setOutput(a, outStatus, status)
+	if res != nil && res.Release != nil && res.Status != deploy.StatusPlanned {
+		setOutput(a, outReleaseID, res.Release.ID)
+	}
+	md := refusalMarkdown(s, status, err)
+	setOutput(a, outSummaryMarkdown, md)
+	addSummary(a, md)
+}
+
+// refusalMarkdown is the job summary of a refused run.
+func refusalMarkdown(s *settings, status string, err error) string {
+	what := "buoy"
+	if s != nil {
+		what += " " + string(s.Command)
+		if s.Environment != "" {
+			what += " to " + s.Environment
+		}
+	}
+	icon, changed := "❌", ""
+	switch status {
+	case exitcode.StatusLocked:
+		icon, changed = "🔒", "Nothing was deployed: another run holds the environment's lock.\n\n"
+	case exitcode.StatusInvalid, exitcode.StatusConfirmationRequired:
+		icon, changed = "⛔", "Nothing was deployed.\n\n"
+	}
+	// The error says what to do (explain, or the input checks).
+	return fmt.Sprintf("### %s %s: %s\n\n%s%s\n", icon, report.Escape(what), status, changed, report.Escape(err.Error()))
 }
 
 // writeRelease writes the outputs of a new release.

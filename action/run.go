@@ -50,6 +50,8 @@ func (e *reportedError) Error() string { return e.summary }
 func (e *reportedError) Unwrap() error { return e.err }
 
 // run is the whole action; main only turns its error into an exit code.
+// A run that ends before any deployment is recorded reports why in the
+// status output and the job summary (writeRefusal).
 func run(ctx context.Context, a *githubactions.Action, d deps) error {
 	maskSecrets(a)
 	var environ []string
@@ -58,6 +60,7 @@ func run(ctx context.Context, a *githubactions.Action, d deps) error {
 	}
 	s, err := readSettings(a, environ)
 	if err != nil {
+		writeRefusal(a, nil, nil, err)
 		return err
 	}
 	logger := newLogger(a)
@@ -68,27 +71,40 @@ func run(ctx context.Context, a *githubactions.Action, d deps) error {
 		orDefault(s.Project, "(from the manifest)"), orDefault(s.Environment, "(all)"), dryRunNote(s))))
 	dep, err := d.open(ctx, s, r, logger)
 	if err != nil {
-		return r.annotateOpenError(err)
+		err = r.annotateOpenError(err)
+		writeRefusal(a, s, nil, err)
+		return err
 	}
 
-	if s.Command == cmdStatus {
-		return runStatus(ctx, a, r, dep, s)
-	}
-	if s.Command == cmdPrepare {
-		return runPrepare(ctx, a, dep, s)
+	switch s.Command {
+	case cmdStatus, cmdPrepare:
+		run := runStatus
+		if s.Command == cmdPrepare {
+			run = runPrepare
+		}
+		if err := run(ctx, a, r, dep, s); err != nil {
+			writeRefusal(a, s, nil, err)
+			return err
+		}
+		return nil
 	}
 
 	gh := startGitHubDeployment(ctx, a, s, d.github)
 	res, opErr := execute(ctx, dep, s)
 	r.Close()
-	if res != nil {
+	recorded := res != nil && (opErr == nil || res.Deployment != nil)
+	if recorded {
 		writeResult(a, s, res)
 	}
 	gh.finish(ctx, a, s, res, opErr)
-	if opErr != nil {
-		return explain(s, opErr)
+	if opErr == nil {
+		return nil
 	}
-	return nil
+	err = explain(s, opErr)
+	if !recorded {
+		writeRefusal(a, s, res, err)
+	}
+	return err
 }
 
 // execute runs a deploying command (or plans one).
@@ -122,7 +138,7 @@ func execute(ctx context.Context, dep deployer, s *settings) (*deploy.Result, er
 }
 
 // runPrepare creates a release from a label and reports its id and digests.
-func runPrepare(ctx context.Context, a *githubactions.Action, dep deployer, s *settings) error {
+func runPrepare(ctx context.Context, a *githubactions.Action, _ *renderer, dep deployer, s *settings) error {
 	rel, err := dep.Prepare(ctx, deploy.PrepareInput{
 		Label:       s.FromLabel,
 		RequestedBy: s.GitHub.RequestedBy(),
@@ -147,7 +163,7 @@ func explain(s *settings, err error) error {
 	var locked *history.LockedError
 	switch {
 	case errors.As(err, &locked):
-		return fmt.Errorf("%w; wait for that run to finish, or cancel it (a dead run's lock expires after its lease)", err)
+		return fmt.Errorf("%w; re-run once that run has finished, or raise the lock-wait input to queue behind it (a killed run's lock is freed when its lease, lock-ttl, runs out)", err)
 	case errors.Is(err, deploy.ErrConfirmationRequired):
 		return fmt.Errorf("%w; environment %s is protected: promote to it with `command: promote`, or set `confirm: true` in a job that uses a protected GitHub environment", err, s.Environment)
 	case errors.Is(err, deploy.ErrTimeout):

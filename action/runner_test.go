@@ -158,8 +158,11 @@ func TestRunnerMissingInput(t *testing.T) {
 	if strings.Count(res.Stdout, "do-not-print") != 1 {
 		t.Errorf("the AWS secret is printed outside add-mask:\n%s", res.Stdout)
 	}
-	if len(res.Outputs) != 0 || res.Summary != "" {
-		t.Errorf("outputs = %v, summary = %q; want none for invalid inputs", res.Outputs, res.Summary)
+	if res.Outputs["status"] != "invalid" || len(res.Outputs) != 2 || !strings.Contains(res.Summary, "### ⛔ buoy: invalid") {
+		t.Errorf("outputs = %v, summary = %q; want only status invalid and a summary that says so", res.Outputs, res.Summary)
+	}
+	if strings.Contains(res.Summary, "do-not-print") {
+		t.Errorf("the job summary holds the AWS secret:\n%s", res.Summary)
 	}
 }
 

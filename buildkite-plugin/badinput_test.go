@@ -68,6 +68,20 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "negative timeout number", config: `{"environment":"stage","timeout":-5}`, want: `option "timeout" must be a string, got a number`, context: "buoy-stage"},
 		{name: "negative timeout", config: `{"environment":"stage","timeout":"-5m"}`, want: `option "timeout": "-5m" must be more than zero`, context: "buoy-stage"},
 		{name: "timeout in words", config: `{"environment":"stage","timeout":"5 minutes"}`, want: `option "timeout": "5 minutes" is not a duration: write it like 30m`, context: "buoy-stage"},
+		// Lock and ECS budget limits: the CLI's rules and words.
+		{name: "negative lock wait", config: `{"environment":"stage","lock-wait":"-1s"}`, want: `option "lock-wait" must not be negative, got -1s`, context: "buoy-stage"},
+		{name: "lock wait in words", config: `{"environment":"stage","lock-wait":"until free"}`, want: `option "lock-wait": "until free" is not a duration: write it like 10m, 90s or 0`, context: "buoy-stage"},
+		{name: "lock wait as seconds", config: `{"environment":"stage","lock-wait":300}`, want: `option "lock-wait" must be a string, got a number`, context: "buoy-stage"},
+		{name: "lock TTL too short", config: `{"environment":"stage","lock-ttl":"1s"}`, want: `option "lock-ttl" must be at least 3s (the lease is renewed every third of it), got 1s`, context: "buoy-stage"},
+		{name: "lock TTL with a break", config: `{"environment":"stage","lock-ttl":"2m\n+++ pwned"}`, want: `option "lock-ttl": "2m\n+++ pwned" holds the control character U+000A`, context: "buoy-stage"},
+		{name: "zero ECS rate", config: `{"environment":"stage","ecs-rate":0}`, want: `option "ecs-rate" must be a number of requests a second above 0, not 0`, context: "buoy-stage"},
+		{name: "negative ECS rate", config: `{"environment":"stage","ecs-rate":-2.5}`, want: `option "ecs-rate" must be a number of requests a second above 0, not -2.5`, context: "buoy-stage"},
+		{name: "ECS rate as string", config: `{"environment":"stage","ecs-rate":"20"}`, want: `option "ecs-rate" must be a number, got a string`, context: "buoy-stage"},
+		{name: "ECS rate out of range", config: `{"environment":"stage","ecs-rate":1e400}`, want: `option "ecs-rate" must be a number of a sensible size, got 1e400`}, // unreadable JSON: the annotation cannot name the environment
+		{name: "zero ECS burst", config: `{"environment":"stage","ecs-burst":0}`, want: `option "ecs-burst" must be at least 1, not 0`, context: "buoy-stage"},
+		{name: "fractional ECS burst", config: `{"environment":"stage","ecs-burst":2.5}`, want: `option "ecs-burst" must be a whole number of a sensible size, got 2.5`, context: "buoy-stage"},
+		{name: "huge ECS burst", config: `{"environment":"stage","ecs-burst":1e30}`, want: `option "ecs-burst" must be a whole number of a sensible size, got 1e30`, context: "buoy-stage"},
+		{name: "ECS burst as boolean", config: `{"environment":"stage","ecs-burst":true}`, want: `option "ecs-burst" must be a whole number, got a bool`, context: "buoy-stage"},
 		// Missing and misused options.
 		{name: "unknown command", config: `{"command":"destroy","environment":"stage"}`, want: `option "command" is "destroy": use one of release-deploy, prepare`, context: "buoy-stage"},
 		{name: "misspelt command", config: `{"command":"promte","environment":"prod"}`, want: "did you mean promote?", context: "buoy-prod"},

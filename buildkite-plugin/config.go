@@ -54,6 +54,12 @@ type config struct {
 	RollbackOnFailure bool   `json:"rollback-on-failure"`
 	DryRun            bool   `json:"dry-run"`
 	Confirm           bool   `json:"confirm"`
+	// LockWait, LockTTL, ECSRate and ECSBurst are the CLI's --lock-wait,
+	// --lock-ttl, --ecs-rate and --ecs-burst; unset means its default.
+	LockWait string   `json:"lock-wait"`
+	LockTTL  string   `json:"lock-ttl"`
+	ECSRate  *float64 `json:"ecs-rate"`
+	ECSBurst *int     `json:"ecs-burst"`
 
 	// Version, Binary and Download tell hooks/command how to obtain this
 	// binary; the binary itself ignores them.
@@ -63,6 +69,9 @@ type config struct {
 
 	// timeout is Timeout parsed.
 	timeout time.Duration
+	// limits are the lock and ECS budget options parsed, with the CLI's
+	// defaults for those not given.
+	limits inputcheck.Limits
 }
 
 // optionUse says which commands read an option that only some read.
@@ -152,10 +161,19 @@ func configDecodeError(err error) error {
 			want = "true or false"
 		case "string":
 			want = "a string"
+		case "*int", "int":
+			want = "a whole number"
+		case "*float64", "float64":
+			want = "a number"
 		}
 		if typeErr.Field == "" {
 			return fmt.Errorf("%w: the configuration must be a map of options, got a JSON %s: give the options under the plugin's location, "+
 				"e.g. `plugins: [{https://github.com/buoy-deploy/buoy.git#v1.0.0: {environment: stage}}]`", errConfig, typeErr.Value)
+		}
+		if n, ok := strings.CutPrefix(typeErr.Value, "number "); ok {
+			// A number, but not one the option's type holds: a fraction
+			// for a whole number, or one out of range.
+			return fmt.Errorf("%w: option %q must be %s of a sensible size, got %s", errConfig, typeErr.Field, want, n)
 		}
 		return fmt.Errorf("%w: option %q must be %s, got %s %s", errConfig, typeErr.Field, want, article(typeErr.Value), typeErr.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -249,6 +267,38 @@ func (c *config) validate() error {
 			return fmt.Errorf("%w: option \"timeout\": %w", errConfig, err)
 		}
 		c.timeout = d
+	}
+	return c.validateLimits()
+}
+
+// validateLimits reads lock-wait, lock-ttl, ecs-rate and ecs-burst into
+// c.limits and checks them with the CLI's rules.
+func (c *config) validateLimits() error {
+	c.limits = inputcheck.DefaultLimits()
+	for _, o := range []struct {
+		name, value string
+		into        *time.Duration
+	}{
+		{"lock-wait", c.LockWait, &c.limits.LockWait},
+		{"lock-ttl", c.LockTTL, &c.limits.LockTTL},
+	} {
+		if o.value == "" {
+			continue
+		}
+		d, err := inputcheck.AnyDuration(o.value)
+		if err != nil {
+			return fmt.Errorf("%w: option %q: %w", errConfig, o.name, err)
+		}
+		*o.into = d
+	}
+	if c.ECSRate != nil {
+		c.limits.ECSRate = *c.ECSRate
+	}
+	if c.ECSBurst != nil {
+		c.limits.ECSBurst = *c.ECSBurst
+	}
+	if errs := c.limits.Problems(strconv.Quote); len(errs) > 0 {
+		return fmt.Errorf("%w: option %w", errConfig, errs[0])
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -28,7 +29,9 @@ type openOptions struct {
 	// Project is the project id; "" means the manifest's only project.
 	Project string
 	// Table is the history's DynamoDB table; "" means buoy's default.
-	Table  string
+	Table string
+	// Limits are the lock wait, lock lease and ECS request budget.
+	Limits inputcheck.Limits
 	Sink   event.Sink
 	Logger *slog.Logger
 }

@@ -8,14 +8,17 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
 // FuzzParseConfig checks parseConfig's promises on any input: it never
 // panics; a refusal is an errConfig whose message is short and holds no
 // control character (it goes into the log and an annotation as it is);
 // an accepted configuration names a known command, has the environment
-// the command needs and a positive timeout when one is set, and survives
-// being written out and read again unchanged.
+// the command needs, a positive timeout when one is set, limits the CLI
+// would accept (its defaults for those not set), and survives being
+// written out and read again unchanged.
 func FuzzParseConfig(f *testing.F) {
 	for _, tc := range pluginBadInputs() {
 		if len(tc.config) < 2000 {
@@ -28,6 +31,8 @@ func FuzzParseConfig(f *testing.F) {
 		`{"command":"prepare","from-label":"ref.3f2a9c1","description":"fix\nlogin"}`,
 		`{"command":"deploy","environment":"stage","release":"01JD","dry-run":true,"download":false,"version":"v1.2.3"}`,
 		`{"environment":"st\u0000age"}`,
+		`{"environment":"stage","lock-wait":"0","lock-ttl":"3s","ecs-rate":0.5,"ecs-burst":1}`,
+		`{"environment":"stage","lock-wait":"-1s","lock-ttl":"1s","ecs-rate":-1,"ecs-burst":2.5}`,
 	} {
 		f.Add(seed)
 	}
@@ -48,6 +53,14 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if (c.Timeout != "") != (c.timeout > 0) {
 			t.Errorf("timeout %q parsed as %v", c.Timeout, c.timeout)
+		}
+		if errs := c.limits.Problems(func(k string) string { return k }); len(errs) > 0 {
+			t.Errorf("accepted limits the CLI refuses: %v", errs)
+		}
+		def := inputcheck.DefaultLimits()
+		if (c.LockWait == "" && c.limits.LockWait != def.LockWait) || (c.LockTTL == "" && c.limits.LockTTL != def.LockTTL) ||
+			(c.ECSRate == nil && c.limits.ECSRate != def.ECSRate) || (c.ECSBurst == nil && c.limits.ECSBurst != def.ECSBurst) {
+			t.Errorf("limits not set read as %+v, want the defaults %+v", c.limits, def)
 		}
 		again, err := json.Marshal(c)
 		if err != nil {

@@ -30,6 +30,7 @@ func openDeployer(ctx context.Context, o openOptions) (deployer, error) {
 		AWS:          awsCfg,
 		Sink:         o.Sink,
 		Logger:       o.Logger,
+		Options:      o.Limits.Options(),
 	})
 	if m != nil && o.Sink != nil {
 		for _, w := range m.Warnings {

@@ -159,6 +159,17 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 		{config: `{"environment":"stage","download":"false"}`},
 		{config: `{"environment":"stage","version":"1.0"}`, parser: new(true)},
 		{config: `{"command":"promote","environment":"prod","from-label":"latest"}`, valid: true, parser: new(false)},
+		{config: `{"environment":"stage","lock-wait":"45m","lock-ttl":"30s","ecs-rate":2.5,"ecs-burst":10}`, valid: true},
+		{config: `{"environment":"stage","lock-wait":"0"}`, valid: true},
+		{config: `{"environment":"stage","lock-wait":"-1s"}`},
+		{config: `{"environment":"stage","lock-wait":300}`},
+		{config: `{"environment":"stage","lock-ttl":"0"}`},
+		{config: `{"environment":"stage","lock-ttl":"1s"}`, valid: true, parser: new(false)},
+		{config: `{"environment":"stage","ecs-rate":0}`},
+		{config: `{"environment":"stage","ecs-rate":"20"}`},
+		{config: `{"environment":"stage","ecs-burst":0}`},
+		{config: `{"environment":"stage","ecs-burst":2.5}`},
+		{config: `{"environment":"stage","ecs-burst":50.0}`, valid: true, parser: new(false)},
 	}
 	for _, tt := range tests {
 		schemaErr := schema.Validate(jsonValue(t, json.RawMessage(tt.config)))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -42,7 +43,7 @@ func run(ctx context.Context, getenv func(string) string, d deps) error {
 	}
 	s := &step{log: log, agent: d.agent, cfg: cfg, build: b, context: annotationContext(cfg.Project, cfg.Environment, cfg.Command)}
 	log.header(s.heading())
-	dep, err := d.open(ctx, openOptions{Manifest: cfg.Manifest, Project: cfg.Project, Table: cfg.Table, Sink: log, Logger: d.logger})
+	dep, err := d.open(ctx, openOptions{Manifest: cfg.Manifest, Project: cfg.Project, Table: cfg.Table, Limits: cfg.limits, Sink: log, Logger: d.logger})
 	if err != nil {
 		return s.fail(ctx, "buoy: could not start", err)
 	}
@@ -236,19 +237,13 @@ func resultStyle(status history.Status, err error) string {
 	return styleError
 }
 
-// failStatus is buoy:status when an operation left no result.
+// failStatus is buoy:status when an operation left no result: the
+// Action's status output in the same case (exitcode.Refusal).
 func failStatus(err error) string {
-	switch {
-	case errors.Is(err, errConfig), errors.Is(err, deploy.ErrInvalidInput):
-		return "invalid"
-	case errors.Is(err, history.ErrLocked):
-		return "locked"
-	case errors.Is(err, deploy.ErrConfirmationRequired):
-		return "confirmation-required"
-	case errors.Is(err, deploy.ErrTimeout):
-		return "timed-out"
+	if errors.Is(err, errConfig) {
+		return exitcode.StatusInvalid
 	}
-	return string(history.StatusFailed)
+	return exitcode.Refusal(err)
 }
 
 // annotationContext names the step's annotation, so a re-run replaces it:

@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
-	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
 // commonFlags are taken by every command that reads a manifest.
@@ -48,10 +47,7 @@ type requestFlags struct {
 	environment string
 	description string
 	timeout     time.Duration
-	lockWait    time.Duration
-	lockTTL     time.Duration
-	ecsRate     float64
-	ecsBurst    int
+	limits      inputcheck.Limits
 	noWait      bool
 	rollback    bool
 	dryRun      bool
@@ -63,10 +59,11 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	f.StringVarP(&r.environment, "environment", "e", "", "environment to deploy to")
 	f.StringVar(&r.description, "description", "", "free text kept in the history")
 	f.DurationVar(&r.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for ECS")
-	f.DurationVar(&r.lockWait, "lock-wait", deploy.DefaultLockWait, "how long to wait for another run's lock on the environment")
-	f.DurationVar(&r.lockTTL, "lock-ttl", deploy.DefaultLockTTL, "lease of this run's lock, renewed every third of it: how soon a killed run's lock can be taken over")
-	f.Float64Var(&r.ecsRate, "ecs-rate", rollout.DefaultRate, "ECS requests a second per cluster, after a burst of --ecs-burst")
-	f.IntVar(&r.ecsBurst, "ecs-burst", rollout.DefaultBurst, "ECS requests per cluster before --ecs-rate applies")
+	def := inputcheck.DefaultLimits()
+	f.DurationVar(&r.limits.LockWait, "lock-wait", def.LockWait, "how long to wait for another run's lock on the environment")
+	f.DurationVar(&r.limits.LockTTL, "lock-ttl", def.LockTTL, "lease of this run's lock, renewed every third of it: how soon a killed run's lock can be taken over")
+	f.Float64Var(&r.limits.ECSRate, "ecs-rate", def.ECSRate, "ECS requests a second per cluster, after a burst of --ecs-burst")
+	f.IntVar(&r.limits.ECSBurst, "ecs-burst", def.ECSBurst, "ECS requests per cluster before --ecs-rate applies")
 	f.BoolVar(&r.noWait, "no-wait", false, "return once the services are updated, without waiting for ECS")
 	f.BoolVar(&r.rollback, "rollback", false, "roll back to what ran before if the rollout fails or times out")
 	f.BoolVar(&r.dryRun, "dry-run", false, "check and plan, change nothing")
@@ -75,16 +72,11 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	_ = f.MarkHidden("confirm")
 }
 
-// minLockTTL is the shortest --lock-ttl: the lease is renewed every third
-// of it, so a shorter one would lapse whenever one renewal is slow.
-const minLockTTL = 3 * time.Second
-
+// check checks --lock-wait, --lock-ttl, --ecs-rate and --ecs-burst with
+// the rules the Action and the plugin share.
 func (r *requestFlags) check() error {
-	switch {
-	case r.lockWait < 0:
-		return flagErrorf("--lock-wait must not be negative, got %s", r.lockWait)
-	case r.lockTTL < minLockTTL:
-		return flagErrorf("--lock-ttl must be at least %s (the lease is renewed every third of it), got %s", minLockTTL, r.lockTTL)
+	if errs := r.limits.Problems(func(key string) string { return "--" + key }); len(errs) > 0 {
+		return flagErrorf("%v", errs[0])
 	}
 	return nil
 }
@@ -100,11 +92,7 @@ func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, 
 	if err := r.check(); err != nil {
 		return nil, deploy.Request{}, err
 	}
-	budget, err := r.budget()
-	if err != nil {
-		return nil, deploy.Request{}, err
-	}
-	d, err := a.open(ctx, c, deploy.WithLockWait(r.lockWait), deploy.WithLockTTL(r.lockTTL), budget)
+	d, err := a.open(ctx, c, r.limits.Options()...)
 	if err != nil {
 		return nil, deploy.Request{}, err
 	}
@@ -113,18 +101,6 @@ func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, 
 		return nil, deploy.Request{}, err
 	}
 	return d, req, nil
-}
-
-// budget checks --ecs-rate and --ecs-burst and returns the option that
-// applies them.
-func (r *requestFlags) budget() (deploy.Option, error) {
-	if !(r.ecsRate > 0) || math.IsInf(r.ecsRate, 0) {
-		return nil, flagErrorf("--ecs-rate must be a number of requests a second above 0, not %v", r.ecsRate)
-	}
-	if r.ecsBurst < 1 {
-		return nil, flagErrorf("--ecs-burst must be at least 1, not %d", r.ecsBurst)
-	}
-	return deploy.WithECSRequestBudget(r.ecsRate, r.ecsBurst), nil
 }
 
 // request builds the library's Request, asking on a terminal for what is

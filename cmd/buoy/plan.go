@@ -49,11 +49,10 @@ func runPlan(ctx context.Context, a *app, cfg planConfig) error {
 	if cfg.release != "" && cfg.from != "" {
 		return flagErrorf("pass --release or --from-environment, not both")
 	}
-	budget, err := cfg.req.budget()
-	if err != nil {
+	if err := cfg.req.check(); err != nil {
 		return err
 	}
-	d, err := a.open(ctx, &cfg.common, budget)
+	d, err := a.open(ctx, &cfg.common, cfg.req.limits.Options()...)
 	if err != nil {
 		return err
 	}

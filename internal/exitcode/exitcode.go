@@ -43,3 +43,32 @@ func Of(err error) int {
 	}
 	return Failed
 }
+
+// The words an entrypoint reports as its status (the Action's status
+// output, the plugin's buoy:status) when a run ended before any
+// deployment was recorded, besides history.StatusFailed.
+const (
+	StatusInvalid              = "invalid"               // bad inputs, manifest, project, environment or release
+	StatusLocked               = "locked"                // another run holds the environment's lock
+	StatusConfirmationRequired = "confirmation-required" // a protected environment, not confirmed
+	StatusTimedOut             = "timed-out"
+)
+
+// Refusal returns the status word for err, an error that ended a run
+// before any deployment was recorded, so nothing was deployed: the
+// entrypoints report it the same way, and a later step can branch on it
+// (e.g. retry only when locked).
+func Refusal(err error) string {
+	if errors.Is(err, deploy.ErrConfirmationRequired) {
+		return StatusConfirmationRequired
+	}
+	switch Of(err) {
+	case BadInput:
+		return StatusInvalid
+	case Locked:
+		return StatusLocked
+	case Timeout:
+		return StatusTimedOut
+	}
+	return string(history.StatusFailed)
+}

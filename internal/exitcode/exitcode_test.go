@@ -42,3 +42,23 @@ func TestOf(t *testing.T) {
 		})
 	}
 }
+
+func TestRefusal(t *testing.T) {
+	t.Parallel()
+	wrap := func(err error) error { return fmt.Errorf("release-deploy to stage: %w", err) }
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{wrap(&history.LockedError{Held: history.Lock{RequestedBy: "ci"}}), exitcode.StatusLocked},
+		{wrap(deploy.ErrInvalidInput), exitcode.StatusInvalid},
+		{wrap(&manifest.Error{}), exitcode.StatusInvalid},
+		{wrap(deploy.ErrConfirmationRequired), exitcode.StatusConfirmationRequired},
+		{wrap(deploy.ErrTimeout), exitcode.StatusTimedOut},
+		{errors.New("load AWS configuration: boom"), "failed"},
+	} {
+		if got := exitcode.Refusal(tt.err); got != tt.want {
+			t.Errorf("Refusal(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -7,6 +7,9 @@
 // shortened by Quote, so it never carries raw control characters or a
 // megabyte of input) and what to write instead; the caller names the input
 // or option.
+//
+// Limits holds the lock and ECS budget settings all three entrypoints
+// (the CLI too) take, and checks them with one set of rules and messages.
 package inputcheck
 
 import (

@@ -1,8 +1,10 @@
 package inputcheck_test
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
@@ -83,3 +85,71 @@ func TestQuoteShortens(t *testing.T) {
 		t.Errorf("Quote = %q, want the start and the length", got)
 	}
 }
+
+func TestLimitsProblems(t *testing.T) {
+	t.Parallel()
+	flag := func(key string) string { return "--" + key }
+	if errs := inputcheck.DefaultLimits().Problems(flag); len(errs) != 0 {
+		t.Errorf("the defaults have problems: %v", errs)
+	}
+	edge := inputcheck.Limits{LockWait: 0, LockTTL: inputcheck.MinLockTTL, ECSRate: 0.01, ECSBurst: 1}
+	if errs := edge.Problems(flag); len(errs) != 0 {
+		t.Errorf("the smallest allowed limits have problems: %v", errs)
+	}
+	bad := inputcheck.Limits{LockWait: -time.Second, LockTTL: time.Second, ECSRate: math.Inf(1), ECSBurst: 0}
+	want := []string{
+		"--lock-wait must not be negative, got -1s",
+		"--lock-ttl must be at least 3s (the lease is renewed every third of it), got 1s",
+		"--ecs-rate must be a number of requests a second above 0, not +Inf",
+		"--ecs-burst must be at least 1, not 0",
+	}
+	errs := bad.Problems(flag)
+	if len(errs) != len(want) {
+		t.Fatalf("Problems = %v, want %d errors", errs, len(want))
+	}
+	for i, err := range errs {
+		if err.Error() != want[i] {
+			t.Errorf("problem %d = %q, want %q", i, err, want[i])
+		}
+	}
+	for _, rate := range []float64{0, -1, math.NaN(), math.Inf(-1)} {
+		l := inputcheck.DefaultLimits()
+		l.ECSRate = rate
+		if errs := l.Problems(flag); len(errs) != 1 {
+			t.Errorf("ECS rate %v: problems %v, want one", rate, errs)
+		}
+	}
+}
+
+func TestLimitParsers(t *testing.T) {
+	t.Parallel()
+	if d, err := inputcheck.AnyDuration("0"); err != nil || d != 0 {
+		t.Errorf("AnyDuration(0) = %v, %v; want 0", d, err)
+	}
+	if d, err := inputcheck.AnyDuration("-5s"); err != nil || d != -5*time.Second {
+		t.Errorf("AnyDuration(-5s) = %v, %v; want -5s (the limits refuse it)", d, err)
+	}
+	if f, err := inputcheck.Number("0.5"); err != nil || f != 0.5 {
+		t.Errorf("Number(0.5) = %v, %v", f, err)
+	}
+	if n, err := inputcheck.WholeNumber("50"); err != nil || n != 50 {
+		t.Errorf("WholeNumber(50) = %v, %v", n, err)
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"duration in words", second(inputcheck.AnyDuration("5 minutes")), `"5 minutes" is not a duration: write it like 10m, 90s or 0`},
+		{"duration with a break", second(inputcheck.AnyDuration("5m\n")), "U+000A"},
+		{"number in words", second(inputcheck.Number("twenty")), `"twenty" is not a number: write it like 20 or 0.5`},
+		{"number out of range", second(inputcheck.Number("1e400")), "is not a number"},
+		{"fraction as whole number", second(inputcheck.WholeNumber("2.5")), `"2.5" is not a whole number: write it like 50`},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want it to contain %q", tc.name, tc.err, tc.want)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
