@@ -52,6 +52,7 @@ type requestFlags struct {
 	lockTTL     time.Duration
 	ecsRate     float64
 	ecsBurst    int
+	ecsShare    float64
 	noWait      bool
 	rollback    bool
 	dryRun      bool
@@ -65,8 +66,9 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	f.DurationVar(&r.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for ECS")
 	f.DurationVar(&r.lockWait, "lock-wait", deploy.DefaultLockWait, "how long to wait for another run's lock on the environment")
 	f.DurationVar(&r.lockTTL, "lock-ttl", deploy.DefaultLockTTL, "lease of this run's lock, renewed every third of it: how soon a killed run's lock can be taken over")
-	f.Float64Var(&r.ecsRate, "ecs-rate", rollout.DefaultRate, "ECS requests a second per cluster, after a burst of --ecs-burst")
-	f.IntVar(&r.ecsBurst, "ecs-burst", rollout.DefaultBurst, "ECS requests per cluster before --ecs-rate applies")
+	f.Float64Var(&r.ecsRate, "ecs-rate", rollout.DefaultRate, "at most this many ECS requests a second in each category of ECS actions, per account and region")
+	f.IntVar(&r.ecsBurst, "ecs-burst", rollout.DefaultBurst, "at most this many ECS requests at once in each category of ECS actions, per account and region")
+	f.Float64Var(&r.ecsShare, "ecs-quota-share", rollout.DefaultQuotaShare, "share of AWS's ECS request quota of each category to use (1: all of it)")
 	f.BoolVar(&r.noWait, "no-wait", false, "return once the services are updated, without waiting for ECS")
 	f.BoolVar(&r.rollback, "rollback", false, "roll back to what ran before if the rollout fails or times out")
 	f.BoolVar(&r.dryRun, "dry-run", false, "check and plan, change nothing")
@@ -115,8 +117,8 @@ func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, 
 	return d, req, nil
 }
 
-// budget checks --ecs-rate and --ecs-burst and returns the option that
-// applies them.
+// budget checks --ecs-rate, --ecs-burst and --ecs-quota-share and returns
+// the option that applies them.
 func (r *requestFlags) budget() (deploy.Option, error) {
 	if !(r.ecsRate > 0) || math.IsInf(r.ecsRate, 0) {
 		return nil, flagErrorf("--ecs-rate must be a number of requests a second above 0, not %v", r.ecsRate)
@@ -124,7 +126,11 @@ func (r *requestFlags) budget() (deploy.Option, error) {
 	if r.ecsBurst < 1 {
 		return nil, flagErrorf("--ecs-burst must be at least 1, not %d", r.ecsBurst)
 	}
-	return deploy.WithECSRequestBudget(r.ecsRate, r.ecsBurst), nil
+	if !(r.ecsShare > 0) || math.IsInf(r.ecsShare, 0) {
+		return nil, flagErrorf("--ecs-quota-share must be a number above 0 (0.5 is half of AWS's quota, 1 all of it), not %v", r.ecsShare)
+	}
+	caps, share := deploy.WithECSRequestBudget(r.ecsRate, r.ecsBurst), deploy.WithECSQuotaShare(r.ecsShare)
+	return func(d *deploy.Deployer) { caps(d); share(d) }, nil
 }
 
 // request builds the library's Request, asking on a terminal for what is
