@@ -137,10 +137,10 @@ func TestECSRequestBudgetReachesEachTarget(t *testing.T) {
 func TestECSRequestBudgetPacesTheCalls(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name    string
-		rate    float64
-		burst   int
-		want time.Duration
+		name  string
+		rate  float64
+		burst int
+		want  time.Duration
 	}{
 		{"1 a second", 1, 1, time.Second},
 		{"default", 0, 0, 0},
