@@ -34,6 +34,7 @@ const (
 	inAWSRegion         = "aws-region"
 	inLockWait          = "lock-wait"
 	inLockTTL           = "lock-ttl"
+	inECSQuotaShare     = "ecs-quota-share"
 	inECSRate           = "ecs-rate"
 	inECSBurst          = "ecs-burst"
 )
@@ -45,7 +46,7 @@ func inputNames() []string {
 		inCommand, inProject, inEnvironment, inFromLabel, inRelease, inFromEnvironment,
 		inDescription, inManifest, inTimeout, inWait, inRollbackOnFailure, inDryRun,
 		inConfirm, inGitHubToken, inEnvironmentURL, inTable, inAWSRegion,
-		inLockWait, inLockTTL, inECSRate, inECSBurst,
+		inLockWait, inLockTTL, inECSQuotaShare, inECSRate, inECSBurst,
 	}
 }
 
@@ -112,7 +113,8 @@ type settings struct {
 	EnvironmentURL  string
 	Table           string
 	Region          string
-	// Limits are lock-wait, lock-ttl, ecs-rate and ecs-burst.
+	// Limits are lock-wait, lock-ttl, ecs-quota-share, ecs-rate and
+	// ecs-burst.
 	Limits inputcheck.Limits
 
 	GitHub githubContext
@@ -327,12 +329,14 @@ func boolInput(in map[string]string, name string, def bool, errs *[]error) bool 
 	}
 }
 
-// readLimits reads lock-wait, lock-ttl, ecs-rate and ecs-burst and checks
+// readLimits reads lock-wait, lock-ttl, ecs-quota-share, ecs-rate and
+// ecs-burst and checks
 // them with the CLI's rules; an empty input means the CLI's default.
 func readLimits(in map[string]string, errs *[]error) inputcheck.Limits {
 	l := inputcheck.DefaultLimits()
 	parseInput(in, inLockWait, inputcheck.AnyDuration, &l.LockWait, errs)
 	parseInput(in, inLockTTL, inputcheck.AnyDuration, &l.LockTTL, errs)
+	parseInput(in, inECSQuotaShare, inputcheck.Number, &l.ECSQuotaShare, errs)
 	parseInput(in, inECSRate, inputcheck.Number, &l.ECSRate, errs)
 	parseInput(in, inECSBurst, inputcheck.WholeNumber, &l.ECSBurst, errs)
 	*errs = append(*errs, l.Problems(func(key string) string { return "input " + key })...)

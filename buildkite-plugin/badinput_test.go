@@ -74,6 +74,8 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "lock wait as seconds", config: `{"environment":"stage","lock-wait":300}`, want: `option "lock-wait" must be a string, got a number`, context: "buoy-stage"},
 		{name: "lock TTL too short", config: `{"environment":"stage","lock-ttl":"1s"}`, want: `option "lock-ttl" must be at least 3s (the lease is renewed every third of it), got 1s`, context: "buoy-stage"},
 		{name: "lock TTL with a break", config: `{"environment":"stage","lock-ttl":"2m\n+++ pwned"}`, want: `option "lock-ttl": "2m\n+++ pwned" holds the control character U+000A`, context: "buoy-stage"},
+		{name: "negative ECS quota share", config: `{"environment":"stage","ecs-quota-share":-0.5}`, want: `option "ecs-quota-share" must be a number above 0 (0.5 is half of AWS's quota, 1 all of it), not -0.5`, context: "buoy-stage"},
+		{name: "ECS quota share as string", config: `{"environment":"stage","ecs-quota-share":"half"}`, want: `option "ecs-quota-share" must be a number, got a string`, context: "buoy-stage"},
 		{name: "zero ECS rate", config: `{"environment":"stage","ecs-rate":0}`, want: `option "ecs-rate" must be a number of requests a second above 0, not 0`, context: "buoy-stage"},
 		{name: "negative ECS rate", config: `{"environment":"stage","ecs-rate":-2.5}`, want: `option "ecs-rate" must be a number of requests a second above 0, not -2.5`, context: "buoy-stage"},
 		{name: "ECS rate as string", config: `{"environment":"stage","ecs-rate":"20"}`, want: `option "ecs-rate" must be a number, got a string`, context: "buoy-stage"},

@@ -54,12 +54,14 @@ type config struct {
 	RollbackOnFailure bool   `json:"rollback-on-failure"`
 	DryRun            bool   `json:"dry-run"`
 	Confirm           bool   `json:"confirm"`
-	// LockWait, LockTTL, ECSRate and ECSBurst are the CLI's --lock-wait,
-	// --lock-ttl, --ecs-rate and --ecs-burst; unset means its default.
-	LockWait string   `json:"lock-wait"`
-	LockTTL  string   `json:"lock-ttl"`
-	ECSRate  *float64 `json:"ecs-rate"`
-	ECSBurst *int     `json:"ecs-burst"`
+	// LockWait, LockTTL, ECSQuotaShare, ECSRate and ECSBurst are the CLI's
+	// --lock-wait, --lock-ttl, --ecs-quota-share, --ecs-rate and
+	// --ecs-burst; unset means its default.
+	LockWait      string   `json:"lock-wait"`
+	LockTTL       string   `json:"lock-ttl"`
+	ECSQuotaShare *float64 `json:"ecs-quota-share"`
+	ECSRate       *float64 `json:"ecs-rate"`
+	ECSBurst      *int     `json:"ecs-burst"`
 
 	// Version, Binary and Download tell hooks/command how to obtain this
 	// binary; the binary itself ignores them.
@@ -271,7 +273,8 @@ func (c *config) validate() error {
 	return c.validateLimits()
 }
 
-// validateLimits reads lock-wait, lock-ttl, ecs-rate and ecs-burst into
+// validateLimits reads lock-wait, lock-ttl, ecs-quota-share, ecs-rate and
+// ecs-burst into
 // c.limits and checks them with the CLI's rules.
 func (c *config) validateLimits() error {
 	c.limits = inputcheck.DefaultLimits()
@@ -290,6 +293,9 @@ func (c *config) validateLimits() error {
 			return fmt.Errorf("%w: option %q: %w", errConfig, o.name, err)
 		}
 		*o.into = d
+	}
+	if c.ECSQuotaShare != nil {
+		c.limits.ECSQuotaShare = *c.ECSQuotaShare
 	}
 	if c.ECSRate != nil {
 		c.limits.ECSRate = *c.ECSRate

@@ -9,14 +9,14 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
-// TestLimitOptionsReachTheDeployer: lock-wait, lock-ttl, ecs-rate and
-// ecs-burst are handed to the deployer as it is opened; an option left
+// TestLimitOptionsReachTheDeployer: lock-wait, lock-ttl, ecs-quota-share,
+// ecs-rate and ecs-burst are handed to the deployer as it is opened; an option left
 // out and plugin.yml's default both mean the CLI's default.
 func TestLimitOptionsReachTheDeployer(t *testing.T) {
 	t.Parallel()
 	props := pluginDefinition(t)["configuration"].(map[string]any)["properties"].(map[string]any)
 	defaults := map[string]any{"environment": "stage"}
-	for _, name := range []string{"lock-wait", "lock-ttl", "ecs-rate", "ecs-burst"} {
+	for _, name := range []string{"lock-wait", "lock-ttl", "ecs-quota-share", "ecs-rate", "ecs-burst"} {
 		d, ok := props[name].(map[string]any)["default"]
 		if !ok {
 			t.Fatalf("plugin.yml gives option %s no default", name)
@@ -34,10 +34,10 @@ func TestLimitOptionsReachTheDeployer(t *testing.T) {
 	}{
 		{"none given", `{"environment":"stage"}`, inputcheck.DefaultLimits()},
 		{"plugin.yml's defaults", string(declared), inputcheck.DefaultLimits()},
-		{"the smallest allowed", `{"environment":"stage","lock-wait":"0","lock-ttl":"3s","ecs-rate":0.5,"ecs-burst":1}`,
-			inputcheck.Limits{LockWait: 0, LockTTL: 3 * time.Second, ECSRate: 0.5, ECSBurst: 1}},
-		{"a queue behind another pipeline", `{"environment":"stage","lock-wait":"45m","lock-ttl":"30s","ecs-rate":5,"ecs-burst":10}`,
-			inputcheck.Limits{LockWait: 45 * time.Minute, LockTTL: 30 * time.Second, ECSRate: 5, ECSBurst: 10}},
+		{"the smallest allowed", `{"environment":"stage","lock-wait":"0","lock-ttl":"3s","ecs-quota-share":0.01,"ecs-rate":0.5,"ecs-burst":1}`,
+			inputcheck.Limits{LockWait: 0, LockTTL: 3 * time.Second, ECSQuotaShare: 0.01, ECSRate: 0.5, ECSBurst: 1}},
+		{"a queue behind another pipeline", `{"environment":"stage","lock-wait":"45m","lock-ttl":"30s","ecs-quota-share":1,"ecs-rate":5,"ecs-burst":10}`,
+			inputcheck.Limits{LockWait: 45 * time.Minute, LockTTL: 30 * time.Second, ECSQuotaShare: 1, ECSRate: 5, ECSBurst: 10}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -166,6 +166,8 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 		{config: `{"environment":"stage","lock-ttl":"0"}`},
 		{config: `{"environment":"stage","lock-ttl":"1s"}`, valid: true, parser: new(false)},
 		{config: `{"environment":"stage","ecs-rate":0}`},
+		{config: `{"environment":"stage","ecs-quota-share":0}`},
+		{config: `{"environment":"stage","ecs-quota-share":1}`, valid: true},
 		{config: `{"environment":"stage","ecs-rate":"20"}`},
 		{config: `{"environment":"stage","ecs-burst":0}`},
 		{config: `{"environment":"stage","ecs-burst":2.5}`},

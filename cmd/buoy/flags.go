@@ -62,8 +62,9 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	def := inputcheck.DefaultLimits()
 	f.DurationVar(&r.limits.LockWait, "lock-wait", def.LockWait, "how long to wait for another run's lock on the environment")
 	f.DurationVar(&r.limits.LockTTL, "lock-ttl", def.LockTTL, "lease of this run's lock, renewed every third of it: how soon a killed run's lock can be taken over")
-	f.Float64Var(&r.limits.ECSRate, "ecs-rate", def.ECSRate, "ECS requests a second per cluster, after a burst of --ecs-burst")
-	f.IntVar(&r.limits.ECSBurst, "ecs-burst", def.ECSBurst, "ECS requests per cluster before --ecs-rate applies")
+	f.Float64Var(&r.limits.ECSQuotaShare, "ecs-quota-share", def.ECSQuotaShare, "share of AWS's ECS request quota of each category to use (1: all of it)")
+	f.Float64Var(&r.limits.ECSRate, "ecs-rate", def.ECSRate, "at most this many ECS requests a second in each category of ECS actions, per account and region")
+	f.IntVar(&r.limits.ECSBurst, "ecs-burst", def.ECSBurst, "at most this many ECS requests at once in each category of ECS actions, per account and region")
 	f.BoolVar(&r.noWait, "no-wait", false, "return once the services are updated, without waiting for ECS")
 	f.BoolVar(&r.rollback, "rollback", false, "roll back to what ran before if the rollout fails or times out")
 	f.BoolVar(&r.dryRun, "dry-run", false, "check and plan, change nothing")
@@ -83,8 +84,10 @@ func (r *requestFlags) check() error {
 
 // openRequest is how every deploying command starts: check the flags,
 // open the Deployer (waiting up to --lock-wait for a held lock, holding it
-// with a --lock-ttl lease) and build the Request. Confirming a protected environment is left to the
-// command, since promote confirms by its source environment.
+// with a --lock-ttl lease, pacing ECS by --ecs-quota-share, --ecs-rate and
+// --ecs-burst) and build the Request. Confirming a protected environment
+// is left to the command, since promote confirms by its source
+// environment.
 func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, verb string) (*deploy.Deployer, deploy.Request, error) {
 	if err := c.check(); err != nil {
 		return nil, deploy.Request{}, err

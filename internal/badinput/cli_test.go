@@ -43,6 +43,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"zero ECS rate", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--ecs-rate", "0"}, "--ecs-rate must be a number of requests a second above 0"},
 		{"infinite ECS rate", []string{"plan", "--manifest", valid, "-e", "prod", "--ecs-rate", "Inf"}, "--ecs-rate must be a number of requests a second above 0, not +Inf"},
 		{"zero ECS burst", []string{"promote", "--manifest", valid, "-e", "prod", "--ecs-burst", "0"}, "--ecs-burst must be at least 1, not 0"},
+		{"zero ECS quota share", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--ecs-quota-share", "0"}, "--ecs-quota-share must be a number above 0"},
 		{"lock TTL too short", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--lock-ttl", "1s"}, "--lock-ttl must be at least 3s (the lease is renewed every third of it), got 1s"},
 		{"bad lock TTL", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--lock-ttl", "soon"}, `invalid argument "soon" for "--lock-ttl"`},
 		{"negative lock wait", []string{"deploy", "--manifest", valid, "-e", "prod", "--lock-wait", "-1s"}, "--lock-wait must not be negative, got -1s"},

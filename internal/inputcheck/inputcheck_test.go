@@ -92,14 +92,15 @@ func TestLimitsProblems(t *testing.T) {
 	if errs := inputcheck.DefaultLimits().Problems(flag); len(errs) != 0 {
 		t.Errorf("the defaults have problems: %v", errs)
 	}
-	edge := inputcheck.Limits{LockWait: 0, LockTTL: inputcheck.MinLockTTL, ECSRate: 0.01, ECSBurst: 1}
+	edge := inputcheck.Limits{LockWait: 0, LockTTL: inputcheck.MinLockTTL, ECSQuotaShare: 0.01, ECSRate: 0.01, ECSBurst: 1}
 	if errs := edge.Problems(flag); len(errs) != 0 {
 		t.Errorf("the smallest allowed limits have problems: %v", errs)
 	}
-	bad := inputcheck.Limits{LockWait: -time.Second, LockTTL: time.Second, ECSRate: math.Inf(1), ECSBurst: 0}
+	bad := inputcheck.Limits{LockWait: -time.Second, LockTTL: time.Second, ECSQuotaShare: math.NaN(), ECSRate: math.Inf(1), ECSBurst: 0}
 	want := []string{
 		"--lock-wait must not be negative, got -1s",
 		"--lock-ttl must be at least 3s (the lease is renewed every third of it), got 1s",
+		"--ecs-quota-share must be a number above 0 (0.5 is half of AWS's quota, 1 all of it), not NaN",
 		"--ecs-rate must be a number of requests a second above 0, not +Inf",
 		"--ecs-burst must be at least 1, not 0",
 	}

@@ -15,33 +15,38 @@ import (
 const MinLockTTL = 3 * time.Second
 
 // Limits are how a run waits for and holds the environment's lock, and
-// how fast it may call ECS: the same four settings, with the same
+// how fast it may call ECS: the same five settings, with the same
 // defaults and rules, whether they come from the CLI's flags
-// (--lock-wait, --lock-ttl, --ecs-rate, --ecs-burst), the Action's inputs
-// or the plugin's options of those names.
+// (--lock-wait, --lock-ttl, --ecs-quota-share, --ecs-rate, --ecs-burst),
+// the Action's inputs or the plugin's options of those names.
 type Limits struct {
 	// LockWait is how long to wait for another run's lock; 0 fails at once.
 	LockWait time.Duration
 	// LockTTL is the lease of this run's lock, renewed every third of it.
 	LockTTL time.Duration
-	// ECSRate is ECS requests a second per cluster, after ECSBurst.
+	// ECSQuotaShare is the share of AWS's ECS request quota of each
+	// category of actions a run may use (0.5 half, 1 all of it).
+	ECSQuotaShare float64
+	// ECSRate caps the ECS requests a second of every category, per
+	// account and Region.
 	ECSRate float64
-	// ECSBurst is ECS requests per cluster before ECSRate applies.
+	// ECSBurst caps the ECS requests at once of every category.
 	ECSBurst int
 }
 
 // DefaultLimits are the library's defaults.
 func DefaultLimits() Limits {
 	return Limits{
-		LockWait: deploy.DefaultLockWait,
-		LockTTL:  deploy.DefaultLockTTL,
-		ECSRate:  rollout.DefaultRate,
-		ECSBurst: rollout.DefaultBurst,
+		LockWait:      deploy.DefaultLockWait,
+		LockTTL:       deploy.DefaultLockTTL,
+		ECSQuotaShare: rollout.DefaultQuotaShare,
+		ECSRate:       rollout.DefaultRate,
+		ECSBurst:      rollout.DefaultBurst,
 	}
 }
 
 // Problems checks each limit and returns one error per bad value, in the
-// order lock-wait, lock-ttl, ecs-rate, ecs-burst. subject names a setting
+// order lock-wait, lock-ttl, ecs-quota-share, ecs-rate, ecs-burst. subject names a setting
 // by its kebab-case key for the entrypoint's user, e.g. "--lock-wait" or
 // "input lock-wait"; each message reads "<subject> must ...".
 func (l Limits) Problems(subject func(key string) string) []error {
@@ -51,6 +56,9 @@ func (l Limits) Problems(subject func(key string) string) []error {
 	}
 	if l.LockTTL < MinLockTTL {
 		errs = append(errs, fmt.Errorf("%s must be at least %s (the lease is renewed every third of it), got %s", subject("lock-ttl"), MinLockTTL, l.LockTTL))
+	}
+	if !(l.ECSQuotaShare > 0) || math.IsInf(l.ECSQuotaShare, 0) {
+		errs = append(errs, fmt.Errorf("%s must be a number above 0 (0.5 is half of AWS's quota, 1 all of it), not %v", subject("ecs-quota-share"), l.ECSQuotaShare))
 	}
 	if !(l.ECSRate > 0) || math.IsInf(l.ECSRate, 0) {
 		errs = append(errs, fmt.Errorf("%s must be a number of requests a second above 0, not %v", subject("ecs-rate"), l.ECSRate))
@@ -66,6 +74,7 @@ func (l Limits) Options() []deploy.Option {
 	return []deploy.Option{
 		deploy.WithLockWait(l.LockWait),
 		deploy.WithLockTTL(l.LockTTL),
+		deploy.WithECSQuotaShare(l.ECSQuotaShare),
 		deploy.WithECSRequestBudget(l.ECSRate, l.ECSBurst),
 	}
 }

@@ -19,7 +19,7 @@ import (
 //
 // The mode is standard, not adaptive. ECS calls, the bulk of a
 // deployment, are already shaped by buoy's own request budget
-// (rollout.Limiter), which slows down when ECS throttles; adaptive mode's
+// (rollout.Budget), which slows down when ECS throttles; adaptive mode's
 // client-side rate limiter would throttle the same calls a second time,
 // per client, and can hold calls back long after the throttling ended.
 // The SDK documents adaptive mode as experimental (and its retry quota

@@ -45,8 +45,9 @@ type Deployer struct {
 	lockTTL      time.Duration
 	lockWait     time.Duration
 	pollInterval time.Duration
-	ecsRate      float64 // ECS requests a second per cluster target
+	ecsRate      float64 // cap on each ECS category's requests a second
 	ecsBurst     int
+	ecsShare     float64 // share of AWS's quota of each ECS category
 	owner        func() string
 	// storeCalls counts the history store's AWS calls, when it makes any.
 	storeCalls *awsconfig.Counter
@@ -108,15 +109,24 @@ func WithLockWait(w time.Duration) Option { return func(d *Deployer) { d.lockWai
 // 5 seconds).
 func WithPollInterval(p time.Duration) Option { return func(d *Deployer) { d.pollInterval = p } }
 
-// WithECSRequestBudget sets the ECS request budget of each cluster target:
-// bursts of up to burst calls, then rate calls a second, slowing down
-// while ECS throttles (rollout.Limiter). Targets are served at once, each
-// with its own budget. The default, rollout.DefaultRate and
-// rollout.DefaultBurst, leaves room in the account's ECS quota for other
-// tools; a run that owns its account may raise it.
+// WithECSRequestBudget caps the ECS request budget: no category of ECS
+// actions (rollout.Category) gets bursts of more than burst calls or more
+// than rate calls a second, in each account and Region. The budget is
+// shared by all the targets of an operation in one account and Region, as
+// AWS throttles them, and slows down while ECS throttles
+// (rollout.Budget). The default caps, rollout.DefaultRate and
+// rollout.DefaultBurst, do not bind at the default share
+// (WithECSQuotaShare); lower ones slow every category down.
 func WithECSRequestBudget(rate float64, burst int) Option {
 	return func(d *Deployer) { d.ecsRate, d.ecsBurst = rate, burst }
 }
+
+// WithECSQuotaShare sets the share of AWS's documented quota of each
+// category of ECS actions that the budget uses (default
+// rollout.DefaultQuotaShare, half; above 0). A run that owns its account
+// may take 1, all of it; an account whose quotas AWS raised, more (with
+// WithECSRequestBudget's caps raised to match).
+func WithECSQuotaShare(share float64) Option { return func(d *Deployer) { d.ecsShare = share } }
 
 // New returns a Deployer of project whose history is kept in store.
 func New(project *manifest.Project, store history.Store, opts ...Option) (*Deployer, error) {
@@ -138,6 +148,7 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 		pollInterval: DefaultPollInterval,
 		ecsRate:      rollout.DefaultRate,
 		ecsBurst:     rollout.DefaultBurst,
+		ecsShare:     rollout.DefaultQuotaShare,
 		owner:        newOwner,
 	}
 	for _, opt := range opts {
@@ -163,6 +174,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 	}
 	if !(d.ecsRate > 0) || math.IsInf(d.ecsRate, 0) || d.ecsBurst < 1 {
 		return nil, invalid("the ECS request budget must be above 0 requests a second with bursts of at least 1, got %v a second, bursts of %d", d.ecsRate, d.ecsBurst)
+	}
+	if !(d.ecsShare > 0) || math.IsInf(d.ecsShare, 0) {
+		return nil, invalid("the share of AWS's ECS quota must be above 0, got %v", d.ecsShare)
 	}
 	return d, nil
 }

@@ -21,6 +21,7 @@ import (
 // and waiting, and ListTasks/DescribeTasks for what tasks really run.
 type ecsCluster struct {
 	api     rollout.ECSAPI
+	budget  *rollout.Budget
 	r       *rollout.Rollout
 	cluster string
 	region  string
@@ -36,14 +37,11 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
 	if p.Clock == nil {
 		p.Clock = realClock{}
 	}
-	opts := []rollout.Option{rollout.WithClock(p.Clock)}
-	if p.RequestRate > 0 {
-		burst := p.RequestBurst
-		if burst < 1 {
-			burst = rollout.DefaultBurst
-		}
-		opts = append(opts, rollout.WithLimiter(rollout.NewLimiter(p.Clock, p.RequestRate, burst)))
+	budget := p.Budget
+	if budget == nil {
+		budget = rollout.NewBudget(p.Clock, rollout.DefaultQuotaShare, p.RequestRate, p.RequestBurst)
 	}
+	opts := []rollout.Option{rollout.WithClock(p.Clock), rollout.WithBudget(budget)}
 	if p.PollInterval > 0 {
 		// Polls start at once, then come at growing intervals up to the
 		// Deployer's poll interval, so that buoy notices ECS is done at
@@ -66,7 +64,7 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
 	if p.Logger != nil {
 		opts = append(opts, rollout.WithLogger(p.Logger))
 	}
-	return &ecsCluster{api: api, r: rollout.New(api, opts...), cluster: p.Target.Cluster,
+	return &ecsCluster{api: api, budget: budget, r: rollout.New(api, opts...), cluster: p.Target.Cluster,
 		region: p.Config.Region, clock: p.Clock, found: map[string]rollout.Service{}}
 }
 
@@ -210,15 +208,23 @@ func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.D
 }
 
 func (c *ecsCluster) Tasks(ctx context.Context, svc ServiceRef) (map[string][]string, error) {
+	if err := c.budget.Wait(ctx, "ListTasks"); err != nil {
+		return nil, err
+	}
 	list, err := c.api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(c.cluster), ServiceName: aws.String(svc.Name),
 		DesiredStatus: ecstypes.DesiredStatusRunning})
+	c.budget.Observe("ListTasks", err)
 	if err != nil {
 		return nil, fmt.Errorf("list the tasks of %s: %w", svc.Name, err)
 	}
 	out := map[string][]string{}
 	for start := 0; start < len(list.TaskArns); start += 100 {
+		if err := c.budget.Wait(ctx, "DescribeTasks"); err != nil {
+			return nil, err
+		}
 		desc, err := c.api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(c.cluster),
 			Tasks: list.TaskArns[start:min(start+100, len(list.TaskArns))]})
+		c.budget.Observe("DescribeTasks", err)
 		if err != nil {
 			return nil, fmt.Errorf("describe the tasks of %s: %w", svc.Name, err)
 		}

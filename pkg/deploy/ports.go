@@ -10,6 +10,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
+	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
 // Registry is what a deployment needs from ECR: read what tags and digests
@@ -120,8 +121,11 @@ type ClusterParams struct {
 	Logger       *slog.Logger
 	Clock        Clock
 	PollInterval time.Duration
-	// RequestRate and RequestBurst are the target's ECS request budget
-	// (WithECSRequestBudget); 0 means rollout's default.
+	// Budget is the ECS request budget of the target's account and
+	// Region, shared with the operation's other targets there. When nil,
+	// NewECSCluster makes one of its own, capped by RequestRate and
+	// RequestBurst (WithECSRequestBudget; 0: no cap).
+	Budget       *rollout.Budget
 	RequestRate  float64
 	RequestBurst int
 }

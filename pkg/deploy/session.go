@@ -10,10 +10,12 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
+	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
 // session is one operation's view of AWS: its clients, made once per
@@ -27,6 +29,8 @@ type session struct {
 	mu         sync.Mutex
 	registries map[manifest.Registry]Registry
 	clusters   map[string]Cluster
+	// budgets holds the ECS request budget of each account and Region.
+	budgets map[string]*rollout.Budget
 
 	// seen holds the registries' answers in this session, so that no
 	// image is asked about twice. Digests never change what they name,
@@ -61,6 +65,7 @@ func (d *Deployer) newSession(ctx context.Context) (*session, context.Context) {
 		calls:      &awsconfig.Counter{},
 		registries: map[manifest.Registry]Registry{},
 		clusters:   map[string]Cluster{},
+		budgets:    map[string]*rollout.Budget{},
 		seen:       map[lookupKey]*history.ImageRef{},
 	}
 	return s, awsconfig.WithCounter(ctx, s.calls)
@@ -123,13 +128,33 @@ func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, erro
 	c, err := s.d.newCluster(ClusterParams{
 		Config: cfg, Target: t, Sink: s.d.sink, Logger: s.d.log,
 		Clock: s.d.clock, PollInterval: s.d.pollInterval,
-		RequestRate: s.d.ecsRate, RequestBurst: s.d.ecsBurst,
+		RequestRate: s.d.ecsRate, RequestBurst: s.d.ecsBurst, Budget: s.budget(cfg.Region, t.RoleARN),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ECS client for cluster %s: %w", t.Cluster, err)
 	}
 	s.clusters[targetKey(t)] = c
 	return c, nil
+}
+
+// budget returns the ECS request budget of an account and Region, made
+// the first time a target there asks (s.mu held). AWS throttles ECS per
+// account and Region, so targets there share one. The account is the
+// role's; targets without a role use the default credentials' account
+// (a target reaching that same account through a role gets a budget of
+// its own: buoy does not ask STS who it is).
+func (s *session) budget(region, roleARN string) *rollout.Budget {
+	account := roleARN
+	if a, err := arn.Parse(roleARN); err == nil {
+		account = a.AccountID
+	}
+	key := account + "|" + region
+	b, ok := s.budgets[key]
+	if !ok {
+		b = rollout.NewBudget(s.d.clock, s.d.ecsShare, s.d.ecsRate, s.d.ecsBurst)
+		s.budgets[key] = b
+	}
+	return b
 }
 
 // lockHeld says the session now holds its environment's lock: tags read

@@ -81,7 +81,8 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	awsconfig.DefaultRetries(&cfg) // as Open does
 	counter.Install(&cfg)
 	api := ecs.NewFromConfig(cfg)
-	r := rollout.New(api, rollout.WithSink(sink))
+	budget := rollout.NewBudget(nil, rollout.DefaultQuotaShare, 0, 0)
+	r := rollout.New(api, rollout.WithSink(sink), rollout.WithBudget(budget))
 	res := &SingleResult{Service: in.Service, Cluster: in.Cluster, Image: image}
 	defer func() { res.Stats = statsOf(counter) }()
 
@@ -123,7 +124,11 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 		}
 		return res, invalid("no container of task definition %s uses %s (they use %s)", tdARN, repo, strings.Join(have, ", "))
 	}
+	if err := budget.Wait(ctx, "RegisterTaskDefinition"); err != nil {
+		return res, err
+	}
 	out, err := api.RegisterTaskDefinition(ctx, reg)
+	budget.Observe("RegisterTaskDefinition", err)
 	if err != nil {
 		return res, fmt.Errorf("register a new revision of %s: %w", tdARN, err)
 	}

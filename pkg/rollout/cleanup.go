@@ -55,11 +55,11 @@ func (r *Rollout) Cleanup(ctx context.Context, in CleanupInput) ([]string, error
 		if used[arn] {
 			continue
 		}
-		if err := r.limiter.Wait(ctx); err != nil {
+		if err := r.budget.Wait(ctx, "DeregisterTaskDefinition"); err != nil {
 			return gone, errors.Join(append(errs, err)...)
 		}
 		_, err := r.api.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)})
-		r.limiter.Observe(err)
+		r.budget.Observe("DeregisterTaskDefinition", err)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("deregister old task definition %s: %w", shortARN(arn), err))
 			continue
@@ -76,11 +76,11 @@ func (r *Rollout) activeRevisions(ctx context.Context, family string) ([]string,
 		FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc,
 	})
 	for p.HasMorePages() {
-		if err := r.limiter.Wait(ctx); err != nil {
+		if err := r.budget.Wait(ctx, "ListTaskDefinitions"); err != nil {
 			return nil, err
 		}
 		page, err := p.NextPage(ctx)
-		r.limiter.Observe(err)
+		r.budget.Observe("ListTaskDefinitions", err)
 		if err != nil {
 			return nil, fmt.Errorf("list task definitions of family %s: %w", family, err)
 		}

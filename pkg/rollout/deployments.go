@@ -55,11 +55,11 @@ func (r *Rollout) readServiceDeployments(ctx context.Context, ws []*watch) error
 		}
 	}
 	for batch := range slices.Chunk(arns, describeDeploymentsBatch) {
-		if err := r.limiter.Wait(ctx); err != nil {
+		if err := r.budget.Wait(ctx, "DescribeServiceDeployments"); err != nil {
 			return err
 		}
 		resp, err := r.api.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: batch}, r.deploymentsCallOptions()...)
-		r.limiter.Observe(err)
+		r.budget.Observe("DescribeServiceDeployments", err)
 		if err != nil {
 			return r.deploymentsAPIError(ctx, fmt.Errorf("describe service deployments: %w", err))
 		}
@@ -84,7 +84,7 @@ func (r *Rollout) readServiceDeployments(ctx context.Context, ws []*watch) error
 // resolveServiceDeployment finds the service deployment created with our
 // deployment: the one created closest to it, within a minute.
 func (r *Rollout) resolveServiceDeployment(ctx context.Context, h Handle) (string, error) {
-	if err := r.limiter.Wait(ctx); err != nil {
+	if err := r.budget.Wait(ctx, "ListServiceDeployments"); err != nil {
 		return "", err
 	}
 	resp, err := r.api.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
@@ -92,7 +92,7 @@ func (r *Rollout) resolveServiceDeployment(ctx context.Context, h Handle) (strin
 		Service:   aws.String(h.Service),
 		CreatedAt: &types.CreatedAt{After: aws.Time(h.StartedAt.Add(-time.Minute))},
 	}, r.deploymentsCallOptions()...)
-	r.limiter.Observe(err)
+	r.budget.Observe("ListServiceDeployments", err)
 	if err != nil {
 		return "", fmt.Errorf("list service deployments of %s: %w", h.Service, err)
 	}

@@ -113,11 +113,11 @@ func (r *Rollout) listServices(ctx context.Context, cluster string) ([]string, e
 	var arns []string
 	p := ecs.NewListServicesPaginator(r.api, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
 	for p.HasMorePages() {
-		if err := r.limiter.Wait(ctx); err != nil {
+		if err := r.budget.Wait(ctx, "ListServices"); err != nil {
 			return nil, err
 		}
 		page, err := p.NextPage(ctx)
-		r.limiter.Observe(err)
+		r.budget.Observe("ListServices", err)
 		if err != nil {
 			return nil, fmt.Errorf("list services of cluster %s: %w", cluster, err)
 		}
@@ -134,11 +134,11 @@ func (r *Rollout) describe(ctx context.Context, cluster string, names []string, 
 		if tags {
 			in.Include = []types.ServiceField{types.ServiceFieldTags}
 		}
-		if err := r.limiter.Wait(ctx); err != nil {
+		if err := r.budget.Wait(ctx, "DescribeServices"); err != nil {
 			return nil, err
 		}
 		resp, err := r.api.DescribeServices(ctx, in)
-		r.limiter.Observe(err)
+		r.budget.Observe("DescribeServices", err)
 		if err != nil {
 			return nil, fmt.Errorf("describe services %v in cluster %s: %w", batch, cluster, err)
 		}

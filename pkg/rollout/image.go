@@ -71,14 +71,14 @@ func (r *Rollout) TaskDefinition(ctx context.Context, arn string) (*ecs.Describe
 	}
 	r.tdMu.Unlock()
 	e.once.Do(func() {
-		if e.err = r.limiter.Wait(ctx); e.err != nil {
+		if e.err = r.budget.Wait(ctx, "DescribeTaskDefinition"); e.err != nil {
 			return
 		}
 		e.out, e.err = r.api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 			TaskDefinition: aws.String(arn),
 			Include:        []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
 		})
-		r.limiter.Observe(e.err)
+		r.budget.Observe("DescribeTaskDefinition", e.err)
 		if e.err != nil {
 			e.err = fmt.Errorf("describe task definition %s: %w", arn, e.err)
 		}

@@ -9,19 +9,21 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// The default request budget of one Rollout: bursts of 50 (the token
-// bucket ECS's documentation gives as its example, for an account's
-// cluster reads), then 20 a second. Polling itself asks far less (one DescribeServices per ten
-// services every few seconds); the budget bounds the bursts of finding
-// and updating many services, and shrinks at once when ECS throttles.
+// DefaultRate and DefaultBurst are the default caps of a Budget made by
+// the deploy package (deploy.WithECSRequestBudget, --ecs-rate and
+// --ecs-burst): no category of ECS actions gets more than 20 requests a
+// second or bursts of 50. At DefaultQuotaShare neither binds (half of
+// AWS's largest buckets is 10 a second and bursts of 50); they bound what
+// a larger share gives, and lower values slow every category down.
 const (
 	DefaultRate  = 20.0 // requests per second
 	DefaultBurst = 50
 )
 
-// Limiter is a request budget (a token bucket) shared by everything that
-// polls ECS. It halves its rate each time ECS throttles and recovers slowly
-// after successful calls. It is safe for concurrent use.
+// Limiter is a token bucket: one category's share of a Budget, or (with
+// NewSharedBudget) one bucket for all ECS calls. It halves its rate each
+// time ECS throttles and recovers slowly after successful calls. It is
+// safe for concurrent use.
 type Limiter struct {
 	clock Clock
 

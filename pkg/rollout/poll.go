@@ -62,11 +62,11 @@ func (r *Rollout) describeBatch(ctx context.Context, cluster string, batch []*wa
 	for i, w := range batch {
 		names[i] = w.h.Service
 	}
-	if err := r.limiter.Wait(ctx); err != nil {
+	if err := r.budget.Wait(ctx, "DescribeServices"); err != nil {
 		return err
 	}
 	resp, err := r.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: names})
-	r.limiter.Observe(err)
+	r.budget.Observe("DescribeServices", err)
 	if err != nil {
 		return fmt.Errorf("describe services %v in cluster %s: %w", names, cluster, err)
 	}

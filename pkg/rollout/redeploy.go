@@ -46,12 +46,12 @@ func (r *Rollout) Redeploy(ctx context.Context, svc Service, in RedeployInput) (
 			MaximumPercent:        in.MaximumPercent,
 		}
 	}
-	if err := r.limiter.Wait(ctx); err != nil {
+	if err := r.budget.Wait(ctx, "UpdateService"); err != nil {
 		return Handle{}, err
 	}
 	started := r.clock.Now()
 	resp, err := r.api.UpdateService(ctx, req)
-	r.limiter.Observe(err)
+	r.budget.Observe("UpdateService", err)
 	if err != nil {
 		return Handle{}, fmt.Errorf("redeploy service %s in cluster %s: %w", svc.Name, svc.Cluster, err)
 	}

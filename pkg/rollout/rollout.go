@@ -17,7 +17,7 @@ type Rollout struct {
 	clock     Clock
 	sink      event.Sink
 	log       *slog.Logger
-	limiter   *Limiter
+	budget    *Budget
 	polling   Polling
 	threshold int32
 
@@ -60,9 +60,15 @@ func WithSink(s event.Sink) Option { return func(r *Rollout) { r.sink = s } }
 // WithLogger sets the debug logger (default: silent).
 func WithLogger(l *slog.Logger) Option { return func(r *Rollout) { r.log = l } }
 
-// WithLimiter shares a request budget with other Rollouts (for example
-// several targets in one account). By default each Rollout has its own.
-func WithLimiter(l *Limiter) Option { return func(r *Rollout) { r.limiter = l } }
+// WithBudget sets the ECS request budget, one bucket per category of
+// actions; share one among the Rollouts of an account and Region, as AWS
+// throttles them. By default each Rollout has its own NewBudget at
+// DefaultQuotaShare.
+func WithBudget(b *Budget) Option { return func(r *Rollout) { r.budget = b } }
+
+// WithLimiter makes every ECS call take from l, one bucket for all
+// categories (NewSharedBudget).
+func WithLimiter(l *Limiter) Option { return func(r *Rollout) { r.budget = NewSharedBudget(l) } }
 
 // WithPolling sets the poll intervals (default: DefaultPolling).
 func WithPolling(p Polling) Option { return func(r *Rollout) { r.polling = p } }
@@ -93,8 +99,8 @@ func New(api ECSAPI, opts ...Option) *Rollout {
 	for _, o := range opts {
 		o(r)
 	}
-	if r.limiter == nil {
-		r.limiter = NewLimiter(r.clock, DefaultRate, DefaultBurst)
+	if r.budget == nil {
+		r.budget = NewBudget(r.clock, DefaultQuotaShare, 0, 0)
 	}
 	return r
 }

@@ -83,11 +83,11 @@ func (r *Rollout) RegisterPinned(ctx context.Context, arn string, pins []Pin) (s
 			return "", &ImageMismatchError{Service: "(task definition)", TaskDefinition: arn, Want: p.Repository, Images: images}
 		}
 	}
-	if err := r.limiter.Wait(ctx); err != nil {
+	if err := r.budget.Wait(ctx, "RegisterTaskDefinition"); err != nil {
 		return "", err
 	}
 	out, err := r.api.RegisterTaskDefinition(ctx, in)
-	r.limiter.Observe(err)
+	r.budget.Observe("RegisterTaskDefinition", err)
 	if err != nil {
 		return "", fmt.Errorf("register a new revision of %s: %w", shortARN(arn), err)
 	}

@@ -13,7 +13,7 @@ import (
 // stoppedTasks explains why tasks of our deployment stopped, from their
 // stop reasons and container exit codes: "2 tasks stopped: ...".
 func (r *Rollout) stoppedTasks(ctx context.Context, h Handle) (string, error) {
-	if err := r.limiter.Wait(ctx); err != nil {
+	if err := r.budget.Wait(ctx, "ListTasks"); err != nil {
 		return "", err
 	}
 	list, err := r.api.ListTasks(ctx, &ecs.ListTasksInput{
@@ -22,18 +22,18 @@ func (r *Rollout) stoppedTasks(ctx context.Context, h Handle) (string, error) {
 		DesiredStatus: types.DesiredStatusStopped,
 		MaxResults:    aws.Int32(10),
 	})
-	r.limiter.Observe(err)
+	r.budget.Observe("ListTasks", err)
 	if err != nil {
 		return "", fmt.Errorf("list stopped tasks of %s: %w", h.DeploymentID, err)
 	}
 	if len(list.TaskArns) == 0 {
 		return "", nil
 	}
-	if err := r.limiter.Wait(ctx); err != nil {
+	if err := r.budget.Wait(ctx, "DescribeTasks"); err != nil {
 		return "", err
 	}
 	desc, err := r.api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(h.Cluster), Tasks: list.TaskArns})
-	r.limiter.Observe(err)
+	r.budget.Observe("DescribeTasks", err)
 	if err != nil {
 		return "", fmt.Errorf("describe stopped tasks of %s: %w", h.DeploymentID, err)
 	}
