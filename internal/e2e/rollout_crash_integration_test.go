@@ -129,7 +129,11 @@ func TestKilledWhileRollingBack(t *testing.T) {
 			p.SetRate(0)
 			second := start(t, bin, env("second-run"), deployArgs(f, "--rollback")...)
 			if code := second.wait(t); code != 1 {
-				t.Fatalf("re-run: exit %d, want 1 (the rollout failed again, rolled back)\n%s", code, second.output())
+				// Say how many updates reached ECS: more than 3 means the
+				// killed run's stalled call got through after all, and the
+				// re-run played a later script than the one meant for it.
+				t.Fatalf("re-run: exit %d, want 1 (the rollout failed again, rolled back); %d updates reached ECS\n%s",
+					code, len(fake.Updates(f.Images[0].Service)), second.output())
 			}
 			contains(t, "the re-run's output", second.output(), "took over the lock of "+deadRunBy,
 				"started by "+deadRunBy+", was left in progress", "rolling back to what ran before")
