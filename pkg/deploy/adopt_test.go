@@ -84,7 +84,7 @@ func TestRerunAdoptsTheDeadRunsECSDeployment(t *testing.T) {
 		// the release) before the re-run; both may be nil.
 		die       func(f *fixture)
 		meanwhile func(f *fixture)
-		rerunNew  bool // the re-run deploys another release (same digests)
+		rerunNew  bool // the re-run deploys a new release of latest
 		adopted   []string
 		updated   []string
 		warning   string // a warning the re-run must emit
@@ -107,7 +107,13 @@ func TestRerunAdoptsTheDeadRunsECSDeployment(t *testing.T) {
 		{name: "mixed: one adopted, one failed and redeployed", adopted: []string{"api"}, updated: []string{"worker"},
 			meanwhile: func(f *fixture) { f.w.ecsDeployment("demo-stage", "worker").state = "FAILED" },
 			warning:   "worker: ECS deployment ecs-svc/worker-"},
-		{name: "another release: redeployed", rerunNew: true, updated: []string{"api", "worker"}},
+		// release-deploy makes a release per run: one with the same
+		// digests is the same release.
+		{name: "a new release of the same digests: adopted", rerunNew: true, adopted: []string{"api", "worker"}},
+		// Only worker's digest differs: api's tags are at the release,
+		// but the dead run deployed another one.
+		{name: "another release: redeployed", rerunNew: true, updated: []string{"api", "worker"},
+			meanwhile: func(f *fixture) { f.w.push("demo/worker", "sha256:2222worker", "latest") }},
 		// Killed between the two updates: ECS rolls out api's, but the
 		// record was last written before any update and names none.
 		{name: "not in the dead run's record: redeployed", opts: []Option{WithConcurrency(1)},

@@ -278,7 +278,7 @@ func (d *Deployer) decideRedeploys(p *plan, current *history.Current, resumed *h
 
 // adoption returns the ECS deployment of ps that the dead run resumed
 // started, when this run may follow it instead of starting another: the
-// dead run deployed this release, was not rolling back, updated ps (its
+// dead run deployed this release (sameRelease), was not rolling back, updated ps (its
 // record has the ECS deployment id, and did not see it fail), and every
 // tag feeding ps points at the release's digest, moved there by the
 // dead run before it updated ps. The service must still run the task
@@ -286,7 +286,7 @@ func (d *Deployer) decideRedeploys(p *plan, current *history.Current, resumed *h
 // the revision it registered, which pins the release's digests). Whether
 // ECS still rolls the deployment out is the Adopter's to check.
 func (p *plan) adoption(ps *plannedService, resumed *history.Deployment) *Adoption {
-	if resumed == nil || resumed.ReleaseID != p.release.ID || strings.HasPrefix(resumed.Reason, rollingBackPrefix) {
+	if resumed == nil || !p.sameRelease(resumed) || strings.HasPrefix(resumed.Reason, rollingBackPrefix) {
 		return nil
 	}
 	so, ok := recordedService(resumed, ps.ref)
@@ -305,6 +305,24 @@ func (p *plan) adoption(ps *plannedService, resumed *history.Deployment) *Adopti
 	}
 	return &Adoption{ECSDeployment: so.ECSDeployment, TaskDefinition: so.TaskDefinition,
 		PreviousTaskDefinition: so.PreviousTaskDefinition, From: resumed.ID}
+}
+
+// sameRelease reports whether dep deployed the plan's release: the same
+// id, or (release-deploy makes a release per run) the same digest for
+// every image, as dep's tag moves record them.
+func (p *plan) sameRelease(dep *history.Deployment) bool {
+	if dep.ReleaseID == p.release.ID {
+		return true
+	}
+	if len(dep.Images) != len(p.images) {
+		return false
+	}
+	for _, pi := range p.images {
+		if dep.Images[pi.image.ID].To != pi.to.Digest {
+			return false
+		}
+	}
+	return true
 }
 
 // recordedService finds ref's entry in a deployment record.
