@@ -16,6 +16,18 @@ func frame(id, state string) ecsfake.Frame {
 	return ecsfake.Frame{Deployments: []ecsfake.Deployment{{ID: id, Status: "PRIMARY", RolloutState: state}}}
 }
 
+// primaryOf describes app and returns its first deployment's id and
+// rollout state.
+func primaryOf(t *testing.T, c *ecs.Client) string {
+	t.Helper()
+	out, err := c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(ecsfake.Cluster), Services: []string{"app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := out.Services[0].Deployments[0]
+	return aws.ToString(d.Id) + " " + string(d.RolloutState)
+}
+
 // TestThenScriptsEachUpdate: the first update plays Update and Frames,
 // later ones Then in order, the last repeating.
 func TestThenScriptsEachUpdate(t *testing.T) {
@@ -30,14 +42,7 @@ func TestThenScriptsEachUpdate(t *testing.T) {
 		},
 	})
 	ctx, c := context.Background(), srv.Client()
-	primary := func() string {
-		out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(ecsfake.Cluster), Services: []string{"app"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := out.Services[0].Deployments[0]
-		return aws.ToString(d.Id) + " " + string(d.RolloutState)
-	}
+	primary := func() string { return primaryOf(t, c) }
 	update := func() string {
 		out, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(ecsfake.Cluster), Service: aws.String("app"), ForceNewDeployment: true})
 		if err != nil {
@@ -67,14 +72,7 @@ func TestContinuePlaysWithoutAnUpdate(t *testing.T) {
 		Then: []ecsfake.Script{{Update: frame("d2", "IN_PROGRESS"), Frames: []ecsfake.Frame{frame("d2", "COMPLETED")}}},
 	})
 	ctx, c := context.Background(), srv.Client()
-	primary := func() string {
-		out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(ecsfake.Cluster), Services: []string{"app"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := out.Services[0].Deployments[0]
-		return aws.ToString(d.Id) + " " + string(d.RolloutState)
-	}
+	primary := func() string { return primaryOf(t, c) }
 	var got []string
 	got = append(got, primary())
 	if _, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(ecsfake.Cluster), Service: aws.String("app")}); err != nil {
