@@ -124,6 +124,7 @@ type serviceJSON struct {
 	Images         []string       `json:"images"`
 	TaskDefinition string         `json:"taskDefinition"`
 	ECSDeployment  string         `json:"ecsDeployment,omitempty"`
+	AdoptedFrom    string         `json:"adoptedFrom,omitempty"`
 	Outcome        history.Status `json:"outcome"`
 	Reason         string         `json:"reason,omitempty"`
 	Seconds        float64        `json:"seconds"`
@@ -137,8 +138,8 @@ func toResultJSON(r *deploy.Result, err error) resultJSON {
 	}
 	for _, s := range r.Services {
 		out.Services = append(out.Services, serviceJSON{Service: s.Service, Cluster: s.Cluster, Region: s.Region,
-			Images: s.Images, TaskDefinition: s.TaskDefinition, ECSDeployment: s.ECSDeployment, Outcome: s.Outcome,
-			Reason: s.Reason, Seconds: s.Duration.Seconds()})
+			Images: s.Images, TaskDefinition: s.TaskDefinition, ECSDeployment: s.ECSDeployment, AdoptedFrom: s.AdoptedFrom,
+			Outcome: s.Outcome, Reason: s.Reason, Seconds: s.Duration.Seconds()})
 	}
 	if out.Stats == nil {
 		out.Stats = map[string]int{}

@@ -19,61 +19,96 @@ import (
 // TestKilledWhileECSRollsOut: ECS (the scripted server) is slowly rolling
 // out the deployments buoy started, and buoy is polling them, when the
 // run is killed (SIGKILL). Its record says what it was waiting for. Once
-// its 3s lease has run out, the re-run takes over, updates the services
-// again and follows the new ECS deployments to completion; the history
-// shows both runs truthfully.
+// its 3s lease has run out, the re-run takes over. Where ECS still rolls
+// the dead run's deployment out, the re-run adopts it: no second
+// UpdateService, it follows ecs-svc/1 to completion, and its record says
+// it adopted it from the dead run. Where the circuit breaker rolled it
+// back while no run watched, the re-run says so and starts ecs-svc/2.
+// The history shows both runs truthfully.
 func TestKilledWhileECSRollsOut(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	bin := buildCLI(t)
-	f := deployfixture.New(ctx, t, awstest.Config(t), deployfixture.Options{Images: 2})
-	fake, ecsURL := scriptedECS(ctx, t, f, func(td string) []ecsfake.Script {
-		return []ecsfake.Script{rollingOut(td, "ecs-svc/1", -1), rollingOut(td, "ecs-svc/2", 2)}
-	})
-	ecsEnv := "AWS_ENDPOINT_URL_ECS=" + ecsURL
-	first := start(t, bin, cliEnv(t, awstest.Endpoint(t), "first-run", slices.Concat(deadRunCI, []string{ecsEnv})...),
-		deployArgs(f, "--lock-ttl", "3s")...)
-	waitFor(t, first, "its third poll of each service in progress", func() bool {
-		for _, img := range f.Images {
-			if fake.Polls(img.Service) < 3 {
-				return false
+	for _, tc := range []struct {
+		name string
+		// meanwhile is what ECS does with the dead run's deployment of
+		// a service running td while no run watches it.
+		meanwhile func(td string) []ecsfake.Frame
+		adopted   bool
+		want      []string // in the re-run's output
+	}{
+		{"still rolling out: adopted", func(td string) []ecsfake.Frame { return rollingOut(td, "ecs-svc/1", 2).Frames }, true,
+			[]string{"adopted ECS deployment ecs-svc/1 from deployment", "ecs-svc/1 completed"}},
+		{"rolled back by the circuit breaker: redeployed", func(td string) []ecsfake.Frame { return failing(td, "ecs-svc/1").Frames }, false,
+			[]string{"ECS deployment ecs-svc/1, started by deployment", "is not adopted: ECS marked it as failed (ECS deployment circuit breaker: tasks failed to start.); it failed while no run watched it",
+				"new ECS deployment ecs-svc/2", "ecs-svc/2 completed"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := deployfixture.New(ctx, t, awstest.Config(t), deployfixture.Options{Images: 2})
+			fake, ecsURL := scriptedECS(ctx, t, f, func(td string) []ecsfake.Script {
+				return []ecsfake.Script{rollingOut(td, "ecs-svc/1", -1), rollingOut(td, "ecs-svc/2", 2)}
+			})
+			ecsEnv := "AWS_ENDPOINT_URL_ECS=" + ecsURL
+			first := start(t, bin, cliEnv(t, awstest.Endpoint(t), "first-run", slices.Concat(deadRunCI, []string{ecsEnv})...),
+				deployArgs(f, "--lock-ttl", "3s")...)
+			waitFor(t, first, "its third poll of each service in progress", func() bool {
+				for _, img := range f.Images {
+					if fake.Polls(img.Service) < 3 {
+						return false
+					}
+				}
+				return true
+			})
+			dying := f.Deployments(ctx, t)
+			first.kill(t)
+			contains(t, "the killed run's output", first.output(), "ecs-svc/1 PRIMARY IN_PROGRESS: 1/2 running")
+			if len(dying) != 1 {
+				t.Fatalf("history while ECS rolls out: got %d records, want the run's own", len(dying))
 			}
-		}
-		return true
-	})
-	dying := f.Deployments(ctx, t)
-	first.kill(t)
-	contains(t, "the killed run's output", first.output(), "ecs-svc/1 PRIMARY IN_PROGRESS: 1/2 running")
-	if len(dying) != 1 {
-		t.Fatalf("history while ECS rolls out: got %d records, want the run's own", len(dying))
-	}
-	for _, so := range dying[0].Services {
-		if so.ECSDeployment != "ecs-svc/1" || so.Outcome != history.StatusInProgress {
-			t.Errorf("record of %s while ECS rolls it out: ECS deployment %q, %s; want ecs-svc/1, in progress", so.Service, so.ECSDeployment, so.Outcome)
-		}
-	}
+			for _, so := range dying[0].Services {
+				if so.ECSDeployment != "ecs-svc/1" || so.Outcome != history.StatusInProgress {
+					t.Errorf("record of %s while ECS rolls it out: ECS deployment %q, %s; want ecs-svc/1, in progress", so.Service, so.ECSDeployment, so.Outcome)
+				}
+				fake.Continue(so.Service, tc.meanwhile(so.TaskDefinition)...)
+			}
 
-	second := start(t, bin, cliEnv(t, awstest.Endpoint(t), "second-run", ecsEnv), deployArgs(f)...)
-	if code := second.wait(t); code != 0 {
-		t.Fatalf("re-run: exit %d, want 0\n%s", code, second.output())
-	}
-	contains(t, "the re-run's output", second.output(), "took over the lock of "+deadRunBy, "ecs-svc/2 completed")
-	rerun, _ := rerunAndDead(ctx, t, f, history.StatusSucceeded)
-	for _, so := range rerun.Services {
-		if so.ECSDeployment != "ecs-svc/2" || so.Outcome != history.StatusSucceeded {
-			t.Errorf("re-run's record of %s: ECS deployment %q, %s; want ecs-svc/2, succeeded", so.Service, so.ECSDeployment, so.Outcome)
-		}
-	}
-	for _, img := range f.Images {
-		if n := len(fake.Updates(img.Service)); n != 2 {
-			t.Errorf("%s: %d UpdateService calls, want 2 (the killed run's, the re-run's)", img.Service, n)
-		}
-		if got := f.TagDigest(ctx, t, img.Repository, deployfixture.FloatingTag); got != img.New {
-			t.Errorf("%s:%s after the re-run: %s, want the release's %s", img.Repository, deployfixture.FloatingTag, got, img.New)
-		}
-	}
-	if cur, err := f.Store().GetCurrent(ctx, f.Project, deployfixture.Environment); err != nil || cur.DeploymentID != rerun.ID {
-		t.Errorf("current record: got %+v, %v; want the re-run %s", cur, err, rerun.ID)
+			second := start(t, bin, cliEnv(t, awstest.Endpoint(t), "second-run", ecsEnv), deployArgs(f)...)
+			if code := second.wait(t); code != 0 {
+				t.Fatalf("re-run: exit %d, want 0\n%s", code, second.output())
+			}
+			contains(t, "the re-run's output", second.output(), append([]string{"took over the lock of " + deadRunBy}, tc.want...)...)
+			rerun, dead := rerunAndDead(ctx, t, f, history.StatusSucceeded)
+			wantECS, wantFrom, wantUpdates := "ecs-svc/2", "", 2
+			if tc.adopted {
+				wantECS, wantFrom, wantUpdates = "ecs-svc/1", dead.ID, 1
+			}
+			for _, so := range rerun.Services {
+				if so.ECSDeployment != wantECS || so.AdoptedFrom != wantFrom || so.Outcome != history.StatusSucceeded {
+					t.Errorf("re-run's record of %s: ECS deployment %q adopted from %q, %s; want %s adopted from %q, succeeded",
+						so.Service, so.ECSDeployment, so.AdoptedFrom, so.Outcome, wantECS, wantFrom)
+				}
+				if tc.adopted && !strings.HasPrefix(so.Reason, "adopted ECS deployment ecs-svc/1 from deployment "+dead.ID) {
+					t.Errorf("re-run's record of %s: reason %q, want it to say it adopted ecs-svc/1 from %s", so.Service, so.Reason, dead.ID)
+				}
+			}
+			for _, so := range dead.Services {
+				if so.ECSDeployment != "ecs-svc/1" {
+					t.Errorf("killed run's record of %s: ECS deployment %q, want ecs-svc/1", so.Service, so.ECSDeployment)
+				}
+			}
+			for _, img := range f.Images {
+				if n := len(fake.Updates(img.Service)); n != wantUpdates {
+					t.Errorf("%s: %d UpdateService calls over both runs, want %d", img.Service, n, wantUpdates)
+				}
+				if got := f.TagDigest(ctx, t, img.Repository, deployfixture.FloatingTag); got != img.New {
+					t.Errorf("%s:%s after the re-run: %s, want the release's %s", img.Repository, deployfixture.FloatingTag, got, img.New)
+				}
+			}
+			if cur, err := f.Store().GetCurrent(ctx, f.Project, deployfixture.Environment); err != nil || cur.DeploymentID != rerun.ID {
+				t.Errorf("current record: got %+v, %v; want the re-run %s", cur, err, rerun.ID)
+			}
+		})
 	}
 }
 

@@ -160,6 +160,23 @@ func (s *Server) Updates(service string) []map[string]any {
 	return append([]map[string]any(nil), s.services[service].updates...)
 }
 
+// Continue plays what ECS does with a service's last update while no one
+// updates it (a deployment rolling on, failing, rolled back by the
+// circuit breaker after the run that started it died): the next
+// DescribeServices of the service see frames, the last one repeating.
+// A service never updated continues from its Before frame.
+func (s *Server) Continue(service string, frames ...Frame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.services[service]
+	if !st.updated {
+		st.script.Update = st.current
+	}
+	st.script.Frames = frames
+	st.updated = true
+	st.polls = 0
+}
+
 // ServiceARN returns the ARN the server gives a service name.
 func ServiceARN(name string) string {
 	return fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", region, account, Cluster, name)

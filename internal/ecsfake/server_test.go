@@ -2,6 +2,7 @@ package ecsfake_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,18 @@ import (
 // frame is a frame whose primary deployment has id and rollout state.
 func frame(id, state string) ecsfake.Frame {
 	return ecsfake.Frame{Deployments: []ecsfake.Deployment{{ID: id, Status: "PRIMARY", RolloutState: state}}}
+}
+
+// primaryOf describes app and returns its first deployment's id and
+// rollout state.
+func primaryOf(t *testing.T, c *ecs.Client) string {
+	t.Helper()
+	out, err := c.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(ecsfake.Cluster), Services: []string{"app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := out.Services[0].Deployments[0]
+	return aws.ToString(d.Id) + " " + string(d.RolloutState)
 }
 
 // TestThenScriptsEachUpdate: the first update plays Update and Frames,
@@ -29,14 +42,7 @@ func TestThenScriptsEachUpdate(t *testing.T) {
 		},
 	})
 	ctx, c := context.Background(), srv.Client()
-	primary := func() string {
-		out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(ecsfake.Cluster), Services: []string{"app"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := out.Services[0].Deployments[0]
-		return aws.ToString(d.Id) + " " + string(d.RolloutState)
-	}
+	primary := func() string { return primaryOf(t, c) }
 	update := func() string {
 		out, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(ecsfake.Cluster), Service: aws.String("app"), ForceNewDeployment: true})
 		if err != nil {
@@ -51,5 +57,39 @@ func TestThenScriptsEachUpdate(t *testing.T) {
 		if i >= len(got) || got[i] != want[i] {
 			t.Fatalf("calls: got %q, want %q", got, want)
 		}
+	}
+}
+
+// TestContinuePlaysWithoutAnUpdate: Continue makes the next
+// DescribeServices play its frames from the first, the last repeating,
+// without an UpdateService; the next update still plays its own script.
+func TestContinuePlaysWithoutAnUpdate(t *testing.T) {
+	t.Parallel()
+	srv := ecsfake.New(t, ecsfake.Unsupported, ecsfake.Service{
+		Name: "app", DesiredCount: 1,
+		Before: frame("d0", "COMPLETED"),
+		Update: frame("d1", "IN_PROGRESS"), Frames: []ecsfake.Frame{frame("d1", "IN_PROGRESS")},
+		Then: []ecsfake.Script{{Update: frame("d2", "IN_PROGRESS"), Frames: []ecsfake.Frame{frame("d2", "COMPLETED")}}},
+	})
+	ctx, c := context.Background(), srv.Client()
+	primary := func() string { return primaryOf(t, c) }
+	var got []string
+	got = append(got, primary())
+	if _, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(ecsfake.Cluster), Service: aws.String("app")}); err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, primary(), primary())
+	srv.Continue("app", frame("d1", "IN_PROGRESS"), frame("d1", "FAILED"))
+	got = append(got, primary(), primary(), primary())
+	if _, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(ecsfake.Cluster), Service: aws.String("app")}); err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, primary())
+	want := []string{"d0 COMPLETED", "d1 IN_PROGRESS", "d1 IN_PROGRESS", "d1 IN_PROGRESS", "d1 FAILED", "d1 FAILED", "d2 COMPLETED"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("states seen: got %q, want %q", got, want)
+	}
+	if n := len(srv.Updates("app")); n != 2 {
+		t.Errorf("updates: got %d, want 2 (Continue is not one)", n)
 	}
 }

@@ -142,13 +142,17 @@ type ImageResult struct {
 
 // ServiceResult is what happened to one ECS service.
 type ServiceResult struct {
-	Service        string         `json:"service"` // ECS service name
-	Cluster        string         `json:"cluster"`
-	Region         string         `json:"region,omitempty"`
-	Images         []string       `json:"images"` // ids of the images that feed it
-	TaskDefinition string         `json:"taskDefinition,omitempty"`
-	ECSDeployment  string         `json:"ecsDeployment,omitempty"`
-	Outcome        history.Status `json:"outcome,omitempty"`
+	Service        string   `json:"service"` // ECS service name
+	Cluster        string   `json:"cluster"`
+	Region         string   `json:"region,omitempty"`
+	Images         []string `json:"images"` // ids of the images that feed it
+	TaskDefinition string   `json:"taskDefinition,omitempty"`
+	ECSDeployment  string   `json:"ecsDeployment,omitempty"`
+	// AdoptedFrom, when set, is the deployment (a run that died while ECS
+	// rolled out) whose ECS deployment this one followed instead of
+	// updating the service again.
+	AdoptedFrom string         `json:"adoptedFrom,omitempty"`
+	Outcome     history.Status `json:"outcome,omitempty"`
 	// Reason explains a failure in plain words, e.g. "rolled back by the
 	// circuit breaker: 3 tasks failed to start (CannotPullContainerError)".
 	Reason string `json:"reason,omitempty"`

@@ -40,7 +40,7 @@ func (f *fixture) prepare() *history.Release {
 // revive brings the store back and lets the dead run's lease expire.
 func (f *fixture) revive() {
 	f.store.setDead(false)
-	f.w.onRedeploy = nil
+	f.w.onRedeploy, f.w.onWait = nil, nil
 	f.clock.Advance(DefaultLockTTL + time.Second)
 }
 

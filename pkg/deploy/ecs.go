@@ -17,6 +17,8 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
+var _ Adopter = (*ecsCluster)(nil)
+
 // ecsCluster is the default Cluster: pkg/rollout for finding, redeploying
 // and waiting, and ListTasks/DescribeTasks for what tasks really run.
 type ecsCluster struct {
@@ -162,6 +164,20 @@ func (c *ecsCluster) Redeploy(ctx context.Context, svc ServiceRef, taskDefinitio
 	}
 	return Started{Service: svc, ECSDeployment: h.DeploymentID, TaskDefinition: h.TaskDefinition,
 		PreviousTaskDefinition: h.PreviousTaskDefinition, At: h.StartedAt, Handle: h}, nil
+}
+
+func (c *ecsCluster) Adopt(ctx context.Context, svc ServiceRef, a Adoption) (Started, error) {
+	h, err := c.r.Adopt(ctx, c.service(svc), rollout.AdoptInput{DeploymentID: a.ECSDeployment,
+		TaskDefinition: a.TaskDefinition, PreviousTaskDefinition: a.PreviousTaskDefinition})
+	var na *rollout.NotAdoptableError
+	if errors.As(err, &na) {
+		return Started{}, &NotAdoptableError{Service: svc.Name, ECSDeployment: a.ECSDeployment, Failed: na.Failed, Reason: na.Reason}
+	}
+	if err != nil {
+		return Started{}, err
+	}
+	return Started{Service: svc, ECSDeployment: h.DeploymentID, TaskDefinition: h.TaskDefinition,
+		PreviousTaskDefinition: h.PreviousTaskDefinition, At: h.StartedAt, AdoptedFrom: a.From, Handle: h}, nil
 }
 
 func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.Duration) ([]Outcome, error) {

@@ -49,3 +49,19 @@ func classError(class, err error) error {
 	}
 	return fmt.Errorf("%w: %w", class, err)
 }
+
+// NotAdoptableError is an Adopter's answer when a dead run's ECS
+// deployment cannot be adopted; the re-run then starts a new one.
+type NotAdoptableError struct {
+	Service       string
+	ECSDeployment string
+	// Failed is true when ECS marked the deployment as failed (its
+	// circuit breaker, which then rolls it back).
+	Failed bool
+	// Reason says why, e.g. "ECS marked it as failed (...)".
+	Reason string
+}
+
+func (e *NotAdoptableError) Error() string {
+	return fmt.Sprintf("ECS deployment %s of service %s cannot be adopted: %s", e.ECSDeployment, e.Service, e.Reason)
+}

@@ -344,6 +344,14 @@ type world struct {
 	running map[string][]string
 	// onRedeploy runs before each Redeploy (e.g. to kill the process).
 	onRedeploy func(name string) error
+	// onWait runs before each Wait (e.g. to kill the process).
+	onWait func() error
+	// ecs maps cluster/name -> the service's PRIMARY ECS deployment.
+	ecs map[string]*fakeECSDeployment
+	// pinned maps a registered task definition to its containers.
+	pinned map[string]map[string]string
+	// adopted lists the ECS deployments Adopt handed out.
+	adopted []string
 	// asked lists the registry's questions, "repository:tag" or
 	// "repository@digest".
 	asked []string
@@ -355,7 +363,8 @@ type world struct {
 
 func newWorld() *world {
 	return &world{tags: map[string]map[string]string{}, digests: map[string]map[string]bool{},
-		services: map[string]*ServiceRef{}, failRollout: map[string]string{}, running: map[string][]string{}}
+		services: map[string]*ServiceRef{}, failRollout: map[string]string{}, running: map[string][]string{},
+		ecs: map[string]*fakeECSDeployment{}, pinned: map[string]map[string]string{}}
 }
 
 func (w *world) push(repo, digest string, tags ...string) {
@@ -395,6 +404,25 @@ func (w *world) sideEffects() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return slices.Clone(w.calls)
+}
+
+// fakeECSDeployment is a service's PRIMARY ECS deployment.
+type fakeECSDeployment struct {
+	id, taskDefinition string
+	state              string // IN_PROGRESS, COMPLETED or FAILED
+}
+
+// ecsDeployment returns the PRIMARY ECS deployment of cluster/name.
+func (w *world) ecsDeployment(cluster, name string) *fakeECSDeployment {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ecs[cluster+"/"+name]
+}
+
+func (w *world) adoptions() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.adopted)
 }
 
 type fakeRegistry struct{ w *world }
@@ -468,6 +496,16 @@ func (c fakeCluster) PinImages(_ context.Context, svc ServiceRef, pins []history
 	c.w.mu.Lock()
 	c.w.seq++
 	td := fmt.Sprintf("%s:%d", svc.Name, c.w.seq+1)
+	containers := maps.Clone(svc.Containers)
+	for name, img := range containers {
+		repo, _, _ := splitImage(img)
+		for _, pin := range pins {
+			if repo == pin.Repository {
+				containers[name] = pin.Repository + "@" + pin.Digest
+			}
+		}
+	}
+	c.w.pinned[td] = containers
 	c.w.mu.Unlock()
 	c.w.log("RegisterTaskDefinition %s", td)
 	return td, nil
@@ -483,13 +521,51 @@ func (c fakeCluster) Redeploy(_ context.Context, svc ServiceRef, td string) (Sta
 		c.w.beforeChange("UpdateService")
 	}
 	c.w.log("UpdateService %s %s", svc.Name, td)
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
+	key := c.cluster + "/" + svc.Name
 	if td == "" {
 		td = svc.TaskDefinition
+	} else if s := c.w.services[key]; s != nil {
+		s.TaskDefinition = td
+		if pinned, ok := c.w.pinned[td]; ok {
+			s.Containers = pinned
+		}
 	}
-	return Started{Service: svc, ECSDeployment: "ecs-svc/" + svc.Name, TaskDefinition: td, PreviousTaskDefinition: svc.TaskDefinition}, nil
+	c.w.seq++
+	id := fmt.Sprintf("ecs-svc/%s-%d", svc.Name, c.w.seq)
+	c.w.ecs[key] = &fakeECSDeployment{id: id, taskDefinition: td, state: "IN_PROGRESS"}
+	return Started{Service: svc, ECSDeployment: id, TaskDefinition: td, PreviousTaskDefinition: svc.TaskDefinition}, nil
+}
+
+// Adopt follows the service's PRIMARY ECS deployment when it is a's,
+// in progress or completed, and runs a's task definition.
+func (c fakeCluster) Adopt(_ context.Context, svc ServiceRef, a Adoption) (Started, error) {
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
+	dep := c.w.ecs[c.cluster+"/"+svc.Name]
+	no := func(failed bool, why string) (Started, error) {
+		return Started{}, &NotAdoptableError{Service: svc.Name, ECSDeployment: a.ECSDeployment, Failed: failed, Reason: why}
+	}
+	switch {
+	case dep == nil || dep.id != a.ECSDeployment:
+		return no(false, "it is gone or was replaced")
+	case dep.state == "FAILED":
+		return no(true, "ECS marked it as failed (circuit breaker)")
+	case dep.taskDefinition != a.TaskDefinition:
+		return no(false, "it runs another task definition")
+	}
+	c.w.adopted = append(c.w.adopted, dep.id)
+	return Started{Service: svc, ECSDeployment: dep.id, TaskDefinition: dep.taskDefinition,
+		PreviousTaskDefinition: a.PreviousTaskDefinition, AdoptedFrom: a.From}, nil
 }
 
 func (c fakeCluster) Wait(_ context.Context, started []Started, _ time.Duration) ([]Outcome, error) {
+	if c.w.onWait != nil {
+		if err := c.w.onWait(); err != nil {
+			return nil, err
+		}
+	}
 	c.w.mu.Lock()
 	defer c.w.mu.Unlock()
 	out := make([]Outcome, len(started))

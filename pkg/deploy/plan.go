@@ -41,6 +41,10 @@ type plannedService struct {
 	images   []string // ids of the images that feed it
 	redeploy bool
 	why      string
+	// adopt, when set, is the ECS deployment a dead run started for the
+	// service, which this run follows instead of redeploying if ECS
+	// still rolls it out.
+	adopt *Adoption
 
 	started *Started
 	outcome *Outcome
@@ -263,7 +267,91 @@ func (p *plan) image(id string) *plannedImage {
 func (d *Deployer) decideRedeploys(p *plan, current *history.Current, resumed *history.Deployment) {
 	for _, ps := range p.services {
 		ps.redeploy, ps.why = p.needsRedeploy(ps, current, resumed)
+		if ps.redeploy {
+			ps.adopt = p.adoption(ps, resumed)
+		}
+		if ps.adopt != nil {
+			ps.why += fmt.Sprintf("; adopts ECS deployment %s, which that run started, if ECS still rolls it out", ps.adopt.ECSDeployment)
+		}
 	}
+}
+
+// adoption returns the ECS deployment of ps that the dead run resumed
+// started, when this run may follow it instead of starting another: the
+// dead run deployed this release (sameRelease), was not rolling back, updated ps (its
+// record has the ECS deployment id, and did not see it fail), and every
+// tag feeding ps points at the release's digest, moved there by the
+// dead run before it updated ps. The service must still run the task
+// definition the dead run deployed (with the task-definition strategy,
+// the revision it registered, which pins the release's digests). Whether
+// ECS still rolls the deployment out is the Adopter's to check.
+func (p *plan) adoption(ps *plannedService, resumed *history.Deployment) *Adoption {
+	if resumed == nil || !p.sameRelease(resumed) || strings.HasPrefix(resumed.Reason, rollingBackPrefix) {
+		return nil
+	}
+	so, ok := recordedService(resumed, ps.ref)
+	if !ok || so.ECSDeployment == "" || so.TaskDefinition == "" ||
+		(so.Outcome != history.StatusInProgress && so.Outcome != history.StatusSucceeded) {
+		return nil
+	}
+	for _, id := range ps.images {
+		pi, tm := p.image(id), resumed.Images[id]
+		if pi.move || !tm.Done || tm.To != pi.to.Digest {
+			return nil
+		}
+	}
+	if p.env.Strategy == manifest.StrategyTaskDefinition && (ps.ref.TaskDefinition != so.TaskDefinition || p.unpinned(ps) != "") {
+		return nil
+	}
+	return &Adoption{ECSDeployment: so.ECSDeployment, TaskDefinition: so.TaskDefinition,
+		PreviousTaskDefinition: so.PreviousTaskDefinition, From: resumed.ID}
+}
+
+// sameRelease reports whether dep deployed the plan's release: the same
+// id, or (release-deploy makes a release per run) the same digest for
+// every image, as dep's tag moves record them.
+func (p *plan) sameRelease(dep *history.Deployment) bool {
+	if dep.ReleaseID == p.release.ID {
+		return true
+	}
+	if len(dep.Images) != len(p.images) {
+		return false
+	}
+	for _, pi := range p.images {
+		if dep.Images[pi.image.ID].To != pi.to.Digest {
+			return false
+		}
+	}
+	return true
+}
+
+// recordedService finds ref's entry in a deployment record.
+func recordedService(dep *history.Deployment, ref ServiceRef) (history.ServiceOutcome, bool) {
+	for _, so := range dep.Services {
+		if so.Service == ref.Name && so.Cluster == ref.Cluster && (so.Region == "" || ref.Region == "" || so.Region == ref.Region) {
+			return so, true
+		}
+	}
+	return history.ServiceOutcome{}, false
+}
+
+// unpinned returns the first image feeding ps that its task definition
+// does not pin to the release's digest, or "".
+func (p *plan) unpinned(ps *plannedService) string {
+	for _, id := range ps.images {
+		pi := p.image(id)
+		pinned := false
+		for _, img := range ps.ref.Containers {
+			repo, _, digest := splitImage(img)
+			if sameRepository(repo, pi.to.Repository, pi.image.Repository) && digest == pi.to.Digest {
+				pinned = true
+			}
+		}
+		if !pinned {
+			return id
+		}
+	}
+	return ""
 }
 
 func (p *plan) needsRedeploy(ps *plannedService, current *history.Current, resumed *history.Deployment) (bool, string) {
@@ -271,18 +359,11 @@ func (p *plan) needsRedeploy(ps *plannedService, current *history.Current, resum
 	case manifest.StrategySSM:
 		return false, "the ssm strategy leaves redeploying to another tool"
 	case manifest.StrategyTaskDefinition:
-		for _, id := range ps.images {
-			pi := p.image(id)
-			pinned := false
-			for _, img := range ps.ref.Containers {
-				repo, _, digest := splitImage(img)
-				if sameRepository(repo, pi.to.Repository, pi.image.Repository) && digest == pi.to.Digest {
-					pinned = true
-				}
-			}
-			if !pinned {
-				return true, "its task definition does not pin " + id + " to the release's digest"
-			}
+		if id := p.unpinned(ps); id != "" {
+			return true, "its task definition does not pin " + id + " to the release's digest"
+		}
+		if unfinished(ps, resumed) {
+			return true, "its task definition pins the release's digests, but the run of deployment " + resumed.ID + " did not see ECS finish rolling it out"
 		}
 		return false, "its task definition already pins the release's digests"
 	}
@@ -299,14 +380,23 @@ func (p *plan) needsRedeploy(ps *plannedService, current *history.Current, resum
 			return true, "the tags already point at the release, but the record does not show it rolled out"
 		}
 	}
-	if resumed != nil {
-		for _, so := range resumed.Services {
-			if so.Service == ps.ref.Name && so.Cluster == ps.ref.Cluster && so.Outcome != history.StatusSucceeded {
-				return true, "the run of deployment " + resumed.ID + " did not finish it"
-			}
-		}
+	if unfinished(ps, resumed) {
+		return true, "the run of deployment " + resumed.ID + " did not finish it"
 	}
 	return false, "it already runs this release"
+}
+
+// unfinished reports whether the dead run's record shows ps unfinished.
+func unfinished(ps *plannedService, resumed *history.Deployment) bool {
+	if resumed == nil {
+		return false
+	}
+	for _, so := range resumed.Services {
+		if so.Service == ps.ref.Name && so.Cluster == ps.ref.Cluster && so.Outcome != history.StatusSucceeded {
+			return true
+		}
+	}
+	return false
 }
 
 // splitImage splits an image reference into repository, tag and digest.

@@ -66,6 +66,31 @@ type Cluster interface {
 	Tasks(ctx context.Context, svc ServiceRef) (map[string][]string, error)
 }
 
+// Adopter is a Cluster that can follow an ECS deployment a dead run
+// started instead of starting a new one. The default Cluster is one; with
+// a Cluster that is not, a re-run redeploys every service it resumes.
+type Adopter interface {
+	// Adopt returns a's ECS deployment of svc as Started, for Wait,
+	// without updating the service, when ECS still rolls it out or has
+	// completed it: it is the service's PRIMARY deployment, IN_PROGRESS
+	// or COMPLETED, and runs a.TaskDefinition when that is set.
+	// Otherwise it returns a *NotAdoptableError saying why.
+	Adopt(ctx context.Context, svc ServiceRef, a Adoption) (Started, error)
+}
+
+// Adoption names the ECS deployment a dead run started for a service, as
+// its record says.
+type Adoption struct {
+	ECSDeployment string
+	// TaskDefinition is what the dead run deployed; the ECS deployment
+	// must run it.
+	TaskDefinition string
+	// PreviousTaskDefinition is what the service ran before.
+	PreviousTaskDefinition string
+	// From is the id of the dead run's deployment record.
+	From string
+}
+
 // FindInput names the services to find in a Cluster.
 type FindInput struct {
 	// Names are ECS service names, or with ByTags, the values of the
@@ -99,6 +124,9 @@ type Started struct {
 	TaskDefinition         string
 	PreviousTaskDefinition string
 	At                     time.Time
+	// AdoptedFrom, when set, is the id of the deployment whose ECS
+	// deployment this one adopted (Adopter) instead of starting one.
+	AdoptedFrom string
 	// Handle is the Cluster implementation's own handle on the
 	// deployment, for Wait.
 	Handle any

@@ -55,7 +55,10 @@ func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, o
 	}
 	r := &recordKeeper{d: d, rec: rec}
 	if len(dead) > 0 {
-		r.resumed = dead[0] // newest first
+		// As the dead run left it: closing it below changes its status
+		// and reason, which the plan reads.
+		resumed := *dead[0] // newest first
+		r.resumed = &resumed
 		rec.Resumes = dead[0].ID
 	}
 	if err := d.store.CreateDeployment(ctx, rec); err != nil {
@@ -104,6 +107,9 @@ func (r *recordKeeper) progress(p *plan) {
 			so.Outcome, so.Reason = ps.outcome.Status, ps.outcome.Reason
 		case ps.started != nil:
 			so.Outcome, so.Reason = history.StatusInProgress, "updated; waiting for ECS"
+			if ps.started.AdoptedFrom != "" {
+				so.Reason = "waiting for ECS"
+			}
 		case ps.redeploy:
 			so.Outcome, so.Reason = history.StatusInProgress, "to redeploy: "+ps.why
 		default:
@@ -113,6 +119,8 @@ func (r *recordKeeper) progress(p *plan) {
 			so.ECSDeployment = ps.started.ECSDeployment
 			so.TaskDefinition = ps.started.TaskDefinition
 			so.PreviousTaskDefinition = ps.started.PreviousTaskDefinition
+			so.AdoptedFrom = ps.started.AdoptedFrom
+			so.Reason = adoptedNote(ps.started, so.Reason)
 		}
 		r.rec.Services = append(r.rec.Services, so)
 	}
@@ -199,7 +207,7 @@ func reason(err error, note string, p *plan) string {
 	if p == nil || err == nil {
 		return msg
 	}
-	var moved, notMoved, updated, notUpdated int
+	var moved, notMoved, updated, adopted, notUpdated int
 	for _, pi := range p.images {
 		switch {
 		case pi.moved:
@@ -210,14 +218,20 @@ func reason(err error, note string, p *plan) string {
 	}
 	for _, ps := range p.services {
 		switch {
+		case ps.started != nil && ps.started.AdoptedFrom != "":
+			adopted++
 		case ps.started != nil:
 			updated++
 		case ps.redeploy:
 			notUpdated++
 		}
 	}
-	return fmt.Sprintf("%s (tags moved: %d, not moved: %d; services updated: %d, not updated: %d)",
-		msg, moved, notMoved, updated, notUpdated)
+	services := fmt.Sprintf("services updated: %d", updated)
+	if adopted > 0 {
+		services += fmt.Sprintf(", adopted: %d", adopted)
+	}
+	return fmt.Sprintf("%s (tags moved: %d, not moved: %d; %s, not updated: %d)",
+		msg, moved, notMoved, services, notUpdated)
 }
 
 // setCurrent records that env now runs the deployment's release,
@@ -242,4 +256,17 @@ func (d *Deployer) setCurrent(ctx context.Context, dep *history.Deployment, rel 
 		}
 	}
 	return fmt.Errorf("record that %s runs release %s: %w", dep.Environment, rel.ID, history.ErrConflict)
+}
+
+// adoptedNote prefixes reason, for a service whose ECS deployment was
+// adopted, with where it came from.
+func adoptedNote(st *Started, reason string) string {
+	if st == nil || st.AdoptedFrom == "" {
+		return reason
+	}
+	note := fmt.Sprintf("adopted ECS deployment %s from deployment %s", st.ECSDeployment, st.AdoptedFrom)
+	if reason == "" {
+		return note
+	}
+	return note + "; " + reason
 }

@@ -164,6 +164,9 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 		for _, ps := range p.services {
 			if ps.started != nil {
 				ps.outcome = &Outcome{Started: *ps.started, Status: history.StatusSucceeded, Reason: "updated; not waited for"}
+				if ps.started.AdoptedFrom != "" {
+					ps.outcome.Reason = "not waited for"
+				}
 			}
 		}
 		d.afterSuccess(ctx, s, p, r.rec.ID)
@@ -177,13 +180,17 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 		// Say so first: a run killed while rolling back leaves this
 		// in its record for the run that takes over.
 		r.progress(p)
-		r.rec.Reason = "rolling back after: " + waitErr.Error()
+		r.rec.Reason = rollingBackPrefix + waitErr.Error()
 		_ = r.save(ctx)
 		rbErr := d.rollbackInPlace(ctx, s, p, timeout, r.rec.ID)
 		return d.closeRolledBack(ctx, r, res, p, waitErr, rbErr)
 	}
 	return d.close(ctx, r, res, p, waitErr, "")
 }
+
+// rollingBackPrefix starts the reason of a record whose run is rolling
+// back; a re-run reads it to know the dead run judged its rollout failed.
+const rollingBackPrefix = "rolling back after: "
 
 // moveTags points each floating tag that moves at the release's digest,
 // concurrently with the Deployer's bound.
@@ -232,6 +239,9 @@ func (d *Deployer) redeploy(ctx context.Context, s *session, p *plan, depID stri
 			if err != nil {
 				return err
 			}
+			if adopted, err := d.adopt(gctx, c, p, ps, depID); adopted || err != nil {
+				return err
+			}
 			td := ""
 			if p.env.Strategy == manifest.StrategyTaskDefinition {
 				var pins []history.ImageRef
@@ -254,6 +264,43 @@ func (d *Deployer) redeploy(ctx context.Context, s *session, p *plan, depID stri
 		})
 	}
 	return g.Wait()
+}
+
+// adopt follows the ECS deployment a dead run started for ps, when the
+// plan allows it and ECS still rolls it out, and reports whether it did.
+// When ECS no longer does (the deployment failed, was rolled back or
+// replaced), it says so, and the caller starts a new deployment.
+func (d *Deployer) adopt(ctx context.Context, c Cluster, p *plan, ps *plannedService, depID string) (bool, error) {
+	ad, ok := c.(Adopter)
+	if ps.adopt == nil || !ok {
+		return false, nil
+	}
+	st, err := ad.Adopt(ctx, ps.ref, *ps.adopt)
+	var na *NotAdoptableError
+	switch {
+	case err == nil:
+		st.AdoptedFrom = ps.adopt.From
+		ps.started = &st
+		d.emit(event.Event{Kind: event.ServiceUpdated, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
+			Service: ps.ref.Name, Cluster: ps.ref.Cluster, From: st.PreviousTaskDefinition, To: st.TaskDefinition,
+			Message: fmt.Sprintf("%s: adopted ECS deployment %s from deployment %s; not updated again", ps.ref.Name, st.ECSDeployment, st.AdoptedFrom)})
+		return true, nil
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	case errors.As(err, &na):
+		what := "ECS no longer rolls it out"
+		if na.Failed {
+			what = "it failed while no run watched it"
+		}
+		d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
+			Service: ps.ref.Name, Cluster: ps.ref.Cluster,
+			Message: fmt.Sprintf("%s: ECS deployment %s, started by deployment %s, is not adopted: %s; %s, so a new one starts", ps.ref.Name, ps.adopt.ECSDeployment, ps.adopt.From, na.Reason, what)})
+	default:
+		d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
+			Service: ps.ref.Name, Cluster: ps.ref.Cluster,
+			Message: fmt.Sprintf("%s: could not check ECS deployment %s, started by deployment %s (%v); a new one starts", ps.ref.Name, ps.adopt.ECSDeployment, ps.adopt.From, err)})
+	}
+	return false, nil
 }
 
 // wait follows every started deployment, one waiter per target, and
@@ -413,11 +460,14 @@ func fillResult(res *Result, p *plan) {
 			Images: slices.Clone(ps.images), TaskDefinition: ps.ref.TaskDefinition}
 		switch {
 		case ps.outcome != nil:
-			sr.Outcome, sr.Reason, sr.Duration = ps.outcome.Status, ps.outcome.Reason, ps.outcome.Duration
-			sr.TaskDefinition, sr.ECSDeployment = ps.started.TaskDefinition, ps.started.ECSDeployment
+			sr.Outcome, sr.Reason, sr.Duration = ps.outcome.Status, adoptedNote(ps.started, ps.outcome.Reason), ps.outcome.Duration
+			sr.TaskDefinition, sr.ECSDeployment, sr.AdoptedFrom = ps.started.TaskDefinition, ps.started.ECSDeployment, ps.started.AdoptedFrom
 		case ps.started != nil:
 			sr.Outcome, sr.Reason = history.StatusInProgress, "updated; not finished"
-			sr.TaskDefinition, sr.ECSDeployment = ps.started.TaskDefinition, ps.started.ECSDeployment
+			if ps.started.AdoptedFrom != "" {
+				sr.Reason = adoptedNote(ps.started, "not finished")
+			}
+			sr.TaskDefinition, sr.ECSDeployment, sr.AdoptedFrom = ps.started.TaskDefinition, ps.started.ECSDeployment, ps.started.AdoptedFrom
 		case !ps.redeploy:
 			sr.Outcome, sr.Reason = history.StatusSucceeded, "not redeployed: "+ps.why
 		default:

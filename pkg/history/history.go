@@ -87,8 +87,13 @@ type ServiceOutcome struct {
 	Service string `json:"service"` // ECS service name
 	Cluster string `json:"cluster"`
 	Region  string `json:"region,omitempty"`
-	// ECSDeployment is the id of the ECS deployment we started.
-	ECSDeployment          string `json:"ecsDeployment,omitempty"`
+	// ECSDeployment is the id of the ECS deployment we started, or
+	// adopted (see AdoptedFrom).
+	ECSDeployment string `json:"ecsDeployment,omitempty"`
+	// AdoptedFrom, when set, is the id of the deployment (a run that
+	// died while ECS rolled out) whose ECS deployment this one followed
+	// instead of updating the service again.
+	AdoptedFrom            string `json:"adoptedFrom,omitempty"`
 	TaskDefinition         string `json:"taskDefinition"`
 	PreviousTaskDefinition string `json:"previousTaskDefinition,omitempty"`
 	Outcome                Status `json:"outcome"`

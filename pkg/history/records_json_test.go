@@ -46,3 +46,27 @@ func TestDecodeRecordWithGoFieldNames(t *testing.T) {
 		}
 	}
 }
+
+// A service outcome says adoptedFrom only when the deployment adopted
+// a dead run's ECS deployment; records written before the field read
+// with it empty (TestDecodeRecordWithGoFieldNames reads one).
+func TestAdoptedFromRoundTrips(t *testing.T) {
+	t.Parallel()
+	in := Deployment{ID: "01JD3XKQ8Z7YV6W5T4S3R2Q1P0", Project: "shop", Environment: "stage",
+		Services: []ServiceOutcome{{Service: "web", Cluster: "c", ECSDeployment: "ecs-svc/1", AdoptedFrom: "01JD3XKP0A1B2C3D4E5F6G7H8J"},
+			{Service: "api", Cluster: "c", ECSDeployment: "ecs-svc/2"}}}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), `"adoptedFrom":"01JD3XKP0A1B2C3D4E5F6G7H8J"`); n != 1 || strings.Count(string(data), `"adoptedFrom"`) != 1 {
+		t.Errorf("encoded: got %s, want adoptedFrom once, on web only", data)
+	}
+	out, err := decode[Deployment](data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Services[0].AdoptedFrom != in.Services[0].AdoptedFrom || out.Services[1].AdoptedFrom != "" {
+		t.Errorf("decoded: got %+v, want %+v", out.Services, in.Services)
+	}
+}
