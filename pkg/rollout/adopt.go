@@ -48,11 +48,11 @@ func (e *NotAdoptableError) Error() string {
 // fail-fast rule: ECS starts the deployment's tasks with its id, so its
 // stopped tasks are found as they are for a deployment Redeploy started.
 func (r *Rollout) Adopt(ctx context.Context, svc Service, in AdoptInput) (Handle, error) {
-	if err := r.limiter.Wait(ctx); err != nil {
+	if err := r.budget.Wait(ctx, "DescribeServices"); err != nil {
 		return Handle{}, err
 	}
 	resp, err := r.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(svc.Cluster), Services: []string{svc.Name}})
-	r.limiter.Observe(err)
+	r.budget.Observe("DescribeServices", err)
 	if err != nil {
 		return Handle{}, fmt.Errorf("describe service %s in cluster %s: %w", svc.Name, svc.Cluster, err)
 	}
