@@ -53,8 +53,10 @@ $(AGENT): tools/buildkite-agent/go.mod tools/buildkite-agent/go.sum
 unit:
 	$(GO) test -race ./...
 
-# Everything, with the integration tests against a moto started for the run.
-integration:
+# Everything, with the integration tests against a moto started for the
+# run; the plugin's tests under `buildkite-agent bootstrap` need the real
+# agent.
+integration: $(AGENT)
 	scripts/with-moto $(GO) test -race -tags integration -count=1 ./...
 
 # buoy end to end on a local AWS emulator: release-deploy to stage, promote
