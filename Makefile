@@ -7,6 +7,8 @@ GO        ?= go
 TOOL      := $(GO) tool -modfile=tools/go.mod
 GOFILES    = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
+AGENT     := .tools/buildkite-agent
+
 .PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks demo fuzz bench
 
 test: check integration test-hooks fuzz
@@ -39,12 +41,22 @@ lint-actions:
 	echo "actionlint action/testdata/workflows (uses: ./ against action.yml)"; \
 	cd "$$tmp" && "$(CURDIR)/.tools/actionlint" -color=false
 
+# The real Buildkite agent, pinned in its own module
+# (tools/buildkite-agent/go.mod), for the test that runs the plugin under
+# `buildkite-agent bootstrap`. Built only when missing or when that
+# go.mod or go.sum changed; the first build takes about 4 minutes.
+$(AGENT): tools/buildkite-agent/go.mod tools/buildkite-agent/go.sum
+	$(GO) build -modfile=tools/buildkite-agent/go.mod -o $@.tmp github.com/buildkite/agent/v3
+	mv $@.tmp $@
+
 # Unit tests only (no emulator needed).
 unit:
 	$(GO) test -race ./...
 
-# Everything, with the integration tests against a moto started for the run.
-integration:
+# Everything, with the integration tests against a moto started for the
+# run; the plugin's tests under `buildkite-agent bootstrap` need the real
+# agent.
+integration: $(AGENT)
 	scripts/with-moto $(GO) test -race -tags integration -count=1 ./...
 
 # buoy end to end on a local AWS emulator: release-deploy to stage, promote

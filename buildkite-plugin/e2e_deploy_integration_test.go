@@ -78,7 +78,7 @@ func TestE2EReleaseDeployToMoto(t *testing.T) {
 	t.Logf("job log:\n%s", log)
 	for _, section := range []string{"--- :ship: buoy release-deploy to stage", "--- :label: Moving tags", "--- :hourglass: Waiting for ECS",
 		"+++ :white_check_mark: catalogue: release-deploy "} {
-		if !strings.Contains(log, "\n"+section) && !strings.HasPrefix(log, section) {
+		if !hasSection(log, section) {
 			t.Errorf("the job log has no section %q", section)
 		}
 	}

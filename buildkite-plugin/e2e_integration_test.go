@@ -47,6 +47,21 @@ func runBinary(t *testing.T, bin, dir, config string, extra map[string]string) (
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Dir = dir
 	cmd.Env = envList(env)
+	secrets := []string{env["AWS_SECRET_ACCESS_KEY"], env["BUILDKITE_AGENT_ACCESS_TOKEN"]}
+	code, log := runLogged(t, cmd, secrets...)
+	for _, secret := range secrets {
+		if strings.Contains(fmt.Sprint(calls()), secret) {
+			t.Errorf("a secret reached buildkite-agent: %q", secret)
+		}
+	}
+	return code, log, calls()
+}
+
+// runLogged runs cmd with its standard output and error as the job log
+// and returns its exit status and the log. It fails the test when cmd
+// cannot start, and marks it failed when the log shows one of secrets.
+func runLogged(t *testing.T, cmd *exec.Cmd, secrets ...string) (int, string) {
+	t.Helper()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -55,15 +70,20 @@ func runBinary(t *testing.T, bin, dir, config string, extra map[string]string) (
 	if errors.As(err, &exitErr) {
 		code = exitErr.ExitCode()
 	} else if err != nil {
-		t.Fatalf("run the plugin: %v", err)
+		t.Fatalf("run %s: %v\n%s", cmd.Path, err, out.String())
 	}
 	log := out.String()
-	for _, secret := range []string{env["AWS_SECRET_ACCESS_KEY"], env["BUILDKITE_AGENT_ACCESS_TOKEN"]} {
-		if strings.Contains(log, secret) || strings.Contains(fmt.Sprint(calls()), secret) {
-			t.Errorf("a secret reached the log or buildkite-agent: %q", secret)
+	for _, secret := range secrets {
+		if strings.Contains(log, secret) {
+			t.Errorf("a secret reached the job log: %q", secret)
 		}
 	}
-	return code, log, calls()
+	return code, log
+}
+
+// hasSection reports whether the job log has a line starting with section.
+func hasSection(log, section string) bool {
+	return strings.HasPrefix(log, section) || strings.Contains(log, "\n"+section)
 }
 
 func TestE2EBadConfiguration(t *testing.T) {
