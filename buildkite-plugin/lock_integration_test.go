@@ -36,14 +36,18 @@ func TestE2ELockedEnvironment(t *testing.T) {
 	if code != exitcode.Locked {
 		t.Errorf("exit code = %d, want %d (locked)\n%s", code, exitcode.Locked, log)
 	}
-	for _, want := range []string{"waited 1s: ", "environment catalogue/stage is locked by alice (https://ci.example/builds/7)"} {
+	for _, want := range []string{"waited 1s: ", "environment catalogue/stage is locked by alice (https://ci.example/builds/7)", "to stage locked"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log does not say %q:\n%s", want, log)
 		}
 	}
+	if strings.Contains(log, "to stage failed") {
+		t.Errorf("the log calls the run failed; it was refused for the lock:\n%s", log)
+	}
 	notes := annotations(calls)
-	if len(notes) != 1 || notes[0].Args[2] != "warning" || !strings.Contains(notes[0].Stdin, "locked by alice") {
-		t.Errorf("annotations = %v, want one warning naming alice", notes)
+	if len(notes) != 1 || notes[0].Args[2] != "warning" || !strings.Contains(notes[0].Stdin, "locked by alice") ||
+		!strings.Contains(notes[0].Stdin, "to stage locked") {
+		t.Errorf("annotations = %v, want one warning, headed locked, naming alice", notes)
 	}
 	meta := metaData(calls)
 	if meta["buoy:status"] != "locked" || meta["buoy:stage:status"] != "locked" {

@@ -136,13 +136,24 @@ func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err er
 		return s.fail(ctx, fmt.Sprintf("buoy %s to %s", op, s.cfg.Environment), err)
 	}
 	failed := err != nil || (res.Status != history.StatusSucceeded && res.Status != deploy.StatusPlanned)
+	status := string(res.Status)
+	shown := res
+	if err != nil && res.Deployment == nil {
+		// Nothing ran (the library refused before recording a
+		// deployment): say why, as when it returns no result, in the
+		// log's heading, the annotation and buoy:status alike.
+		status = failStatus(err)
+		refused := *res
+		refused.Status = history.Status(status)
+		shown = &refused
+	}
 	icon := ":white_check_mark:"
 	if failed {
 		icon = ":x:"
 	} else if res.Status == deploy.StatusPlanned {
 		icon = ":memo:"
 	}
-	s.log.result(icon+" "+report.Title(op, res), failed)
+	s.log.result(icon+" "+report.Title(op, shown), failed)
 	for _, svc := range res.Services {
 		line := fmt.Sprintf("  %s (cluster %s): %s", svc.Service, shortCluster(svc.Cluster), svc.Outcome)
 		if svc.Reason != "" {
@@ -154,18 +165,12 @@ func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err er
 		s.log.printf("❌ error: %v", err)
 	}
 
-	body := report.Markdown(op, res)
+	body := report.Markdown(op, shown)
 	if err != nil {
 		body += "\n**Error:** " + report.Escape(err.Error()) + "\n"
 	}
 	s.annotate(ctx, resultStyle(res.Status, err), body)
 
-	status := string(res.Status)
-	if err != nil && res.Deployment == nil {
-		// Nothing ran (the library refused before recording a
-		// deployment): say why, as when it returns no result.
-		status = failStatus(err)
-	}
 	meta := [][2]string{{"status", status}}
 	if res.Status != deploy.StatusPlanned {
 		if res.Release != nil {
