@@ -10,6 +10,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/internal/editdistance"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
+	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
 // The names of the action's inputs, as declared in action.yml. The runner
@@ -129,6 +130,11 @@ type githubContext struct {
 	ServerURL  string
 	APIURL     string
 	Workspace  string
+}
+
+// CI is what the history records of the workflow run.
+func (g githubContext) CI() history.CI {
+	return history.CI{Provider: "github-actions", BuildURL: g.RunURL(), Commit: g.SHA, Actor: g.Actor}
 }
 
 // RunURL is the link to the workflow run, or "" outside a workflow run.

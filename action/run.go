@@ -113,17 +113,12 @@ func execute(ctx context.Context, dep deployer, s *settings) (*deploy.Result, er
 		Environment: s.Environment,
 		RequestedBy: s.GitHub.RequestedBy(),
 		Description: s.Description,
-		CI: history.CI{
-			Provider: "github-actions",
-			BuildURL: s.GitHub.RunURL(),
-			Commit:   s.GitHub.SHA,
-			Actor:    s.GitHub.Actor,
-		},
-		Timeout:  s.Timeout,
-		NoWait:   !s.Wait,
-		Rollback: s.Rollback,
-		DryRun:   s.DryRun || s.Command == cmdPlan,
-		Confirm:  s.Confirm,
+		CI:          s.GitHub.CI(),
+		Timeout:     s.Timeout,
+		NoWait:      !s.Wait,
+		Rollback:    s.Rollback,
+		DryRun:      s.DryRun || s.Command == cmdPlan,
+		Confirm:     s.Confirm,
 	}
 	switch {
 	case s.Command == cmdDeploy, s.Command == cmdPlan && s.Release != "":
@@ -143,12 +138,7 @@ func runPrepare(ctx context.Context, a *githubactions.Action, _ *renderer, dep d
 		Label:       s.FromLabel,
 		RequestedBy: s.GitHub.RequestedBy(),
 		Description: s.Description,
-		CI: history.CI{
-			Provider: "github-actions",
-			BuildURL: s.GitHub.RunURL(),
-			Commit:   s.GitHub.SHA,
-			Actor:    s.GitHub.Actor,
-		},
+		CI:          s.GitHub.CI(),
 	})
 	if err != nil {
 		return explain(s, err)

@@ -141,7 +141,7 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 		store:        store,
 		sink:         event.Discard{},
 		log:          slog.New(slog.DiscardHandler),
-		clock:        realClock{},
+		clock:        rollout.SystemClock{},
 		concurrency:  DefaultConcurrency,
 		lockTTL:      DefaultLockTTL,
 		lockWait:     DefaultLockWait,

@@ -37,7 +37,7 @@ type ecsCluster struct {
 // through api (an *ecs.Client, or a scripted server's client in tests).
 func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
 	if p.Clock == nil {
-		p.Clock = realClock{}
+		p.Clock = rollout.SystemClock{}
 	}
 	budget := p.Budget
 	if budget == nil {

@@ -167,12 +167,6 @@ type RegistryParams struct {
 }
 
 // Clock tells the time and waits. Tests pass a fake so nothing sleeps.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+// It is the rollout's Clock, so one clock drives the orchestration and
+// the rollout waiter alike.
+type Clock = rollout.Clock

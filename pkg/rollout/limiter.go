@@ -39,7 +39,7 @@ type Limiter struct {
 // burst requests, timed by clock (nil: the system clock).
 func NewLimiter(clock Clock, rate float64, burst int) *Limiter {
 	if clock == nil {
-		clock = realClock{}
+		clock = SystemClock{}
 	}
 	rate = max(rate, 0.01)
 	b := float64(max(burst, 1))

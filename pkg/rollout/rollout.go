@@ -89,7 +89,7 @@ func WithoutServiceDeploymentsAPI() Option {
 func New(api ECSAPI, opts ...Option) *Rollout {
 	r := &Rollout{
 		api:       api,
-		clock:     realClock{},
+		clock:     SystemClock{},
 		sink:      event.Discard{},
 		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		polling:   DefaultPolling(),
