@@ -14,6 +14,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -141,7 +142,7 @@ func Push(ctx context.Context, ecrc *ecr.Client, repo string, tags ...string) (s
 			ImageManifestMediaType: aws.String("application/vnd.docker.distribution.manifest.v2+json"),
 			ImageDigest:            aws.String(digest),
 		})
-		if err != nil {
+		if err != nil && !awstest.AlreadyThere(err) {
 			return "", fmt.Errorf("push %s:%s: %w", repo, tag, err)
 		}
 	}
