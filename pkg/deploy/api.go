@@ -135,7 +135,10 @@ type ImageResult struct {
 	Image      string `json:"image"`          // image id from the manifest
 	Repository string `json:"repository"`     // repository URI
 	Tag        string `json:"tag"`            // the floating tag
-	From       string `json:"from,omitempty"` // digest before (empty if the tag did not exist)
+	// Parameter, for a project whose images are kept in SSM, is the SSM
+	// parameter written instead of a tag; Moved then says it changed.
+	Parameter string `json:"parameter,omitempty"`
+	From      string `json:"from,omitempty"` // digest before (empty if the tag did not exist)
 	To         string `json:"to"`             // digest of the release
 	Moved      bool   `json:"moved"`          // false: the tag already pointed at To
 }
@@ -188,6 +191,10 @@ type ImageStatus struct {
 	Tag        string `json:"tag"`
 	Recorded   string `json:"recorded,omitempty"` // digest the current release pins
 	Tagged     string `json:"tagged,omitempty"`   // digest the floating tag points at now
+	// Parameter and Published, for a project whose images are kept in
+	// SSM, are the environment's parameter and the value it holds now.
+	Parameter string `json:"parameter,omitempty"`
+	Published string `json:"published,omitempty"`
 }
 
 // ServiceStatus says what an ECS service really runs.

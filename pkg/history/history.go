@@ -72,10 +72,15 @@ type Release struct {
 	Images map[string]ImageRef `json:"images"` // by image id
 }
 
-// TagMove records what happened to one image's floating tag.
+// TagMove records what happened to one image's floating tag, or, for a
+// project whose images are kept in SSM, to its SSM parameter.
 type TagMove struct {
 	Repository string `json:"repository"`
 	Tag        string `json:"tag"`
+	// Parameter, when set, is the SSM parameter written instead of a tag
+	// (/{project}/images/{environment}/{image}); From and To are then the
+	// digests it held and holds, and Moved says it was written.
+	Parameter string `json:"parameter,omitempty"`
 	From       string `json:"from,omitempty"` // digest before; empty when the tag did not exist
 	To         string `json:"to"`             // digest of the release
 	Moved      bool   `json:"moved"`          // the tag was moved by this deployment
