@@ -111,10 +111,10 @@ type imageJSON struct {
 	Image      string `json:"image"`
 	Repository string `json:"repository"`
 	Tag        string `json:"tag"`
-	Parameter  string `json:"parameter,omitempty"`
 	From       string `json:"from"`
 	To         string `json:"to"`
 	Moved      bool   `json:"moved"`
+	Parameter  string `json:"parameter,omitempty"`
 }
 
 // serviceJSON is the --output json form of a deploy.ServiceResult.

@@ -135,12 +135,12 @@ type ImageResult struct {
 	Image      string `json:"image"`          // image id from the manifest
 	Repository string `json:"repository"`     // repository URI
 	Tag        string `json:"tag"`            // the floating tag
+	From       string `json:"from,omitempty"` // digest before (empty if the tag did not exist)
+	To         string `json:"to"`             // digest of the release
+	Moved      bool   `json:"moved"`          // false: the tag already pointed at To
 	// Parameter, for a project whose images are kept in SSM, is the SSM
 	// parameter written instead of a tag; Moved then says it changed.
 	Parameter string `json:"parameter,omitempty"`
-	From      string `json:"from,omitempty"` // digest before (empty if the tag did not exist)
-	To         string `json:"to"`             // digest of the release
-	Moved      bool   `json:"moved"`          // false: the tag already pointed at To
 }
 
 // ServiceResult is what happened to one ECS service.

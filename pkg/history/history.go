@@ -77,14 +77,14 @@ type Release struct {
 type TagMove struct {
 	Repository string `json:"repository"`
 	Tag        string `json:"tag"`
-	// Parameter, when set, is the SSM parameter written instead of a tag
-	// (/{project}/images/{environment}/{image}); From and To are then the
-	// digests it held and holds, and Moved says it was written.
-	Parameter string `json:"parameter,omitempty"`
 	From       string `json:"from,omitempty"` // digest before; empty when the tag did not exist
 	To         string `json:"to"`             // digest of the release
 	Moved      bool   `json:"moved"`          // the tag was moved by this deployment
 	Done       bool   `json:"done"`           // the tag points at To (moved now or already)
+	// Parameter, when set, is the SSM parameter written instead of a tag
+	// (/{project}/images/{environment}/{image}); From and To are then the
+	// digests it held and holds, and Moved says it was written.
+	Parameter string `json:"parameter,omitempty"`
 }
 
 // ServiceOutcome records one ECS service's part in a deployment.
