@@ -267,3 +267,36 @@ func TestSSMEraPromoteStatusAndDrift(t *testing.T) {
 		t.Errorf("Promote from a drifted stage: got %v, want a refusal saying it has drifted", err)
 	}
 }
+
+// TestSSMEraRollbackWritesTheEarlierRelease: a rollback writes the
+// parameters of the release the environment ran before.
+func TestSSMEraRollbackWritesTheEarlierRelease(t *testing.T) {
+	t.Parallel()
+	f := newSSMFixture(t)
+	ctx := context.Background()
+	deploy := func() {
+		t.Helper()
+		if _, err := f.d.ReleaseDeploy(ctx, ReleaseDeployInput{Request: Request{Environment: "stage", RequestedBy: "ci"}}); err != nil {
+			t.Fatalf("ReleaseDeploy: %v", err)
+		}
+	}
+	const name = "/storage/images/stage/bag_register"
+	deploy()
+	first := f.param(name)
+	f.w.push("uk.ac.wellcome/bag_register", sha("bag_register v3"), "ref.3333")
+	f.ssm.params["/storage/images/latest/bag_register"] = platformECR + "uk.ac.wellcome/bag_register:ref.3333"
+	deploy()
+	if got, want := f.param(name), platformECR+"uk.ac.wellcome/bag_register@"+sha("bag_register v3"); got != want {
+		t.Fatalf("%s after the second release: got %q, want %q", name, got, want)
+	}
+	res, err := f.d.Rollback(ctx, RollbackInput{Request: Request{Environment: "stage", RequestedBy: "alice"}})
+	if err != nil {
+		t.Fatalf("Rollback: %v", err)
+	}
+	if got := f.param(name); got != first {
+		t.Errorf("%s after the rollback: got %q, want the first release's %q", name, got, first)
+	}
+	if res.Deployment.RollbackOf == "" {
+		t.Error("the rollback's record does not say which deployment it rolls back")
+	}
+}
