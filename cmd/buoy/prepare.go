@@ -20,6 +20,13 @@ func newPrepareCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "prepare",
 		Short: "Make a release: pin the digest a label points at for every image",
+		Long: `prepare makes a release: for every image of the project, the digest the
+label (default latest) points at in ECR.
+
+For a legacy project without image_repositories, whose images are kept in
+SSM, it reads the image URIs CI wrote to /{project}/images/{label}/ (one
+parameter per image) and pins each by digest: an ECR URI with a tag is
+looked up in ECR, a URI pinned by digest is kept.`,
 		Example: `  buoy prepare --from-label ref.$GIT_COMMIT --description "fix login"
   buoy prepare --output json | jq -r .id`,
 		Args: argsOf(cobra.NoArgs),

@@ -23,7 +23,13 @@ func newReleaseDeployCommand(a *app) *cobra.Command {
 		Long: `release-deploy pins the digest the label (default latest) points at for
 every image of the project in a new release, then deploys it: it moves the
 environment's floating tags to those digests, redeploys the ECS services
-that use them and waits until ECS has rolled them out.`,
+that use them and waits until ECS has rolled them out.
+
+For a legacy project without image_repositories, whose images are kept in
+SSM, it takes the images from /{project}/images/{label}/ and deploys by
+writing /{project}/images/{environment}/{image} = the image URI pinned by
+digest, for the Terraform stacks that read it: no tag moves and no ECS
+service is updated.`,
 		Example: `  # what CI runs after pushing repo:ref.<sha> and repo:latest
   buoy release-deploy --environment stage --from-label ref.$GIT_COMMIT`,
 		Args: argsOf(cobra.NoArgs),

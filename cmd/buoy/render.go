@@ -114,6 +114,7 @@ type imageJSON struct {
 	From       string `json:"from"`
 	To         string `json:"to"`
 	Moved      bool   `json:"moved"`
+	Parameter  string `json:"parameter,omitempty"`
 }
 
 // serviceJSON is the --output json form of a deploy.ServiceResult.
@@ -183,19 +184,7 @@ func printResult(w io.Writer, output, verb string, r *deploy.Result, err error) 
 	}
 	fmt.Fprintln(w, head)
 	if len(r.Images) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "IMAGE\tTAG\tFROM\tTO\tCHANGE")
-		for _, im := range r.Images {
-			change := "unchanged"
-			if im.Moved {
-				change = "moved"
-				if r.Status == deploy.StatusPlanned {
-					change = "would move"
-				}
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", im.Image, im.Tag, short(im.From), short(im.To), change)
-		}
-		_ = tw.Flush()
+		printImageResults(w, r)
 	}
 	if len(r.Services) > 0 {
 		fmt.Fprintln(w)
@@ -211,6 +200,32 @@ func printResult(w io.Writer, output, verb string, r *deploy.Result, err error) 
 		fmt.Fprintf(w, "\nAWS calls: %s\n", statsLine(r.Stats))
 	}
 	return err
+}
+
+// printImageResults writes the table of tag moves or, for a project whose
+// images are kept in SSM, of the parameters written.
+func printImageResults(w io.Writer, r *deploy.Result) {
+	where, verb, done := "TAG", "move", "moved"
+	if r.Images[0].Parameter != "" {
+		where, verb, done = "PARAMETER", "write", "written"
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "IMAGE\t%s\tFROM\tTO\tCHANGE\n", where)
+	for _, im := range r.Images {
+		change := "unchanged"
+		if im.Moved {
+			change = done
+			if r.Status == deploy.StatusPlanned {
+				change = "would " + verb
+			}
+		}
+		at := im.Tag
+		if im.Parameter != "" {
+			at = im.Parameter
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", im.Image, at, short(im.From), short(im.To), change)
+	}
+	_ = tw.Flush()
 }
 
 func statsLine(stats map[string]int) string {

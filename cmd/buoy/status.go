@@ -74,14 +74,25 @@ func printStatus(w io.Writer, rep *deploy.StatusReport) {
 			head += " from " + es.Release.Label
 		}
 		fmt.Fprintln(w, head)
+		inSSM := len(es.Images) > 0 && es.Images[0].Parameter != ""
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  IMAGE\tTAG\tRECORDED\tTAGGED")
+		if inSSM {
+			fmt.Fprintln(tw, "  IMAGE\tPARAMETER\tRECORDED\tIN SSM")
+		} else {
+			fmt.Fprintln(tw, "  IMAGE\tTAG\tRECORDED\tTAGGED")
+		}
 		for _, is := range es.Images {
+			if inSSM {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", is.Image, is.Parameter, short(is.Recorded), publishedCell(is.Published))
+				continue
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", is.Image, is.Tag, short(is.Recorded), short(is.Tagged))
 		}
 		_ = tw.Flush()
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  SERVICE\tCLUSTER\tTASKS\tRUNNING DIGESTS")
+		if !inSSM || len(es.Services) > 0 { // an SSM-era project has no services
+			fmt.Fprintln(tw, "  SERVICE\tCLUSTER\tTASKS\tRUNNING DIGESTS")
+		}
 		for _, ss := range es.Services {
 			var running []string
 			for _, id := range slices.Sorted(maps.Keys(ss.Digests)) {
@@ -97,7 +108,10 @@ func printStatus(w io.Writer, rep *deploy.StatusReport) {
 			fmt.Fprintf(tw, "  %s\t%s\t%d/%d\t%s\n", ss.Service, ss.Cluster, ss.Running, ss.Desired, strings.Join(running, " "))
 		}
 		_ = tw.Flush()
-		if len(es.Drift) == 0 {
+		switch {
+		case len(es.Drift) == 0 && inSSM:
+			fmt.Fprintln(w, "  no drift: the record and SSM agree")
+		case len(es.Drift) == 0:
 			fmt.Fprintln(w, "  no drift: the record, the tags and ECS agree")
 		}
 		for _, d := range es.Drift {
@@ -107,4 +121,14 @@ func printStatus(w io.Writer, rep *deploy.StatusReport) {
 	if len(rep.Stats) > 0 {
 		fmt.Fprintf(w, "\nAWS calls: %s\n", statsLine(rep.Stats))
 	}
+}
+
+// publishedCell shows what an SSM parameter holds: the short digest of a
+// URI pinned by digest, else the value itself ("-" when it does not
+// exist).
+func publishedCell(v string) string {
+	if _, digest, ok := strings.Cut(v, "@"); ok {
+		return short(digest)
+	}
+	return dash(v)
 }

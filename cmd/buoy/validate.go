@@ -44,6 +44,11 @@ func runValidate(_ context.Context, a *app, cfg validateConfig) error {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w.String())
 	}
 	for _, p := range m.Projects {
+		if p.SSMImages != nil {
+			fmt.Fprintf(a.stdout, "%s: project %s: images from SSM (%s), %d environments\n",
+				m.File, p.ID, p.SSMImages.Name("<label>", "<image>"), len(p.Environments))
+			continue
+		}
 		fmt.Fprintf(a.stdout, "%s: project %s: %d images, %d services, %d environments\n",
 			m.File, p.ID, len(p.Images), len(p.Services), len(p.Environments))
 	}

@@ -117,6 +117,8 @@ func resources(t *testing.T, c faultproxy.Call) []string {
 	var in struct {
 		RepositoryName, RegistryID, TableName, IndexName, Cluster, Service string
 		Services                                                           []string
+		Name, Path                                                         string   // SSM parameter, path
+		Names                                                              []string // SSM parameters
 	}
 	if len(c.Body) > 0 && c.Body[0] == '{' {
 		if err := json.Unmarshal(c.Body, &in); err != nil {
@@ -153,6 +155,16 @@ func resources(t *testing.T, c faultproxy.Call) []string {
 			out = append(out, "arn:aws:ecs:"+region+":"+acct+":service/"+path.Base(in.Cluster)+"/"+s)
 		}
 		return out
+	case "ssm":
+		var out []string
+		for _, name := range append(append(in.Names, in.Name), in.Path) {
+			if name != "" {
+				out = append(out, "arn:aws:ssm:"+region+":"+acct+":parameter"+name)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
 	}
 	return []string{"*"}
 }

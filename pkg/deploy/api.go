@@ -138,6 +138,9 @@ type ImageResult struct {
 	From       string `json:"from,omitempty"` // digest before (empty if the tag did not exist)
 	To         string `json:"to"`             // digest of the release
 	Moved      bool   `json:"moved"`          // false: the tag already pointed at To
+	// Parameter, for a project whose images are kept in SSM, is the SSM
+	// parameter written instead of a tag; Moved then says it changed.
+	Parameter string `json:"parameter,omitempty"`
 }
 
 // ServiceResult is what happened to one ECS service.
@@ -188,6 +191,10 @@ type ImageStatus struct {
 	Tag        string `json:"tag"`
 	Recorded   string `json:"recorded,omitempty"` // digest the current release pins
 	Tagged     string `json:"tagged,omitempty"`   // digest the floating tag points at now
+	// Parameter and Published, for a project whose images are kept in
+	// SSM, are the environment's parameter and the value it holds now.
+	Parameter string `json:"parameter,omitempty"`
+	Published string `json:"published,omitempty"`
 }
 
 // ServiceStatus says what an ECS service really runs.

@@ -53,6 +53,7 @@ func Permissions() []Permission {
 		{"DynamoDB.DescribeTable", "dynamodb:DescribeTable", "table-init"},
 
 		{"SSM.GetParameters", "ssm:GetParameters", "ssm"},
+		{"SSM.GetParametersByPath", "ssm:GetParametersByPath", "ssm"},
 		{"SSM.PutParameter", "ssm:PutParameter", "ssm"},
 
 		{"STS.AssumeRole", "sts:AssumeRole", "role"},
@@ -112,14 +113,21 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 	}
 	doc := PolicyDocument{Version: "2012-10-17"}
 
-	var repos []string
-	for _, img := range p.Images {
-		acct := or(img.Registry.AccountID, or(p.Registry.AccountID, in.AccountID))
-		region := or(img.Registry.Region, or(p.Registry.Region, in.Region))
-		repos = appendUnique(repos, fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, acct, img.Repository))
+	if p.SSMImages != nil {
+		// The images are wherever CI's parameters point: buoy only reads
+		// them, to pin a tag by digest.
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "PinImagesFromSSM", Effect: "Allow",
+			Action: []string{"ecr:BatchGetImage"}, Resource: []string{"arn:aws:ecr:*:*:repository/*"}})
+	} else {
+		var repos []string
+		for _, img := range p.Images {
+			acct := or(img.Registry.AccountID, or(p.Registry.AccountID, in.AccountID))
+			region := or(img.Registry.Region, or(p.Registry.Region, in.Region))
+			repos = appendUnique(repos, fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, acct, img.Repository))
+		}
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "ReadAndMoveImageTags", Effect: "Allow",
+			Action: actions("repository"), Resource: repos})
 	}
-	doc.Statement = append(doc.Statement, PolicyStatement{Sid: "ReadAndMoveImageTags", Effect: "Allow",
-		Action: actions("repository"), Resource: repos})
 
 	var ecsRes, roles []string
 	ssm := false
@@ -142,13 +150,15 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 			}
 		}
 	}
-	doc.Statement = append(doc.Statement,
-		PolicyStatement{Sid: "RedeployServices", Effect: "Allow", Action: actions("ecs-service"), Resource: ecsRes},
-		// These ECS actions take no resource-level permissions.
-		PolicyStatement{Sid: "ReadTasksAndTaskDefinitions", Effect: "Allow", Action: actions("ecs"), Resource: []string{"*"}},
-		// A pinned task definition keeps its task and execution roles.
-		PolicyStatement{Sid: "PassTaskRolesToPinnedTaskDefinitions", Effect: "Allow", Action: []string{"iam:PassRole"},
-			Resource: []string{"*"}, Condition: map[string]any{"StringEquals": map[string]string{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
+	if p.SSMImages == nil { // an SSM-era project's deployments touch no ECS service
+		doc.Statement = append(doc.Statement,
+			PolicyStatement{Sid: "RedeployServices", Effect: "Allow", Action: actions("ecs-service"), Resource: ecsRes},
+			// These ECS actions take no resource-level permissions.
+			PolicyStatement{Sid: "ReadTasksAndTaskDefinitions", Effect: "Allow", Action: actions("ecs"), Resource: []string{"*"}},
+			// A pinned task definition keeps its task and execution roles.
+			PolicyStatement{Sid: "PassTaskRolesToPinnedTaskDefinitions", Effect: "Allow", Action: []string{"iam:PassRole"},
+				Resource: []string{"*"}, Condition: map[string]any{"StringEquals": map[string]string{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
+	}
 
 	table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", or(p.Registry.Region, in.Region), or(p.Registry.AccountID, in.AccountID), TableName(in.Table))
 	doc.Statement = append(doc.Statement, PolicyStatement{Sid: "KeepHistory", Effect: "Allow", Action: actions("table"),

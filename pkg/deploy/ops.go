@@ -161,6 +161,9 @@ func (d *Deployer) release(ctx context.Context, id string) (*history.Release, er
 
 // tagDrift compares where an environment's tags point with its record.
 func (d *Deployer) tagDrift(ctx context.Context, s *session, env, tag string, cur *history.Current) ([]string, error) {
+	if d.project.SSMImages != nil {
+		return d.paramDrift(ctx, s, env, cur)
+	}
 	queries := make([]ImageQuery, len(d.project.Images))
 	for i, img := range d.project.Images {
 		queries[i] = ImageQuery{Image: img, Tag: tag}

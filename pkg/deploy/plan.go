@@ -32,6 +32,10 @@ type plannedImage struct {
 	move   bool
 	moved  bool // set once the tag points at to
 	done   bool
+	// param, for an SSM-era project, is the SSM parameter written instead
+	// of moving a tag (move: it changes; moved: it was written), and
+	// previous the value it held before ("" if none).
+	param, previous string
 }
 
 type plannedService struct {
@@ -94,6 +98,9 @@ func (p *plan) noteWhatRanBefore(current *history.Current, resumed *history.Depl
 }
 
 func (d *Deployer) planImages(ctx context.Context, s *session, p *plan) error {
+	if d.project.SSMImages != nil {
+		return d.planParams(ctx, s, p)
+	}
 	var queries []ImageQuery
 	var missingInRelease []string
 	for _, img := range d.project.Images {
@@ -161,6 +168,9 @@ func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error 
 	var problems []string
 	var missing []*MissingError
 	for _, t := range p.env.Targets {
+		if len(targetServices(d.project, t)) == 0 {
+			continue // nothing to find (an SSM-era project has no services)
+		}
 		c, err := s.cluster(ctx, t)
 		if err != nil {
 			return err
@@ -419,9 +429,13 @@ func sameRepository(repo, uri, name string) bool {
 // emitPlan reports the plan, one event per image and service.
 func (d *Deployer) emitPlan(p *plan, deploymentID string) {
 	for _, pi := range p.images {
-		msg := fmt.Sprintf("%s: %s %s -> %s", pi.image.ID, p.env.Tag, shortDigest(pi.from), shortDigest(pi.to.Digest))
+		where := p.env.Tag
+		if pi.param != "" {
+			where = pi.param
+		}
+		msg := fmt.Sprintf("%s: %s %s -> %s", pi.image.ID, where, shortDigest(pi.from), shortDigest(pi.to.Digest))
 		if !pi.move {
-			msg = fmt.Sprintf("%s: %s already at %s", pi.image.ID, p.env.Tag, shortDigest(pi.to.Digest))
+			msg = fmt.Sprintf("%s: %s already at %s", pi.image.ID, where, shortDigest(pi.to.Digest))
 		}
 		d.emit(event.Event{Kind: event.Plan, Environment: p.env.ID, Release: p.release.ID, Deployment: deploymentID,
 			Image: pi.image.ID, From: pi.from, To: pi.to.Digest, Message: msg})

@@ -33,6 +33,9 @@ func (d *Deployer) newRelease(ctx context.Context, s *session, in PrepareInput, 
 	if label == "" {
 		label = DefaultLabel
 	}
+	if d.project.SSMImages != nil {
+		return d.releaseFromSSM(ctx, s, in, label)
+	}
 	if len(d.project.Images) == 0 {
 		return nil, invalid("project %s has no images: add them to the manifest", d.project.ID)
 	}

@@ -23,6 +23,9 @@ func defaultSSM(p ClusterParams) (ssmparam.SSMAPI, error) { return ssm.NewFromCo
 // publishSSM writes the release's image URIs to SSM in the region and
 // account of every target of the environment.
 func (d *Deployer) publishSSM(ctx context.Context, s *session, p *plan, depID string) error {
+	if d.project.SSMImages != nil {
+		return d.writeParams(ctx, s, p, depID)
+	}
 	images := map[string]string{}
 	for _, pi := range p.images {
 		images[pi.image.ID] = ssmparam.ImageURI(pi.to.Repository, pi.to.Digest)
@@ -34,13 +37,9 @@ func (d *Deployer) publishSSM(ctx context.Context, s *session, p *plan, depID st
 			continue
 		}
 		done[key] = true
-		cfg, err := s.config(ctx, manifest.Target{Region: t.Region, RoleARN: t.RoleARN})
+		client, err := d.ssmClient(ctx, s, t)
 		if err != nil {
 			return err
-		}
-		client, err := d.newSSM(ClusterParams{Config: cfg, Target: t, Sink: d.sink, Logger: d.log, Clock: d.clock})
-		if err != nil {
-			return fmt.Errorf("SSM client for region %q: %w", t.Region, err)
 		}
 		results, err := ssmparam.Publish(ctx, client, d.project.ID, p.env.ID, images)
 		if err != nil {

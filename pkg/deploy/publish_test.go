@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,8 @@ import (
 type fakeSSM struct {
 	mu     sync.Mutex
 	params map[string]string
+	byPath int // GetParametersByPath calls
+	puts   []string
 }
 
 func (f *fakeSSM) GetParameters(_ context.Context, in *ssm.GetParametersInput, _ ...func(*ssm.Options)) (*ssm.GetParametersOutput, error) {
@@ -33,10 +37,38 @@ func (f *fakeSSM) GetParameters(_ context.Context, in *ssm.GetParametersInput, _
 	return out, nil
 }
 
+// GetParametersByPath returns every String parameter under in.Path
+// (recursively when asked), in name order, MaxResults a page; the token
+// is the index of the next one.
+func (f *fakeSSM) GetParametersByPath(_ context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.byPath++
+	var names []string
+	for name := range f.params {
+		rest, ok := strings.CutPrefix(name, aws.ToString(in.Path)+"/")
+		if ok && (aws.ToBool(in.Recursive) || !strings.Contains(rest, "/")) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	start, _ := strconv.Atoi(aws.ToString(in.NextToken))
+	end := min(start+int(aws.ToInt32(in.MaxResults)), len(names))
+	out := &ssm.GetParametersByPathOutput{}
+	for _, name := range names[start:end] {
+		out.Parameters = append(out.Parameters, ssmtypes.Parameter{Name: aws.String(name), Value: aws.String(f.params[name]), Type: ssmtypes.ParameterTypeString})
+	}
+	if end < len(names) {
+		out.NextToken = aws.String(strconv.Itoa(end))
+	}
+	return out, nil
+}
+
 func (f *fakeSSM) PutParameter(_ context.Context, in *ssm.PutParameterInput, _ ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.params[aws.ToString(in.Name)] = aws.ToString(in.Value)
+	f.puts = append(f.puts, aws.ToString(in.Name))
 	return &ssm.PutParameterOutput{}, nil
 }
 

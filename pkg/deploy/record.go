@@ -95,7 +95,7 @@ func (r *recordKeeper) progress(p *plan) {
 		r.rec.Images = map[string]history.TagMove{}
 	}
 	for _, pi := range p.images {
-		r.rec.Images[pi.image.ID] = history.TagMove{Repository: pi.to.Repository, Tag: p.env.Tag,
+		r.rec.Images[pi.image.ID] = history.TagMove{Repository: pi.to.Repository, Tag: p.env.Tag, Parameter: pi.param,
 			From: pi.from, To: pi.to.Digest, Moved: pi.moved, Done: pi.done}
 	}
 	r.rec.Services = r.rec.Services[:0]

@@ -198,6 +198,9 @@ func (d *Deployer) moveTags(ctx context.Context, s *session, p *plan, depID stri
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.concurrency)
 	for _, pi := range p.images {
+		if pi.param != "" {
+			continue // an SSM parameter, written by publishSSM
+		}
 		if !pi.move {
 			pi.done = true
 			continue
@@ -452,7 +455,7 @@ func fillResult(res *Result, p *plan) {
 	res.Images = res.Images[:0]
 	for _, pi := range p.images {
 		res.Images = append(res.Images, ImageResult{Image: pi.image.ID, Repository: pi.to.Repository, Tag: p.env.Tag,
-			From: pi.from, To: pi.to.Digest, Moved: pi.moved || (res.Status == StatusPlanned && pi.move)})
+			Parameter: pi.param, From: pi.from, To: pi.to.Digest, Moved: pi.moved || (res.Status == StatusPlanned && pi.move)})
 	}
 	res.Services = res.Services[:0]
 	for _, ps := range p.services {

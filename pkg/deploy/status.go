@@ -86,6 +86,11 @@ func (d *Deployer) environmentStatus(ctx context.Context, s *session, env *manif
 		}
 		es.Images = append(es.Images, is)
 	}
+	if d.project.SSMImages != nil {
+		if err := d.paramStatus(ctx, s, env.ID, cur, es); err != nil {
+			return nil, err
+		}
+	}
 
 	for _, t := range env.Targets {
 		if err := d.targetStatus(ctx, s, env, t, es); err != nil {
@@ -96,6 +101,9 @@ func (d *Deployer) environmentStatus(ctx context.Context, s *session, env *manif
 }
 
 func (d *Deployer) targetStatus(ctx context.Context, s *session, env *manifest.Environment, t manifest.Target, es *EnvironmentStatus) error {
+	if len(targetServices(d.project, t)) == 0 {
+		return nil // nothing to find (an SSM-era project has no services)
+	}
 	c, err := s.cluster(ctx, t)
 	if err != nil {
 		return err

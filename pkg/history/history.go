@@ -72,7 +72,8 @@ type Release struct {
 	Images map[string]ImageRef `json:"images"` // by image id
 }
 
-// TagMove records what happened to one image's floating tag.
+// TagMove records what happened to one image's floating tag, or, for a
+// project whose images are kept in SSM, to its SSM parameter.
 type TagMove struct {
 	Repository string `json:"repository"`
 	Tag        string `json:"tag"`
@@ -80,6 +81,10 @@ type TagMove struct {
 	To         string `json:"to"`             // digest of the release
 	Moved      bool   `json:"moved"`          // the tag was moved by this deployment
 	Done       bool   `json:"done"`           // the tag points at To (moved now or already)
+	// Parameter, when set, is the SSM parameter written instead of a tag
+	// (/{project}/images/{environment}/{image}); From and To are then the
+	// digests it held and holds, and Moved says it was written.
+	Parameter string `json:"parameter,omitempty"`
 }
 
 // ServiceOutcome records one ECS service's part in a deployment.

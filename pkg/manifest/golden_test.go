@@ -76,6 +76,9 @@ func render(m *Manifest, err error) string {
 	}
 	for _, p := range m.Projects {
 		fmt.Fprintf(&b, "project %s %q registry=%+v at %d:%d\n", p.ID, p.Name, p.Registry, p.Pos.Line, p.Pos.Column)
+		if p.SSMImages != nil {
+			fmt.Fprintf(&b, "  images from SSM: %s\n", p.SSMImages.Name("{label}", "{image}"))
+		}
 		for _, img := range p.Images {
 			fmt.Fprintf(&b, "  image %s repository=%s services=%v registry=%+v\n", img.ID, img.Repository, img.Services, img.Registry)
 		}

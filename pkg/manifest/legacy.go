@@ -124,18 +124,26 @@ func (d *decoder) legacyProject(n *yaml.Node, keyID string, keyNode *yaml.Node) 
 
 	r := refs{}
 	services := map[string]*legacyOverride{}
+	var imageItems []*yaml.Node
 	if f, ok := fields["image_repositories"]; ok {
-		for _, item := range d.list(f) {
+		imageItems = d.list(f)
+		for _, item := range imageItems {
 			if d.legacyImage(p, &r, services, namespace, item) {
 				namespaceUsed = true
 			}
 		}
 	}
-	if nsField.val != nil && !namespaceUsed {
-		d.warnf(nsField.key, "remove it", "project key \"namespace\" is ignored: every image repository sets its own")
+	// Without image_repositories (or with an empty list), weco-deploy
+	// read the images from SSM, where CI wrote them: an SSM-era project.
+	if len(imageItems) == 0 {
+		p.SSMImages = &SSMImages{Prefix: "/" + p.ID + "/images"}
 	}
-	if len(p.Images) == 0 {
-		d.errorf(n, "add image_repositories: with at least one image", "project %q has no image repositories", p.ID)
+	switch {
+	case nsField.val == nil || namespaceUsed:
+	case p.SSMImages != nil:
+		d.warnf(nsField.key, "remove it", "project key \"namespace\" is ignored: the project has no image repositories (its images come from SSM)")
+	default:
+		d.warnf(nsField.key, "remove it", "project key \"namespace\" is ignored: every image repository sets its own")
 	}
 	if f, ok := fields["environments"]; ok {
 		for _, item := range d.list(f) {
@@ -145,8 +153,21 @@ func (d *decoder) legacyProject(n *yaml.Node, keyID string, keyNode *yaml.Node) 
 	if len(p.Environments) == 0 {
 		d.errorf(n, "add environments: [{id: stage, name: Staging}]", "project %q has no environments", p.ID)
 	}
+	if p.SSMImages != nil {
+		ssmEnvironments(p)
+	}
 	d.crossCheck(p, &r, false)
 	return p
+}
+
+// ssmEnvironments makes the environments of an SSM-era project deploy as
+// weco-deploy did for it: write /{project}/images/{environment}/{image}
+// and nothing else, no tag moved and no ECS service touched (its
+// Terraform stacks apply the parameters).
+func ssmEnvironments(p *Project) {
+	for _, env := range p.Environments {
+		env.Strategy, env.Tag, env.FindByTags = StrategySSM, "", false
+	}
 }
 
 // legacyRegistry reads account_id, role_arn and aws_region_name or
@@ -311,7 +332,9 @@ func (d *decoder) legacyEnvironment(p *Project, r *refs, services map[string]*le
 	}
 	env.Tag = "env." + env.ID
 	before := len(d.errs)
-	d.checkEnvTag(idNode, env.ID, env.Tag, false)
+	if p.SSMImages == nil { // an SSM-era environment moves no tag
+		d.checkEnvTag(idNode, env.ID, env.Tag, false)
+	}
 	if len(d.errs) == before {
 		d.checkID(idNode, "environment", env.ID)
 	}

@@ -245,3 +245,54 @@ func TestExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacySSMEra: a legacy project without image_repositories is an
+// SSM-era project: its images are read from /{project}/images/{label}/
+// and its environments publish there, moving no tag and finding no ECS
+// service. With image_repositories it is not.
+func TestLegacySSMEra(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, src string
+		wantSSM   bool
+	}{
+		{"2019 JSON without image_repositories", `{"id": "storage", "environments": [{"id": "stage"}, {"id": "prod"}]}`, true},
+		{"keyed, empty image_repositories", "storage:\n  image_repositories: []\n  environments: [stage, prod]\n", true},
+		{"keyed, null image_repositories", "storage:\n  image_repositories:\n  environments: [stage, prod]\n", true},
+		{"with image repositories", `{"id": "storage", "environments": ["stage", "prod"], "image_repositories": [{"id": "bag_register"}]}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := Parse("p.wellcome_project", []byte(tt.src))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			p := m.Projects[0]
+			if got := p.SSMImages != nil; got != tt.wantSSM {
+				t.Fatalf("SSMImages set: got %v, want %v", got, tt.wantSSM)
+			}
+			if !tt.wantSSM {
+				if env := p.Environments[0]; env.Strategy != StrategyTag || env.Tag != "env.stage" {
+					t.Errorf("stage: got strategy %s tag %q, want tag env.stage as before", env.Strategy, env.Tag)
+				}
+				return
+			}
+			if got, want := p.SSMImages.Name("latest", "bag_register"), "/storage/images/latest/bag_register"; got != want {
+				t.Errorf("SSMImages.Name: got %s, want %s", got, want)
+			}
+			if got, want := p.SSMImages.Path("stage"), "/storage/images/stage"; got != want {
+				t.Errorf("SSMImages.Path: got %s, want %s", got, want)
+			}
+			if len(p.Images) != 0 || len(p.Services) != 0 {
+				t.Errorf("got %d images and %d services, want none", len(p.Images), len(p.Services))
+			}
+			for _, env := range p.Environments {
+				if env.Strategy != StrategySSM || env.Tag != "" || env.FindByTags || len(env.Targets) != 1 {
+					t.Errorf("environment %s: got strategy %s, tag %q, find_by_tags %v, %d targets; want ssm, no tag, not by tags, one target",
+						env.ID, env.Strategy, env.Tag, env.FindByTags, len(env.Targets))
+				}
+			}
+		})
+	}
+}

@@ -49,14 +49,44 @@ type Manifest struct {
 
 // Project is a set of images and ECS services deployed together.
 type Project struct {
-	ID           string
-	Name         string
-	Registry     Registry
-	Images       []*Image
-	Services     []*Service
+	ID       string
+	Name     string
+	Registry Registry
+	// Images are the images a release pins. Empty when SSMImages is set.
+	Images   []*Image
+	Services []*Service
+	// SSMImages, when set, says that the project lists no images: CI
+	// writes each image's URI to SSM under a label, and releases are made
+	// from there (the legacy projects of 2019, without
+	// image_repositories). Such a project has no Images and no Services,
+	// and its environments use StrategySSM.
+	SSMImages    *SSMImages
 	Environments []*Environment
 	Pos          Position
 }
+
+// SSMImages is where a project without an image list keeps its images in
+// SSM Parameter Store, in the layout of Wellcome Collection's release
+// tools of 2019: one String parameter per image (the 2019 tools called it
+// a service) under each label and environment,
+//
+//	{Prefix}/{label}/{image} = image URI
+//
+// CI writes the label (latest, a URI with a tag); a deployment writes the
+// environment's id (the URI pinned by digest) for the Terraform stacks
+// that read it.
+type SSMImages struct {
+	// Prefix is "/{project id}/images".
+	Prefix string
+}
+
+// Path returns the path under which a label or environment holds its
+// images, e.g. /storage/images/latest.
+func (s *SSMImages) Path(label string) string { return s.Prefix + "/" + label }
+
+// Name returns the parameter of one image under a label or environment,
+// e.g. /storage/images/stage/bag_register.
+func (s *SSMImages) Name(label, image string) string { return s.Path(label) + "/" + image }
 
 // Registry says where a project's ECR repositories live. Empty fields mean
 // the account and region of the credentials in use.
@@ -92,7 +122,9 @@ type Service struct {
 type Environment struct {
 	ID   string
 	Name string
-	// Tag is the floating tag moved on every image, e.g. "env.stage".
+	// Tag is the floating tag moved on every image, e.g. "env.stage";
+	// empty for the environments of a project with SSMImages, whose
+	// deployments move no tag.
 	Tag      string
 	Strategy Strategy
 	Targets  []Target

@@ -85,13 +85,17 @@ func tagCell(moves map[string]deploy.ImageResult, id string) string {
 	if !ok {
 		return ""
 	}
+	where := m.Tag
+	if m.Parameter != "" { // a project whose images are in SSM
+		where = m.Parameter
+	}
 	switch {
 	case m.Moved && m.From == "":
-		return fmt.Sprintf("%s → %s", code(m.Tag), code(ShortDigest(m.To)))
+		return fmt.Sprintf("%s → %s", code(where), code(ShortDigest(m.To)))
 	case m.Moved:
-		return fmt.Sprintf("%s %s → %s", code(m.Tag), code(ShortDigest(m.From)), code(ShortDigest(m.To)))
+		return fmt.Sprintf("%s %s → %s", code(where), code(ShortDigest(m.From)), code(ShortDigest(m.To)))
 	default:
-		return fmt.Sprintf("%s %s (unchanged)", code(m.Tag), code(ShortDigest(m.To)))
+		return fmt.Sprintf("%s %s (unchanged)", code(where), code(ShortDigest(m.To)))
 	}
 }
 

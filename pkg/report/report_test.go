@@ -87,3 +87,16 @@ func TestMarkdownCodeSpans(t *testing.T) {
 		t.Errorf("tag code span: want `env_stage'\\|x` (underscore kept, backtick and pipe neutralised), got:\n%s", got)
 	}
 }
+
+// TestMarkdownNamesSSMParameters: for a project whose images are in SSM
+// the table shows the parameter written where a tag would be.
+func TestMarkdownNamesSSMParameters(t *testing.T) {
+	t.Parallel()
+	r := &deploy.Result{Project: "storage", Environment: "stage", Status: history.StatusSucceeded, Images: []deploy.ImageResult{
+		{Image: "bag_register", Parameter: "/storage/images/stage/bag_register", To: "sha256:580466ef65191bd0a2e1", Moved: true},
+	}}
+	got := report.Markdown("release-deploy", r)
+	if want := "| | bag\\_register | `/storage/images/stage/bag_register` → `sha256:580466ef6519` | | |"; !strings.Contains(got, want) {
+		t.Errorf("Markdown:\n%s\nwant a row %q", got, want)
+	}
+}

@@ -63,3 +63,40 @@ func TestPublishAgainstMoto(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAgainstMoto writes 23 image parameters under a label as CI did
+// (String, one per service) and reads them back: three pages of
+// GetParametersByPath, each keyed by its last segment, and nothing from
+// a sibling path.
+func TestReadAgainstMoto(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	client := ssm.NewFromConfig(awstest.Config(t))
+	project := awstest.Name(t, "storage")
+	want := map[string]string{}
+	put := func(name, value string) {
+		t.Helper()
+		if _, err := client.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value),
+			Type: "String", Overwrite: aws.Bool(true)}); err != nil {
+			t.Fatalf("PutParameter %s: %v", name, err)
+		}
+	}
+	for i := range 23 {
+		image := fmt.Sprintf("svc_%02d", i)
+		want[image] = "760097843905.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/" + image + ":ref.abc"
+		put(ssmparam.Name(project, "latest", image), want[image])
+	}
+	put(ssmparam.Name(project, "stage", "svc_00"), "not read: another environment")
+	got, err := ssmparam.Read(ctx, client, ssmparam.Path(project, "latest"))
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("Read: got %d parameters, want %d", len(got), len(want))
+	}
+	for _, p := range got {
+		if want[p.Image] != p.Value || p.Name != ssmparam.Name(project, "latest", p.Image) {
+			t.Errorf("Read: got %+v, want %s = %s", p, ssmparam.Name(project, "latest", p.Image), want[p.Image])
+		}
+	}
+}

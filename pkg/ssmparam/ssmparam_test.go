@@ -3,17 +3,22 @@ package ssmparam
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 type fakeSSM struct {
 	params map[string]string
+	types  map[string]ssmtypes.ParameterType // String unless set
 	gets   [][]string
 	puts   []string
+	pages  []int // parameters returned by each GetParametersByPath call
 }
 
 func (f *fakeSSM) GetParameters(_ context.Context, in *ssm.GetParametersInput, _ ...func(*ssm.Options)) (*ssm.GetParametersOutput, error) {
@@ -26,6 +31,37 @@ func (f *fakeSSM) GetParameters(_ context.Context, in *ssm.GetParametersInput, _
 			out.InvalidParameters = append(out.InvalidParameters, name)
 		}
 	}
+	return out, nil
+}
+
+// GetParametersByPath pages through the parameters under in.Path in name
+// order, as SSM does, MaxResults at a time; the token is the next index.
+func (f *fakeSSM) GetParametersByPath(_ context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
+	var names []string
+	for name := range f.params {
+		rest, ok := strings.CutPrefix(name, *in.Path+"/")
+		if ok && (aws.ToBool(in.Recursive) || !strings.Contains(rest, "/")) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	start := 0
+	if in.NextToken != nil {
+		start, _ = strconv.Atoi(*in.NextToken)
+	}
+	end := min(start+int(aws.ToInt32(in.MaxResults)), len(names))
+	out := &ssm.GetParametersByPathOutput{}
+	for _, name := range names[start:end] {
+		typ := f.types[name]
+		if typ == "" {
+			typ = ssmtypes.ParameterTypeString
+		}
+		out.Parameters = append(out.Parameters, ssmtypes.Parameter{Name: aws.String(name), Value: aws.String(f.params[name]), Type: typ})
+	}
+	if end < len(names) {
+		out.NextToken = aws.String(strconv.Itoa(end))
+	}
+	f.pages = append(f.pages, end-start)
 	return out, nil
 }
 
