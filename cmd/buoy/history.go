@@ -71,7 +71,7 @@ func printHistory(w io.Writer, rep *deploy.HistoryReport) {
 			note = "rolls back " + d.RollbackOf + "; " + note
 		}
 		if d.Origin != nil {
-			note = importedNote(d.Origin) + note
+			note = importedNote(d.Origin, note)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Environment, d.ReleaseID, d.Status,
 			d.StartedAt.UTC().Format(time.RFC3339), d.RequestedBy, note)
@@ -84,7 +84,7 @@ func printHistory(w io.Writer, rep *deploy.HistoryReport) {
 	for _, r := range rep.Releases {
 		label, desc := r.Label, r.Description
 		if r.Origin != nil {
-			label, desc, imported = "("+r.Origin.Tool+")", importedNote(r.Origin)+desc, r.Origin.Table
+			label, desc, imported = "("+r.Origin.Tool+")", importedNote(r.Origin, desc), r.Origin.Table
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, label, r.CreatedAt.UTC().Format(time.RFC3339), r.RequestedBy, desc)
 	}
@@ -95,7 +95,11 @@ func printHistory(w io.Writer, rep *deploy.HistoryReport) {
 	}
 }
 
-// importedNote marks a record imported from another tool.
-func importedNote(o *history.Origin) string {
-	return "imported from " + o.Tool + " " + o.ID + "; "
+// importedNote marks a record imported from another tool before its note.
+func importedNote(o *history.Origin, note string) string {
+	mark := "imported from " + o.Tool + " " + o.ID
+	if note == "" {
+		return mark
+	}
+	return mark + "; " + note
 }
