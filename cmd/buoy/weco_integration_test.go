@@ -109,6 +109,10 @@ func TestCLIWecoDeployHistory(t *testing.T) {
 
 	// import-history copies every record, with its id, and leaves buoy's own alone.
 	own := scanItems(t, e.table)
+	out = e.mustRun("import-history", "--weco-table", weco, "--dry-run")
+	if !strings.Contains(out, "dry run, nothing written: would import 11 of 11 records") || len(scanItems(t, e.table)) != len(own) {
+		t.Errorf("import-history --dry-run: got\n%s\nwant 11 records it would import, and nothing written", out)
+	}
 	out = e.mustRun("import-history", "--weco-table", weco)
 	if !strings.Contains(out, "imported 11 of 11 records from "+weco+" into "+e.table+"; 0 already there") {
 		t.Errorf("import-history: got\n%s\nwant 11 records imported", out)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -234,6 +235,18 @@ func TestHistoryWithAnUnreadableWecoTable(t *testing.T) {
 			case tt.warning != "" && (len(warnings) != 1 || !strings.Contains(warnings[0], tt.warning)):
 				t.Errorf("warnings: got %q, want one saying %q", warnings, tt.warning)
 			}
+			// status reads the table for prod, which buoy never deployed to.
+			st, err := f.d.Status(context.Background(), StatusInput{Environments: []string{"prod"}})
+			if err != nil || st.Environments[0].Imported != nil {
+				t.Errorf("Status: got %+v, %v; want prod without anything imported", st, err)
+			}
+			want := 0
+			if tt.warning != "" {
+				want = 2 // history's, then status's
+			}
+			if n := len(f.events.OfKind(event.Warning)); n != want {
+				t.Errorf("warnings after status: got %d, want %d", n, want)
+			}
 			if _, err := f.d.ImportHistory(context.Background(), ImportHistoryInput{}); err == nil {
 				t.Errorf("ImportHistory: got nil, want the read's error")
 			} else if tt.warning == "" && !errors.Is(err, ErrInvalidInput) {
@@ -327,5 +340,30 @@ func TestWecoTableName(t *testing.T) {
 		if got := WecoTableName(&manifest.Manifest{Format: tt.format}, p, tt.flag); got != tt.want {
 			t.Errorf("WecoTableName(%s, %q): got %q, want %q", tt.format, tt.flag, got, tt.want)
 		}
+	}
+}
+
+func TestWecoConfigReadsWhereWecoDeployDid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, manifest, base, want string
+	}{
+		{"the project's region", "eu-west-2", "us-east-1", "eu-west-2"},
+		{"else the base region", "", "us-east-1", "us-east-1"},
+		{"else weco-deploy's default", "", "", "eu-west-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := &manifest.Project{ID: "p", Registry: manifest.Registry{Region: tt.manifest}}
+			if got := WecoConfig(aws.Config{Region: tt.base}, p).Region; got != tt.want {
+				t.Errorf("region: got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	base := aws.Config{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}}
+	p := &manifest.Project{ID: "p", Registry: manifest.Registry{RoleARN: "arn:aws:iam::760097843905:role/catalogue-ci"}}
+	if _, same := WecoConfig(base, p).Credentials.(aws.AnonymousCredentials); same {
+		t.Errorf("with the project's role_arn: got the base credentials, want the role assumed")
 	}
 }

@@ -266,6 +266,39 @@ func TestWecoMapTimesAndImages(t *testing.T) {
 	}
 }
 
+func TestWecoMapDeploymentStatus(t *testing.T) {
+	t.Parallel()
+	w := history.NewWecoTable(nil, "t", "shop")
+	s := func(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
+	tests := []struct {
+		status     string // "" for none, as weco-deploy wrote them
+		want       history.Status
+		wantReason string
+	}{
+		{"", history.StatusSucceeded, ""},
+		{"success", history.StatusSucceeded, ""},
+		{"failed", history.StatusFailed, "weco-deploy recorded it as failed"},
+		{"aborted", history.StatusSucceeded, "weco-deploy recorded the status aborted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			t.Parallel()
+			entry := map[string]ddbtypes.AttributeValue{"environment": s("stage"), "date_created": s("2020-07-10T10:45:12")}
+			if tt.status != "" {
+				entry["status"] = s(tt.status)
+			}
+			r, err := w.Map(map[string]ddbtypes.AttributeValue{"release_id": s("r1"), "date_created": s("2020-07-10T10:44:12"),
+				"deployments": &ddbtypes.AttributeValueMemberL{Value: []ddbtypes.AttributeValue{&ddbtypes.AttributeValueMemberM{Value: entry}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := r.Deployments[0]; d.Status != tt.want || d.Reason != tt.wantReason {
+				t.Errorf("status: got %s (%q), want %s (%q)", d.Status, d.Reason, tt.want, tt.wantReason)
+			}
+		})
+	}
+}
+
 func TestWecoMapRejectsWhatIsNotAWecoItem(t *testing.T) {
 	t.Parallel()
 	w := history.NewWecoTable(nil, "t", "shop")
