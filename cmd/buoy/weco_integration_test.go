@@ -88,12 +88,15 @@ func TestCLIWecoDeployHistory(t *testing.T) {
 	// status shows what weco-deploy last deployed where buoy has not.
 	e.mustRun("release-deploy", "--environment", "stage", "--from-label", "latest")
 	status := e.mustRun("status", "--weco-table", weco)
-	prod := status[strings.Index(status, "prod:"):]
+	stage, prod, ok := strings.Cut(status, "\nprod:")
+	if !ok {
+		t.Fatalf("status: got\n%s\nwant a section for prod", status)
+	}
 	if !strings.Contains(prod, "last deployed by weco-deploy: release f19b2c7d-05e3-4a8e-9c61-7b3d2e4f5a68 on 2021-05-18T09:12:45Z") ||
 		!strings.Contains(prod, "search=ref.7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d") {
 		t.Errorf("status of prod: got\n%s\nwant weco-deploy's last prod deployment and its tags", prod)
 	}
-	if stage := status[:strings.Index(status, "prod:")]; strings.Contains(stage, "weco-deploy") {
+	if strings.Contains(stage, "weco-deploy") {
 		t.Errorf("status of stage, which buoy deployed: got\n%s\nwant buoy's record only", stage)
 	}
 	var st struct {
