@@ -128,6 +128,7 @@ deployment is recorded in DynamoDB.`,
 		newPlanCommand(a),
 		newStatusCommand(a),
 		newHistoryCommand(a),
+		newImportHistoryCommand(a),
 		newShowReleaseCommand(a),
 		newIAMPolicyCommand(a),
 		newECSDeployCommand(a),
@@ -175,6 +176,7 @@ func (a *app) open(ctx context.Context, c *commonFlags, extra ...deploy.Option) 
 		Sink:         newProgress(a.stderr, c.output == "json"),
 		Logger:       logger,
 		Options:      opts,
+		WecoTable:    c.wecoTable,
 	})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,9 @@ type commonFlags struct {
 	table    string
 	output   string
 	verbose  bool
+	// wecoTable is --weco-table, on the commands that read weco-deploy's
+	// table (registerWecoTable).
+	wecoTable string
 }
 
 func (c *commonFlags) register(cmd *cobra.Command) {

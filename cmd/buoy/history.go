@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
 // historyConfig is what `buoy history` takes.
@@ -32,6 +33,7 @@ func newHistoryCommand(a *app) *cobra.Command {
 		},
 	}
 	cfg.common.register(cmd)
+	cfg.common.registerWecoTable(cmd)
 	cmd.Flags().StringVarP(&cfg.environment, "environment", "e", "", "only deployments to this environment")
 	cmd.Flags().IntVar(&cfg.limit, "limit", deploy.DefaultHistoryLimit, "at most this many releases and deployments")
 	return cmd
@@ -68,6 +70,9 @@ func printHistory(w io.Writer, rep *deploy.HistoryReport) {
 		if d.RollbackOf != "" {
 			note = "rolls back " + d.RollbackOf + "; " + note
 		}
+		if d.Origin != nil {
+			note = importedNote(d.Origin, note)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Environment, d.ReleaseID, d.Status,
 			d.StartedAt.UTC().Format(time.RFC3339), d.RequestedBy, note)
 	}
@@ -75,8 +80,26 @@ func printHistory(w io.Writer, rep *deploy.HistoryReport) {
 	fmt.Fprintln(w, "\nRELEASES")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLABEL\tCREATED\tBY\tDESCRIPTION")
+	imported := ""
 	for _, r := range rep.Releases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Label, r.CreatedAt.UTC().Format(time.RFC3339), r.RequestedBy, r.Description)
+		label, desc := r.Label, r.Description
+		if r.Origin != nil {
+			label, desc, imported = "("+r.Origin.Tool+")", importedNote(r.Origin, desc), r.Origin.Table
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, label, r.CreatedAt.UTC().Format(time.RFC3339), r.RequestedBy, desc)
 	}
 	_ = tw.Flush()
+	if imported != "" {
+		fmt.Fprintf(w, "\nRecords marked imported come from weco-deploy's table %s; times are UTC. Their releases pin\n"+
+			"tags, not digests, and cannot be deployed: prepare a new release from their tags.\n", imported)
+	}
+}
+
+// importedNote marks a record imported from another tool before its note.
+func importedNote(o *history.Origin, note string) string {
+	mark := "imported from " + o.Tool + " " + o.ID
+	if note == "" {
+		return mark
+	}
+	return mark + "; " + note
 }

@@ -33,6 +33,7 @@ targets' roles. Nothing is called.`,
 		},
 	}
 	cfg.common.register(cmd)
+	cfg.common.registerWecoTable(cmd)
 	cmd.Flags().StringVar(&cfg.accountID, "account-id", "", "account id for ARNs the manifest leaves open (default *)")
 	cmd.Flags().BoolVar(&cfg.init, "init", false, "also allow creating the history table (buoy init)")
 	return cmd
@@ -48,6 +49,6 @@ func runIAMPolicy(_ context.Context, a *app, cfg iamPolicyConfig) error {
 		return err
 	}
 	doc := deploy.IAMPolicy(deploy.PolicyInput{Project: p, Table: cfg.common.table, AccountID: cfg.accountID,
-		Region: cfg.common.region, Init: cfg.init})
+		Region: cfg.common.region, Init: cfg.init, WecoTable: deploy.WecoTableName(m, p, cfg.common.wecoTable)})
 	return writeJSON(a.stdout, doc)
 }

@@ -70,11 +70,18 @@ func printRelease(w io.Writer, output string, r *history.Release) error {
 	if r.CI.BuildURL != "" {
 		fmt.Fprintf(w, "build: %s\n", r.CI.BuildURL)
 	}
+	if r.Origin != nil {
+		fmt.Fprintf(w, "imported from %s release %s (table %s): digests unknown, it cannot be deployed\n", r.Origin.Tool, r.Origin.ID, r.Origin.Table)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "IMAGE\tREPOSITORY\tDIGEST")
 	for _, id := range slices.Sorted(maps.Keys(r.Images)) {
 		ref := r.Images[id]
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", id, ref.Repository, ref.Digest)
+		digest := ref.Digest
+		if digest == "" {
+			digest = "unknown (tag " + dash(ref.Tag) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", id, ref.Repository, digest)
 	}
 	return tw.Flush()
 }

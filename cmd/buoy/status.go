@@ -37,6 +37,7 @@ drift between them in plain words.`,
 		},
 	}
 	cfg.common.register(cmd)
+	cfg.common.registerWecoTable(cmd)
 	cmd.Flags().StringSliceVarP(&cfg.environments, "environment", "e", nil, "environments to show (default: all)")
 	return cmd
 }
@@ -74,6 +75,7 @@ func printStatus(w io.Writer, rep *deploy.StatusReport) {
 			head += " from " + es.Release.Label
 		}
 		fmt.Fprintln(w, head)
+		printImportedStatus(w, es.Imported)
 		inSSM := len(es.Images) > 0 && es.Images[0].Parameter != ""
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		if inSSM {
@@ -131,4 +133,24 @@ func publishedCell(v string) string {
 		return short(digest)
 	}
 	return dash(v)
+}
+
+// printImportedStatus says what weco-deploy last deployed to an
+// environment buoy has not deployed to.
+func printImportedStatus(w io.Writer, is *deploy.ImportedStatus) {
+	if is == nil {
+		return
+	}
+	d := is.Deployment
+	release, _, _ := strings.Cut(d.Origin.ID, "/deployments/")
+	fmt.Fprintf(w, "  last deployed by %s: release %s on %s by %s (imported as release %s, deployment %s)\n",
+		d.Origin.Tool, release, d.StartedAt.UTC().Format(time.RFC3339), d.RequestedBy, d.ReleaseID, d.ID)
+	if is.Release == nil {
+		return
+	}
+	var tags []string
+	for _, id := range slices.Sorted(maps.Keys(is.Release.Images)) {
+		tags = append(tags, id+"="+dash(is.Release.Images[id].Tag))
+	}
+	fmt.Fprintf(w, "  its images, by tag (digests unknown): %s\n", strings.Join(tags, " "))
 }

@@ -182,6 +182,9 @@ type EnvironmentStatus struct {
 	// Drift lists differences between the record, the tags and ECS, in
 	// plain words; empty when all agree.
 	Drift []string `json:"drift"`
+	// Imported is what weco-deploy last deployed here, when buoy has no
+	// current record (WithWecoTable, or records imported into buoy's).
+	Imported *ImportedStatus `json:"imported,omitempty"`
 }
 
 // ImageStatus compares an image's recorded digest with its floating tag.

@@ -51,6 +51,8 @@ type Deployer struct {
 	owner        func() string
 	// storeCalls counts the history store's AWS calls, when it makes any.
 	storeCalls *awsconfig.Counter
+	// weco is weco-deploy's table of the project's past, if any.
+	weco *history.WecoTable
 }
 
 // Option configures a Deployer.

@@ -20,8 +20,8 @@ type Permission struct {
 	Action string
 	// Resource is the kind of resource it applies to: "repository",
 	// "ecs-service" (scoped to the targets' services), "ecs" (actions
-	// without resource-level permissions), "table", "table-init", "ssm"
-	// or "role".
+	// without resource-level permissions), "table", "table-init", "ssm",
+	// "role" or "weco-table" (reading weco-deploy's past, see WecoTableName).
 	Resource string
 }
 
@@ -51,6 +51,7 @@ func Permissions() []Permission {
 		{"DynamoDB.Query", "dynamodb:Query", "table"},
 		{"DynamoDB.CreateTable", "dynamodb:CreateTable", "table-init"},
 		{"DynamoDB.DescribeTable", "dynamodb:DescribeTable", "table-init"},
+		{"DynamoDB.Query", "dynamodb:Query", "weco-table"},
 
 		{"SSM.GetParameters", "ssm:GetParameters", "ssm"},
 		{"SSM.GetParametersByPath", "ssm:GetParametersByPath", "ssm"},
@@ -86,6 +87,9 @@ type PolicyInput struct {
 	Region    string
 	// Init includes creating the table (buoy init).
 	Init bool
+	// WecoTable is the weco-deploy table status and history read
+	// (WecoTableName); "" reads none.
+	WecoTable string
 }
 
 // IAMPolicy returns the least-privilege policy for deploying a project to
@@ -166,6 +170,12 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 	if in.Init {
 		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "CreateHistoryTable", Effect: "Allow",
 			Action: actions("table-init"), Resource: []string{table}})
+	}
+	if in.WecoTable != "" {
+		acct := or(accountOfRole(p.Registry.RoleARN), or(p.Registry.AccountID, in.AccountID))
+		weco := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", or(p.Registry.Region, in.Region), acct, in.WecoTable)
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "ReadWecoDeployHistory", Effect: "Allow",
+			Action: actions("weco-table"), Resource: []string{weco, weco + "/index/*"}})
 	}
 	if ssm {
 		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "PublishImagesToSSM", Effect: "Allow", Action: actions("ssm"),

@@ -45,6 +45,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Options are applied after those Open derives from the fields above.
 	Options []Option
+	// WecoTable is the weco-deploy table whose past History and Status
+	// show and ImportHistory copies; "" means wellcome-releases-<project>
+	// for a legacy manifest, none for buoy.yaml (see WecoTableName).
+	WecoTable string
 }
 
 // Open loads the manifest, picks the project, opens the history store and
@@ -76,6 +80,10 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(base, p)), TableName(cfg.Table))
 	}
 	opts := []Option{WithAWSConfig(TargetConfig(base))}
+	if name := WecoTableName(m, p, cfg.WecoTable); name != "" {
+		client := dynamodb.NewFromConfig(WecoConfig(base, p))
+		opts = append(opts, WithWecoTable(history.NewWecoTable(client, name, p.ID)))
+	}
 	if cfg.Sink != nil {
 		opts = append(opts, WithSink(cfg.Sink))
 	}

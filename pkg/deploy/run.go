@@ -52,6 +52,10 @@ func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result
 		res.Status = history.StatusFailed
 		return finish(err)
 	}
+	if err := checkDigests(op.release); err != nil {
+		res.Status = history.StatusFailed
+		return finish(err)
+	}
 	if op.req.DryRun {
 		p, err := d.preflight(ctx, s, env, op.release, nil)
 		if err != nil {

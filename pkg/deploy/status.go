@@ -54,10 +54,14 @@ func (d *Deployer) environmentStatus(ctx context.Context, s *session, env *manif
 			es.Release = rel
 		}
 	}
+	var latest *history.Deployment
 	if deps, err := d.store.ListDeployments(ctx, d.project.ID, env.ID, 1); err == nil && len(deps) > 0 {
-		if last := deps[0]; last.Status != history.StatusSucceeded {
-			es.Drift = append(es.Drift, fmt.Sprintf("the latest deployment %s is %s: %s", last.ID, last.Status, last.Reason))
+		if latest = deps[0]; latest.Status != history.StatusSucceeded {
+			es.Drift = append(es.Drift, fmt.Sprintf("the latest deployment %s is %s: %s", latest.ID, latest.Status, latest.Reason))
 		}
+	}
+	if cur == nil {
+		es.Imported = d.importedStatus(ctx, env.ID, latest)
 	}
 
 	queries := make([]ImageQuery, len(d.project.Images))
@@ -213,7 +217,9 @@ func appendUnique(s []string, vs ...string) []string {
 	return s
 }
 
-// History lists a project's releases and deployments, newest first.
+// History lists a project's releases and deployments, newest first,
+// with those weco-deploy recorded (WithWecoTable) merged in, marked by
+// their Origin.
 func (d *Deployer) History(ctx context.Context, in HistoryInput) (*HistoryReport, error) {
 	limit := in.Limit
 	if limit <= 0 {
@@ -238,6 +244,9 @@ func (d *Deployer) History(ctx context.Context, in HistoryInput) (*HistoryReport
 	}
 	if rep.Deployments == nil {
 		rep.Deployments = []*history.Deployment{}
+	}
+	if d.weco != nil {
+		d.wecoHistory(ctx, rep, in.Environment, limit)
 	}
 	return rep, nil
 }

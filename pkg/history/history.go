@@ -70,6 +70,9 @@ type Release struct {
 	Label  string              `json:"label"`
 	CI     CI                  `json:"ci,omitzero"`
 	Images map[string]ImageRef `json:"images"` // by image id
+	// Origin is set on a release imported from another tool; its images
+	// may lack digests (Digest ""), and such a release cannot be deployed.
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // TagMove records what happened to one image's floating tag, or, for a
@@ -130,6 +133,8 @@ type Deployment struct {
 	// Version is bumped by every write; an update with a stale Version
 	// fails with ErrConflict.
 	Version int64 `json:"version"`
+	// Origin is set on a deployment imported from another tool.
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // Current says what an environment runs now.
