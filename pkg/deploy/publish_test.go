@@ -80,7 +80,7 @@ func TestPublishSSMAndAuditTags(t *testing.T) {
 		wantUpdate bool
 	}{
 		{"tag strategy publishes after success", manifest.StrategyTag, true},
-		{"ssm strategy only publishes", manifest.StrategySSM, false},
+		{"ssm strategy publishes and redeploys nothing", manifest.StrategySSM, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +95,11 @@ func TestPublishSSMAndAuditTags(t *testing.T) {
 			want := ecrHost + "demo/api@" + newDigest("api")
 			if got := params.params["/demo/images/stage/api"]; got != want {
 				t.Errorf("/demo/images/stage/api: got %q, want %q", got, want)
+			}
+			// Both strategies move the floating tag (docs/manifest.md): ECR
+			// shows what the environment runs, and status and promote read it.
+			if got := f.w.tagged("demo/api", "env.stage"); got != newDigest("api") {
+				t.Errorf("env.stage: got %q, want %s", got, newDigest("api"))
 			}
 			if got := f.w.tagged("demo/api", "env.stage.20261122T103000Z"); got != newDigest("api") {
 				t.Errorf("audit tag: got %q, want %s", got, newDigest("api"))

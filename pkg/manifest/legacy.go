@@ -166,7 +166,7 @@ func (d *decoder) legacyProject(n *yaml.Node, keyID string, keyNode *yaml.Node) 
 // Terraform stacks apply the parameters).
 func ssmEnvironments(p *Project) {
 	for _, env := range p.Environments {
-		env.Strategy, env.Tag, env.FindByTags = StrategySSM, "", false
+		env.Strategy, env.Tag, env.FindByTags, env.PublishSSM = StrategySSM, "", false, false
 	}
 }
 
@@ -306,7 +306,9 @@ func (d *decoder) legacyEnvironment(p *Project, r *refs, services map[string]*le
 	if n == nil {
 		return
 	}
-	env := &Environment{Pos: d.pos(n), Strategy: StrategyTag, FindByTags: true}
+	// PublishSSM: weco-deploy wrote /{project}/images/{environment}/{image}
+	// on every deployment of every project, and Terraform stacks read it.
+	env := &Environment{Pos: d.pos(n), Strategy: StrategyTag, FindByTags: true, PublishSSM: true}
 	idNode := n
 	if n.Kind == yaml.ScalarNode {
 		env.ID = d.str(field{key: n, val: n})
@@ -323,7 +325,7 @@ func (d *decoder) legacyEnvironment(p *Project, r *refs, services map[string]*le
 		}
 	}
 	if env.ID == "latest" {
-		d.warnf(idNode, "remove it, and release from the label with --label latest",
+		d.warnf(idNode, "remove it; to release what CI pushed as latest, pass --from-label latest to the CLI, or from-label: latest to the Action or the plugin",
 			"environment \"latest\" is ignored: latest is the label CI pushes, not an environment to deploy to")
 		return
 	}
