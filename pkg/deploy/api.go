@@ -89,8 +89,9 @@ type PromoteInput struct {
 	From string
 }
 
-// RollbackInput redeploys the release an environment ran before its
-// latest successful deployment.
+// RollbackInput redeploys the release that ran in an environment before
+// its current one, as recorded: never one that failed or was rolled back
+// from (Deployer.Rollback states the rule).
 type RollbackInput struct {
 	Request
 }
