@@ -56,6 +56,9 @@ type Server struct {
 
 	tds          map[string]*taskDef // by ARN
 	deregistered []string
+
+	listTaskPages  int // ListTasks pages answered
+	describedTasks int // tasks DescribeTasks described
 }
 
 type state struct {
@@ -143,6 +146,14 @@ func (s *Server) TotalCalls() int {
 		n += c
 	}
 	return n
+}
+
+// DescribedTasks returns how many tasks DescribeTasks described, over
+// all calls, and ListTaskPages how many ListTasks pages were answered.
+func (s *Server) DescribedTasks() (tasks, listPages int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.describedTasks, s.listTaskPages
 }
 
 // Polls returns how many times DescribeServices described the service
