@@ -169,17 +169,39 @@ type StatusReport struct {
 	Stats        map[string]int      `json:"stats,omitempty"`
 }
 
+// Agreement says whether the record, the tags and ECS agree.
+type Agreement string
+
+// The agreements of an environment and of each of its services.
+const (
+	// Agrees: the record, the tags and ECS agree, as far as ECS said.
+	Agrees Agreement = "agrees"
+	// Drifted: something differs (Drift says what).
+	Drifted Agreement = "drifted"
+	// Unknown: nothing buoy could see differs, but it cannot tell that
+	// all agree: ECS did not say what a service runs (no running task
+	// reported a digest for an image, or no task runs), or no release is
+	// recorded to compare with (Unknown says what).
+	Unknown Agreement = "unknown"
+)
+
 // EnvironmentStatus is one environment in a StatusReport.
 type EnvironmentStatus struct {
 	Environment string `json:"environment"`
+	// State is Drifted when Drift is not empty, else Unknown when
+	// Unknown is not empty, else Agrees.
+	State Agreement `json:"state"`
 	// Current is the recorded current release; nil if never deployed.
 	Current  *history.Current `json:"current,omitempty"`
 	Release  *history.Release `json:"release,omitempty"`
 	Images   []ImageStatus    `json:"images"`
 	Services []ServiceStatus  `json:"services"`
 	// Drift lists differences between the record, the tags and ECS, in
-	// plain words; empty when all agree.
+	// plain words; empty when none was seen.
 	Drift []string `json:"drift"`
+	// Unknown lists, in plain words, what buoy could not compare because
+	// ECS did not say; empty when ECS said everything.
+	Unknown []string `json:"unknown"`
 }
 
 // ImageStatus compares an image's recorded digest with its floating tag.
@@ -199,8 +221,18 @@ type ServiceStatus struct {
 	TaskDefinition string `json:"taskDefinition"`
 	Running        int    `json:"running"`
 	Desired        int    `json:"desired"`
-	// Digests are the image digests its running tasks report, by image id.
+	// State says whether what its tasks run agrees with the record:
+	// Drifted when a task runs another digest or not all desired tasks
+	// run, else Unknown when some image's digest was not reported by
+	// every running task (or no task runs, or nothing is recorded),
+	// else Agrees.
+	State Agreement `json:"state"`
+	// Digests are the image digests its running tasks report, by image
+	// id; empty for an image no task reported a digest for.
 	Digests map[string][]string `json:"digests,omitempty"`
+	// Unreported lists the images (ids) for which some running task
+	// reported no digest.
+	Unreported []string `json:"unreported,omitempty"`
 }
 
 // HistoryReport lists releases and deployments, newest first.
