@@ -199,7 +199,13 @@ func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.D
 	for i, res := range results {
 		o := Outcome{Started: started[i], Reason: res.Diagnosis}
 		if !started[i].At.IsZero() {
-			o.Duration = c.clock.Now().Sub(started[i].At)
+			// Each service's own time: until the wait saw its outcome,
+			// not until the slowest service's.
+			end := res.Finished
+			if end.IsZero() {
+				end = c.clock.Now()
+			}
+			o.Duration = end.Sub(started[i].At)
 		}
 		switch res.Outcome {
 		case rollout.Succeeded:
