@@ -46,10 +46,16 @@ type Request struct {
 	CI history.CI
 	// Timeout bounds the wait for ECS; 0 means the default (30 minutes).
 	Timeout time.Duration
+	// RollbackTimeout is the least time a rollback (with Rollback) has:
+	// it gets what is left of Timeout, and at least this much; 0 means
+	// DefaultRollbackTimeout. So a run with Rollback waits for ECS (its
+	// rollout and its rollback, with the tag moves and updates between)
+	// at most Timeout + RollbackTimeout in all.
+	RollbackTimeout time.Duration
 	// NoWait returns once the services are updated, without waiting.
 	NoWait bool
 	// Rollback rolls the environment back to what it ran before when the
-	// rollout fails or times out.
+	// rollout fails or times out, within RollbackTimeout.
 	Rollback bool
 	// DryRun plans and checks everything but changes nothing.
 	DryRun bool
