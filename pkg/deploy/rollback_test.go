@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -217,6 +218,13 @@ func TestRollbackAfterAFailedDeployRedeploysTheLastGood(t *testing.T) {
 	}
 	if got, want := f.w.tagged("demo/api", "env.stage"), "sha256:3333api"; got != want {
 		t.Errorf("demo/api:env.stage after the rollback: got %s, want %s", got, want)
+	}
+	said := false
+	for _, e := range f.events.OfKind(event.Plan) {
+		said = said || strings.Contains(e.Message, "rollback: the newest deployment to stage, "+bad.Deployment.ID+", is failed: back to release "+good.Release.ID)
+	}
+	if !said {
+		t.Errorf("the progress does not say what the rollback chose and why: %v", f.events.OfKind(event.Plan))
 	}
 }
 
