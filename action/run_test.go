@@ -397,6 +397,57 @@ func TestStatusWarnsAboutDrift(t *testing.T) {
 	}
 }
 
+// TestStatusNeverSaysInSyncWhenECSDidNotSay: an environment whose tasks
+// reported no digest is not in sync: the status output is unknown, the
+// summary's heading is not ✅, and each unknown becomes a warning; one
+// that agrees is in-sync; drift anywhere wins.
+func TestStatusNeverSaysInSyncWhenECSDidNotSay(t *testing.T) {
+	t.Parallel()
+	agrees := deploy.EnvironmentStatus{Environment: "stage", State: deploy.Agrees,
+		Current:  &history.Current{ReleaseID: "01JREL", DeploymentID: "01JDEP"},
+		Services: []deploy.ServiceStatus{{Service: "shop-api", Cluster: "main", Running: 2, Desired: 2, State: deploy.Agrees}}}
+	unknown := deploy.EnvironmentStatus{Environment: "prod", State: deploy.Unknown,
+		Current:  &history.Current{ReleaseID: "01JREL", DeploymentID: "01JDEP"},
+		Services: []deploy.ServiceStatus{{Service: "shop-api", Cluster: "main", Running: 2, Desired: 2, State: deploy.Unknown}},
+		Unknown:  []string{"service shop-api: none of its 2 running tasks reported a digest for api, so ECS did not say what it runs"}}
+	drifted := deploy.EnvironmentStatus{Environment: "qa", State: deploy.Drifted, Drift: []string{"service shop-api runs 1 of 2 tasks"}}
+	for _, tc := range []struct {
+		name    string
+		envs    []deploy.EnvironmentStatus
+		status  string
+		summary []string
+	}{
+		{"agrees", []deploy.EnvironmentStatus{agrees}, "in-sync", []string{"### ✅ shop/stage runs release `01JREL`", "| 2/2 | ✅ agrees |"}},
+		{"unknown", []deploy.EnvironmentStatus{agrees, unknown}, "unknown",
+			[]string{"### ❔ shop/prod runs release `01JREL`", "| 2/2 | ❔ unknown |", "- unknown: service shop-api: none of its 2 running tasks reported a digest"}},
+		{"drift wins", []deploy.EnvironmentStatus{unknown, drifted}, "drift", []string{"### ⚠️ shop/qa", "- drift: service shop-api runs 1 of 2 tasks"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, map[string]string{"command": "status"})
+			h.fake.status = &deploy.StatusReport{Project: "shop", Environments: tc.envs}
+			if err := h.run(t); err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if got := h.outputs(t)["status"]; got != tc.status {
+				t.Errorf("status output: got %q, want %q", got, tc.status)
+			}
+			summary := h.summary(t)
+			for _, want := range tc.summary {
+				if !strings.Contains(summary, want) {
+					t.Errorf("summary lacks %q:\n%s", want, summary)
+				}
+			}
+			if tc.status != "in-sync" && strings.Contains(summary, "### ✅ shop/prod") {
+				t.Errorf("summary says prod agrees though ECS did not say:\n%s", summary)
+			}
+			if hasUnknown := strings.Contains(h.out.String(), "::warning title=buoy shop/prod::unknown: service shop-api"); hasUnknown != (tc.status != "in-sync") {
+				t.Errorf("log warns about the unknown: %v, want %v:\n%s", hasUnknown, tc.status != "in-sync", h.out.String())
+			}
+		})
+	}
+}
+
 func TestInvalidInputs(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

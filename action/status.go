@@ -11,10 +11,13 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/report"
 )
 
-// The values of the status output for the status command.
+// The values of the status output for the status command: drift when
+// any environment drifted, else unknown when ECS did not say what some
+// service runs, else in-sync.
 const (
-	statusInSync = "in-sync"
-	statusDrift  = "drift"
+	statusInSync  = "in-sync"
+	statusDrift   = "drift"
+	statusUnknown = "unknown"
 )
 
 // runStatus reports what environments run, warns about drift, and writes
@@ -30,9 +33,17 @@ func runStatus(ctx context.Context, a *githubactions.Action, r *renderer, dep de
 	}
 	status := statusInSync
 	for _, env := range rep.Environments {
-		for _, d := range env.Drift {
+		switch {
+		case env.State == deploy.Drifted || len(env.Drift) > 0:
 			status = statusDrift
+		case env.State != deploy.Agrees && status == statusInSync:
+			status = statusUnknown
+		}
+		for _, d := range env.Drift {
 			r.annotation(eventFor(rep.Project, env.Environment)).Warningf("drift: %s", d)
+		}
+		for _, u := range env.Unknown {
+			r.annotation(eventFor(rep.Project, env.Environment)).Warningf("unknown: %s", u)
 		}
 	}
 	setOutput(a, outStatus, status)
@@ -66,9 +77,9 @@ func runStatus(ctx context.Context, a *githubactions.Action, r *renderer, dep de
 func statusMarkdown(rep *deploy.StatusReport) string {
 	var b strings.Builder
 	for _, env := range rep.Environments {
-		icon := "✅"
+		icon := report.StateIcon(env.State)
 		if len(env.Drift) > 0 {
-			icon = "⚠️"
+			icon = report.StateIcon(deploy.Drifted)
 		}
 		release := "nothing deployed yet"
 		if env.Current != nil {
@@ -84,17 +95,20 @@ func statusMarkdown(rep *deploy.StatusReport) string {
 			b.WriteString("\n")
 		}
 		if len(env.Services) > 0 {
-			b.WriteString("| Service | Cluster | Task definition | Running |\n| --- | --- | --- | --- |\n")
+			b.WriteString("| Service | Cluster | Task definition | Running | State |\n| --- | --- | --- | --- | --- |\n")
 			for _, svc := range env.Services {
-				fmt.Fprintf(&b, "| %s | %s | %s | %d/%d |\n", report.Escape(svc.Service), report.Escape(svc.Cluster),
-					report.Escape(svc.TaskDefinition), svc.Running, svc.Desired)
+				fmt.Fprintf(&b, "| %s | %s | %s | %d/%d | %s %s |\n", report.Escape(svc.Service), report.Escape(svc.Cluster),
+					report.Escape(svc.TaskDefinition), svc.Running, svc.Desired, report.StateIcon(svc.State), report.Escape(string(svc.State)))
 			}
 			b.WriteString("\n")
 		}
 		for _, d := range env.Drift {
 			fmt.Fprintf(&b, "- drift: %s\n", report.Escape(d))
 		}
-		if len(env.Drift) > 0 {
+		for _, u := range env.Unknown {
+			fmt.Fprintf(&b, "- unknown: %s\n", report.Escape(u))
+		}
+		if len(env.Drift)+len(env.Unknown) > 0 {
 			b.WriteString("\n")
 		}
 	}

@@ -348,10 +348,10 @@ func TestPrepareSetsTheReleaseID(t *testing.T) {
 func TestStatusWarnsOnDrift(t *testing.T) {
 	t.Parallel()
 	fake := &fakeDeployer{status: &deploy.StatusReport{Project: "catalogue", Environments: []deploy.EnvironmentStatus{{
-		Environment: "stage",
-		Current:     &history.Current{ReleaseID: "01JD0000000000000000000000"},
-		Services:    []deploy.ServiceStatus{{Service: "catalogue-api", Running: 1, Desired: 2}},
-		Drift:       []string{"env.stage of api points at sha256:2222 but the release pins sha256:1111"},
+		Environment: "stage", State: deploy.Drifted,
+		Current:  &history.Current{ReleaseID: "01JD0000000000000000000000"},
+		Services: []deploy.ServiceStatus{{Service: "catalogue-api", Running: 1, Desired: 2, State: deploy.Drifted}},
+		Drift:    []string{"env.stage of api points at sha256:2222 but the release pins sha256:1111"},
 	}}}}
 	_, calls, err := runPlugin(t, `{"command":"status","environment":"stage"}`, fake, false)
 	if err != nil {
@@ -365,6 +365,32 @@ func TestStatusWarnsOnDrift(t *testing.T) {
 		t.Fatalf("annotations = %v, want one --style warning", notes)
 	}
 	golden.Check(t, "testdata/status-drift.md", notes[0].Stdin)
+}
+
+// TestStatusUnknownIsNotASuccess: when ECS did not say what a service
+// runs, the status annotation is a warning headed ❔ that says unknown
+// and why, never a success that says the environment agrees.
+func TestStatusUnknownIsNotASuccess(t *testing.T) {
+	t.Parallel()
+	fake := &fakeDeployer{status: &deploy.StatusReport{Project: "catalogue", Environments: []deploy.EnvironmentStatus{
+		{Environment: "stage", State: deploy.Agrees, Current: &history.Current{ReleaseID: "01JD0000000000000000000000"},
+			Services: []deploy.ServiceStatus{{Service: "catalogue-api", Running: 2, Desired: 2, State: deploy.Agrees}}},
+		{Environment: "prod", State: deploy.Unknown, Current: &history.Current{ReleaseID: "01JD0000000000000000000000"},
+			Services: []deploy.ServiceStatus{{Service: "catalogue-api", Running: 2, Desired: 2, State: deploy.Unknown}},
+			Unknown:  []string{"service catalogue-api: none of its 2 running tasks reported a digest for api, so ECS did not say what it runs"}},
+	}}}
+	log, calls, err := runPlugin(t, `{"command":"status"}`, fake, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := annotations(calls)
+	if len(notes) != 1 || notes[0].Args[2] != "warning" {
+		t.Fatalf("annotations = %v, want one --style warning", notes)
+	}
+	golden.Check(t, "testdata/status-unknown.md", notes[0].Stdin)
+	if !strings.Contains(log, "status unknown") || !strings.Contains(log, "prod: unknown: service catalogue-api") {
+		t.Errorf("log does not say the status is unknown and why:\n%s", log)
+	}
 }
 
 func TestInputCannotInjectLogSections(t *testing.T) {

@@ -55,19 +55,30 @@ func (s *step) status(ctx context.Context, dep deployer) error {
 	if err != nil {
 		return s.fail(ctx, "buoy status", err)
 	}
-	drift := false
+	// Drift anywhere makes the report drifted; otherwise an environment
+	// that does not agree (ECS did not say what a service runs) makes it
+	// unknown: never a success.
+	state := deploy.Agrees
 	for _, env := range rep.Environments {
-		drift = drift || len(env.Drift) > 0
+		switch {
+		case env.State == deploy.Drifted || len(env.Drift) > 0:
+			state = deploy.Drifted
+		case env.State != deploy.Agrees && state == deploy.Agrees:
+			state = deploy.Unknown
+		}
 	}
-	icon, emoji, style := ":white_check_mark:", "✅", styleSuccess
-	if drift {
-		icon, emoji, style = ":warning:", "⚠️", styleWarning
+	icon, style := ":white_check_mark:", styleSuccess
+	switch state {
+	case deploy.Drifted:
+		icon, style = ":warning:", styleWarning
+	case deploy.Unknown:
+		icon, style = ":grey_question:", styleWarning
 	}
-	s.log.result(fmt.Sprintf("%s %s: status", icon, rep.Project), false)
+	s.log.result(fmt.Sprintf("%s %s: status %s", icon, rep.Project, state), false)
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s %s: what runs where\n\n", emoji, report.Escape(rep.Project))
-	b.WriteString("| Environment | Release | Services | Drift |\n| --- | --- | --- | --- |\n")
+	fmt.Fprintf(&b, "### %s %s: what runs where\n\n", report.StateIcon(state), report.Escape(rep.Project))
+	b.WriteString("| Environment | Release | State | Services | Drift | Unknown |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, env := range rep.Environments {
 		release := "never deployed"
 		if env.Current != nil {
@@ -75,14 +86,18 @@ func (s *step) status(ctx context.Context, dep deployer) error {
 		}
 		var services []string
 		for _, svc := range env.Services {
-			services = append(services, fmt.Sprintf("%s %d/%d", svc.Service, svc.Running, svc.Desired))
+			services = append(services, fmt.Sprintf("%s %d/%d %s", svc.Service, svc.Running, svc.Desired, svc.State))
 		}
-		s.log.printf("  %s: release %s; services %s", env.Environment, release, strings.Join(services, ", "))
+		s.log.printf("  %s: %s; release %s; services %s", env.Environment, env.State, release, strings.Join(services, ", "))
 		for _, d := range env.Drift {
 			s.log.printf("  ⚠️ %s: drift: %s", env.Environment, d)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", report.Escape(env.Environment), report.Escape(release),
-			report.Escape(strings.Join(services, ", ")), report.Escape(strings.Join(env.Drift, "; ")))
+		for _, u := range env.Unknown {
+			s.log.printf("  ❔ %s: unknown: %s", env.Environment, u)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s | %s |\n", report.Escape(env.Environment), report.Escape(release),
+			report.StateIcon(env.State), report.Escape(string(env.State)), report.Escape(strings.Join(services, ", ")),
+			report.Escape(strings.Join(env.Drift, "; ")), report.Escape(strings.Join(env.Unknown, "; ")))
 	}
 	s.annotate(ctx, style, b.String())
 	return nil

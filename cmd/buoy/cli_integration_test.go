@@ -148,11 +148,17 @@ func TestCLIDemoScenario(t *testing.T) {
 		t.Errorf("worker:env.prod: got %s, want %s", got, want)
 	}
 
+	// moto's services report running tasks but list none, so ECS says
+	// no digest: status must say so, and not that all agree.
 	status := e.mustRun("status")
-	for _, want := range []string{"stage: release " + res.Release, "prod: release " + res.Release, "no drift"} {
+	for _, want := range []string{"stage: release " + res.Release, "prod: release " + res.Release,
+		"unknown: nothing seen differs, but ECS did not say", "running tasks reported a digest for"} {
 		if !strings.Contains(status, want) {
 			t.Errorf("status:\n%s\nlacks %q", status, want)
 		}
+	}
+	if strings.Contains(status, "agree:") || strings.Contains(status, "ECS agree") {
+		t.Errorf("status says the record and ECS agree though ECS reported no digest:\n%s", status)
 	}
 	hist := e.mustRun("history")
 	if strings.Index(hist, promoted.Deployment) > strings.Index(hist, res.Deployment) {

@@ -55,6 +55,9 @@ type requestFlags struct {
 	rollback    bool
 	dryRun      bool
 	yes         bool
+
+	// rollbackTimeout is the least time a rollback has (--rollback).
+	rollbackTimeout time.Duration
 }
 
 func (r *requestFlags) register(cmd *cobra.Command) {
@@ -62,6 +65,8 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	f.StringVarP(&r.environment, "environment", "e", "", "environment to deploy to")
 	f.StringVar(&r.description, "description", "", "free text kept in the history")
 	f.DurationVar(&r.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for ECS")
+	f.DurationVar(&r.rollbackTimeout, "rollback-timeout", deploy.DefaultRollbackTimeout,
+		"with --rollback: the least time the rollback has; it gets what is left of --timeout, and at least this (the whole wait for ECS ends within --timeout plus this)")
 	def := inputcheck.DefaultLimits()
 	f.DurationVar(&r.limits.LockWait, "lock-wait", def.LockWait, "how long to wait for another run's lock on the environment")
 	f.DurationVar(&r.limits.LockTTL, "lock-ttl", def.LockTTL, "lease of this run's lock, renewed every third of it: how soon a killed run's lock can be taken over")
@@ -81,6 +86,9 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 func (r *requestFlags) check() error {
 	if errs := r.limits.Problems(func(key string) string { return "--" + key }); len(errs) > 0 {
 		return flagErrorf("%v", errs[0])
+	}
+	if r.rollbackTimeout <= 0 {
+		return flagErrorf("--rollback-timeout %s is not more than zero: give the rollback time, e.g. 5m", r.rollbackTimeout)
 	}
 	return nil
 }
@@ -119,7 +127,7 @@ func (a *app) request(p *manifest.Project, r *requestFlags, verb string) (deploy
 	by, ci := a.requester()
 	req := deploy.Request{
 		Environment: env, RequestedBy: by, CI: ci, Description: r.description,
-		Timeout: r.timeout, NoWait: r.noWait, Rollback: r.rollback, DryRun: r.dryRun, Confirm: r.yes,
+		Timeout: r.timeout, RollbackTimeout: r.rollbackTimeout, NoWait: r.noWait, Rollback: r.rollback, DryRun: r.dryRun, Confirm: r.yes,
 	}
 	return req, nil
 }

@@ -24,7 +24,13 @@ func newIAMPolicyCommand(a *app) *cobra.Command {
 project to all its environments: reading and moving tags in its ECR
 repositories, redeploying its ECS services, keeping the history in the
 DynamoDB table, publishing SSM parameters where enabled, and assuming the
-targets' roles. Nothing is called.`,
+targets' roles. Nothing is called.
+
+The history table is named where buoy really uses it: in the account of
+the credentials buoy runs with (no role is assumed for it) and in the
+region buoy runs in (--region, else AWS_REGION or the shared config, else
+the project registry's region). Without calling AWS, that account is not
+known: pass --account-id, else the policy says * for it.`,
 		Example: `  buoy iam-policy > buoy-policy.json
   buoy iam-policy --account-id 123456789012 --region eu-west-1 --init`,
 		Args: argsOf(cobra.NoArgs),
@@ -34,12 +40,12 @@ targets' roles. Nothing is called.`,
 	}
 	cfg.common.register(cmd)
 	cfg.common.registerWecoTable(cmd)
-	cmd.Flags().StringVar(&cfg.accountID, "account-id", "", "account id for ARNs the manifest leaves open (default *)")
+	cmd.Flags().StringVar(&cfg.accountID, "account-id", "", "your account id (of the credentials buoy runs with), for the history table and ARNs the manifest leaves open (default *)")
 	cmd.Flags().BoolVar(&cfg.init, "init", false, "also allow creating the history table (buoy init)")
 	return cmd
 }
 
-func runIAMPolicy(_ context.Context, a *app, cfg iamPolicyConfig) error {
+func runIAMPolicy(ctx context.Context, a *app, cfg iamPolicyConfig) error {
 	m, err := deploy.LoadManifest(cfg.common.manifest)
 	if err != nil {
 		return err
@@ -48,7 +54,17 @@ func runIAMPolicy(_ context.Context, a *app, cfg iamPolicyConfig) error {
 	if err != nil {
 		return err
 	}
+	// The region buoy would run in: the flag, else the SDK's (AWS_REGION,
+	// the shared config). Loading the configuration calls nothing.
+	region := cfg.common.region
+	if region == "" {
+		awsCfg, err := a.loadAWS(ctx, "", cfg.common.profile)
+		if err != nil {
+			return err
+		}
+		region = awsCfg.Region
+	}
 	doc := deploy.IAMPolicy(deploy.PolicyInput{Project: p, Table: cfg.common.table, AccountID: cfg.accountID,
-		Region: cfg.common.region, Init: cfg.init, WecoTable: deploy.WecoTableName(m, p, cfg.common.wecoTable)})
+		Region: region, Init: cfg.init, WecoTable: deploy.WecoTableName(m, p, cfg.common.wecoTable)})
 	return writeJSON(a.stdout, doc)
 }

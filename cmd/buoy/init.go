@@ -23,9 +23,10 @@ func newInitCommand(a *app) *cobra.Command {
 		Use:   "init",
 		Short: "Create the DynamoDB table that keeps the history (safe to re-run)",
 		Long: `init creates the history table (on-demand billing) and waits until it is
-active. A table that already exists with the right key design is fine. With
-a manifest, the table goes to the project registry's region unless
---region says otherwise.`,
+active. A table that already exists with the right key design is fine. It
+goes where every command then uses it: in the region buoy runs in
+(--region, AWS_REGION or the shared config), or, with a manifest and no
+region set, in the project registry's region.`,
 		Example: `  buoy init
   buoy init --table buoy-history --region eu-west-1`,
 		Args: argsOf(cobra.NoArgs),

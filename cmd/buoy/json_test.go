@@ -29,15 +29,7 @@ func TestJSONOutputGolden(t *testing.T) {
 			TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:8",
 			PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:7", Outcome: history.StatusSucceeded}},
 		Version: 4}
-	status := &deploy.StatusReport{Project: "shop", Environments: []deploy.EnvironmentStatus{{
-		Environment: "stage",
-		Current: &history.Current{Project: "shop", Environment: "stage", ReleaseID: rel.ID, DeploymentID: dep.ID,
-			UpdatedAt: t0.Add(83 * time.Second), Images: rel.Images, Version: 2},
-		Release:  rel,
-		Images:   []deploy.ImageStatus{{Image: "web", Repository: "shop/web", Tag: "env.stage", Recorded: "sha256:580466ef65191bd0a2e1", Tagged: "sha256:9d8c7b6a5f4e3d2c"}},
-		Services: []deploy.ServiceStatus{{Service: "web", Cluster: "shop-stage", Region: "eu-west-1", TaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:8", Running: 2, Desired: 2, Digests: map[string][]string{"web": {"sha256:580466ef65191bd0a2e1"}}}},
-		Drift:    []string{"shop/web:env.stage points at 9d8c7b6a5f4e, but release 01JD3QX7Z8M4N5P6Q7R8S9T0VW pins 580466ef6519"},
-	}}, Stats: map[string]int{"DynamoDB.GetItem": 2, "ECR.BatchGetImage": 1}}
+	status := sampleStatus(rel, dep)
 	single := &deploy.SingleResult{Service: "api", Cluster: "production", Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:ref.3f2a9c1e",
 		TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:12",
 		PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:11", ECSDeployment: "ecs-svc/2222",

@@ -19,6 +19,13 @@ func newRollbackCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollback",
 		Short: "Redeploy the release an environment ran before its current one",
+		Long: `rollback redeploys the release that ran before the current one, as recorded:
+never one that failed or was rolled back from. After a deployment that did
+not succeed, that is the last good release (the environment's current
+record); otherwise the newest release before the current one that ran
+successfully and was not rolled back from, so a second rollback goes
+further back. With nothing to roll back to it changes nothing and says
+why. docs/cli.md states the whole rule.`,
 		Example: `  buoy rollback --environment prod --yes
   buoy rollback --environment stage --dry-run`,
 		Args: argsOf(cobra.NoArgs),

@@ -93,7 +93,7 @@ func printStatus(w io.Writer, rep *deploy.StatusReport) {
 		_ = tw.Flush()
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		if !inSSM || len(es.Services) > 0 { // an SSM-era project has no services
-			fmt.Fprintln(tw, "  SERVICE\tCLUSTER\tTASKS\tRUNNING DIGESTS")
+			fmt.Fprintln(tw, "  SERVICE\tCLUSTER\tTASKS\tSTATE\tRUNNING DIGESTS")
 		}
 		for _, ss := range es.Services {
 			var running []string
@@ -102,22 +102,20 @@ func printStatus(w io.Writer, rep *deploy.StatusReport) {
 				for _, dg := range ss.Digests[id] {
 					ds = append(ds, short(dg))
 				}
-				if len(ds) == 0 {
-					ds = []string{"unreported"}
+				if slices.Contains(ss.Unreported, id) {
+					ds = append(ds, "unreported")
 				}
 				running = append(running, id+"="+strings.Join(ds, ","))
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%d/%d\t%s\n", ss.Service, ss.Cluster, ss.Running, ss.Desired, strings.Join(running, " "))
+			fmt.Fprintf(tw, "  %s\t%s\t%d/%d\t%s\t%s\n", ss.Service, ss.Cluster, ss.Running, ss.Desired, ss.State, strings.Join(running, " "))
 		}
 		_ = tw.Flush()
-		switch {
-		case len(es.Drift) == 0 && inSSM:
-			fmt.Fprintln(w, "  no drift: the record and SSM agree")
-		case len(es.Drift) == 0:
-			fmt.Fprintln(w, "  no drift: the record, the tags and ECS agree")
-		}
+		fmt.Fprintf(w, "  %s\n", stateLine(es, inSSM))
 		for _, d := range es.Drift {
 			fmt.Fprintf(w, "  drift: %s\n", d)
+		}
+		for _, u := range es.Unknown {
+			fmt.Fprintf(w, "  unknown: %s\n", u)
 		}
 	}
 	if len(rep.Stats) > 0 {
@@ -153,4 +151,25 @@ func printImportedStatus(w io.Writer, is *deploy.ImportedStatus) {
 		tags = append(tags, id+"="+dash(is.Release.Images[id].Tag))
 	}
 	fmt.Fprintf(w, "  its images, by tag (digests unknown): %s\n", strings.Join(tags, " "))
+}
+
+// stateLine says in one line whether an environment's record, tags and
+// ECS agree; it never says they agree when ECS left something unknown.
+func stateLine(es deploy.EnvironmentStatus, inSSM bool) string {
+	switch es.State {
+	case deploy.Agrees:
+		if inSSM {
+			return "agrees: the record and SSM agree"
+		}
+		if len(es.Services) == 0 {
+			return "agrees: the record and the tags agree (no ECS service to compare)"
+		}
+		return "agrees: the record, the tags and ECS agree"
+	case deploy.Unknown:
+		return "unknown: nothing seen differs, but ECS did not say what every service runs, so buoy cannot tell that all agree"
+	}
+	if inSSM {
+		return "drifted: the record and SSM do not agree"
+	}
+	return "drifted: the record, the tags and ECS do not agree"
 }

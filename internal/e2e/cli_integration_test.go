@@ -37,7 +37,16 @@ func buildCLI(t *testing.T) string {
 type run struct {
 	cmd            *exec.Cmd
 	stdout, stderr bytes.Buffer
+	// exited is closed when the process has ended; err is then what
+	// cmd.Wait said.
+	exited chan struct{}
+	err    error
 }
+
+// hangGuard is how long a test waits for a run to get somewhere or to
+// end before it calls it hung. It guards against hangs only: nothing is
+// asserted about speed, and a loaded machine never comes near it.
+const hangGuard = 5 * time.Minute
 
 // cliEnv is the environment a CI job would give the CLI: credentials,
 // region, the endpoint (the proxy in front of moto), who is asking.
@@ -58,39 +67,46 @@ func cliEnv(t *testing.T, endpoint, user string, extra ...string) []string {
 // start starts the CLI with args in env.
 func start(t *testing.T, bin string, env []string, args ...string) *run {
 	t.Helper()
-	r := &run{cmd: exec.Command(bin, args...)}
+	r := &run{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("start buoy: %v", err)
 	}
-	t.Cleanup(func() { _ = r.cmd.Process.Kill() })
+	go func() {
+		r.err = r.cmd.Wait()
+		close(r.exited)
+	}()
+	t.Cleanup(func() {
+		_ = r.cmd.Process.Kill()
+		<-r.exited
+	})
 	return r
 }
 
-// wait waits for the run to end (at most a minute) and returns its exit
-// code.
+// wait waits for the run to end and returns its exit code; a run still
+// going after hangGuard is killed and fails the test as hung.
 func (r *run) wait(t *testing.T) int {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- r.cmd.Wait() }()
 	select {
-	case err := <-done:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return exit.ExitCode()
-		}
-		if err != nil {
-			t.Fatalf("buoy: %v", err)
-		}
-		return 0
-	case <-time.After(time.Minute):
+	case <-r.exited:
+	case <-time.After(hangGuard):
 		_ = r.cmd.Process.Kill()
-		t.Fatalf("buoy did not finish within a minute\nstdout:\n%s\nstderr:\n%s", &r.stdout, &r.stderr)
-		return -1
+		<-r.exited
+		t.Fatalf("buoy hung: still running after %s\n%s", hangGuard, r.output())
 	}
+	var exit *exec.ExitError
+	if errors.As(r.err, &exit) {
+		return exit.ExitCode()
+	}
+	if r.err != nil {
+		t.Fatalf("buoy: %v", r.err)
+	}
+	return 0
 }
 
+// output is what the run wrote; read it once the run has exited, or
+// while it is stalled in a call.
 func (r *run) output() string {
 	return "stdout:\n" + r.stdout.String() + "\nstderr:\n" + r.stderr.String()
 }

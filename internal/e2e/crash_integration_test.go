@@ -15,17 +15,20 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
-// stall makes the first call of op hang for a long time, so that the run
-// is inside that stage when the test stops it.
+// stall makes the first call of op after skip others hang, so that the
+// run is inside that stage when the test stops it. The call never goes
+// on by itself (its latency outlasts any test): only the run's going
+// away (a kill, a signal) or Unstall ends it, so what the test sees
+// after the kill is what the run had done.
 func stall(op string, skip int) []faultproxy.Option {
 	return []faultproxy.Option{faultproxy.WithRate(1), faultproxy.WithSkip(skip), faultproxy.WithLimit(1), faultproxy.WithOperations(op),
-		faultproxy.WithFaults(faultproxy.Latency), faultproxy.WithLatency(time.Minute)}
+		faultproxy.WithFaults(faultproxy.Latency), faultproxy.WithLatency(24 * time.Hour)}
 }
 
 // waitForStall waits until the run is stuck in the stalled call.
 func waitForStall(t *testing.T, p *faultproxy.Proxy, r *run) {
 	t.Helper()
-	waitFor(t, r, "the stalled call", func() bool { return p.Injected()[faultproxy.Latency] > 0 })
+	waitFor(t, r, "the stalled call", p.Changed, func() bool { return p.Injected()[faultproxy.Latency] > 0 })
 }
 
 // kill kills the run with SIGKILL, as a CI runner that loses patience

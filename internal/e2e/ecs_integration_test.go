@@ -73,16 +73,29 @@ func failing(td, id string) ecsfake.Script {
 	return r
 }
 
-// waitFor polls cond until it holds, failing the test with what r said
-// if it does not within 30s.
-func waitFor(t *testing.T, r *run, what string, cond func() bool) {
+// waitFor waits until cond holds, checking it again each time changed
+// (the channel of the fake that sees what cond reads: a proxy's or the
+// scripted ECS's Changed) fires. It fails the test at once, with what r
+// said, if r exits first, and calls r hung after hangGuard.
+func waitFor(t *testing.T, r *run, what string, changed func() <-chan struct{}, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	guard := time.After(hangGuard)
+	for {
+		next := changed() // before checking, so that no change is missed
 		if cond() {
 			return
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-next:
+		case <-r.exited:
+			if cond() {
+				return
+			}
+			t.Fatalf("buoy exited before %s\n%s", what, r.output())
+		case <-guard:
+			_ = r.cmd.Process.Kill()
+			<-r.exited // its output is complete
+			t.Fatalf("buoy never got to %s within %s\n%s", what, hangGuard, r.output())
+		}
 	}
-	t.Fatalf("buoy never got to %s\n%s", what, r.output())
 }

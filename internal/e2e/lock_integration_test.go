@@ -96,7 +96,7 @@ func TestTwoEnvironmentsInParallel(t *testing.T) {
 	for _, env := range envs {
 		runs = append(runs, start(t, bin, cliEnv(t, p.URL(), "ci-"+env), deployArgs(f, "--environment", env, "--lock-wait", "0s")...))
 	}
-	waitFor(t, runs[0], "both runs inside DescribeServices at once", func() bool { return p.Injected()[faultproxy.Latency] == len(envs) })
+	waitFor(t, runs[0], "both runs inside DescribeServices at once", p.Changed, func() bool { return p.Injected()[faultproxy.Latency] == len(envs) })
 	for _, env := range envs {
 		_, err := f.Store().AcquireLock(ctx, history.Lock{Project: f.Project, Environment: env, Owner: "checker", RequestedBy: "checker"}, time.Minute)
 		var locked *history.LockedError

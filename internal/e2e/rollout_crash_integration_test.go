@@ -52,7 +52,7 @@ func TestKilledWhileECSRollsOut(t *testing.T) {
 			ecsEnv := "AWS_ENDPOINT_URL_ECS=" + ecsURL
 			first := start(t, bin, cliEnv(t, awstest.Endpoint(t), "first-run", slices.Concat(deadRunCI, []string{ecsEnv})...),
 				deployArgs(f, "--lock-ttl", "3s")...)
-			waitFor(t, first, "its third poll of each service in progress", func() bool {
+			waitFor(t, first, "its third poll of each service in progress", fake.Changed, func() bool {
 				for _, img := range f.Images {
 					if fake.Polls(img.Service) < 3 {
 						return false
@@ -121,6 +121,12 @@ func TestKilledWhileECSRollsOut(t *testing.T) {
 // the digest from before the killed run, even when that run had left it
 // at the release; the killed run's record is closed as abandoned, saying
 // it was rolling back and naming the re-run, whose record is rolled back.
+//
+// Nothing here depends on timing: the test waits on what the fakes saw
+// (the stalled call, which never goes on by itself, so the kill lands
+// after the record said "rolling back after:" and before the rollback's
+// call; the one update ECS got; where the tag was left), and the re-run's
+// waits for ECS end by the scripted ECS, not by a timeout.
 func TestKilledWhileRollingBack(t *testing.T) {
 	t.Parallel()
 	bin := buildCLI(t)
@@ -128,9 +134,12 @@ func TestKilledWhileRollingBack(t *testing.T) {
 		name string
 		ecs  bool   // the stalled call goes to ECS, not to moto
 		op   string // the call of the rollback the run is stuck in
+		// movedBack: the killed run had moved the tag back (it is stuck
+		// after that), so the tag is at the old digest, not the new.
+		movedBack bool
 	}{
-		{"moving tags back", false, "PutImage"},
-		{"redeploying back", true, "UpdateService"},
+		{"moving tags back", false, "PutImage", false},
+		{"redeploying back", true, "UpdateService", true},
 	}
 	for _, st := range stages {
 		t.Run(st.name, func(t *testing.T) {
@@ -152,6 +161,9 @@ func TestKilledWhileRollingBack(t *testing.T) {
 			env := func(user string, extra ...string) []string {
 				return cliEnv(t, aws.URL(), user, slices.Concat(extra, []string{"AWS_ENDPOINT_URL_ECS=" + ecsURL})...)
 			}
+			// Everything below waits on what the fakes saw, never on time:
+			// the stalled call never goes on by itself, so the killed run
+			// did exactly what it had done when it was stuck.
 			first := start(t, bin, env("first-run", deadRunCI...), deployArgs(f, "--rollback", "--lock-ttl", "3s")...)
 			waitForStall(t, p, first)
 			dying := f.Deployments(ctx, t)
@@ -160,9 +172,22 @@ func TestKilledWhileRollingBack(t *testing.T) {
 				!strings.Contains(dying[0].Reason, "circuit breaker") {
 				t.Fatalf("record of the run rolling back: got %+v; want one in progress, rolling back after the circuit breaker's failure", dying)
 			}
+			img := f.Images[0]
+			if n := len(fake.Updates(img.Service)); n != 1 {
+				t.Fatalf("UpdateService calls that reached ECS from the killed run: %d, want 1 (forward; its rollback's is stalled or not made)", n)
+			}
+			wantTag := img.New
+			if st.movedBack {
+				wantTag = img.Old
+			}
+			if got := f.TagDigest(ctx, t, img.Repository, deployfixture.FloatingTag); got != wantTag {
+				t.Fatalf("%s:%s when the run was killed: %s, want %s", img.Repository, deployfixture.FloatingTag, got, wantTag)
+			}
 
+			// The re-run's waits for ECS are its own: no time limit that a
+			// loaded machine could reach (the scripted ECS ends them).
 			p.SetRate(0)
-			second := start(t, bin, env("second-run"), deployArgs(f, "--rollback")...)
+			second := start(t, bin, env("second-run"), deployArgs(f, "--rollback", "--timeout", "30m")...)
 			if code := second.wait(t); code != 1 {
 				// Say how many updates reached ECS: more than 3 means the
 				// killed run's stalled call got through after all, and the
@@ -178,7 +203,6 @@ func TestKilledWhileRollingBack(t *testing.T) {
 					t.Errorf("killed run's record: reason %q, want it to say %q", dead.Reason, want)
 				}
 			}
-			img := f.Images[0]
 			if got := f.TagDigest(ctx, t, img.Repository, deployfixture.FloatingTag); got != img.Old {
 				t.Errorf("%s:%s after the re-run's rollback: %s, want %s (from before the killed run)", img.Repository, deployfixture.FloatingTag, got, img.Old)
 			}

@@ -3,6 +3,7 @@ package ecsfake
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -123,20 +124,57 @@ func (s *Server) updateService(w http.ResponseWriter, in map[string]any) {
 	writeJSON(w, map[string]any{"service": s.serviceJSON(st, st.script.Update, false)})
 }
 
+// listTasks finds tasks by startedBy or serviceName, and desiredStatus
+// (RUNNING when not given, as in ECS), in pages of maxResults (at most
+// MaxTasksPerCall, the default) with a nextToken.
 func (s *Server) listTasks(w http.ResponseWriter, in map[string]any) {
+	want := str(in["desiredStatus"])
+	if want == "" {
+		want = "RUNNING"
+	}
 	arns := []string{}
 	for _, n := range s.order {
+		if svc := str(in["serviceName"]); svc != "" && name(svc) != n {
+			continue
+		}
 		for _, t := range s.services[n].current.Tasks {
-			if t.StartedBy == str(in["startedBy"]) && (str(in["desiredStatus"]) == "" || t.DesiredStatus == str(in["desiredStatus"])) {
+			if (str(in["startedBy"]) == "" || t.StartedBy == str(in["startedBy"])) && t.DesiredStatus == want {
 				arns = append(arns, t.TaskArn)
 			}
 		}
 	}
-	writeJSON(w, map[string]any{"taskArns": arns})
+	size := MaxTasksPerCall
+	if v, ok := in["maxResults"].(float64); ok {
+		if v < 1 || v > MaxTasksPerCall {
+			writeError(w, "InvalidParameterException", "maxResults must be between 1 and 100")
+			return
+		}
+		size = int(v)
+	}
+	from := 0
+	if tok := str(in["nextToken"]); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 || n > len(arns) {
+			writeError(w, "InvalidParameterException", "invalid nextToken")
+			return
+		}
+		from = n
+	}
+	out := map[string]any{"taskArns": arns[from:min(from+size, len(arns))]}
+	if from+size < len(arns) {
+		out["nextToken"] = strconv.Itoa(from + size)
+	}
+	s.listTaskPages++
+	writeJSON(w, out)
 }
 
+// describeTasks describes at most MaxTasksPerCall tasks, as ECS does.
 func (s *Server) describeTasks(w http.ResponseWriter, in map[string]any) {
 	want := strs(in["tasks"])
+	if len(want) > MaxTasksPerCall {
+		writeError(w, "InvalidParameterException", "Tasks cannot be longer than 100")
+		return
+	}
 	tasks := []Task{}
 	for _, n := range s.order {
 		for _, t := range s.services[n].current.Tasks {
@@ -145,6 +183,7 @@ func (s *Server) describeTasks(w http.ResponseWriter, in map[string]any) {
 			}
 		}
 	}
+	s.describedTasks += len(tasks)
 	writeJSON(w, map[string]any{"tasks": tasks, "failures": []any{}})
 }
 

@@ -47,9 +47,14 @@ type Container struct {
 	LastStatus string `json:"lastStatus,omitempty"`
 	ExitCode   *int32 `json:"exitCode,omitempty"`
 	Reason     string `json:"reason,omitempty"`
+	// Image is the image as the task definition names it; ImageDigest
+	// the digest the container runs, when ECS reports one.
+	Image       string `json:"image,omitempty"`
+	ImageDigest string `json:"imageDigest,omitempty"`
 }
 
-// Task is a task, usually a stopped one.
+// Task is a task of the service: a stopped one (DesiredStatus STOPPED,
+// found by startedBy) or a running one (RUNNING, found by serviceName).
 type Task struct {
 	TaskArn       string      `json:"taskArn"`
 	StartedBy     string      `json:"startedBy"`
@@ -59,6 +64,10 @@ type Task struct {
 	StoppedReason string      `json:"stoppedReason,omitempty"`
 	Containers    []Container `json:"containers,omitempty"`
 }
+
+// MaxTasksPerCall is how many tasks ListTasks returns at most per page
+// and DescribeTasks describes at most per call, as in ECS.
+const MaxTasksPerCall = 100
 
 // ServiceDeployment is what DescribeServiceDeployments says about the
 // deployment an update started.
@@ -75,8 +84,9 @@ type Frame struct {
 	Deployments  []Deployment
 	RunningCount int32
 	Events       []Event // newest first, as ECS lists them
-	// Tasks are the service's stopped tasks (ListTasks finds them by
-	// startedBy).
+	// Tasks are the service's tasks: ListTasks finds them by startedBy,
+	// or by serviceName, and by desiredStatus, in pages of at most
+	// MaxTasksPerCall.
 	Tasks []Task
 	// Deployment is our service deployment's state, when the server
 	// plays the service deployment APIs.

@@ -56,6 +56,12 @@ type Server struct {
 
 	tds          map[string]*taskDef // by ARN
 	deregistered []string
+
+	listTaskPages  int // ListTasks pages answered
+	describedTasks int // tasks DescribeTasks described
+
+	// changed is closed, and replaced, after every call: see Changed.
+	changed chan struct{}
 }
 
 type state struct {
@@ -80,7 +86,7 @@ func (st *state) nextScript() Script {
 func New(tb testing.TB, api DeploymentsAPI, services ...Service) *Server {
 	tb.Helper()
 	s := &Server{api: api, services: map[string]*state{}, calls: map[string]int{}, throttle: map[string]int{},
-		tds: map[string]*taskDef{}}
+		tds: map[string]*taskDef{}, changed: make(chan struct{})}
 	for _, svc := range services {
 		s.order = append(s.order, svc.Name)
 		s.services[svc.Name] = &state{Service: svc, current: svc.Before}
@@ -145,6 +151,23 @@ func (s *Server) TotalCalls() int {
 	return n
 }
 
+// Changed returns a channel that is closed once the server has answered
+// its next call: a test waits on it and checks Polls, Updates or Calls
+// again, instead of polling.
+func (s *Server) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// DescribedTasks returns how many tasks DescribeTasks described, over
+// all calls, and ListTaskPages how many ListTasks pages were answered.
+func (s *Server) DescribedTasks() (tasks, listPages int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.describedTasks, s.listTaskPages
+}
+
 // Polls returns how many times DescribeServices described the service
 // since it was updated.
 func (s *Server) Polls(service string) int {
@@ -206,6 +229,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}()
 	s.calls[op]++
 	if s.throttle[op] > 0 {
 		s.throttle[op]--

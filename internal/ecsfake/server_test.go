@@ -2,6 +2,7 @@ package ecsfake_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -91,5 +92,44 @@ func TestContinuePlaysWithoutAnUpdate(t *testing.T) {
 	}
 	if n := len(srv.Updates("app")); n != 2 {
 		t.Errorf("updates: got %d, want 2 (Continue is not one)", n)
+	}
+}
+
+// TestListTasksPagesAndDescribeTasksCap: as in ECS, ListTasks finds a
+// service's running tasks in pages of at most 100 with a nextToken, and
+// DescribeTasks refuses more than 100 tasks at once.
+func TestListTasksPagesAndDescribeTasksCap(t *testing.T) {
+	t.Parallel()
+	var tasks []ecsfake.Task
+	for i := range 230 {
+		tasks = append(tasks, ecsfake.Task{TaskArn: fmt.Sprintf("task-%03d", i), LastStatus: "RUNNING", DesiredStatus: "RUNNING"})
+	}
+	tasks = append(tasks, ecsfake.Task{TaskArn: "stopped", LastStatus: "STOPPED", DesiredStatus: "STOPPED"})
+	srv := ecsfake.New(t, ecsfake.Unsupported,
+		ecsfake.Service{Name: "app", DesiredCount: 230, Before: ecsfake.Frame{RunningCount: 230, Tasks: tasks}},
+		ecsfake.Service{Name: "other", DesiredCount: 1, Before: ecsfake.Frame{RunningCount: 1, Tasks: []ecsfake.Task{{TaskArn: "other-1", DesiredStatus: "RUNNING"}}}})
+	ctx, c := context.Background(), srv.Client()
+	var pages []int
+	var all []string
+	var next *string
+	for {
+		out, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(ecsfake.Cluster), ServiceName: aws.String("app"), NextToken: next})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages, all = append(pages, len(out.TaskArns)), append(all, out.TaskArns...)
+		if next = out.NextToken; next == nil {
+			break
+		}
+	}
+	if fmt.Sprint(pages) != "[100 100 30]" || len(all) != 230 || all[229] != "task-229" {
+		t.Errorf("pages %v, %d tasks (last %q); want [100 100 30], the 230 running tasks of app in order", pages, len(all), all[len(all)-1])
+	}
+	if _, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(ecsfake.Cluster), Tasks: all[:101]}); err == nil || !strings.Contains(err.Error(), "InvalidParameterException") {
+		t.Errorf("DescribeTasks of 101 tasks: got %v, want InvalidParameterException", err)
+	}
+	out, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(ecsfake.Cluster), Tasks: all[:100]})
+	if err != nil || len(out.Tasks) != 100 {
+		t.Errorf("DescribeTasks of 100 tasks: got %d tasks, %v; want 100", len(out.Tasks), err)
 	}
 }

@@ -137,6 +137,8 @@ type Proxy struct {
 	rng      *rand.Rand
 	calls    []Call
 	injected int
+	// changed is closed, and replaced, at every call: see Changed.
+	changed chan struct{}
 }
 
 // New starts a proxy on a free 127.0.0.1 port that forwards to target
@@ -146,7 +148,8 @@ func New(target string, opts ...Option) (*Proxy, error) {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("fault proxy: target %q is not a URL like http://127.0.0.1:5000", target)
 	}
-	p := &Proxy{target: u, seed: 1, faults: slices.Clone(Failing), latency: 50 * time.Millisecond, unstall: make(chan struct{})}
+	p := &Proxy{target: u, seed: 1, faults: slices.Clone(Failing), latency: 50 * time.Millisecond, unstall: make(chan struct{}),
+		changed: make(chan struct{})}
 	for _, opt := range opts {
 		opt(p)
 	}
@@ -193,6 +196,15 @@ func (p *Proxy) Calls() []Call {
 	return slices.Clone(p.calls)
 }
 
+// Changed returns a channel that is closed when the proxy next sees a
+// call (recorded in Calls, its fault decided): a test waits on it and
+// checks Calls or Injected again, instead of polling.
+func (p *Proxy) Changed() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.changed
+}
+
 // Injected counts the faults injected so far, by fault.
 func (p *Proxy) Injected() map[Fault]int {
 	out := map[Fault]int{}
@@ -230,6 +242,8 @@ func (p *Proxy) decide(service, op string, body []byte) Fault {
 		p.injected++
 	}
 	p.calls = append(p.calls, Call{Service: service, Operation: op, Fault: f, Body: body})
+	close(p.changed)
+	p.changed = make(chan struct{})
 	return f
 }
 

@@ -46,10 +46,16 @@ type Request struct {
 	CI history.CI
 	// Timeout bounds the wait for ECS; 0 means the default (30 minutes).
 	Timeout time.Duration
+	// RollbackTimeout is the least time a rollback (with Rollback) has:
+	// it gets what is left of Timeout, and at least this much; 0 means
+	// DefaultRollbackTimeout. So a run with Rollback waits for ECS (its
+	// rollout and its rollback, with the tag moves and updates between)
+	// at most Timeout + RollbackTimeout in all.
+	RollbackTimeout time.Duration
 	// NoWait returns once the services are updated, without waiting.
 	NoWait bool
 	// Rollback rolls the environment back to what it ran before when the
-	// rollout fails or times out.
+	// rollout fails or times out, within RollbackTimeout.
 	Rollback bool
 	// DryRun plans and checks everything but changes nothing.
 	DryRun bool
@@ -89,8 +95,9 @@ type PromoteInput struct {
 	From string
 }
 
-// RollbackInput redeploys the release an environment ran before its
-// latest successful deployment.
+// RollbackInput redeploys the release that ran in an environment before
+// its current one, as recorded: never one that failed or was rolled back
+// from (Deployer.Rollback states the rule).
 type RollbackInput struct {
 	Request
 }
@@ -171,17 +178,39 @@ type StatusReport struct {
 	Stats        map[string]int      `json:"stats,omitempty"`
 }
 
+// Agreement says whether the record, the tags and ECS agree.
+type Agreement string
+
+// The agreements of an environment and of each of its services.
+const (
+	// Agrees: the record, the tags and ECS agree, as far as ECS said.
+	Agrees Agreement = "agrees"
+	// Drifted: something differs (Drift says what).
+	Drifted Agreement = "drifted"
+	// Unknown: nothing buoy could see differs, but it cannot tell that
+	// all agree: ECS did not say what a service runs (no running task
+	// reported a digest for an image, or no task runs), or no release is
+	// recorded to compare with (Unknown says what).
+	Unknown Agreement = "unknown"
+)
+
 // EnvironmentStatus is one environment in a StatusReport.
 type EnvironmentStatus struct {
 	Environment string `json:"environment"`
+	// State is Drifted when Drift is not empty, else Unknown when
+	// Unknown is not empty, else Agrees.
+	State Agreement `json:"state"`
 	// Current is the recorded current release; nil if never deployed.
 	Current  *history.Current `json:"current,omitempty"`
 	Release  *history.Release `json:"release,omitempty"`
 	Images   []ImageStatus    `json:"images"`
 	Services []ServiceStatus  `json:"services"`
 	// Drift lists differences between the record, the tags and ECS, in
-	// plain words; empty when all agree.
+	// plain words; empty when none was seen.
 	Drift []string `json:"drift"`
+	// Unknown lists, in plain words, what buoy could not compare because
+	// ECS did not say; empty when ECS said everything.
+	Unknown []string `json:"unknown"`
 	// Imported is what weco-deploy last deployed here, when buoy has no
 	// current record (WithWecoTable, or records imported into buoy's).
 	Imported *ImportedStatus `json:"imported,omitempty"`
@@ -208,8 +237,18 @@ type ServiceStatus struct {
 	TaskDefinition string `json:"taskDefinition"`
 	Running        int    `json:"running"`
 	Desired        int    `json:"desired"`
-	// Digests are the image digests its running tasks report, by image id.
+	// State says whether what its tasks run agrees with the record:
+	// Drifted when a task runs another digest or not all desired tasks
+	// run, else Unknown when some image's digest was not reported by
+	// every running task (or no task runs, or nothing is recorded),
+	// else Agrees.
+	State Agreement `json:"state"`
+	// Digests are the image digests its running tasks report, by image
+	// id; empty for an image no task reported a digest for.
 	Digests map[string][]string `json:"digests,omitempty"`
+	// Unreported lists the images (ids) for which some running task
+	// reported no digest.
+	Unreported []string `json:"unreported,omitempty"`
 }
 
 // HistoryReport lists releases and deployments, newest first.

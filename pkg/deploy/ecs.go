@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/buoy-deploy/buoy/pkg/event"
@@ -200,7 +199,13 @@ func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.D
 	for i, res := range results {
 		o := Outcome{Started: started[i], Reason: res.Diagnosis}
 		if !started[i].At.IsZero() {
-			o.Duration = c.clock.Now().Sub(started[i].At)
+			// Each service's own time: until the wait saw its outcome,
+			// not until the slowest service's.
+			end := res.Finished
+			if end.IsZero() {
+				end = c.clock.Now()
+			}
+			o.Duration = end.Sub(started[i].At)
 		}
 		switch res.Outcome {
 		case rollout.Succeeded:
@@ -224,33 +229,5 @@ func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.D
 }
 
 func (c *ecsCluster) Tasks(ctx context.Context, svc ServiceRef) (map[string][]string, error) {
-	if err := c.budget.Wait(ctx, "ListTasks"); err != nil {
-		return nil, err
-	}
-	list, err := c.api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(c.cluster), ServiceName: aws.String(svc.Name),
-		DesiredStatus: ecstypes.DesiredStatusRunning})
-	c.budget.Observe("ListTasks", err)
-	if err != nil {
-		return nil, fmt.Errorf("list the tasks of %s: %w", svc.Name, err)
-	}
-	out := map[string][]string{}
-	for start := 0; start < len(list.TaskArns); start += 100 {
-		if err := c.budget.Wait(ctx, "DescribeTasks"); err != nil {
-			return nil, err
-		}
-		desc, err := c.api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(c.cluster),
-			Tasks: list.TaskArns[start:min(start+100, len(list.TaskArns))]})
-		c.budget.Observe("DescribeTasks", err)
-		if err != nil {
-			return nil, fmt.Errorf("describe the tasks of %s: %w", svc.Name, err)
-		}
-		for _, t := range desc.Tasks {
-			for _, ct := range t.Containers {
-				if d := aws.ToString(ct.ImageDigest); d != "" {
-					out[aws.ToString(ct.Image)] = appendUnique(out[aws.ToString(ct.Image)], d)
-				}
-			}
-		}
-	}
-	return out, nil
+	return c.r.RunningDigests(ctx, c.cluster, svc.Name)
 }

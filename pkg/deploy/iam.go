@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
@@ -81,8 +83,12 @@ type PolicyInput struct {
 	Project *manifest.Project
 	// Table is the history table ("" means DefaultTable).
 	Table string
-	// AccountID and Region fill ARNs where the manifest leaves them
-	// empty; "" becomes "*".
+	// AccountID and Region are the caller's: the account of the
+	// credentials buoy runs with and its base region. They fill ARNs
+	// where the manifest leaves them empty, and name the history table,
+	// which is used with the caller's credentials in the base region (the
+	// registry's when Region is empty), as StoreConfig says. "" becomes
+	// "*".
 	AccountID string
 	Region    string
 	// Init includes creating the table (buoy init).
@@ -164,7 +170,11 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 				Resource: []string{"*"}, Condition: map[string]any{"StringEquals": map[string]string{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
 	}
 
-	table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", or(p.Registry.Region, in.Region), or(p.Registry.AccountID, in.AccountID), TableName(in.Table))
+	// The table is where Open keeps the history: in the caller's account
+	// (no role is assumed for it) and the region StoreConfig picks, not
+	// in the registry's account.
+	tableRegion := StoreConfig(aws.Config{Region: in.Region}, p).Region
+	table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", or(tableRegion, ""), or(in.AccountID, ""), TableName(in.Table))
 	doc.Statement = append(doc.Statement, PolicyStatement{Sid: "KeepHistory", Effect: "Allow", Action: actions("table"),
 		Resource: []string{table, table + "/index/*"}})
 	if in.Init {

@@ -108,7 +108,10 @@ func (d *Deployer) Promote(ctx context.Context, in PromoteInput) (*Result, error
 }
 
 // Rollback redeploys the release an environment ran before its current
-// one (the newest earlier successful deployment of another release).
+// one, as recorded: never one that failed or was rolled back from. When
+// the newest deployment did not succeed, that is the current record's
+// release (the last good one). chooseRollback states the rule; with
+// nothing to roll back to, the error says why.
 func (d *Deployer) Rollback(ctx context.Context, in RollbackInput) (*Result, error) {
 	s, ctx := d.newSession(ctx)
 	if _, err := d.environment(in.Environment); err != nil {
@@ -118,24 +121,23 @@ func (d *Deployer) Rollback(ctx context.Context, in RollbackInput) (*Result, err
 	if err != nil {
 		return d.early(s, in.Request, fmt.Errorf("read the deployments of %s: %w", in.Environment, err))
 	}
-	var latest *history.Deployment
-	for _, dep := range deps {
-		if dep.Status != history.StatusSucceeded {
-			continue
-		}
-		if latest == nil {
-			latest = dep
-			continue
-		}
-		if dep.ReleaseID != latest.ReleaseID {
-			rel, err := d.release(ctx, dep.ReleaseID)
-			if err != nil {
-				return d.early(s, in.Request, err)
-			}
-			return d.apply(ctx, s, operation{req: in.Request, release: rel, rollbackOf: latest.ID})
-		}
+	cur, err := d.store.GetCurrent(ctx, d.project.ID, in.Environment)
+	if errors.Is(err, history.ErrNotFound) {
+		cur, err = nil, nil
 	}
-	return d.early(s, in.Request, invalid("environment %s has no earlier release to roll back to", in.Environment))
+	if err != nil {
+		return d.early(s, in.Request, fmt.Errorf("read what %s runs: %w", in.Environment, err))
+	}
+	choice, err := chooseRollback(in.Environment, cur, deps)
+	if err != nil {
+		return d.early(s, in.Request, err)
+	}
+	rel, err := d.release(ctx, choice.release)
+	if err != nil {
+		return d.early(s, in.Request, err)
+	}
+	d.emit(event.Event{Kind: event.Plan, Environment: in.Environment, Release: rel.ID, Message: "rollback: " + choice.why})
+	return d.apply(ctx, s, operation{req: in.Request, release: rel, rollbackOf: choice.rollbackOf})
 }
 
 // release finds a release by id or prefix, or the latest when empty.

@@ -62,7 +62,9 @@ type Cluster interface {
 	// order. It emits Progress events as services change state.
 	Wait(ctx context.Context, started []Started, timeout time.Duration) ([]Outcome, error)
 	// Tasks returns the image digests the running tasks of svc report,
-	// by container image (as written in the task definition).
+	// by container image (as written in the task definition), reading
+	// every running task. A running task's container that reports no
+	// digest adds "" for its image: what it runs is unknown.
 	Tasks(ctx context.Context, svc ServiceRef) (map[string][]string, error)
 }
 

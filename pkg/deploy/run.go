@@ -176,6 +176,7 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 		d.afterSuccess(ctx, s, p, r.rec.ID)
 		return d.close(ctx, r, res, p, nil, "services updated; buoy did not wait for ECS")
 	}
+	waitStart := d.now()
 	waitErr := d.wait(ctx, s, p, timeout, r.rec.ID)
 	if waitErr == nil {
 		d.afterSuccess(ctx, s, p, r.rec.ID)
@@ -186,7 +187,7 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 		r.progress(p)
 		r.rec.Reason = rollingBackPrefix + waitErr.Error()
 		_ = r.save(ctx)
-		rbErr := d.rollbackInPlace(ctx, s, p, timeout, r.rec.ID)
+		rbErr := d.rollbackInPlace(ctx, s, p, rollbackDeadline(waitStart, d.now(), timeout, op.req.RollbackTimeout), r.rec.ID)
 		return d.closeRolledBack(ctx, r, res, p, waitErr, rbErr)
 	}
 	return d.close(ctx, r, res, p, waitErr, "")
@@ -395,8 +396,9 @@ func serviceMessage(o Outcome) string {
 
 // rollbackInPlace points moved tags back at their previous digests,
 // redeploys the services that were redeployed (with their previous task
-// definition under the task-definition strategy) and waits.
-func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, timeout time.Duration, depID string) error {
+// definition under the task-definition strategy) and waits until
+// deadline.
+func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, deadline time.Time, depID string) error {
 	d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Deployment: depID,
 		Message: "rolling back to what ran before"})
 	back := &plan{env: p.env, release: p.release}
@@ -451,7 +453,7 @@ func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, tim
 		return err
 	}
 	back.services = redeployed
-	return d.wait(ctx, s, back, timeout, depID)
+	return d.wait(ctx, s, back, until(d.now(), deadline), depID)
 }
 
 // fillResult copies the plan into a Result.

@@ -41,7 +41,7 @@ func (d *Deployer) Status(ctx context.Context, in StatusInput) (*StatusReport, e
 
 func (d *Deployer) environmentStatus(ctx context.Context, s *session, env *manifest.Environment) (*EnvironmentStatus, error) {
 	// Empty lists, not nil: the JSON form shows [] rather than null.
-	es := &EnvironmentStatus{Environment: env.ID, Images: []ImageStatus{}, Services: []ServiceStatus{}, Drift: []string{}}
+	es := &EnvironmentStatus{Environment: env.ID, Images: []ImageStatus{}, Services: []ServiceStatus{}, Drift: []string{}, Unknown: []string{}}
 	cur, err := d.store.GetCurrent(ctx, d.project.ID, env.ID)
 	switch {
 	case errors.Is(err, history.ErrNotFound):
@@ -101,7 +101,20 @@ func (d *Deployer) environmentStatus(ctx context.Context, s *session, env *manif
 			return nil, err
 		}
 	}
+	es.State = agreement(es.Drift, es.Unknown)
 	return es, nil
+}
+
+// agreement is Drifted when anything drifted, else Unknown when anything
+// is unknown, else Agrees.
+func agreement(drift, unknown []string) Agreement {
+	switch {
+	case len(drift) > 0:
+		return Drifted
+	case len(unknown) > 0:
+		return Unknown
+	}
+	return Agrees
 }
 
 func (d *Deployer) targetStatus(ctx context.Context, s *session, env *manifest.Environment, t manifest.Target, es *EnvironmentStatus) error {
@@ -126,33 +139,67 @@ func (d *Deployer) targetStatus(ctx context.Context, s *session, env *manifest.E
 		return fmt.Errorf("find the services of %s in %s: %w", env.ID, t.Cluster, err)
 	}
 	for _, ref := range found {
-		ss := ServiceStatus{Service: ref.Name, Cluster: ref.Cluster, Region: ref.Region,
-			TaskDefinition: ref.TaskDefinition, Running: ref.Running, Desired: ref.Desired, Digests: map[string][]string{}}
 		tasks, err := c.Tasks(ctx, ref)
 		if err != nil {
 			return fmt.Errorf("read the tasks of %s: %w", ref.Name, err)
 		}
-		svcID := serviceIDOf(d.project, env, ref.Key)
-		for _, imgID := range feeding(d.project, svcID) {
-			img := imageByID(d.project, imgID)
-			for image, digests := range tasks {
-				repo, _, _ := splitImage(image)
-				if sameRepository(repo, "", img.Repository) || sameRepository(repo, es.imageRepository(imgID), img.Repository) {
-					ss.Digests[imgID] = appendUnique(ss.Digests[imgID], digests...)
-				}
-			}
-			if ss.Digests[imgID] == nil {
-				ss.Digests[imgID] = []string{} // ECS reported no digest
-			}
-			slices.Sort(ss.Digests[imgID])
-			es.Drift = append(es.Drift, taskDrift(ref, imgID, ss.Digests[imgID], es.recorded(imgID))...)
-		}
-		if ref.Running != ref.Desired {
-			es.Drift = append(es.Drift, fmt.Sprintf("service %s runs %d of %d tasks", ref.Name, ref.Running, ref.Desired))
-		}
+		ss, drift, unknown := d.serviceStatus(env, ref, tasks, es)
+		es.Drift = append(es.Drift, drift...)
+		es.Unknown = append(es.Unknown, unknown...)
 		es.Services = append(es.Services, ss)
 	}
 	return nil
+}
+
+// serviceStatus compares the digests a service's running tasks report
+// (tasks, by container image; "" for a container that reported none)
+// with the digests the environment's record pins, and says what drifted
+// and what ECS left unknown.
+func (d *Deployer) serviceStatus(env *manifest.Environment, ref ServiceRef, tasks map[string][]string, es *EnvironmentStatus) (ss ServiceStatus, drift, unknown []string) {
+	ss = ServiceStatus{Service: ref.Name, Cluster: ref.Cluster, Region: ref.Region,
+		TaskDefinition: ref.TaskDefinition, Running: ref.Running, Desired: ref.Desired, Digests: map[string][]string{}}
+	for _, imgID := range feeding(d.project, serviceIDOf(d.project, env, ref.Key)) {
+		img := imageByID(d.project, imgID)
+		unreported := false
+		ss.Digests[imgID] = []string{}
+		for image, digests := range tasks {
+			repo, _, _ := splitImage(image)
+			if !sameRepository(repo, "", img.Repository) && !sameRepository(repo, es.imageRepository(imgID), img.Repository) {
+				continue
+			}
+			for _, dg := range digests {
+				if dg == "" {
+					unreported = true
+					continue
+				}
+				ss.Digests[imgID] = appendUnique(ss.Digests[imgID], dg)
+			}
+		}
+		slices.Sort(ss.Digests[imgID])
+		recorded := es.recorded(imgID)
+		drift = append(drift, taskDrift(ref, imgID, ss.Digests[imgID], recorded)...)
+		if unreported || len(ss.Digests[imgID]) == 0 {
+			ss.Unreported = append(ss.Unreported, imgID)
+		}
+		switch {
+		case ref.Running == 0:
+			// Said once for the service, below.
+		case len(ss.Digests[imgID]) == 0:
+			unknown = append(unknown, fmt.Sprintf("service %s: none of its %d running tasks reported a digest for %s, so ECS did not say what it runs", ref.Name, ref.Running, imgID))
+		case unreported:
+			unknown = append(unknown, fmt.Sprintf("service %s: some of its running tasks reported no digest for %s (still starting, or ECS did not say)", ref.Name, imgID))
+		case recorded == "":
+			unknown = append(unknown, fmt.Sprintf("service %s: no release is recorded for %s to compare what it runs with", ref.Name, imgID))
+		}
+	}
+	if ref.Running != ref.Desired {
+		drift = append(drift, fmt.Sprintf("service %s runs %d of %d tasks", ref.Name, ref.Running, ref.Desired))
+	}
+	if ref.Running == 0 {
+		unknown = append(unknown, fmt.Sprintf("service %s runs no task, so ECS cannot say what it runs", ref.Name))
+	}
+	ss.State = agreement(drift, unknown)
+	return ss, drift, unknown
 }
 
 func taskDrift(ref ServiceRef, imgID string, digests []string, recorded string) []string {

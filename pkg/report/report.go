@@ -117,6 +117,19 @@ func duration(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
+// StateIcon returns the icon of an environment's or a service's status
+// state: ✅ only when it agrees, ❔ when it is unknown, ⚠️ otherwise
+// (drifted, or no state given).
+func StateIcon(a deploy.Agreement) string {
+	switch a {
+	case deploy.Agrees:
+		return "✅"
+	case deploy.Unknown:
+		return "❔"
+	}
+	return "⚠️"
+}
+
 // ShortDigest shortens "sha256:<64 hex>" to "sha256:<first 12 hex>".
 func ShortDigest(d string) string {
 	algo, hex, ok := strings.Cut(d, ":")

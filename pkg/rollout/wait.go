@@ -35,6 +35,10 @@ type Result struct {
 	Polls int
 	// LastState is the last progress Wait saw.
 	LastState string
+	// Finished is when Wait decided the outcome (by its clock): when it
+	// saw the service succeed or fail, or when the wait timed out or was
+	// cancelled.
+	Finished time.Time
 }
 
 // watch is Wait's state for one service.
@@ -152,6 +156,7 @@ func (r *Rollout) end(w *watch, v verdict) {
 	w.done = true
 	w.res.Outcome = v.outcome
 	w.res.Diagnosis = v.diagnosis
+	w.res.Finished = r.clock.Now()
 	r.emit(event.Event{Kind: event.ServiceDone, Service: w.h.Service, Cluster: w.h.Cluster,
 		To: w.h.TaskDefinition, Outcome: string(v.outcome), Message: v.diagnosis})
 }

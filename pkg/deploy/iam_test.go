@@ -1,0 +1,56 @@
+package deploy
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/buoy-deploy/buoy/pkg/manifest"
+)
+
+// TestIAMPolicyNamesTheHistoryTableWhereItIsUsed: the policy allows the
+// history table where Open keeps it, in the caller's account and the
+// region StoreConfig picks (the caller's base region, else the
+// registry's), never in the registry's account; an unknown account is *.
+func TestIAMPolicyNamesTheHistoryTableWhereItIsUsed(t *testing.T) {
+	t.Parallel()
+	p := testProject()
+	p.Registry = manifest.Registry{AccountID: "111111111111", Region: "us-east-1", RoleARN: "arn:aws:iam::111111111111:role/ecr"}
+	for _, tc := range []struct {
+		name                    string
+		account, region         string
+		wantAccount, wantRegion string
+	}{
+		{"caller's account and region", "222222222222", "eu-west-1", "222222222222", "eu-west-1"},
+		{"caller's account unknown", "", "eu-west-1", "*", "eu-west-1"},
+		{"no base region: the registry's, as StoreConfig", "222222222222", "", "222222222222", "us-east-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			doc := IAMPolicy(PolicyInput{Project: p, AccountID: tc.account, Region: tc.region, Init: true})
+			if used := StoreConfig(aws.Config{Region: tc.region}, p).Region; used != tc.wantRegion {
+				t.Fatalf("the table is used in %s (StoreConfig), but the test wants the policy to name %s", used, tc.wantRegion)
+			}
+			want := "arn:aws:dynamodb:" + tc.wantRegion + ":" + tc.wantAccount + ":table/buoy-history"
+			for _, sid := range []string{"KeepHistory", "CreateHistoryTable"} {
+				st := statement(doc, sid)
+				if st == nil || !slices.Contains(st.Resource, want) {
+					t.Errorf("%s statement: got %+v, want it on %s", sid, st, want)
+				}
+			}
+			if st := statement(doc, "KeepHistory"); st != nil && !slices.Contains(st.Resource, want+"/index/*") {
+				t.Errorf("KeepHistory statement: got %v, want %s/index/* too", st.Resource, want)
+			}
+		})
+	}
+}
+
+func statement(doc PolicyDocument, sid string) *PolicyStatement {
+	for i := range doc.Statement {
+		if doc.Statement[i].Sid == sid {
+			return &doc.Statement[i]
+		}
+	}
+	return nil
+}
