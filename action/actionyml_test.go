@@ -123,6 +123,28 @@ func TestActionYMLShape(t *testing.T) {
 	}
 }
 
+// TestEmptyIsRefusedWhereTheDefaultIsNot: the inputs the action refuses
+// when the step passes them empty are exactly those whose action.yml
+// default is not empty (the runner passes those empty only when the step
+// does), and the release input's default is the word the action reads as
+// the latest release.
+func TestEmptyIsRefusedWhereTheDefaultIsNot(t *testing.T) {
+	t.Parallel()
+	m := readActionYML(t)
+	var want []string
+	for name, in := range m.Inputs {
+		if in.Default != nil && *in.Default != "" {
+			want = append(want, name)
+		}
+	}
+	if got := sorted(noEmptyInputs()); !slices.Equal(got, sorted(want)) {
+		t.Errorf("noEmptyInputs = %v,\nthe inputs with a default in action.yml are %v", got, sorted(want))
+	}
+	if d := m.Inputs[inRelease].Default; d == nil || *d != latestRelease {
+		t.Errorf("release default = %v, want %q", d, latestRelease)
+	}
+}
+
 // workflow is the part of a workflow file the tests check.
 type workflow struct {
 	Jobs map[string]struct {

@@ -52,6 +52,18 @@ func actionBadInputs() []actionBadInput {
 		{name: "negative duration", inputs: stage("timeout", "-5m"), want: `input timeout: "-5m" must be more than zero`},
 		{name: "zero duration", inputs: stage("timeout", "0"), want: `input timeout: "0" must be more than zero`},
 		{name: "duration overflow", inputs: stage("timeout", "99999999999h"), want: `"99999999999h" is not a duration`},
+		// Given empty where action.yml's default is not: an expression
+		// that names nothing must not deploy latest or the newest release.
+		{name: "empty label", inputs: stage("from-label", ""), want: "input from-label is empty: give the tag to take the digests from, e.g. ref.3f2a9c1, or leave it out to use latest"},
+		{name: "blank label", inputs: stage("from-label", "  "), want: "input from-label is empty"},
+		{name: "empty release", inputs: stage("command", "deploy", "release", ""), want: "input release is empty: give a release id (`buoy history` lists them), or leave it out to deploy the latest release"},
+		{name: "empty command", inputs: stage("command", ""), want: "input command is empty"},
+		{name: "empty timeout", inputs: stage("timeout", ""), want: "input timeout is empty: write it like 30m, or leave it out for 30m"},
+		{name: "empty table", inputs: stage("table", ""), want: "input table is empty: give the DynamoDB table, or leave it out for buoy-history"},
+		{name: "empty lock wait", inputs: stage("lock-wait", ""), want: "input lock-wait is empty"},
+		{name: "empty ECS rate", inputs: stage("ecs-rate", ""), want: "input ecs-rate is empty"},
+		{name: "empty wait", inputs: stage("wait", ""), want: "input wait is empty: write true or false"},
+		{name: "release for release-deploy", inputs: stage("release", "01JD"), want: "input release is not used by command release-deploy"},
 		// Missing and conflicting inputs.
 		{name: "missing environment", inputs: map[string]string{}, want: "input environment is required for command release-deploy: add `environment: stage`"},
 		{name: "rollback without environment", inputs: map[string]string{"command": "rollback"}, want: "input environment is required for command rollback"},

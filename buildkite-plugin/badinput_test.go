@@ -84,6 +84,17 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "fractional ECS burst", config: `{"environment":"stage","ecs-burst":2.5}`, want: `option "ecs-burst" must be a whole number of a sensible size, got 2.5`, context: "buoy-stage"},
 		{name: "huge ECS burst", config: `{"environment":"stage","ecs-burst":1e30}`, want: `option "ecs-burst" must be a whole number of a sensible size, got 1e30`, context: "buoy-stage"},
 		{name: "ECS burst as boolean", config: `{"environment":"stage","ecs-burst":true}`, want: `option "ecs-burst" must be a whole number, got a bool`, context: "buoy-stage"},
+		// Given empty, most often a pipeline variable that is not set:
+		// refused rather than taken as absent (latest, the newest release).
+		{name: "empty label", config: `{"environment":"stage","from-label":""}`, want: `option "from-label" is empty: give the tag to take the digests from, e.g. ref.3f2a9c1, or leave it out to use latest`, context: "buoy-stage"},
+		{name: "blank label", config: `{"environment":"stage","from-label":" "}`, want: `option "from-label" is empty`, context: "buoy-stage"},
+		{name: "empty release", config: `{"command":"deploy","environment":"stage","release":""}`, want: `option "release" is empty: give a release id`, context: "buoy-stage"},
+		{name: "empty timeout", config: `{"environment":"stage","timeout":""}`, want: `option "timeout" is empty: write it like 30m, or leave it out for 30m`, context: "buoy-stage"},
+		{name: "empty table", config: `{"environment":"stage","table":""}`, want: `option "table" is empty: give the DynamoDB table, or leave it out for buoy-history`, context: "buoy-stage"},
+		{name: "empty command", config: `{"command":"","environment":"stage"}`, want: `option "command" is empty`, context: "buoy-stage"},
+		{name: "empty source environment", config: `{"command":"promote","environment":"prod","from-environment":""}`, want: `option "from-environment" is empty`, context: "buoy-prod"},
+		{name: "empty environment", config: `{"environment":""}`, want: `option "environment" is empty: give the environment id from the manifest, e.g. stage`},
+		{name: "empty lock wait", config: `{"environment":"stage","lock-wait":""}`, want: `option "lock-wait" is empty`, context: "buoy-stage"},
 		// Missing and misused options.
 		{name: "unknown command", config: `{"command":"destroy","environment":"stage"}`, want: `option "command" is "destroy": use one of release-deploy, prepare`, context: "buoy-stage"},
 		{name: "misspelt command", config: `{"command":"promte","environment":"prod"}`, want: "did you mean promote?", context: "buoy-prod"},

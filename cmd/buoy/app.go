@@ -117,6 +117,7 @@ deployment is recorded in DynamoDB.`,
 		return &flagError{msg: msg}
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	root.PersistentPreRunE = refuseEmptyFlags
 	root.AddCommand(
 		newInitCommand(a),
 		newValidateCommand(a),

@@ -154,3 +154,17 @@ func TestLimitParsers(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+func TestEmpty(t *testing.T) {
+	t.Parallel()
+	flag := func(key string) string { return "--" + key }
+	for key, want := range map[string]string{
+		"release":    "--release is empty: give a release id (`buoy history` lists them), or leave it out to deploy the latest release (an empty value is often a variable that is not set)",
+		"from-label": "--from-label is empty: give the tag to take the digests from, e.g. ref.3f2a9c1, or leave it out to use latest",
+		"cluster":    "--cluster is empty: give a value, or leave it out for the default",
+	} {
+		if got := inputcheck.Empty(flag, key).Error(); !strings.HasPrefix(got, want) {
+			t.Errorf("Empty(%s) = %q, want it to start with %q", key, got, want)
+		}
+	}
+}
