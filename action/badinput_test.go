@@ -22,6 +22,24 @@ type actionBadInput struct {
 	want   string
 }
 
+// sharedTagManifest has two projects whose images share a repository and
+// whose stage environments share the floating tag env.stage.
+const sharedTagManifest = `version: 1
+projects:
+  - id: shop
+    images: [{id: web, repository: shop/web, services: [web]}]
+    services: [{id: web}]
+    environments: [{id: stage, targets: [{cluster: shop-stage}]}]
+  - id: admin
+    images: [{id: frontend, repository: shop/web, services: [admin]}]
+    services: [{id: admin}]
+    environments: [{id: stage, targets: [{cluster: admin-stage}]}]
+`
+
+// maxBadInputOutput bounds what the action prints about any bad input
+// (annotations, log lines): a few KB, whatever the input's size.
+const maxBadInputOutput = 32 << 10
+
 // actionBadInputs is the corpus: every case fails before any AWS call.
 func actionBadInputs() []actionBadInput {
 	stage := func(kv ...string) map[string]string {
@@ -113,6 +131,8 @@ func actionBadInputs() []actionBadInput {
 		{name: "malformed manifest", inputs: stage(), files: map[string]string{"buoy.yaml": "version: 1\nprojects:\n  - id: shop\n    imagez: []\n"}, want: "the manifest buoy.yaml has"},
 		{name: "binary manifest", inputs: stage(), files: map[string]string{"buoy.yaml": string(garbage)}, want: "the manifest is not UTF-8 text"},
 		{name: "huge manifest", inputs: stage(), files: map[string]string{"buoy.yaml": strings.Repeat("# padding\n", 110000)}, want: "more than the 1048576 bytes buoy reads"},
+		{name: "huge aliased value", inputs: stage(), files: map[string]string{"buoy.yaml": badinput.HugeAliasedManifest()}, want: `"…(400000 bytes), which is not declared`},
+		{name: "projects sharing a floating tag", inputs: stage(), files: map[string]string{"buoy.yaml": sharedTagManifest}, want: `image "frontend" of project "admin" and image "web" of project "shop" (line 3) both move the floating tag env.stage of repository shop/web`},
 		{name: "no region", inputs: stage(), env: map[string]string{"AWS_REGION": ""}, want: "no AWS region: set the aws-region input"},
 	}
 }
@@ -156,6 +176,9 @@ func TestActionBadInput(t *testing.T) {
 			}
 			if !errorAnnotationSays(res.Stdout, tc.want) {
 				t.Errorf("no ::error annotation says %q; stdout:\n%s", tc.want, res.Stdout)
+			}
+			if n := len(res.Stdout) + len(res.Stderr); n > maxBadInputOutput {
+				t.Errorf("%d bytes of output, want at most %d", n, maxBadInputOutput)
 			}
 			if strings.Contains(res.Stdout+res.Stderr, "panic:") || strings.Contains(res.Stderr, "goroutine ") {
 				t.Errorf("the action panicked:\n%s", res.Stderr)

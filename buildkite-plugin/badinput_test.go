@@ -116,6 +116,8 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "unknown project", config: `{"environment":"stage","project":"billing","manifest":"MANIFEST"}`, want: `has no project "billing": choose one of shop`, context: "buoy-billing-stage"},
 		{name: "missing manifest", config: `{"environment":"stage","manifest":"MANIFEST.missing"}`, want: ".missing does not exist", context: "buoy-stage"},
 		{name: "malformed manifest", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: "version: 1\nprojects:\n  - id: catalogue\n    imagez: []\n", want: "imagez", context: "buoy-stage"},
+		{name: "huge aliased value", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: badinput.HugeAliasedManifest(), want: `"…(400000 bytes), which is not declared`, context: "buoy-stage"},
+		{name: "projects sharing a floating tag", config: `{"environment":"stage","project":"shop","manifest":"MANIFEST"}`, manifest: "version: 1\nprojects:\n  - id: shop\n    images: [{id: web, repository: shop/web, services: [web]}]\n    services: [{id: web}]\n    environments: [{id: stage, targets: [{cluster: shop-stage}]}]\n  - id: admin\n    images: [{id: frontend, repository: shop/web, services: [admin]}]\n    services: [{id: admin}]\n    environments: [{id: stage, targets: [{cluster: admin-stage}]}]\n", want: `both move the floating tag env.stage of repository shop/web`, context: "buoy-shop-stage"},
 		{name: "binary manifest", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: string(garbage), want: "the manifest is not UTF-8 text", context: "buoy-stage"},
 	}
 }
@@ -183,6 +185,9 @@ func TestPluginBadInput(t *testing.T) {
 			}
 			checkAnnotationMarkup(t, notes[0].Stdin)
 			checkLogSections(t, log)
+			if n := len(log) + len(notes[0].Stdin); n > 64<<10 {
+				t.Errorf("%d bytes of log and annotation, want at most %d: bad input must not make a flood of output", n, 64<<10)
+			}
 			if got := metaData(calls)["buoy:status"]; got != "invalid" {
 				t.Errorf("buoy:status = %q, want invalid", got)
 			}

@@ -3,15 +3,22 @@ package badinput_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/buoy-deploy/buoy/internal/badinput"
 )
 
 // exitBadInput is the CLI's exit code for bad input (docs/cli.md).
 const exitBadInput = 2
+
+// maxBadInputOutput bounds what the CLI prints about any bad input: a
+// few KB, whatever the input's size.
+const maxBadInputOutput = 16 << 10
 
 // TestCLIBadInput drives the built CLI with bad flags, arguments and
 // manifests: each exits with the bad-input code and names the problem,
@@ -28,6 +35,10 @@ func TestCLIBadInput(t *testing.T) {
 	}
 	valid := filepath.Join(root, "pkg", "manifest", "testdata", "v1", "valid_minimal.yaml")
 	bad := filepath.Join(root, "testdata", "badinput", "manifest")
+	huge := filepath.Join(t.TempDir(), "huge.yaml")
+	if err := os.WriteFile(huge, []byte(badinput.HugeAliasedManifest()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -73,6 +84,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"ecs-deploy negative timeout", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-t", "-5"}, "-t/--timeout must be a number of seconds above 0, got -5"},
 		{"ecs-deploy negative max definitions", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "--max-definitions", "-1"}, "--max-definitions must not be negative, got -1"},
 		{"ecs-deploy empty tag variable", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api", "-e", ""}, "--tag-env-var is empty"},
+		{"huge aliased value", []string{"validate", "--manifest", huge}, `"…(400000 bytes), which is not declared`},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"extra argument", []string{"deploy", "--manifest", valid, "-e", "prod", "extra-arg"}, `"extra-arg"`},
 	}
@@ -95,6 +107,9 @@ func TestCLIBadInput(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), tc.want) {
 				t.Errorf("buoy %s: output does not say %q:\n%s", strings.Join(tc.args, " "), tc.want, &out)
+			}
+			if n := out.Len(); n > maxBadInputOutput {
+				t.Errorf("buoy %.200s: %d bytes of output, want at most %d", strings.Join(tc.args, " "), n, maxBadInputOutput)
 			}
 			if strings.Contains(out.String(), "panic:") || strings.Contains(out.String(), "goroutine ") {
 				t.Errorf("buoy %s panicked:\n%s", strings.Join(tc.args, " "), &out)

@@ -52,7 +52,7 @@ func Parse(file string, data []byte) (m *Manifest, err error) {
 	}
 	root, err := decodeYAML(data)
 	if err != nil {
-		return nil, &Error{Diagnostics: []Diagnostic{yamlDiagnostic(file, err)}}
+		return nil, &Error{Diagnostics: []Diagnostic{clipDiagnostic(yamlDiagnostic(file, err))}}
 	}
 	if root == nil {
 		return fail("write version: 1 and projects: (see docs/manifest.md)", "the manifest is empty")
@@ -66,11 +66,15 @@ func Parse(file string, data []byte) (m *Manifest, err error) {
 		m.Projects = d.legacy(root)
 	}
 	d.duplicateProjects(m.Projects)
+	d.sharedTags(m.Projects)
 	sortDiagnostics(d.errs)
 	if d.dropped > 0 {
 		d.errs = append(d.errs, Diagnostic{Pos: Position{File: file}, Message: fmt.Sprintf("and %d more problems", d.dropped), Hint: "fix the ones above first"})
 	}
 	sortDiagnostics(d.warns)
+	if d.quiet > 0 {
+		d.warns = append(d.warns, Diagnostic{Pos: Position{File: file}, Message: fmt.Sprintf("and %d more warnings", d.quiet)})
+	}
 	m.Warnings = d.warns
 	if len(d.errs) > 0 {
 		return nil, &Error{Diagnostics: d.errs}
@@ -134,7 +138,7 @@ func (d *decoder) duplicateProjects(projects []*Project) {
 	first := map[string]Position{}
 	for _, p := range projects {
 		if prev, ok := first[p.ID]; ok && p.ID != "" {
-			d.errs = append(d.errs, Diagnostic{Pos: p.Pos, Message: fmt.Sprintf("duplicate project id %q (first at line %d)", p.ID, prev.Line), Hint: "give each project its own id"})
+			d.errorAt(p.Pos, "give each project its own id", "duplicate project id %q (first at line %d)", p.ID, prev.Line)
 			continue
 		}
 		first[p.ID] = p.Pos
