@@ -131,6 +131,8 @@ func actionBadInputs() []actionBadInput {
 		{name: "malformed manifest", inputs: stage(), files: map[string]string{"buoy.yaml": "version: 1\nprojects:\n  - id: shop\n    imagez: []\n"}, want: "the manifest buoy.yaml has"},
 		{name: "binary manifest", inputs: stage(), files: map[string]string{"buoy.yaml": string(garbage)}, want: "the manifest is not UTF-8 text"},
 		{name: "huge manifest", inputs: stage(), files: map[string]string{"buoy.yaml": strings.Repeat("# padding\n", 110000)}, want: "more than the 1048576 bytes buoy reads"},
+		{name: "device as manifest", inputs: stage("manifest", "/dev/null"), want: "the manifest is a device, not a file"},
+		{name: "directory as manifest", inputs: stage("manifest", "."), want: "the manifest is a directory, not a file"},
 		{name: "huge aliased value", inputs: stage(), files: map[string]string{"buoy.yaml": badinput.HugeAliasedManifest()}, want: `"…(400000 bytes), which is not declared`},
 		{name: "projects sharing a floating tag", inputs: stage(), files: map[string]string{"buoy.yaml": sharedTagManifest}, want: `image "frontend" of project "admin" and image "web" of project "shop" (line 3) both move the floating tag env.stage of repository shop/web`},
 		{name: "no region", inputs: stage(), env: map[string]string{"AWS_REGION": ""}, want: "no AWS region: set the aws-region input"},

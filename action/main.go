@@ -18,16 +18,15 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/buoy-deploy/buoy/internal/exitcode"
+	"github.com/buoy-deploy/buoy/internal/interrupt"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context(context.Background(), os.Stderr, os.Exit)
 	a := githubactions.New()
 	err := run(ctx, a, realDeps())
 	stop()

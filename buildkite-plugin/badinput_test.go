@@ -116,6 +116,7 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "unknown project", config: `{"environment":"stage","project":"billing","manifest":"MANIFEST"}`, want: `has no project "billing": choose one of shop`, context: "buoy-billing-stage"},
 		{name: "missing manifest", config: `{"environment":"stage","manifest":"MANIFEST.missing"}`, want: ".missing does not exist", context: "buoy-stage"},
 		{name: "malformed manifest", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: "version: 1\nprojects:\n  - id: catalogue\n    imagez: []\n", want: "imagez", context: "buoy-stage"},
+		{name: "device as manifest", config: `{"environment":"stage","manifest":"/dev/null"}`, want: "the manifest is a device, not a file", context: "buoy-stage"},
 		{name: "huge aliased value", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: badinput.HugeAliasedManifest(), want: `"…(400000 bytes), which is not declared`, context: "buoy-stage"},
 		{name: "projects sharing a floating tag", config: `{"environment":"stage","project":"shop","manifest":"MANIFEST"}`, manifest: "version: 1\nprojects:\n  - id: shop\n    images: [{id: web, repository: shop/web, services: [web]}]\n    services: [{id: web}]\n    environments: [{id: stage, targets: [{cluster: shop-stage}]}]\n  - id: admin\n    images: [{id: frontend, repository: shop/web, services: [admin]}]\n    services: [{id: admin}]\n    environments: [{id: stage, targets: [{cluster: admin-stage}]}]\n", want: `both move the floating tag env.stage of repository shop/web`, context: "buoy-shop-stage"},
 		{name: "binary manifest", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: string(garbage), want: "the manifest is not UTF-8 text", context: "buoy-stage"},
@@ -169,7 +170,7 @@ func TestPluginBadInput(t *testing.T) {
 			if !strings.Contains(log, clean(tc.want)) {
 				t.Errorf("log does not say %q:\n%s", clean(tc.want), log)
 			}
-			if opened && !strings.Contains(tc.config, "MANIFEST") {
+			if opened && !strings.Contains(tc.config, `"manifest":`) {
 				t.Errorf("the deployer was opened despite a bad configuration")
 			}
 			notes := annotations(calls)

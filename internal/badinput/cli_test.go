@@ -84,6 +84,8 @@ func TestCLIBadInput(t *testing.T) {
 		{"ecs-deploy negative timeout", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-t", "-5"}, "-t/--timeout must be a number of seconds above 0, got -5"},
 		{"ecs-deploy negative max definitions", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "--max-definitions", "-1"}, "--max-definitions must not be negative, got -1"},
 		{"ecs-deploy empty tag variable", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api", "-e", ""}, "--tag-env-var is empty"},
+		{"device as manifest", []string{"validate", "--manifest", os.DevNull}, "the manifest is a device, not a file (give the path of a buoy.yaml or .wellcome_project file)"},
+		{"directory as manifest", []string{"release-deploy", "--manifest", root, "-e", "prod"}, "the manifest is a directory, not a file"},
 		{"huge aliased value", []string{"validate", "--manifest", huge}, `"…(400000 bytes), which is not declared`},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"extra argument", []string{"deploy", "--manifest", valid, "-e", "prod", "extra-arg"}, `"extra-arg"`},

@@ -151,18 +151,52 @@ func sortDiagnostics(ds []Diagnostic) {
 	})
 }
 
-// Load reads and parses the manifest at path.
+// Load reads and parses the manifest at path. A path that is not a
+// regular file (a named pipe, a device, a directory) is refused before it
+// is opened: opening a named pipe waits, without end, for a writer.
 func Load(path string) (*Manifest, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	if err := regularFile(path, st); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read manifest %s: it changed while being opened: give the path of a buoy.yaml or .wellcome_project file", path)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read manifest %s: %w", path, err)
 	}
 	return Parse(path, data)
+}
+
+// regularFile refuses a manifest path that is not a regular file, saying
+// what it is.
+func regularFile(path string, st os.FileInfo) error {
+	m := st.Mode()
+	if m.IsRegular() {
+		return nil
+	}
+	what := "not a regular file"
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO), not a file"
+	case m&os.ModeDevice != 0:
+		what = "a device, not a file"
+	case m.IsDir():
+		what = "a directory, not a file"
+	case m&os.ModeSocket != 0:
+		what = "a socket, not a file"
+	}
+	return &Error{Diagnostics: []Diagnostic{{Pos: Position{File: path},
+		Message: "the manifest is " + what, Hint: "give the path of a buoy.yaml or .wellcome_project file"}}}
 }
 
 // Find returns the path of the manifest in dir: buoy.yaml if there is one,
