@@ -40,7 +40,7 @@ func TestInjectionThroughManifestErrors(t *testing.T) {
 		t.Errorf("exit code = %d, want %d", res.ExitCode, exitcode.BadInput)
 	}
 	checkWorkflowCommands(t, res.Stdout, "pwned")
-	for _, want := range []string{"%250A::warning::pwned <script>", "<b>bold</b> %250A::set-output name=status::pwned"} {
+	for _, want := range []string{"%250A::warning::pwned <script>", "<b>bold</b> %250A::set-output name=status::\"…(65 bytes)"} {
 		if !strings.Contains(res.Stdout, want) {
 			t.Errorf("stdout lacks %q (the text, escaped for the runner):\n%s", want, res.Stdout)
 		}

@@ -56,6 +56,9 @@ func (r *renderer) Emit(e event.Event) {
 	switch e.Kind {
 	case event.Warning:
 		r.annotation(e).Warningf("%s", describe(e))
+	case event.Retry:
+		// A line, not an annotation: under throttling there may be many.
+		r.a.Infof("%s", safeLine("retry: "+describe(e)))
 	case event.Failed:
 		r.annotation(e).Errorf("%s", describe(e))
 	case event.Finished:

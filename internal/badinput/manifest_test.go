@@ -155,7 +155,7 @@ func TestManifestLookups(t *testing.T) {
 		{"unknown image", imageErr, `no image "web"`},
 		{"unknown service", serviceErr, `no service "search"`},
 		{"no manifest in a directory", findErr, "no manifest found in"},
-		{"missing file", loadErr, "read manifest: open"},
+		{"missing file", loadErr, "read manifest: stat"},
 	}
 	for _, tc := range tests {
 		wantError(t, tc.name, tc.err, tc.want)

@@ -101,6 +101,9 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	counter := &awsconfig.Counter{}
 	cfg = cfg.Copy()
 	awsconfig.DefaultRetries(&cfg) // as Open does
+	awsconfig.Watch(&cfg, func(r awsconfig.Retry) {
+		sink.Emit(event.Event{Kind: event.Retry, Time: time.Now().UTC(), Message: r.String()})
+	})
 	counter.Install(&cfg)
 	api := ecs.NewFromConfig(cfg)
 	budget := rollout.NewBudget(nil, rollout.DefaultQuotaShare, 0, 0)
