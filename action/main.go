@@ -33,14 +33,19 @@ func main() {
 	if err == nil {
 		return
 	}
+	reportError(a, err)
+	os.Exit(exitCode(err))
+}
+
+// reportError annotates the error that ended the run, its last word.
+func reportError(a *githubactions.Action, err error) {
 	var r *reportedError
 	if errors.As(err, &r) {
 		// The details are annotated already; say it once more in short.
-		a.Errorf("%s", r.summary)
-	} else {
-		a.Errorf("%s", err)
+		a.Errorf("%s", annotationText(r.summary))
+		return
 	}
-	os.Exit(exitCode(err))
+	a.Errorf("%s", annotationText(err.Error()))
 }
 
 // exitCode maps run's error to the step's exit code, the same as the

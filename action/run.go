@@ -199,7 +199,7 @@ type debugWriter struct{ a *githubactions.Action }
 
 func (w debugWriter) Write(p []byte) (int, error) {
 	for line := range strings.SplitSeq(strings.TrimRight(string(p), "\n"), "\n") {
-		w.a.Debugf("%s", line)
+		w.a.Debugf("%s", annotationText(line))
 	}
 	return len(p), nil
 }

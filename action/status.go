@@ -32,7 +32,7 @@ func runStatus(ctx context.Context, a *githubactions.Action, r *renderer, dep de
 	for _, env := range rep.Environments {
 		for _, d := range env.Drift {
 			status = statusDrift
-			r.annotation(eventFor(rep.Project, env.Environment)).Warningf("drift: %s", d)
+			r.annotation(eventFor(rep.Project, env.Environment)).Warningf("%s", annotationText("drift: "+d))
 		}
 	}
 	setOutput(a, outStatus, status)
