@@ -94,6 +94,9 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "empty command", config: `{"command":"","environment":"stage"}`, want: `option "command" is empty`, context: "buoy-stage"},
 		{name: "empty source environment", config: `{"command":"promote","environment":"prod","from-environment":""}`, want: `option "from-environment" is empty`, context: "buoy-prod"},
 		{name: "empty environment", config: `{"environment":""}`, want: `option "environment" is empty: give the environment id from the manifest, e.g. stage`},
+		{name: "null ECS rate", config: `{"environment":"stage","ecs-rate":null}`, want: `option "ecs-rate" is empty: write it like 20, or leave it out for 20`, context: "buoy-stage"},
+		{name: "null wait", config: `{"environment":"stage","wait":null}`, want: `option "wait" is empty: write true or false, or leave it out for true`, context: "buoy-stage"},
+		{name: "null timeout", config: `{"environment":"stage","timeout":null}`, want: `option "timeout" is empty`, context: "buoy-stage"},
 		{name: "empty lock wait", config: `{"environment":"stage","lock-wait":""}`, want: `option "lock-wait" is empty`, context: "buoy-stage"},
 		// Missing and misused options.
 		{name: "unknown command", config: `{"command":"destroy","environment":"stage"}`, want: `option "command" is "destroy": use one of release-deploy, prepare`, context: "buoy-stage"},

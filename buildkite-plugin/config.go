@@ -39,8 +39,9 @@ func commands() []string {
 // config is the plugin's configuration as the agent passes it in
 // BUILDKITE_PLUGIN_CONFIGURATION. Every option of plugin.yml has a field
 // here and every field is an option of plugin.yml (a test checks both).
-// Text options are omitted when empty, so a configuration written out is
-// read back the same (an option given empty is refused: noEmptyOptions).
+// Options not set are omitted when written out (empty text, nil
+// pointers), so a configuration written out is read back the same (an
+// option given empty or null is refused: emptyOption).
 type config struct {
 	Command           string `json:"command,omitempty"`
 	Project           string `json:"project,omitempty"`
@@ -52,7 +53,7 @@ type config struct {
 	Manifest          string `json:"manifest,omitempty"`
 	Table             string `json:"table,omitempty"`
 	Timeout           string `json:"timeout,omitempty"`
-	Wait              *bool  `json:"wait"`
+	Wait              *bool  `json:"wait,omitempty"`
 	RollbackOnFailure bool   `json:"rollback-on-failure"`
 	DryRun            bool   `json:"dry-run"`
 	Confirm           bool   `json:"confirm"`
@@ -61,15 +62,15 @@ type config struct {
 	// --ecs-burst; unset means its default.
 	LockWait      string   `json:"lock-wait,omitempty"`
 	LockTTL       string   `json:"lock-ttl,omitempty"`
-	ECSQuotaShare *float64 `json:"ecs-quota-share"`
-	ECSRate       *float64 `json:"ecs-rate"`
-	ECSBurst      *int     `json:"ecs-burst"`
+	ECSQuotaShare *float64 `json:"ecs-quota-share,omitempty"`
+	ECSRate       *float64 `json:"ecs-rate,omitempty"`
+	ECSBurst      *int     `json:"ecs-burst,omitempty"`
 
 	// Version, Binary and Download tell hooks/command how to obtain this
 	// binary; the binary itself ignores them.
 	Version  string `json:"version,omitempty"`
 	Binary   string `json:"binary,omitempty"`
-	Download *bool  `json:"download"`
+	Download *bool  `json:"download,omitempty"`
 
 	// timeout is Timeout parsed.
 	timeout time.Duration
@@ -167,7 +168,9 @@ func noEmptyOptions() []string {
 }
 
 // emptyOption returns an option of noEmptyOptions the configuration gives
-// as an empty (or blank) string, or "".
+// as an empty (or blank) string or null, or an option whose absence means
+// a default (a number, wait, a switch) given as null (`ecs-rate:` with
+// nothing after it), or "".
 func emptyOption(raw string) string {
 	var opts map[string]json.RawMessage
 	if json.Unmarshal([]byte(raw), &opts) != nil {
@@ -176,6 +179,11 @@ func emptyOption(raw string) string {
 	for _, name := range noEmptyOptions() {
 		var v string
 		if b, ok := opts[name]; ok && json.Unmarshal(b, &v) == nil && strings.TrimSpace(v) == "" {
+			return name
+		}
+	}
+	for _, name := range []string{"ecs-quota-share", "ecs-rate", "ecs-burst", "wait", "rollback-on-failure", "dry-run", "confirm"} {
+		if b, ok := opts[name]; ok && strings.TrimSpace(string(b)) == "null" {
 			return name
 		}
 	}
