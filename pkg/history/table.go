@@ -9,9 +9,9 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// ErrNoTable: the history table does not exist where the store looks for
-// it (a table never made with `buoy init`, another name, another region).
-// The error is a *TableMissingError.
+// ErrNoTable says the history table does not exist where the store looks
+// for it (a table never made with `buoy init`, another name, another
+// region). The error is a *TableMissingError.
 var ErrNoTable = errors.New("history table does not exist")
 
 // TableMissingError says which history table does not exist, and where.
