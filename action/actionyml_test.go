@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
 // actionMetadata is the part of action.yml the tests check.
@@ -140,8 +142,8 @@ func TestEmptyIsRefusedWhereTheDefaultIsNot(t *testing.T) {
 	if got := sorted(noEmptyInputs()); !slices.Equal(got, sorted(want)) {
 		t.Errorf("noEmptyInputs = %v,\nthe inputs with a default in action.yml are %v", got, sorted(want))
 	}
-	if d := m.Inputs[inRelease].Default; d == nil || *d != latestRelease {
-		t.Errorf("release default = %v, want %q", d, latestRelease)
+	if d := m.Inputs[inRelease].Default; d == nil || *d != inputcheck.LatestRelease {
+		t.Errorf("release default = %v, want %q", d, inputcheck.LatestRelease)
 	}
 }
 

@@ -64,10 +64,6 @@ func noEmptyInputs() []string {
 	}
 }
 
-// latestRelease is the release input's default: the latest release. No
-// release id can be "latest" (ids leave out the letters I, L, O and U).
-const latestRelease = "latest"
-
 // The names of the action's outputs, as declared in action.yml.
 const (
 	outReleaseID       = "release-id"
@@ -204,7 +200,7 @@ func readSettings(a *githubactions.Action, environ []string) (*settings, error) 
 	}
 	errs = append(errs, unknownInputs(environ)...)
 	errs = append(errs, emptyInputs(environ)...)
-	if in[inRelease] == latestRelease {
+	if in[inRelease] == inputcheck.LatestRelease {
 		in[inRelease] = ""
 	}
 	s := &settings{

@@ -115,7 +115,11 @@ func (s *step) deploy(ctx context.Context, dep deployer) (string, *deploy.Result
 	var err error
 	switch op {
 	case cmdDeploy:
-		res, err = dep.Deploy(ctx, deploy.DeployInput{Request: req, Release: s.cfg.Release})
+		release := s.cfg.Release
+		if release == inputcheck.LatestRelease {
+			release = "" // the latest release
+		}
+		res, err = dep.Deploy(ctx, deploy.DeployInput{Request: req, Release: release})
 	case cmdPromote:
 		res, err = dep.Promote(ctx, deploy.PromoteInput{Request: req, From: s.cfg.FromEnvironment})
 	case cmdRollback:

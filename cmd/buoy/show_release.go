@@ -55,7 +55,7 @@ func runShowRelease(ctx context.Context, a *app, cfg showReleaseConfig) error {
 	if err != nil {
 		return err
 	}
-	rel, err := d.ShowRelease(ctx, cfg.release)
+	rel, err := d.ShowRelease(ctx, releaseID(cfg.release))
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ func TestChecks(t *testing.T) {
 		{"id", inputcheck.ID, "stage", ""},
 		{"id with a slash", inputcheck.ID, "stage/eu", `"stage/eu" is not an id of the manifest`},
 		{"release", inputcheck.Release, "01JD7Y3R", ""},
+		{"latest release", inputcheck.Release, "latest", ""},
+		{"release in capitals", inputcheck.Release, "LATEST", "is not a release id"},
 		{"release with a path", inputcheck.Release, "../01JD", `"../01JD" is not a release id`},
 		{"release with a U", inputcheck.Release, "01JDU", "not a release id"},
 		{"region", inputcheck.Region, "eu-west-1", ""},
