@@ -70,7 +70,7 @@ func TestActionLeaksNoSecret(t *testing.T) {
 		code   int
 	}{
 		{"succeeds", map[string]string{"environment": "stage", "from-label": "ref." + deployfixture.NewCommit, "timeout": "2m"}, exitcode.OK},
-		{"fails", map[string]string{"environment": "stage", "table": awstest.Name(t, "missing")}, exitcode.Failed},
+		{"fails", map[string]string{"environment": "stage", "table": awstest.Name(t, "missing")}, exitcode.BadInput}, // no history table: nothing could run
 		{"unknown release", map[string]string{"command": "deploy", "environment": "stage", "release": "01JD000000000000000000000Z"}, exitcode.BadInput},
 		{"bad inputs", map[string]string{"environment": "stage", "timeout": "soon"}, exitcode.BadInput},
 	}
