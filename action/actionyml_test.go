@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
 // actionMetadata is the part of action.yml the tests check.
@@ -120,6 +122,28 @@ func TestActionYMLShape(t *testing.T) {
 	}
 	if d := m.Inputs[inCommand].Default; d == nil || *d != string(cmdReleaseDeploy) {
 		t.Errorf("command default = %v, want release-deploy", d)
+	}
+}
+
+// TestEmptyIsRefusedWhereTheDefaultIsNot: the inputs the action refuses
+// when the step passes them empty are exactly those whose action.yml
+// default is not empty (the runner passes those empty only when the step
+// does), and the release input's default is the word the action reads as
+// the latest release.
+func TestEmptyIsRefusedWhereTheDefaultIsNot(t *testing.T) {
+	t.Parallel()
+	m := readActionYML(t)
+	var want []string
+	for name, in := range m.Inputs {
+		if in.Default != nil && *in.Default != "" {
+			want = append(want, name)
+		}
+	}
+	if got := sorted(noEmptyInputs()); !slices.Equal(got, sorted(want)) {
+		t.Errorf("noEmptyInputs = %v,\nthe inputs with a default in action.yml are %v", got, sorted(want))
+	}
+	if d := m.Inputs[inRelease].Default; d == nil || *d != inputcheck.LatestRelease {
+		t.Errorf("release default = %v, want %q", d, inputcheck.LatestRelease)
 	}
 }
 

@@ -22,6 +22,24 @@ type actionBadInput struct {
 	want   string
 }
 
+// sharedTagManifest has two projects whose images share a repository and
+// whose stage environments share the floating tag env.stage.
+const sharedTagManifest = `version: 1
+projects:
+  - id: shop
+    images: [{id: web, repository: shop/web, services: [web]}]
+    services: [{id: web}]
+    environments: [{id: stage, targets: [{cluster: shop-stage}]}]
+  - id: admin
+    images: [{id: frontend, repository: shop/web, services: [admin]}]
+    services: [{id: admin}]
+    environments: [{id: stage, targets: [{cluster: admin-stage}]}]
+`
+
+// maxBadInputOutput bounds what the action prints about any bad input
+// (annotations, log lines): a few KB, whatever the input's size.
+const maxBadInputOutput = 32 << 10
+
 // actionBadInputs is the corpus: every case fails before any AWS call.
 func actionBadInputs() []actionBadInput {
 	stage := func(kv ...string) map[string]string {
@@ -52,6 +70,18 @@ func actionBadInputs() []actionBadInput {
 		{name: "negative duration", inputs: stage("timeout", "-5m"), want: `input timeout: "-5m" must be more than zero`},
 		{name: "zero duration", inputs: stage("timeout", "0"), want: `input timeout: "0" must be more than zero`},
 		{name: "duration overflow", inputs: stage("timeout", "99999999999h"), want: `"99999999999h" is not a duration`},
+		// Given empty where action.yml's default is not: an expression
+		// that names nothing must not deploy latest or the newest release.
+		{name: "empty label", inputs: stage("from-label", ""), want: "input from-label is empty: give the tag to take the digests from, e.g. ref.3f2a9c1, or leave it out to use latest"},
+		{name: "blank label", inputs: stage("from-label", "  "), want: "input from-label is empty"},
+		{name: "empty release", inputs: stage("command", "deploy", "release", ""), want: "input release is empty: give a release id (`buoy history` lists them), or leave it out to deploy the latest release"},
+		{name: "empty command", inputs: stage("command", ""), want: "input command is empty"},
+		{name: "empty timeout", inputs: stage("timeout", ""), want: "input timeout is empty: write it like 30m, or leave it out for 30m"},
+		{name: "empty table", inputs: stage("table", ""), want: "input table is empty: give the DynamoDB table, or leave it out for buoy-history"},
+		{name: "empty lock wait", inputs: stage("lock-wait", ""), want: "input lock-wait is empty"},
+		{name: "empty ECS rate", inputs: stage("ecs-rate", ""), want: "input ecs-rate is empty"},
+		{name: "empty wait", inputs: stage("wait", ""), want: "input wait is empty: write true or false"},
+		{name: "release for release-deploy", inputs: stage("release", "01JD"), want: "input release is not used by command release-deploy"},
 		// Missing and conflicting inputs.
 		{name: "missing environment", inputs: map[string]string{}, want: "input environment is required for command release-deploy: add `environment: stage`"},
 		{name: "rollback without environment", inputs: map[string]string{"command": "rollback"}, want: "input environment is required for command rollback"},
@@ -101,6 +131,10 @@ func actionBadInputs() []actionBadInput {
 		{name: "malformed manifest", inputs: stage(), files: map[string]string{"buoy.yaml": "version: 1\nprojects:\n  - id: shop\n    imagez: []\n"}, want: "the manifest buoy.yaml has"},
 		{name: "binary manifest", inputs: stage(), files: map[string]string{"buoy.yaml": string(garbage)}, want: "the manifest is not UTF-8 text"},
 		{name: "huge manifest", inputs: stage(), files: map[string]string{"buoy.yaml": strings.Repeat("# padding\n", 110000)}, want: "more than the 1048576 bytes buoy reads"},
+		{name: "device as manifest", inputs: stage("manifest", "/dev/null"), want: "the manifest is a device, not a file"},
+		{name: "directory as manifest", inputs: stage("manifest", "."), want: "the manifest is a directory, not a file"},
+		{name: "huge aliased value", inputs: stage(), files: map[string]string{"buoy.yaml": badinput.HugeAliasedManifest()}, want: `"…(400000 bytes), which is not declared`},
+		{name: "projects sharing a floating tag", inputs: stage(), files: map[string]string{"buoy.yaml": sharedTagManifest}, want: `image "frontend" of project "admin" and image "web" of project "shop" (line 3) both move the floating tag env.stage of repository shop/web`},
 		{name: "no region", inputs: stage(), env: map[string]string{"AWS_REGION": ""}, want: "no AWS region: set the aws-region input"},
 	}
 }
@@ -144,6 +178,9 @@ func TestActionBadInput(t *testing.T) {
 			}
 			if !errorAnnotationSays(res.Stdout, tc.want) {
 				t.Errorf("no ::error annotation says %q; stdout:\n%s", tc.want, res.Stdout)
+			}
+			if n := len(res.Stdout) + len(res.Stderr); n > maxBadInputOutput {
+				t.Errorf("%d bytes of output, want at most %d", n, maxBadInputOutput)
 			}
 			if strings.Contains(res.Stdout+res.Stderr, "panic:") || strings.Contains(res.Stderr, "goroutine ") {
 				t.Errorf("the action panicked:\n%s", res.Stderr)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
@@ -42,7 +43,7 @@ func startGitHubDeployment(ctx context.Context, a *githubactions.Action, s *sett
 		Description: s.Description,
 	})
 	if err != nil {
-		a.Warningf("the deployment goes on, but GitHub will not show it: %s", err)
+		a.Warningf("%s", annotationText(fmt.Sprintf("the deployment goes on, but GitHub will not show it: %s", err)))
 		return &githubDeployment{}
 	}
 	g := &githubDeployment{client: client, id: id}
@@ -78,6 +79,6 @@ func (g *githubDeployment) set(ctx context.Context, a *githubactions.Action, s *
 		Description:    desc,
 	})
 	if err != nil {
-		a.Warningf("GitHub may show the deployment in the wrong state: %s", err)
+		a.Warningf("%s", annotationText(fmt.Sprintf("GitHub may show the deployment in the wrong state: %s", err)))
 	}
 }

@@ -51,6 +51,19 @@ func inputNames() []string {
 	}
 }
 
+// noEmptyInputs are the inputs whose action.yml default is not empty:
+// the runner passes such an input empty only when the step gives it
+// empty, most often through an expression that names nothing
+// (`release: ${{ needs.prepare.outputs.release_id }}` with a misspelt
+// output), so an empty one is refused rather than taken as the default.
+// A test compares the list with action.yml.
+func noEmptyInputs() []string {
+	return []string{
+		inCommand, inFromLabel, inRelease, inTimeout, inWait, inRollbackOnFailure, inDryRun, inConfirm,
+		inTable, inLockWait, inLockTTL, inECSQuotaShare, inECSRate, inECSBurst,
+	}
+}
+
 // The names of the action's outputs, as declared in action.yml.
 const (
 	outReleaseID       = "release-id"
@@ -186,6 +199,10 @@ func readSettings(a *githubactions.Action, environ []string) (*settings, error) 
 		in[name] = a.GetInput(name)
 	}
 	errs = append(errs, unknownInputs(environ)...)
+	errs = append(errs, emptyInputs(environ)...)
+	if in[inRelease] == inputcheck.LatestRelease {
+		in[inRelease] = ""
+	}
 	s := &settings{
 		Project:         in[inProject],
 		Environment:     in[inEnvironment],
@@ -316,6 +333,27 @@ func unknownInputs(environ []string) []error {
 		}
 		errs = append(errs, fmt.Errorf("input %s is not an input of buoy: %s", inputcheck.Quote(name), hint))
 	}
+	return errs
+}
+
+// emptyInputs reports each input of noEmptyInputs that the environment
+// (the runner's, which holds every input of action.yml) passes empty.
+// Without an environment to look at (nil), it reports nothing.
+func emptyInputs(environ []string) []error {
+	var errs []error
+	for _, kv := range environ {
+		key, value, _ := strings.Cut(kv, "=")
+		name, ok := strings.CutPrefix(key, "INPUT_")
+		if !ok || strings.TrimSpace(value) != "" {
+			continue
+		}
+		for _, in := range noEmptyInputs() {
+			if strings.ToUpper(in) == name {
+				errs = append(errs, inputcheck.Empty(func(key string) string { return "input " + key }, in))
+			}
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errs
 }
 

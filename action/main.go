@@ -18,30 +18,34 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/buoy-deploy/buoy/internal/exitcode"
+	"github.com/buoy-deploy/buoy/internal/interrupt"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context(context.Background(), os.Stderr, os.Exit)
 	a := githubactions.New()
 	err := run(ctx, a, realDeps())
 	stop()
 	if err == nil {
 		return
 	}
+	reportError(a, err)
+	os.Exit(exitCode(err))
+}
+
+// reportError annotates the error that ended the run, its last word.
+func reportError(a *githubactions.Action, err error) {
 	var r *reportedError
 	if errors.As(err, &r) {
 		// The details are annotated already; say it once more in short.
-		a.Errorf("%s", r.summary)
-	} else {
-		a.Errorf("%s", err)
+		a.Errorf("%s", annotationText(r.summary))
+		return
 	}
-	os.Exit(exitCode(err))
+	a.Errorf("%s", annotationText(err.Error()))
 }
 
 // exitCode maps run's error to the step's exit code, the same as the

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -55,9 +56,12 @@ func (r *renderer) Emit(e event.Event) {
 	}
 	switch e.Kind {
 	case event.Warning:
-		r.annotation(e).Warningf("%s", describe(e))
+		r.annotation(e).Warningf("%s", annotationText(describe(e)))
+	case event.Retry:
+		// A line, not an annotation: under throttling there may be many.
+		r.a.Infof("%s", safeLine("retry: "+describe(e)))
 	case event.Failed:
-		r.annotation(e).Errorf("%s", describe(e))
+		r.annotation(e).Errorf("%s", annotationText(describe(e)))
 	case event.Finished:
 		r.endGroup()
 		r.a.Infof("%s", safeLine(describe(e)))
@@ -123,7 +127,7 @@ func (r *renderer) annotateManifest(diags []manifest.Diagnostic, err error) erro
 			msg += " (" + d.Hint + ")"
 		}
 		e := event.Event{File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Column, Message: msg, Kind: event.Failed}
-		r.a.WithFieldsMap(r.annotationProps(e, "buoy: invalid manifest")).Errorf("%s", msg)
+		r.a.WithFieldsMap(r.annotationProps(e, "buoy: invalid manifest")).Errorf("%s", annotationText(msg))
 		files[r.relative(d.Pos.File)] = true
 	}
 	names := make([]string, 0, len(files))
@@ -200,16 +204,49 @@ func describe(e event.Event) string {
 	return b.String()
 }
 
-// safeLine makes text safe to print as a plain log line: line breaks
-// become spaces, so text cannot start a line of its own, and a line that
-// would begin with "::" (a workflow command) is indented so the runner
-// does not read it as one.
+// safeLine makes text safe to print as a plain log line. The runner
+// (actions/runner, ActionCommand.TryParseV2 and TryParse) reads a line as
+// a workflow command in two forms: "::name ...::data" once leading white
+// space is trimmed, and "##[name ...]data" anywhere in the line. So line
+// breaks become spaces (text cannot start a line of its own), control and
+// invisible characters are dropped (the runner's string search may skip
+// them), every "##[" becomes "##\[", which starts no command, and a line
+// that would begin with "::" is indented with each "::" broken to ": :".
 func safeLine(s string) string {
 	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	if strings.HasPrefix(strings.TrimLeft(s, " \t"), "::") {
+	s = strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, s)
+	s = noV1Commands(s)
+	if strings.HasPrefix(strings.TrimLeftFunc(s, unicode.IsSpace), "::") {
 		return "  " + strings.ReplaceAll(s, "::", ": :")
 	}
 	return s
+}
+
+// annotationText makes text safe as the message of a workflow command
+// the action issues (go-githubactions escapes %, \r and \n): the runner
+// reads such a line as the action's command, but should it not, no
+// "##[" in the text may be read as one.
+func annotationText(s string) string {
+	return noV1Commands(s)
+}
+
+// noV1Commands breaks every "##[", so that the runner reads no
+// "##[name]data" command in s.
+func noV1Commands(s string) string {
+	return strings.ReplaceAll(s, "##[", `##\[`)
+}
+
+// invisible reports whether r is a control character (but a tab) or a
+// character that shows nothing (format characters, variation selectors
+// and the like), which a culture-aware string search skips.
+func invisible(r rune) bool {
+	return (unicode.IsControl(r) && r != '\t') || unicode.Is(unicode.Cf, r) ||
+		unicode.Is(unicode.Variation_Selector, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
 }
 
 // eventFor is an event about an environment, for annotations the action

@@ -151,7 +151,10 @@ func runPrepare(ctx context.Context, a *githubactions.Action, _ *renderer, dep d
 // explain wraps an operation's error with what to do about it.
 func explain(s *settings, err error) error {
 	var locked *history.LockedError
+	var missing *history.TableMissingError
 	switch {
+	case errors.As(err, &missing):
+		return fmt.Errorf("%w; the region is the aws-region input's, or AWS_REGION", missing)
 	case errors.As(err, &locked):
 		return fmt.Errorf("%w; re-run once that run has finished, or raise the lock-wait input to queue behind it (a killed run's lock is freed when its lease, lock-ttl, runs out)", err)
 	case errors.Is(err, deploy.ErrConfirmationRequired):
@@ -196,7 +199,7 @@ type debugWriter struct{ a *githubactions.Action }
 
 func (w debugWriter) Write(p []byte) (int, error) {
 	for line := range strings.SplitSeq(strings.TrimRight(string(p), "\n"), "\n") {
-		w.a.Debugf("%s", line)
+		w.a.Debugf("%s", annotationText(line))
 	}
 	return len(p), nil
 }

@@ -325,6 +325,7 @@ func TestCommandsCallTheirOperation(t *testing.T) {
 		want   string
 	}{
 		{map[string]string{"command": "deploy", "environment": "stage", "release": "01J"}, "deploy.DeployInput"},
+		{map[string]string{"command": "deploy", "environment": "stage", "release": "latest"}, "deploy.DeployInput"},
 		{map[string]string{"command": "promote", "environment": "prod", "from-environment": "stage"}, "deploy.PromoteInput"},
 		{map[string]string{"command": "rollback", "environment": "prod"}, "deploy.RollbackInput"},
 		{map[string]string{"command": "plan", "environment": "prod"}, "deploy.ReleaseDeployInput"},
@@ -577,12 +578,18 @@ func TestSafeLine(t *testing.T) {
 		"a\n::set-env name=X::y":     "a ::set-env name=X::y",
 		"service: 1/2 running":       "service: 1/2 running",
 		"line one\r\nline two\rlast": "line one line two last",
+		"stopped: ##[error]x":        `stopped: ##\[error]x`,
+		"##[set-output name=x;]y":    `##\[set-output name=x;]y`,
+		"###[error]x":                `###\[error]x`,
+		"#\u200b#[error]x":           `##\[error]x`,
+		"\u00a0::error::x":           "  \u00a0: :error: :x",
+		"esc \x1b[31mred":            "esc [31mred",
 	}
 	for in, want := range tests {
 		if got := safeLine(in); got != want {
 			t.Errorf("safeLine(%q) = %q, want %q", in, got, want)
 		}
-		if got := safeLine(in); strings.HasPrefix(strings.TrimSpace(got), "::") || strings.ContainsAny(got, "\r\n") {
+		if got := safeLine(in); strings.HasPrefix(strings.TrimSpace(got), "::") || strings.ContainsAny(got, "\r\n") || strings.Contains(got, "##[") {
 			t.Errorf("safeLine(%q) = %q could start a workflow command", in, got)
 		}
 	}

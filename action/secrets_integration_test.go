@@ -70,7 +70,7 @@ func TestActionLeaksNoSecret(t *testing.T) {
 		code   int
 	}{
 		{"succeeds", map[string]string{"environment": "stage", "from-label": "ref." + deployfixture.NewCommit, "timeout": "2m"}, exitcode.OK},
-		{"fails", map[string]string{"environment": "stage", "table": awstest.Name(t, "missing")}, exitcode.Failed},
+		{"fails", map[string]string{"environment": "stage", "table": awstest.Name(t, "missing")}, exitcode.BadInput}, // no history table: nothing could run
 		{"unknown release", map[string]string{"command": "deploy", "environment": "stage", "release": "01JD000000000000000000000Z"}, exitcode.BadInput},
 		{"bad inputs", map[string]string{"environment": "stage", "timeout": "soon"}, exitcode.BadInput},
 	}
@@ -179,7 +179,7 @@ func TestInjectionThroughAWSText(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(ctx, t, "", "")
-	evil := "evil\n::error::pwned %0A::warning::pwned <script>alert(1)</script> [x](javascript:alert(1))"
+	evil := "evil ##[set-output name=status;]pwned\n::error::pwned %0A::warning::pwned <script>alert(1)</script> [x](javascript:alert(1)) ##[error]pwned"
 	awstest.RunImage(ctx, t, ecs.NewFromConfig(awstest.Config(t)), w.Cluster, w.Service, evil)
 	r := runnerFor(t, w)
 	r.Inputs["environment"] = "stage"
@@ -188,10 +188,11 @@ func TestInjectionThroughAWSText(t *testing.T) {
 	if res.ExitCode != exitcode.BadInput {
 		t.Errorf("exit code = %d, want %d (the service does not use the image)", res.ExitCode, exitcode.BadInput)
 	}
-	if !strings.Contains(res.Stdout, "evil%0A::error::pwned %250A::warning::pwned <script>") {
+	if !strings.Contains(res.Stdout, `evil ##\[set-output name=status;]pwned%0A::error::pwned %250A::warning::pwned <script>`) {
 		t.Errorf("stdout does not show the image text escaped for the runner:\n%s", res.Stdout)
 	}
 	checkWorkflowCommands(t, res.Stdout, "pwned")
+	checkWorkflowCommands(t, res.Stderr, "pwned")
 	for name, v := range res.Outputs {
 		if strings.Contains(v, "pwned") && name != outSummaryMarkdown {
 			t.Errorf("output %s = %q carries the injected text", name, v)

@@ -40,10 +40,10 @@ func runStatus(ctx context.Context, a *githubactions.Action, r *renderer, dep de
 			status = statusUnknown
 		}
 		for _, d := range env.Drift {
-			r.annotation(eventFor(rep.Project, env.Environment)).Warningf("drift: %s", d)
+			r.annotation(eventFor(rep.Project, env.Environment)).Warningf("%s", annotationText("drift: "+d))
 		}
 		for _, u := range env.Unknown {
-			r.annotation(eventFor(rep.Project, env.Environment)).Warningf("unknown: %s", u)
+			r.annotation(eventFor(rep.Project, env.Environment)).Warningf("%s", annotationText("unknown: "+u))
 		}
 	}
 	setOutput(a, outStatus, status)

@@ -84,6 +84,20 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "fractional ECS burst", config: `{"environment":"stage","ecs-burst":2.5}`, want: `option "ecs-burst" must be a whole number of a sensible size, got 2.5`, context: "buoy-stage"},
 		{name: "huge ECS burst", config: `{"environment":"stage","ecs-burst":1e30}`, want: `option "ecs-burst" must be a whole number of a sensible size, got 1e30`, context: "buoy-stage"},
 		{name: "ECS burst as boolean", config: `{"environment":"stage","ecs-burst":true}`, want: `option "ecs-burst" must be a whole number, got a bool`, context: "buoy-stage"},
+		// Given empty, most often a pipeline variable that is not set:
+		// refused rather than taken as absent (latest, the newest release).
+		{name: "empty label", config: `{"environment":"stage","from-label":""}`, want: `option "from-label" is empty: give the tag to take the digests from, e.g. ref.3f2a9c1, or leave it out to use latest`, context: "buoy-stage"},
+		{name: "blank label", config: `{"environment":"stage","from-label":" "}`, want: `option "from-label" is empty`, context: "buoy-stage"},
+		{name: "empty release", config: `{"command":"deploy","environment":"stage","release":""}`, want: `option "release" is empty: give a release id`, context: "buoy-stage"},
+		{name: "empty timeout", config: `{"environment":"stage","timeout":""}`, want: `option "timeout" is empty: write it like 30m, or leave it out for 30m`, context: "buoy-stage"},
+		{name: "empty table", config: `{"environment":"stage","table":""}`, want: `option "table" is empty: give the DynamoDB table, or leave it out for buoy-history`, context: "buoy-stage"},
+		{name: "empty command", config: `{"command":"","environment":"stage"}`, want: `option "command" is empty`, context: "buoy-stage"},
+		{name: "empty source environment", config: `{"command":"promote","environment":"prod","from-environment":""}`, want: `option "from-environment" is empty`, context: "buoy-prod"},
+		{name: "empty environment", config: `{"environment":""}`, want: `option "environment" is empty: give the environment id from the manifest, e.g. stage`},
+		{name: "null ECS rate", config: `{"environment":"stage","ecs-rate":null}`, want: `option "ecs-rate" is empty: write it like 20, or leave it out for 20`, context: "buoy-stage"},
+		{name: "null wait", config: `{"environment":"stage","wait":null}`, want: `option "wait" is empty: write true or false, or leave it out for true`, context: "buoy-stage"},
+		{name: "null timeout", config: `{"environment":"stage","timeout":null}`, want: `option "timeout" is empty`, context: "buoy-stage"},
+		{name: "empty lock wait", config: `{"environment":"stage","lock-wait":""}`, want: `option "lock-wait" is empty`, context: "buoy-stage"},
 		// Missing and misused options.
 		{name: "unknown command", config: `{"command":"destroy","environment":"stage"}`, want: `option "command" is "destroy": use one of release-deploy, prepare`, context: "buoy-stage"},
 		{name: "misspelt command", config: `{"command":"promte","environment":"prod"}`, want: "did you mean promote?", context: "buoy-prod"},
@@ -105,6 +119,9 @@ func pluginBadInputs() []pluginBadInput {
 		{name: "unknown project", config: `{"environment":"stage","project":"billing","manifest":"MANIFEST"}`, want: `has no project "billing": choose one of shop`, context: "buoy-billing-stage"},
 		{name: "missing manifest", config: `{"environment":"stage","manifest":"MANIFEST.missing"}`, want: ".missing does not exist", context: "buoy-stage"},
 		{name: "malformed manifest", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: "version: 1\nprojects:\n  - id: catalogue\n    imagez: []\n", want: "imagez", context: "buoy-stage"},
+		{name: "device as manifest", config: `{"environment":"stage","manifest":"/dev/null"}`, want: "the manifest is a device, not a file", context: "buoy-stage"},
+		{name: "huge aliased value", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: badinput.HugeAliasedManifest(), want: `"…(400000 bytes), which is not declared`, context: "buoy-stage"},
+		{name: "projects sharing a floating tag", config: `{"environment":"stage","project":"shop","manifest":"MANIFEST"}`, manifest: "version: 1\nprojects:\n  - id: shop\n    images: [{id: web, repository: shop/web, services: [web]}]\n    services: [{id: web}]\n    environments: [{id: stage, targets: [{cluster: shop-stage}]}]\n  - id: admin\n    images: [{id: frontend, repository: shop/web, services: [admin]}]\n    services: [{id: admin}]\n    environments: [{id: stage, targets: [{cluster: admin-stage}]}]\n", want: `both move the floating tag env.stage of repository shop/web`, context: "buoy-shop-stage"},
 		{name: "binary manifest", config: `{"environment":"stage","manifest":"MANIFEST"}`, manifest: string(garbage), want: "the manifest is not UTF-8 text", context: "buoy-stage"},
 	}
 }
@@ -156,7 +173,7 @@ func TestPluginBadInput(t *testing.T) {
 			if !strings.Contains(log, clean(tc.want)) {
 				t.Errorf("log does not say %q:\n%s", clean(tc.want), log)
 			}
-			if opened && !strings.Contains(tc.config, "MANIFEST") {
+			if opened && !strings.Contains(tc.config, `"manifest":`) {
 				t.Errorf("the deployer was opened despite a bad configuration")
 			}
 			notes := annotations(calls)
@@ -172,6 +189,9 @@ func TestPluginBadInput(t *testing.T) {
 			}
 			checkAnnotationMarkup(t, notes[0].Stdin)
 			checkLogSections(t, log)
+			if n := len(log) + len(notes[0].Stdin); n > 64<<10 {
+				t.Errorf("%d bytes of log and annotation, want at most %d: bad input must not make a flood of output", n, 64<<10)
+			}
 			if got := metaData(calls)["buoy:status"]; got != "invalid" {
 				t.Errorf("buoy:status = %q, want invalid", got)
 			}

@@ -39,35 +39,38 @@ func commands() []string {
 // config is the plugin's configuration as the agent passes it in
 // BUILDKITE_PLUGIN_CONFIGURATION. Every option of plugin.yml has a field
 // here and every field is an option of plugin.yml (a test checks both).
+// Options not set are omitted when written out (empty text, nil
+// pointers), so a configuration written out is read back the same (an
+// option given empty or null is refused: emptyOption).
 type config struct {
-	Command           string `json:"command"`
-	Project           string `json:"project"`
-	Environment       string `json:"environment"`
-	FromLabel         string `json:"from-label"`
-	Release           string `json:"release"`
-	FromEnvironment   string `json:"from-environment"`
-	Description       string `json:"description"`
-	Manifest          string `json:"manifest"`
-	Table             string `json:"table"`
-	Timeout           string `json:"timeout"`
-	Wait              *bool  `json:"wait"`
+	Command           string `json:"command,omitempty"`
+	Project           string `json:"project,omitempty"`
+	Environment       string `json:"environment,omitempty"`
+	FromLabel         string `json:"from-label,omitempty"`
+	Release           string `json:"release,omitempty"`
+	FromEnvironment   string `json:"from-environment,omitempty"`
+	Description       string `json:"description,omitempty"`
+	Manifest          string `json:"manifest,omitempty"`
+	Table             string `json:"table,omitempty"`
+	Timeout           string `json:"timeout,omitempty"`
+	Wait              *bool  `json:"wait,omitempty"`
 	RollbackOnFailure bool   `json:"rollback-on-failure"`
 	DryRun            bool   `json:"dry-run"`
 	Confirm           bool   `json:"confirm"`
 	// LockWait, LockTTL, ECSQuotaShare, ECSRate and ECSBurst are the CLI's
 	// --lock-wait, --lock-ttl, --ecs-quota-share, --ecs-rate and
 	// --ecs-burst; unset means its default.
-	LockWait      string   `json:"lock-wait"`
-	LockTTL       string   `json:"lock-ttl"`
-	ECSQuotaShare *float64 `json:"ecs-quota-share"`
-	ECSRate       *float64 `json:"ecs-rate"`
-	ECSBurst      *int     `json:"ecs-burst"`
+	LockWait      string   `json:"lock-wait,omitempty"`
+	LockTTL       string   `json:"lock-ttl,omitempty"`
+	ECSQuotaShare *float64 `json:"ecs-quota-share,omitempty"`
+	ECSRate       *float64 `json:"ecs-rate,omitempty"`
+	ECSBurst      *int     `json:"ecs-burst,omitempty"`
 
 	// Version, Binary and Download tell hooks/command how to obtain this
 	// binary; the binary itself ignores them.
-	Version  string `json:"version"`
-	Binary   string `json:"binary"`
-	Download *bool  `json:"download"`
+	Version  string `json:"version,omitempty"`
+	Binary   string `json:"binary,omitempty"`
+	Download *bool  `json:"download,omitempty"`
 
 	// timeout is Timeout parsed.
 	timeout time.Duration
@@ -118,6 +121,9 @@ func parseConfig(raw string) (*config, error) {
 	if name := duplicateOption(raw); name != "" {
 		return nil, fmt.Errorf("%w: option %s is given twice: keep one", errConfig, inputcheck.Quote(name))
 	}
+	if name := emptyOption(raw); name != "" {
+		return nil, fmt.Errorf("%w: %w", errConfig, inputcheck.Empty(func(key string) string { return "option " + strconv.Quote(key) }, name))
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -145,6 +151,40 @@ func duplicateOption(raw string) string {
 		var value json.RawMessage
 		if dec.Decode(&value) != nil {
 			return ""
+		}
+	}
+	return ""
+}
+
+// noEmptyOptions are the options whose absence means a default (the
+// label latest, the latest release, buoy-history, ...). The agent
+// interpolates the pipeline's variables into them, so an empty one is
+// most often a variable that is not set (`release: ${RELEASE_ID}`): it is
+// refused rather than taken as absent. description may be empty, and
+// version, binary and download are hooks/command's.
+func noEmptyOptions() []string {
+	return []string{"command", "project", "environment", "from-label", "release", "from-environment",
+		"manifest", "table", "timeout", "lock-wait", "lock-ttl"}
+}
+
+// emptyOption returns an option of noEmptyOptions the configuration gives
+// as an empty (or blank) string or null, or an option whose absence means
+// a default (a number, wait, a switch) given as null (`ecs-rate:` with
+// nothing after it), or "".
+func emptyOption(raw string) string {
+	var opts map[string]json.RawMessage
+	if json.Unmarshal([]byte(raw), &opts) != nil {
+		return ""
+	}
+	for _, name := range noEmptyOptions() {
+		var v string
+		if b, ok := opts[name]; ok && json.Unmarshal(b, &v) == nil && strings.TrimSpace(v) == "" {
+			return name
+		}
+	}
+	for _, name := range []string{"ecs-quota-share", "ecs-rate", "ecs-burst", "wait", "rollback-on-failure", "dry-run", "confirm"} {
+		if b, ok := opts[name]; ok && strings.TrimSpace(string(b)) == "null" {
+			return name
 		}
 	}
 	return ""

@@ -38,7 +38,7 @@ projects:
 	}
 	body := notes[0].Stdin
 	checkAnnotationMarkup(t, body)
-	for _, want := range []string{`&lt;script&gt;alert\(1\)&lt;/script&gt;`, `\[x\]\(javascript:alert\(1\)\)`, `&lt;b&gt;bold&lt;/b&gt; \| cell \|`} {
+	for _, want := range []string{`&lt;script&gt;alert\(1\)&lt;/script&gt;`, `\[x\]\(javascript:al"…\(100 bytes\)`, `&lt;b&gt;bold&lt;/b&gt; \| cell \|`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("annotation lacks %q (the text, escaped):\n%s", want, body)
 		}

@@ -14,15 +14,15 @@ package main
 import (
 	"context"
 	"errors"
-	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/buoy-deploy/buoy/internal/exitcode"
+	"github.com/buoy-deploy/buoy/internal/interrupt"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context(context.Background(), os.Stderr, os.Exit)
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("BUOY_DEBUG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -132,6 +132,8 @@ func describe(e event.Event) string {
 	switch e.Kind {
 	case event.Warning:
 		return "⚠️ warning: " + line
+	case event.Retry:
+		return "🔁 retry: " + line
 	case event.Failed:
 		return "❌ error: " + line
 	}

@@ -115,7 +115,11 @@ func (s *step) deploy(ctx context.Context, dep deployer) (string, *deploy.Result
 	var err error
 	switch op {
 	case cmdDeploy:
-		res, err = dep.Deploy(ctx, deploy.DeployInput{Request: req, Release: s.cfg.Release})
+		release := s.cfg.Release
+		if release == inputcheck.LatestRelease {
+			release = "" // the latest release
+		}
+		res, err = dep.Deploy(ctx, deploy.DeployInput{Request: req, Release: release})
 	case cmdPromote:
 		res, err = dep.Promote(ctx, deploy.PromoteInput{Request: req, From: s.cfg.FromEnvironment})
 	case cmdRollback:
@@ -129,6 +133,7 @@ func (s *step) deploy(ctx context.Context, dep deployer) (string, *deploy.Result
 // finish renders a deploying command's outcome: the result section of the
 // log, the annotation and the meta-data.
 func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err error) error {
+	err = clarify(err)
 	if res == nil {
 		if err == nil {
 			err = errors.New("buoy returned no result: this is a bug, please report it")
@@ -184,9 +189,20 @@ func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err er
 	return err
 }
 
+// clarify replaces an error that says the history table does not exist,
+// whatever was being done, by one that says only that and what to do.
+func clarify(err error) error {
+	var missing *history.TableMissingError
+	if errors.As(err, &missing) {
+		return fmt.Errorf("%w; the region is AWS_REGION's, or the manifest registry's", missing)
+	}
+	return err
+}
+
 // fail renders an error that left no result: a failed section, an
 // annotation saying what to do, and the status meta-data.
 func (s *step) fail(ctx context.Context, title string, err error) error {
+	err = clarify(err)
 	s.log.result(":x: "+title, true)
 	s.log.printf("❌ error: %v", err)
 	style := styleError

@@ -191,6 +191,11 @@ func TestCommandsCallTheirOperation(t *testing.T) {
 			deploy.ReleaseDeployInput{Label: "latest", Request: deploy.Request{DryRun: true}}, "info", "planned"},
 		{"plan a promote", `{"command":"plan","environment":"prod","from-environment":"stage"}`, planned,
 			deploy.PromoteInput{From: "stage", Request: deploy.Request{DryRun: true}}, "info", "planned"},
+		{"plan a deploy of the latest release", `{"command":"plan","environment":"stage","release":"latest"}`, planned,
+			deploy.DeployInput{Request: deploy.Request{DryRun: true}}, "info", "planned"},
+		{"deploy the latest release", `{"command":"deploy","environment":"stage","release":"latest"}`,
+			result(history.StatusSucceeded, history.StatusSucceeded, ""),
+			deploy.DeployInput{Request: deploy.Request{}}, "success", "succeeded"},
 		{"dry-run a deploy", `{"command":"deploy","environment":"stage","dry-run":true}`, planned,
 			deploy.DeployInput{Request: deploy.Request{DryRun: true}}, "info", "planned"},
 	}

@@ -35,7 +35,7 @@ func TestPluginLeaksNoSecret(t *testing.T) {
 		code         int
 	}{
 		{"succeeds", fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, deployfixture.NewCommit, w.table), exitcode.OK},
-		{"fails", fmt.Sprintf(`{"environment":"stage","table":%q}`, awstest.Name(t, "missing")), exitcode.Failed},
+		{"fails", fmt.Sprintf(`{"environment":"stage","table":%q}`, awstest.Name(t, "missing")), exitcode.BadInput}, // no history table: nothing could run
 		{"unknown release", fmt.Sprintf(`{"command":"deploy","environment":"stage","release":"01JD000000000000000000000Z","table":%q}`, w.table), exitcode.BadInput},
 		{"bad configuration", `{"environment":"stage","timeout":"soon"}`, exitcode.BadInput},
 	}

@@ -52,6 +52,14 @@ func (a *app) main(ctx context.Context, args []string) int {
 		return exitcode.OK
 	}
 	code := exitCode(ctx, err)
+	var missing *history.TableMissingError
+	if errors.As(err, &missing) {
+		// What was being done adds nothing: say what is missing and how
+		// to make it.
+		fmt.Fprintf(a.stderr, "buoy: history table %s does not exist in %s: run `buoy init --table %s --region %s` to create it (or pass --table and --region for the one you have)\n",
+			missing.Table, missing.Region, missing.Table, missing.Region)
+		return code
+	}
 	fmt.Fprintf(a.stderr, "buoy: %v\n", err)
 	return code
 }
@@ -117,6 +125,7 @@ deployment is recorded in DynamoDB.`,
 		return &flagError{msg: msg}
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	root.PersistentPreRunE = refuseEmptyFlags
 	root.AddCommand(
 		newInitCommand(a),
 		newValidateCommand(a),

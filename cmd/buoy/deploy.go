@@ -5,8 +5,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 )
+
+// releaseID is the --release flag as the library takes it: "" for the
+// latest release (--release latest, or no flag).
+func releaseID(flag string) string {
+	if flag == inputcheck.LatestRelease {
+		return ""
+	}
+	return flag
+}
 
 // deployConfig is what `buoy deploy` takes.
 type deployConfig struct {
@@ -29,7 +39,7 @@ func newDeployCommand(a *app) *cobra.Command {
 	}
 	cfg.common.register(cmd)
 	cfg.req.register(cmd)
-	cmd.Flags().StringVar(&cfg.release, "release", "", "release id or unique prefix (default: the latest release)")
+	cmd.Flags().StringVar(&cfg.release, "release", "", "release id or unique prefix, or latest (default: the latest release)")
 	return cmd
 }
 
@@ -41,6 +51,6 @@ func runDeploy(ctx context.Context, a *app, cfg deployConfig) error {
 	if err := a.confirm(d.Project(), &req, ""); err != nil {
 		return err
 	}
-	res, err := d.Deploy(ctx, deploy.DeployInput{Request: req, Release: cfg.release})
+	res, err := d.Deploy(ctx, deploy.DeployInput{Request: req, Release: releaseID(cfg.release)})
 	return printResult(a.stdout, cfg.common.output, "deploy", res, err)
 }

@@ -80,6 +80,9 @@ func runECSDeploy(ctx context.Context, a *app, cfg ecsDeployConfig, changed func
 	if cfg.service != "" && cfg.cluster == "" {
 		return flagErrorf("missing -c/--cluster")
 	}
+	if err := cfg.checkNumbers(changed); err != nil {
+		return err
+	}
 	image := cfg.image
 	if cfg.tagEnvVar != "" {
 		tag := a.getenv(cfg.tagEnvVar)
@@ -122,6 +125,25 @@ func runECSDeploy(ctx context.Context, a *app, cfg ecsDeployConfig, changed func
 		fmt.Fprintf(a.stdout, "deregistered %s\n", d)
 	}
 	return err
+}
+
+// checkNumbers refuses, before any AWS call, numbers that ECS would take
+// to mean something else or refuse only after a revision was registered,
+// and a timeout that would silently become 30 minutes.
+func (cfg ecsDeployConfig) checkNumbers(changed func(string) bool) error {
+	switch {
+	case changed("desired-count") && cfg.desiredCount < 0:
+		return flagErrorf("-D/--desired-count must not be negative, got %d: give the number of tasks the service should run, e.g. 2", cfg.desiredCount)
+	case changed("min") && (cfg.min < 0 || cfg.min > 100):
+		return flagErrorf("-m/--min must be a percentage from 0 to 100, got %d: ECS keeps at least that share of the desired count running (its default is 100)", cfg.min)
+	case changed("max") && cfg.max < 100:
+		return flagErrorf("-M/--max must be 100 or more, got %d: ECS runs at most that share of the desired count during the deployment (its default is 200)", cfg.max)
+	case cfg.timeout <= 0:
+		return flagErrorf("-t/--timeout must be a number of seconds above 0, got %d: write it like 600, or leave it out for 90 (--no-wait does not wait at all)", cfg.timeout)
+	case cfg.maxDefinitions < 0:
+		return flagErrorf("--max-definitions must not be negative, got %d: give how many revisions to keep, or leave it out to keep them all", cfg.maxDefinitions)
+	}
+	return nil
 }
 
 // withTag replaces or adds the tag of an image reference.

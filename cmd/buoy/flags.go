@@ -81,9 +81,13 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	_ = f.MarkHidden("confirm")
 }
 
-// check checks --lock-wait, --lock-ttl, --ecs-rate and --ecs-burst with
-// the rules the Action and the plugin share.
+// check checks --timeout, and --lock-wait, --lock-ttl, --ecs-rate and
+// --ecs-burst with the rules the Action and the plugin share.
 func (r *requestFlags) check() error {
+	if r.timeout <= 0 {
+		return flagErrorf("--timeout must be more than zero, got %s: write it like 30m, or leave it out for %s (--no-wait does not wait at all)",
+			r.timeout, deploy.DefaultTimeout)
+	}
 	if errs := r.limits.Problems(func(key string) string { return "--" + key }); len(errs) > 0 {
 		return flagErrorf("%v", errs[0])
 	}
@@ -182,6 +186,29 @@ func findEnv(p *manifest.Project, id string) *manifest.Environment {
 	for _, e := range p.Environments {
 		if e.ID == id {
 			return e
+		}
+	}
+	return nil
+}
+
+// noEmptyFlags are the string flags whose absence means a default (the
+// latest release, the label latest, buoy-history, ...): given with an
+// empty value, which is most often an unset variable (--release "$ID"),
+// they are refused rather than taken as absent. --description may be
+// empty: it then records no description, which is what it says.
+var noEmptyFlags = []string{
+	"manifest", "project", "region", "profile", "table", "output", "environment",
+	"from-label", "release", "from-environment",
+	"cluster", "service-name", "task-definition", "image", "tag-env-var",
+}
+
+// refuseEmptyFlags refuses, as bad input, a flag of noEmptyFlags given
+// with an empty value, in the words the Action and the plugin use
+// (inputcheck.Empty).
+func refuseEmptyFlags(cmd *cobra.Command, _ []string) error {
+	for _, name := range noEmptyFlags {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && strings.TrimSpace(f.Value.String()) == "" {
+			return flagErrorf("%v", inputcheck.Empty(func(key string) string { return "--" + key }, name))
 		}
 	}
 	return nil

@@ -43,6 +43,10 @@ func runHistory(ctx context.Context, a *app, cfg historyConfig) error {
 	if err := cfg.common.check(); err != nil {
 		return err
 	}
+	if cfg.limit < 1 {
+		return flagErrorf("--limit must be at least 1, got %d: write how many releases and deployments to list, or leave it out for %d",
+			cfg.limit, deploy.DefaultHistoryLimit)
+	}
 	d, err := a.open(ctx, &cfg.common)
 	if err != nil {
 		return err

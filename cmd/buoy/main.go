@@ -7,17 +7,17 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"golang.org/x/term"
+
+	"github.com/buoy-deploy/buoy/internal/interrupt"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context(context.Background(), os.Stderr, os.Exit)
 	a := &app{
 		stdin:    os.Stdin,
 		stdout:   os.Stdout,

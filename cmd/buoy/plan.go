@@ -64,7 +64,7 @@ func runPlan(ctx context.Context, a *app, cfg planConfig) error {
 	var res *deploy.Result
 	switch {
 	case cfg.release != "":
-		res, err = d.Deploy(ctx, deploy.DeployInput{Request: req, Release: cfg.release})
+		res, err = d.Deploy(ctx, deploy.DeployInput{Request: req, Release: releaseID(cfg.release)})
 	case cfg.from != "":
 		res, err = d.Promote(ctx, deploy.PromoteInput{Request: req, From: cfg.from})
 	default:

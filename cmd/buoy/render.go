@@ -61,6 +61,8 @@ func eventLine(e event.Event) string {
 		return "done     " + e.Message
 	case event.Warning:
 		return "warning  " + e.Message
+	case event.Retry:
+		return "retry    " + e.Message
 	case event.Failed:
 		return "failed   " + e.Message
 	case event.Finished:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -30,6 +31,9 @@ func newShowReleaseCommand(a *app) *cobra.Command {
 		Args: argsOf(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
+				if strings.TrimSpace(args[0]) == "" {
+					return flagErrorf("the release argument is empty: give a release id (`buoy history` lists them), or leave it out to show the latest release (an empty value is often a variable that is not set)")
+				}
 				if cfg.release != "" && cfg.release != args[0] {
 					return flagErrorf("pass the release as an argument or with --release, not both")
 				}
@@ -51,7 +55,7 @@ func runShowRelease(ctx context.Context, a *app, cfg showReleaseConfig) error {
 	if err != nil {
 		return err
 	}
-	rel, err := d.ShowRelease(ctx, cfg.release)
+	rel, err := d.ShowRelease(ctx, releaseID(cfg.release))
 	if err != nil {
 		return err
 	}

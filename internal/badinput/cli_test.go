@@ -3,15 +3,22 @@ package badinput_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/buoy-deploy/buoy/internal/badinput"
 )
 
 // exitBadInput is the CLI's exit code for bad input (docs/cli.md).
 const exitBadInput = 2
+
+// maxBadInputOutput bounds what the CLI prints about any bad input: a
+// few KB, whatever the input's size.
+const maxBadInputOutput = 16 << 10
 
 // TestCLIBadInput drives the built CLI with bad flags, arguments and
 // manifests: each exits with the bad-input code and names the problem,
@@ -28,6 +35,10 @@ func TestCLIBadInput(t *testing.T) {
 	}
 	valid := filepath.Join(root, "pkg", "manifest", "testdata", "v1", "valid_minimal.yaml")
 	bad := filepath.Join(root, "testdata", "badinput", "manifest")
+	huge := filepath.Join(t.TempDir(), "huge.yaml")
+	if err := os.WriteFile(huge, []byte(badinput.HugeAliasedManifest()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -51,6 +62,32 @@ func TestCLIBadInput(t *testing.T) {
 		{"bad manifest", []string{"release-deploy", "--manifest", filepath.Join(bad, "env_bad_strategy.yaml"), "-e", "prod"}, `strategy "tags" is not known (did you mean "tag"?)`},
 		{"binary manifest", []string{"validate", "--manifest", bin}, "the manifest is"},
 		{"YAML bomb", []string{"validate", "--manifest", filepath.Join(bad, "billion_laughs.yaml")}, "project must be a mapping, not a list"},
+		// Given empty, or negative or zero, where leaving it out means a
+		// default: refused rather than taken as the default.
+		{"empty label", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--from-label", ""}, "--from-label is empty: give the tag to take the digests from, e.g. ref.3f2a9c1, or leave it out to use latest"},
+		{"empty label to prepare", []string{"prepare", "--manifest", valid, "--from-label="}, "--from-label is empty"},
+		{"empty release", []string{"deploy", "--manifest", valid, "-e", "prod", "--release", ""}, "--release is empty: give a release id (`buoy history` lists them), or leave it out to deploy the latest release"},
+		{"empty release to plan", []string{"plan", "--manifest", valid, "-e", "prod", "--release", ""}, "--release is empty"},
+		{"empty release argument", []string{"show-release", "--manifest", valid, ""}, "the release argument is empty"},
+		{"empty source environment", []string{"promote", "--manifest", valid, "-e", "prod", "--from-environment", ""}, "--from-environment is empty"},
+		{"empty table", []string{"status", "--manifest", valid, "--table", ""}, "--table is empty: give the DynamoDB table, or leave it out for buoy-history"},
+		{"empty manifest", []string{"validate", "--manifest", ""}, "--manifest is empty"},
+		{"empty region", []string{"history", "--manifest", valid, "--region", ""}, "--region is empty"},
+		{"negative timeout", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--timeout", "-5s"}, "--timeout must be more than zero, got -5s: write it like 30m"},
+		{"zero timeout", []string{"deploy", "--manifest", valid, "-e", "prod", "--timeout", "0"}, "--timeout must be more than zero, got 0s"},
+		{"zero history limit", []string{"history", "--manifest", valid, "--limit", "0"}, "--limit must be at least 1, got 0"},
+		{"negative history limit", []string{"history", "--manifest", valid, "--limit", "-3"}, "--limit must be at least 1, got -3"},
+		{"ecs-deploy negative desired count", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-D", "-5"}, "-D/--desired-count must not be negative, got -5"},
+		{"ecs-deploy minimum over 100", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-m", "150"}, "-m/--min must be a percentage from 0 to 100, got 150"},
+		{"ecs-deploy negative minimum", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-m", "-1"}, "-m/--min must be a percentage from 0 to 100, got -1"},
+		{"ecs-deploy maximum below 100", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-M", "50"}, "-M/--max must be 100 or more, got 50"},
+		{"ecs-deploy zero timeout", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-t", "0"}, "-t/--timeout must be a number of seconds above 0, got 0"},
+		{"ecs-deploy negative timeout", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-t", "-5"}, "-t/--timeout must be a number of seconds above 0, got -5"},
+		{"ecs-deploy negative max definitions", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "--max-definitions", "-1"}, "--max-definitions must not be negative, got -1"},
+		{"ecs-deploy empty tag variable", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api", "-e", ""}, "--tag-env-var is empty"},
+		{"device as manifest", []string{"validate", "--manifest", os.DevNull}, "the manifest is a device, not a file (give the path of a buoy.yaml or .wellcome_project file)"},
+		{"directory as manifest", []string{"release-deploy", "--manifest", root, "-e", "prod"}, "the manifest is a directory, not a file"},
+		{"huge aliased value", []string{"validate", "--manifest", huge}, `"…(400000 bytes), which is not declared`},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"extra argument", []string{"deploy", "--manifest", valid, "-e", "prod", "extra-arg"}, `"extra-arg"`},
 	}
@@ -73,6 +110,9 @@ func TestCLIBadInput(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), tc.want) {
 				t.Errorf("buoy %s: output does not say %q:\n%s", strings.Join(tc.args, " "), tc.want, &out)
+			}
+			if n := out.Len(); n > maxBadInputOutput {
+				t.Errorf("buoy %.200s: %d bytes of output, want at most %d", strings.Join(tc.args, " "), n, maxBadInputOutput)
 			}
 			if strings.Contains(out.String(), "panic:") || strings.Contains(out.String(), "goroutine ") {
 				t.Errorf("buoy %s panicked:\n%s", strings.Join(tc.args, " "), &out)

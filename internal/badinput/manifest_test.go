@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/buoy-deploy/buoy/internal/badinput"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
@@ -94,6 +95,38 @@ func TestManifestGeneratedBadInput(t *testing.T) {
 	}
 }
 
+// TestManifestErrorsStaySmall: a manifest with many errors, each quoting
+// a huge value, is refused with a bounded number of errors (the first 50,
+// then "and N more") that quote each value by its start and its length,
+// a few KB in all.
+func TestManifestErrorsStaySmall(t *testing.T) {
+	t.Parallel()
+	data := []byte(badinput.HugeAliasedManifest())
+	if n := len(data); n < 460_000 || n > 470_000 {
+		t.Fatalf("the manifest is %d bytes, want about 465 KB", n)
+	}
+	_, err := manifest.Parse("huge.yaml", data)
+	var merr *manifest.Error
+	if !errors.As(err, &merr) {
+		t.Fatalf("Parse: %v, want a *manifest.Error", err)
+	}
+	const maxOutput = 16 << 10
+	if n := len(err.Error()); n > maxOutput {
+		t.Errorf("the errors are %d bytes, want at most %d", n, maxOutput)
+	}
+	if n := len(merr.Diagnostics); n > 51 {
+		t.Errorf("%d diagnostics, want at most 50 and one that counts the rest", n)
+	}
+	last := merr.Diagnostics[len(merr.Diagnostics)-1].Message
+	if !strings.HasPrefix(last, "and ") || !strings.HasSuffix(last, " more problems") {
+		t.Errorf("last diagnostic = %q, want \"and N more problems\"", last)
+	}
+	want := `"` + strings.Repeat("A", 60) + `"…(400000 bytes)`
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("the errors do not quote the value as its start and its length (%s):\n%.2000s", want, err)
+	}
+}
+
 // TestManifestLookups: a valid manifest asked for a project, environment,
 // image or service it does not have says which ones it has.
 func TestManifestLookups(t *testing.T) {
@@ -122,7 +155,7 @@ func TestManifestLookups(t *testing.T) {
 		{"unknown image", imageErr, `no image "web"`},
 		{"unknown service", serviceErr, `no service "search"`},
 		{"no manifest in a directory", findErr, "no manifest found in"},
-		{"missing file", loadErr, "read manifest: open"},
+		{"missing file", loadErr, "read manifest: stat"},
 	}
 	for _, tc := range tests {
 		wantError(t, tc.name, tc.err, tc.want)

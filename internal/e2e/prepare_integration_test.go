@@ -51,7 +51,7 @@ func TestConcurrentPrepares(t *testing.T) {
 		made[rel.ID] = rel.Description
 	}
 
-	h := start(t, bin, env, append([]string{"history", "--limit", "0"}, common...)...)
+	h := start(t, bin, env, append([]string{"history", "--limit", fmt.Sprint(2 * n)}, common...)...)
 	if code := h.wait(t); code != 0 {
 		t.Fatalf("history: exit %d\n%s", code, h.output())
 	}

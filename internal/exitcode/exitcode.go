@@ -16,7 +16,7 @@ import (
 const (
 	OK          = 0
 	Failed      = 1   // the deployment failed, or any other error
-	BadInput    = 2   // bad flags, configuration, manifest, project, environment, release, image or service; confirmation needed. Nothing changed.
+	BadInput    = 2   // bad flags, configuration, manifest, project, environment, release, image or service; no history table; confirmation needed. Nothing changed.
 	Locked      = 3   // another run holds the environment's lock
 	Timeout     = 4   // ECS did not finish within the timeout
 	Interrupted = 130 // SIGINT or SIGTERM; the record is closed as cancelled
@@ -36,7 +36,8 @@ func Of(err error) int {
 		return Timeout
 	case errors.Is(err, deploy.ErrDeploymentFailed):
 		return Failed
-	case errors.Is(err, deploy.ErrInvalidInput), errors.Is(err, deploy.ErrConfirmationRequired), errors.As(err, &merr):
+	case errors.Is(err, deploy.ErrInvalidInput), errors.Is(err, deploy.ErrConfirmationRequired), errors.As(err, &merr),
+		errors.Is(err, history.ErrNoTable):
 		return BadInput
 	case errors.Is(err, context.Canceled):
 		return Interrupted

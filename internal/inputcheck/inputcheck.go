@@ -102,9 +102,18 @@ func ID(v string) error {
 	return match(v, manifest.ValidID, "an id of the manifest: use up to 64 letters, digits, '.', '_' and '-', starting with a letter or digit, e.g. stage")
 }
 
-// Release checks a release id or a unique prefix of one.
+// LatestRelease is the word all three entrypoints take, where a release
+// id goes, for the latest release (the Action's release input defaults to
+// it). No release id can be it: ids leave out the letters I, L, O and U.
+const LatestRelease = "latest"
+
+// Release checks a release id or a unique prefix of one, or
+// LatestRelease.
 func Release(v string) error {
-	return match(v, releaseRe.MatchString, "a release id: give the 26-character id `buoy history` lists (or its start), e.g. 01JD7Y3R8XK2V6M4N9P0Q1R2S3")
+	if v == LatestRelease {
+		return nil
+	}
+	return match(v, releaseRe.MatchString, "a release id: give the 26-character id `buoy history` lists (or its start), e.g. 01JD7Y3R8XK2V6M4N9P0Q1R2S3, or latest")
 }
 
 // Region checks an AWS region.

@@ -23,6 +23,8 @@ func TestChecks(t *testing.T) {
 		{"id", inputcheck.ID, "stage", ""},
 		{"id with a slash", inputcheck.ID, "stage/eu", `"stage/eu" is not an id of the manifest`},
 		{"release", inputcheck.Release, "01JD7Y3R", ""},
+		{"latest release", inputcheck.Release, "latest", ""},
+		{"release in capitals", inputcheck.Release, "LATEST", "is not a release id"},
 		{"release with a path", inputcheck.Release, "../01JD", `"../01JD" is not a release id`},
 		{"release with a U", inputcheck.Release, "01JDU", "not a release id"},
 		{"region", inputcheck.Region, "eu-west-1", ""},
@@ -154,3 +156,17 @@ func TestLimitParsers(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+func TestEmpty(t *testing.T) {
+	t.Parallel()
+	flag := func(key string) string { return "--" + key }
+	for key, want := range map[string]string{
+		"release":    "--release is empty: give a release id (`buoy history` lists them), or leave it out to deploy the latest release (an empty value is often a variable that is not set)",
+		"from-label": "--from-label is empty: give the tag to take the digests from, e.g. ref.3f2a9c1, or leave it out to use latest",
+		"cluster":    "--cluster is empty: give a value, or leave it out for the default",
+	} {
+		if got := inputcheck.Empty(flag, key).Error(); !strings.HasPrefix(got, want) {
+			t.Errorf("Empty(%s) = %q, want it to start with %q", key, got, want)
+		}
+	}
+}

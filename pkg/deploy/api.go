@@ -44,7 +44,8 @@ type Request struct {
 	Description string
 	// CI is where the request came from.
 	CI history.CI
-	// Timeout bounds the wait for ECS; 0 means the default (30 minutes).
+	// Timeout bounds the wait for ECS; 0 means DefaultTimeout (30
+	// minutes). A negative one is refused with ErrInvalidInput.
 	Timeout time.Duration
 	// RollbackTimeout is the least time a rollback (with Rollback) has:
 	// it gets what is left of Timeout, and at least this much; 0 means
@@ -61,6 +62,14 @@ type Request struct {
 	DryRun bool
 	// Confirm allows deploying to a protected environment.
 	Confirm bool
+}
+
+// check refuses what would otherwise silently mean a default.
+func (r Request) check() error {
+	if r.Timeout < 0 {
+		return invalid("timeout %s is negative: give how long to wait for ECS, or 0 for the default of %s", r.Timeout, DefaultTimeout)
+	}
+	return nil
 }
 
 // PrepareInput asks for a new release from a label.
@@ -112,7 +121,8 @@ type StatusInput struct {
 type HistoryInput struct {
 	// Environment limits deployments to one environment; "" means all.
 	Environment string
-	// Limit caps each list; 0 means 20.
+	// Limit caps each list; 0 means DefaultHistoryLimit (20). A negative
+	// one is refused with ErrInvalidInput.
 	Limit int
 }
 

@@ -73,8 +73,16 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	awsconfig.CountFromContext(&base)
 	// A large deployment makes hundreds of calls: retry each up to 10
 	// times rather than the SDK's 3, unless the caller (or AWS_MAX_ATTEMPTS,
-	// AWS_RETRY_MODE, the shared config) chose a retry policy.
+	// AWS_RETRY_MODE, the shared config) chose a retry policy. A wrong
+	// region or endpoint fails at its first call rather than after minutes
+	// of retries, and every retry is reported as an event.Retry.
 	awsconfig.DefaultRetries(&base)
+	var d *Deployer
+	awsconfig.Watch(&base, func(r awsconfig.Retry) {
+		if d != nil {
+			d.emit(event.Event{Kind: event.Retry, Message: r.String()})
+		}
+	})
 	store := cfg.Store
 	if store == nil {
 		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(base, p)), TableName(cfg.Table))
@@ -90,7 +98,7 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	if cfg.Logger != nil {
 		opts = append(opts, WithLogger(cfg.Logger))
 	}
-	d, err := New(p, store, append(opts, cfg.Options...)...)
+	d, err = New(p, store, append(opts, cfg.Options...)...)
 	if err != nil {
 		return nil, m, err
 	}

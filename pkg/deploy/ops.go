@@ -14,6 +14,9 @@ import (
 // latest when empty) to an environment.
 func (d *Deployer) Deploy(ctx context.Context, in DeployInput) (*Result, error) {
 	s, ctx := d.newSession(ctx)
+	if err := in.check(); err != nil {
+		return d.early(s, in.Request, err)
+	}
 	rel, err := d.release(ctx, in.Release)
 	if err != nil {
 		return d.early(s, in.Request, err)
@@ -25,6 +28,9 @@ func (d *Deployer) Deploy(ctx context.Context, in DeployInput) (*Result, error) 
 // resolves the label but stores nothing.
 func (d *Deployer) ReleaseDeploy(ctx context.Context, in ReleaseDeployInput) (*Result, error) {
 	s, ctx := d.newSession(ctx)
+	if err := in.check(); err != nil {
+		return d.early(s, in.Request, err)
+	}
 	pin := PrepareInput{Label: in.Label, RequestedBy: in.RequestedBy, Description: in.Description, CI: in.CI}
 	env, err := d.environment(in.Environment)
 	if err != nil {
@@ -69,6 +75,9 @@ func (d *Deployer) ReleaseDeploy(ctx context.Context, in ReleaseDeployInput) (*R
 // or has drifted (its tags no longer point at what its record says).
 func (d *Deployer) Promote(ctx context.Context, in PromoteInput) (*Result, error) {
 	s, ctx := d.newSession(ctx)
+	if err := in.check(); err != nil {
+		return d.early(s, in.Request, err)
+	}
 	env, err := d.environment(in.Environment)
 	if err != nil {
 		return d.early(s, in.Request, err)
@@ -114,6 +123,9 @@ func (d *Deployer) Promote(ctx context.Context, in PromoteInput) (*Result, error
 // nothing to roll back to, the error says why.
 func (d *Deployer) Rollback(ctx context.Context, in RollbackInput) (*Result, error) {
 	s, ctx := d.newSession(ctx)
+	if err := in.check(); err != nil {
+		return d.early(s, in.Request, err)
+	}
 	if _, err := d.environment(in.Environment); err != nil {
 		return d.early(s, in.Request, err)
 	}

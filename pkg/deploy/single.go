@@ -28,19 +28,44 @@ type SingleInput struct {
 	// Image is repository[:tag] or repository@digest; a missing tag
 	// means "latest".
 	Image string
-	// DesiredCount, MinimumHealthyPercent and MaximumPercent change the
-	// service when set.
+	// DesiredCount (0 or more), MinimumHealthyPercent (0 to 100) and
+	// MaximumPercent (100 or more) change the service when set.
 	DesiredCount          *int32
 	MinimumHealthyPercent *int32
 	MaximumPercent        *int32
-	Timeout               time.Duration
-	NoWait                bool
+	// Timeout bounds the wait for ECS; 0 means rollout.DefaultTimeout (30
+	// minutes). A negative one is refused.
+	Timeout time.Duration
+	NoWait  bool
 	// Rollback redeploys the previous task definition if the rollout
 	// fails.
 	Rollback bool
 	// MaxDefinitions, when above 0, deregisters all but that many of the
-	// newest revisions of the family afterwards (never one in use).
+	// newest revisions of the family afterwards (never one in use); 0
+	// keeps them all. A negative one is refused.
 	MaxDefinitions int
+}
+
+// check refuses numbers that ECS would take to mean something else, or
+// refuse only after a revision was registered.
+func (in SingleInput) check() error {
+	switch {
+	case in.Image == "" || (in.Service == "" && in.TaskDefinition == ""):
+		return invalid("an image and a service (or a task definition) are required")
+	case in.Service != "" && in.Cluster == "":
+		return invalid("a service needs its cluster")
+	case in.DesiredCount != nil && *in.DesiredCount < 0:
+		return invalid("desired count %d is negative: give the number of tasks the service should run, e.g. 2", *in.DesiredCount)
+	case in.MinimumHealthyPercent != nil && (*in.MinimumHealthyPercent < 0 || *in.MinimumHealthyPercent > 100):
+		return invalid("minimum healthy percent %d is not from 0 to 100: give a percentage of the desired count, e.g. 100 (ECS's default)", *in.MinimumHealthyPercent)
+	case in.MaximumPercent != nil && *in.MaximumPercent < 100:
+		return invalid("maximum percent %d is below 100: give a percentage of the desired count of 100 or more, e.g. 200 (ECS's default)", *in.MaximumPercent)
+	case in.Timeout < 0:
+		return invalid("timeout %s is negative: give how long to wait for ECS, or 0 for the default of %s", in.Timeout, rollout.DefaultTimeout)
+	case in.MaxDefinitions < 0:
+		return invalid("max definitions %d is negative: give how many revisions to keep, or 0 to keep them all", in.MaxDefinitions)
+	}
+	return nil
 }
 
 // SingleResult says what a single-service deployment did.
@@ -65,11 +90,8 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	if sink == nil {
 		sink = event.Discard{}
 	}
-	if in.Image == "" || (in.Service == "" && in.TaskDefinition == "") {
-		return nil, invalid("an image and a service (or a task definition) are required")
-	}
-	if in.Service != "" && in.Cluster == "" {
-		return nil, invalid("a service needs its cluster")
+	if err := in.check(); err != nil {
+		return nil, err
 	}
 	image := in.Image
 	repo, tag, digest := splitImage(image)
@@ -79,6 +101,9 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	counter := &awsconfig.Counter{}
 	cfg = cfg.Copy()
 	awsconfig.DefaultRetries(&cfg) // as Open does
+	awsconfig.Watch(&cfg, func(r awsconfig.Retry) {
+		sink.Emit(event.Event{Kind: event.Retry, Time: time.Now().UTC(), Message: r.String()})
+	})
 	counter.Install(&cfg)
 	api := ecs.NewFromConfig(cfg)
 	budget := rollout.NewBudget(nil, rollout.DefaultQuotaShare, 0, 0)

@@ -269,7 +269,10 @@ func appendUnique(s []string, vs ...string) []string {
 // their Origin.
 func (d *Deployer) History(ctx context.Context, in HistoryInput) (*HistoryReport, error) {
 	limit := in.Limit
-	if limit <= 0 {
+	switch {
+	case limit < 0:
+		return nil, invalid("history limit %d is negative: give how many releases and deployments to list, or 0 for %d", limit, DefaultHistoryLimit)
+	case limit == 0:
 		limit = DefaultHistoryLimit
 	}
 	if in.Environment != "" {

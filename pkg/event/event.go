@@ -26,6 +26,9 @@ const (
 	ServiceDone Kind = "service-done"
 	// Warning: something a person should look at; the work goes on.
 	Warning Kind = "warning"
+	// Retry: an AWS call failed and is about to be tried again (Message
+	// says which call, which attempt and why); the work goes on.
+	Retry Kind = "retry"
 	// Failed: a step failed; Message says why and what to do.
 	Failed Kind = "failed"
 	// Finished: the whole operation ended (Outcome says how).

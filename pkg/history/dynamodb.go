@@ -52,9 +52,11 @@ type DynamoDB struct {
 var _ Store = (*DynamoDB)(nil)
 
 // NewDynamoDB returns a Store kept in table (see Init) through client.
+// When the table does not exist, every method's error is a
+// *TableMissingError (errors.Is(err, ErrNoTable)).
 func NewDynamoDB(client DynamoDBAPI, table string, opts ...Option) *DynamoDB {
 	o := newOptions(opts)
-	return &DynamoDB{client: client, table: table, ids: NewIDSource(o.now, o.entropy), now: o.now}
+	return &DynamoDB{client: withTableErrors(client, table), table: table, ids: NewIDSource(o.now, o.entropy), now: o.now}
 }
 
 func projectKey(project string) string { return "PROJECT#" + project }

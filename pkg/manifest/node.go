@@ -23,6 +23,7 @@ type decoder struct {
 	visited   int
 	exhausted bool
 	dropped   int // errors beyond maxDiagnostics
+	quiet     int // warnings beyond maxDiagnostics
 }
 
 func (d *decoder) pos(n *yaml.Node) Position {
@@ -32,22 +33,33 @@ func (d *decoder) pos(n *yaml.Node) Position {
 	return Position{File: d.file, Line: n.Line, Column: n.Column}
 }
 
-// maxDiagnostics bounds how many errors one parse keeps; the rest are
-// counted, so that a hostile file cannot fill memory with diagnostics.
-const maxDiagnostics = 200
+// maxDiagnostics bounds how many errors (and, apart, warnings) one parse
+// keeps; the rest are counted and reported as one "and N more", so that
+// the output stays small whatever the input.
+const maxDiagnostics = 50
 
 // errorf records an error at n with a hint saying what to write instead.
+// A long text argument is quoted by its start and its length (clip).
 func (d *decoder) errorf(n *yaml.Node, hint, format string, args ...any) {
+	d.errorAt(d.pos(n), hint, format, args...)
+}
+
+// errorAt is errorf at a position rather than a node.
+func (d *decoder) errorAt(pos Position, hint, format string, args ...any) {
 	if len(d.errs) >= maxDiagnostics {
 		d.dropped++
 		return
 	}
-	d.errs = append(d.errs, Diagnostic{Pos: d.pos(n), Message: fmt.Sprintf(format, args...), Hint: hint})
+	d.errs = append(d.errs, diagnostic(pos, hint, format, args))
 }
 
 // warnf records a warning at n.
 func (d *decoder) warnf(n *yaml.Node, hint, format string, args ...any) {
-	d.warns = append(d.warns, Diagnostic{Pos: d.pos(n), Message: fmt.Sprintf(format, args...), Hint: hint})
+	if len(d.warns) >= maxDiagnostics {
+		d.quiet++
+		return
+	}
+	d.warns = append(d.warns, diagnostic(d.pos(n), hint, format, args))
 }
 
 // resolve follows aliases and counts the visit against maxNodes. It

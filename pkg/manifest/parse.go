@@ -52,7 +52,7 @@ func Parse(file string, data []byte) (m *Manifest, err error) {
 	}
 	root, err := decodeYAML(data)
 	if err != nil {
-		return nil, &Error{Diagnostics: []Diagnostic{yamlDiagnostic(file, err)}}
+		return nil, &Error{Diagnostics: []Diagnostic{clipDiagnostic(yamlDiagnostic(file, err))}}
 	}
 	if root == nil {
 		return fail("write version: 1 and projects: (see docs/manifest.md)", "the manifest is empty")
@@ -66,11 +66,15 @@ func Parse(file string, data []byte) (m *Manifest, err error) {
 		m.Projects = d.legacy(root)
 	}
 	d.duplicateProjects(m.Projects)
+	d.sharedTags(m.Projects)
 	sortDiagnostics(d.errs)
 	if d.dropped > 0 {
 		d.errs = append(d.errs, Diagnostic{Pos: Position{File: file}, Message: fmt.Sprintf("and %d more problems", d.dropped), Hint: "fix the ones above first"})
 	}
 	sortDiagnostics(d.warns)
+	if d.quiet > 0 {
+		d.warns = append(d.warns, Diagnostic{Pos: Position{File: file}, Message: fmt.Sprintf("and %d more warnings", d.quiet)})
+	}
 	m.Warnings = d.warns
 	if len(d.errs) > 0 {
 		return nil, &Error{Diagnostics: d.errs}
@@ -134,7 +138,7 @@ func (d *decoder) duplicateProjects(projects []*Project) {
 	first := map[string]Position{}
 	for _, p := range projects {
 		if prev, ok := first[p.ID]; ok && p.ID != "" {
-			d.errs = append(d.errs, Diagnostic{Pos: p.Pos, Message: fmt.Sprintf("duplicate project id %q (first at line %d)", p.ID, prev.Line), Hint: "give each project its own id"})
+			d.errorAt(p.Pos, "give each project its own id", "duplicate project id %q (first at line %d)", p.ID, prev.Line)
 			continue
 		}
 		first[p.ID] = p.Pos
@@ -147,18 +151,52 @@ func sortDiagnostics(ds []Diagnostic) {
 	})
 }
 
-// Load reads and parses the manifest at path.
+// Load reads and parses the manifest at path. A path that is not a
+// regular file (a named pipe, a device, a directory) is refused before it
+// is opened: opening a named pipe waits, without end, for a writer.
 func Load(path string) (*Manifest, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	if err := regularFile(path, st); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read manifest %s: it changed while being opened: give the path of a buoy.yaml or .wellcome_project file", path)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read manifest %s: %w", path, err)
 	}
 	return Parse(path, data)
+}
+
+// regularFile refuses a manifest path that is not a regular file, saying
+// what it is.
+func regularFile(path string, st os.FileInfo) error {
+	m := st.Mode()
+	if m.IsRegular() {
+		return nil
+	}
+	what := "not a regular file"
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO), not a file"
+	case m&os.ModeDevice != 0:
+		what = "a device, not a file"
+	case m.IsDir():
+		what = "a directory, not a file"
+	case m&os.ModeSocket != 0:
+		what = "a socket, not a file"
+	}
+	return &Error{Diagnostics: []Diagnostic{{Pos: Position{File: path},
+		Message: "the manifest is " + what, Hint: "give the path of a buoy.yaml or .wellcome_project file"}}}
 }
 
 // Find returns the path of the manifest in dir: buoy.yaml if there is one,
