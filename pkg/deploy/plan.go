@@ -32,6 +32,10 @@ type plannedImage struct {
 	move   bool
 	moved  bool // set once the tag points at to
 	done   bool
+	// sent: the move's request was made; until done or refused, whether
+	// it was applied is unknown.
+	sent    bool
+	refused bool // AWS answered the move with an error: it was not made
 }
 
 type plannedService struct {
@@ -46,6 +50,10 @@ type plannedService struct {
 	// still rolls it out.
 	adopt *Adoption
 
+	// sent: the update's request was made; until started or refused,
+	// whether ECS applied it is unknown.
+	sent    bool
+	refused bool // ECS answered the update with an error: it was not made
 	started *Started
 	outcome *Outcome
 }

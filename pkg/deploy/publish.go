@@ -42,7 +42,11 @@ func (d *Deployer) publishSSM(ctx context.Context, s *session, p *plan, depID st
 		if err != nil {
 			return fmt.Errorf("SSM client for region %q: %w", t.Region, err)
 		}
-		results, err := ssmparam.Publish(ctx, client, d.project.ID, p.env.ID, images)
+		var results []ssmparam.Result
+		err = s.lease.do(ctx, func(ctx context.Context) (err error) {
+			results, err = ssmparam.Publish(ctx, client, d.project.ID, p.env.ID, images)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("publish the images of %s to SSM in region %q: %w", p.env.ID, t.Region, err)
 		}
@@ -63,7 +67,10 @@ func (d *Deployer) auditTags(ctx context.Context, s *session, p *plan, depID str
 	for _, pi := range p.images {
 		reg, err := s.registry(ctx, pi.image)
 		if err == nil {
-			_, err = reg.Tag(ctx, pi.image, pi.to, tag)
+			err = s.lease.do(ctx, func(ctx context.Context) error {
+				_, err := reg.Tag(ctx, pi.image, pi.to, tag)
+				return err
+			})
 		}
 		if err != nil {
 			d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Deployment: depID, Image: pi.image.ID,
