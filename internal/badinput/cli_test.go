@@ -46,6 +46,8 @@ func TestCLIBadInput(t *testing.T) {
 		{"zero ECS quota share", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--ecs-quota-share", "0"}, "--ecs-quota-share must be a number above 0"},
 		{"lock TTL too short", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--lock-ttl", "1s"}, "--lock-ttl must be at least 3s (the lease is renewed every third of it), got 1s"},
 		{"bad lock TTL", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--lock-ttl", "soon"}, `invalid argument "soon" for "--lock-ttl"`},
+		{"lock TTL of centuries", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--lock-ttl", "2562047h"}, "--lock-ttl must be at most 10m0s (the lease is renewed every third of it, so it never needs to be long, and a killed run's lock is taken over only a lease after it stopped): write 2m, the default, or up to 10m, got 2562047h0m0s"},
+		{"lock TTL above the maximum", []string{"deploy", "--manifest", valid, "-e", "prod", "--lock-ttl", "11m"}, "--lock-ttl must be at most 10m0s"},
 		{"negative lock wait", []string{"deploy", "--manifest", valid, "-e", "prod", "--lock-wait", "-1s"}, "--lock-wait must not be negative, got -1s"},
 		{"bad manifest", []string{"release-deploy", "--manifest", filepath.Join(bad, "env_bad_strategy.yaml"), "-e", "prod"}, `strategy "tags" is not known (did you mean "tag"?)`},
 		{"binary manifest", []string{"validate", "--manifest", bin}, "the manifest is"},
