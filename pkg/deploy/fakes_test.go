@@ -84,6 +84,9 @@ type memStore struct {
 	locks    *history.Memory
 	// dead makes every write fail, as if the process had died.
 	dead bool
+	// beforeWrite, when set, runs before each write (m.mu held) and
+	// fails it with its error.
+	beforeWrite func(op string) error
 	// writes counts successful writes by method.
 	writes map[string]int
 }
@@ -102,6 +105,11 @@ func (m *memStore) id() string {
 func (m *memStore) write(op string) error {
 	if m.dead {
 		return errDead
+	}
+	if m.beforeWrite != nil {
+		if err := m.beforeWrite(op); err != nil {
+			return err
+		}
 	}
 	m.writes[op]++
 	return nil
@@ -352,6 +360,9 @@ type world struct {
 	onRedeploy func(name string) error
 	// onWait runs before each Wait (e.g. to kill the process).
 	onWait func() error
+	// onTag runs before each tag move (e.g. to hold it, or to kill the
+	// process).
+	onTag func(repo, tag string) error
 	// ecs maps cluster/name -> the service's PRIMARY ECS deployment.
 	ecs map[string]*fakeECSDeployment
 	// pinned maps a registered task definition to its containers.
@@ -458,7 +469,15 @@ func (r fakeRegistry) Resolve(_ context.Context, qs []ImageQuery) ([]*history.Im
 	return out, nil
 }
 
-func (r fakeRegistry) Tag(_ context.Context, img *manifest.Image, ref history.ImageRef, tag string) (bool, error) {
+func (r fakeRegistry) Tag(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag string) (bool, error) {
+	if r.w.onTag != nil {
+		if err := r.w.onTag(img.Repository, tag); err != nil {
+			return false, err
+		}
+	}
+	if err := ctx.Err(); err != nil { // as the SDK: a call whose context ended is not sent
+		return false, err
+	}
 	r.w.mu.Lock()
 	if r.w.tags[img.Repository][tag] == ref.Digest {
 		r.w.mu.Unlock()
@@ -498,7 +517,10 @@ func (c fakeCluster) Find(_ context.Context, in FindInput) ([]ServiceRef, error)
 	return out, nil
 }
 
-func (c fakeCluster) PinImages(_ context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
+func (c fakeCluster) PinImages(ctx context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	c.w.mu.Lock()
 	c.w.seq++
 	td := fmt.Sprintf("%s:%d", svc.Name, c.w.seq+1)
@@ -517,11 +539,14 @@ func (c fakeCluster) PinImages(_ context.Context, svc ServiceRef, pins []history
 	return td, nil
 }
 
-func (c fakeCluster) Redeploy(_ context.Context, svc ServiceRef, td string) (Started, error) {
+func (c fakeCluster) Redeploy(ctx context.Context, svc ServiceRef, td string) (Started, error) {
 	if c.w.onRedeploy != nil {
 		if err := c.w.onRedeploy(svc.Name); err != nil {
 			return Started{}, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return Started{}, err
 	}
 	if c.w.beforeChange != nil {
 		c.w.beforeChange("UpdateService")

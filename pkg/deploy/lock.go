@@ -260,6 +260,9 @@ func (h *heldLock) whyLost(ctx context.Context, l history.Lock) error {
 // stopWith stops the run for cause: its context is cancelled with cause,
 // and no side effect starts from now on. The first cause is kept.
 func (h *heldLock) stopWith(cause error) {
+	if h == nil {
+		return
+	}
 	h.mu.Lock()
 	first := h.stopped == nil
 	if first {

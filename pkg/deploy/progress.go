@@ -130,19 +130,21 @@ func (r *recordKeeper) writeLoop(ctx context.Context) {
 		upTo := r.changes
 		r.mu.Unlock()
 		err := r.lease.do(ctx, func(ctx context.Context) error { return r.d.store.UpdateDeployment(ctx, snap) })
+		if err != nil {
+			err = fmt.Errorf("update deployment record %s: %w", snap.ID, err)
+			if ctx.Err() == nil { // else the run is stopping already
+				r.d.emit(event.Event{Kind: event.Warning, Environment: snap.Environment, Deployment: snap.ID,
+					Message: fmt.Sprintf("could not update the deployment record: %v", err)})
+				r.lease.stopWith(fmt.Errorf("stopped: the deployment record cannot be written, and nothing may happen that it does not tell: %w", err))
+			}
+		}
 		r.mu.Lock()
 		if err == nil {
 			r.rec.Version, r.saved = snap.Version, upTo
 		} else {
-			r.failed = fmt.Errorf("update deployment record %s: %w", snap.ID, err)
+			r.failed = err
 		}
-		failed := r.failed
 		r.mu.Unlock()
-		if err != nil && ctx.Err() == nil {
-			r.d.emit(event.Event{Kind: event.Warning, Environment: snap.Environment, Deployment: snap.ID,
-				Message: fmt.Sprintf("could not update the deployment record: %v", err)})
-			r.lease.stopWith(fmt.Errorf("stopped: the deployment record cannot be written, and nothing may happen that it does not tell: %w", failed))
-		}
 	}
 }
 
