@@ -208,9 +208,11 @@ type ServiceStatus struct {
 	Digests map[string][]string `json:"digests,omitempty"`
 }
 
-// HistoryReport lists releases and deployments, newest first.
+// HistoryReport lists releases, deployments and the locks freed by hand
+// (buoy unlock), newest first.
 type HistoryReport struct {
 	Project     string                `json:"project"`
 	Releases    []*history.Release    `json:"releases"`
 	Deployments []*history.Deployment `json:"deployments"`
+	Unlocks     []*history.Unlock     `json:"unlocks"`
 }
