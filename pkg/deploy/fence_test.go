@@ -56,7 +56,9 @@ func newFencedRun(t *testing.T, store history.Store) *fencedRun {
 	}
 	f.lockRun = &lockRun{events: &event.Recorder{}, done: make(chan struct{})}
 	f.fenced = &signalSink{Recorder: f.events, fired: make(chan struct{}),
-		match: func(e event.Event) bool { return e.Kind == event.Warning && strings.Contains(e.Message, ErrLockLost.Error()) }}
+		match: func(e event.Event) bool {
+			return e.Kind == event.Warning && strings.Contains(e.Message, ErrLockLost.Error())
+		}}
 	d, err := New(testProject(), store, WithClock(f.clock), WithSink(f.fenced), WithLockWait(0), WithConcurrency(1),
 		WithRegistry(func(RegistryParams) (Registry, error) { return fakeRegistry{f.w}, nil }),
 		WithCluster(func(p ClusterParams) (Cluster, error) { return fakeCluster{f.w, p.Target.Cluster}, nil }))
