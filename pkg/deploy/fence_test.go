@@ -262,7 +262,7 @@ func TestDeadRecordNeverSaysNotMoved(t *testing.T) {
 		tm := dead.Images[img.ID]
 		if f.w.tagged(img.Repository, "env.stage") == newDigest(img.ID) {
 			moved++
-			if !(tm.Moved && tm.Done) && !tm.Moving {
+			if (!tm.Moved || !tm.Done) && !tm.Moving {
 				t.Errorf("image %s: its tag moved, but the dead record says %+v (not moved)", img.ID, tm)
 			}
 		}

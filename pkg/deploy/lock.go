@@ -235,7 +235,9 @@ func (h *heldLock) heartbeat(ctx context.Context, sent time.Time) {
 func expired(ttl time.Duration, lastErr error) error {
 	err := fmt.Errorf("%w: no renewal succeeded within its %s lease, so another run may take it over", ErrLockLost, ttl)
 	if lastErr != nil {
-		err = fmt.Errorf("%w (last renewal: %v)", err, lastErr)
+		// Told, not wrapped: what the renewal met (a deadline, say)
+		// must not change how the run's end is classified.
+		err = fmt.Errorf("%w (last renewal: %s)", err, lastErr.Error())
 	}
 	return err
 }

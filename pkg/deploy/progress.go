@@ -132,7 +132,9 @@ func (r *recordKeeper) writeLoop(ctx context.Context) {
 		err := r.lease.do(ctx, func(ctx context.Context) error { return r.d.store.UpdateDeployment(ctx, snap) })
 		if err != nil {
 			err = fmt.Errorf("update deployment record %s: %w", snap.ID, err)
-			if ctx.Err() == nil { // else the run is stopping already
+			// Unless the run is stopping already (cancelled, or its
+			// lease, which bounds the write, ran out).
+			if ctx.Err() == nil && r.lease.stoppedBy() == nil {
 				r.d.emit(event.Event{Kind: event.Warning, Environment: snap.Environment, Deployment: snap.ID,
 					Message: fmt.Sprintf("could not update the deployment record: %v", err)})
 				r.lease.stopWith(fmt.Errorf("stopped: the deployment record cannot be written, and nothing may happen that it does not tell: %w", err))

@@ -136,7 +136,9 @@ func stoppedErr(stop, err error) error {
 	if err == nil || errors.Is(err, stop) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return stop
 	}
-	return fmt.Errorf("%w; before it stopped: %v", stop, err)
+	// Told, not wrapped: the run ended because it stopped, whatever the
+	// error it met on the way (a cancellation would read as a signal).
+	return fmt.Errorf("%w; before it stopped: %s", stop, err.Error())
 }
 
 func (d *Deployer) closeWith(ctx context.Context, r *recordKeeper, res *Result, p *plan, status history.Status, err error, note string) error {
