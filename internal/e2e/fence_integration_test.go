@@ -16,6 +16,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/faultproxy"
 )
 
@@ -109,7 +110,7 @@ func forwardedUpdates(p *faultproxy.Proxy) int {
 // stall too. Its lease runs out by its own clock and it stops. Run B
 // watches A's lock, sees it unrenewed for the lease and the margin,
 // takes it over and deploys release B. When A's stall ends, A moves no
-// tag, updates no service and exits non-zero; its record is closed as
+// tag, updates no service and exits 1 (failed); its record is closed as
 // failed, naming the lease, and says the stalled move's outcome is
 // unknown. Read with the SDK: the tags point at B's
 // digests, the current record says B, A's record says it lost the lock.
@@ -149,8 +150,8 @@ func TestStalledRunLosesItsLockAndChangesNothing(t *testing.T) {
 	contains(t, "run A's output", a.stderr.String(), "lost the environment lock: no renewal succeeded within its 3s lease")
 
 	pa.Unstall()
-	if code := a.wait(t); code == 0 {
-		t.Errorf("run A, which lost its lock: exit 0, want a failure\n%s", a.output())
+	if code := a.wait(t); code != exitcode.Failed {
+		t.Errorf("run A, which lost its lock: exit %d, want %d (failed)\n%s", code, exitcode.Failed, a.output())
 	}
 	resA, resB := a.result(t), b.result(t)
 	for _, img := range f.Images {
@@ -186,7 +187,7 @@ func TestStalledRunLosesItsLockAndChangesNothing(t *testing.T) {
 // TestUnlockFreesTheLockAndStopsItsRun: while a run (a 6s lease) waits
 // for ECS, someone frees its lock with buoy unlock. unlock says whose
 // lock it freed; the run stops at its next renewal (within 2s): it exits
-// non-zero and its record, read with the SDK, is failed, naming who freed
+// 1 (failed) and its record, read with the SDK, is failed, naming who freed
 // the lock and why; the current record is not set; buoy history lists
 // the unlock in text and JSON: who, when, why, whose lock.
 func TestUnlockFreesTheLockAndStopsItsRun(t *testing.T) {
@@ -206,8 +207,8 @@ func TestUnlockFreesTheLockAndStopsItsRun(t *testing.T) {
 	}
 	contains(t, "unlock's output", unlock.stdout.String(), "freed the lock of "+deadRunBy+" on "+deployfixture.Environment)
 
-	if code := held.wait(t); code == 0 {
-		t.Errorf("the run whose lock was freed: exit 0, want a failure\n%s", held.output())
+	if code := held.wait(t); code != exitcode.Failed {
+		t.Errorf("the run whose lock was freed: exit %d, want %d (failed)\n%s", code, exitcode.Failed, held.output())
 	}
 	contains(t, "the fenced run's output", held.stderr.String(), "lost the environment lock: ops@", "freed it with buoy unlock at ", why)
 	rec, ok := stored(ctx, t, f, "DEPLOY#"+held.result(t).Deployment)
