@@ -109,6 +109,7 @@ func actionBadInputs() []actionBadInput {
 		{name: "lock TTL too short", inputs: stage("lock-ttl", "1s"), want: "input lock-ttl must be at least 3s (the lease is renewed every third of it), got 1s"},
 		{name: "lock TTL zero", inputs: stage("lock-ttl", "0"), want: "input lock-ttl must be at least 3s"},
 		{name: "lock TTL without unit", inputs: stage("lock-ttl", "120"), want: `input lock-ttl: "120" is not a duration`},
+		{name: "lock TTL of centuries", inputs: stage("lock-ttl", "2562047h"), want: "input lock-ttl must be at most 10m0s (the lease is renewed every third of it, so it never needs to be long, and a killed run's lock is taken over only a lease after it stopped): write 2m, the default, or up to 10m, got 2562047h0m0s"},
 		{name: "zero ECS quota share", inputs: stage("ecs-quota-share", "0"), want: "input ecs-quota-share must be a number above 0 (0.5 is half of AWS's quota, 1 all of it), not 0"},
 		{name: "ECS quota share as a percentage", inputs: stage("ecs-quota-share", "50%"), want: `input ecs-quota-share: "50%" is not a number: write it like 20 or 0.5`},
 		{name: "zero ECS rate", inputs: stage("ecs-rate", "0"), want: "input ecs-rate must be a number of requests a second above 0, not 0"},

@@ -156,7 +156,7 @@ func explain(s *settings, err error) error {
 	case errors.As(err, &missing):
 		return fmt.Errorf("%w; the region is the aws-region input's, or AWS_REGION", missing)
 	case errors.As(err, &locked):
-		return fmt.Errorf("%w; re-run once that run has finished, or raise the lock-wait input to queue behind it (a killed run's lock is freed when its lease, lock-ttl, runs out)", err)
+		return fmt.Errorf("%w; re-run once that run has finished, or raise the lock-wait input to queue behind it (a killed run's lock is taken over once another run has seen it unrenewed for its lease, lock-ttl, and a margin; `buoy unlock` frees it at once)", err)
 	case errors.Is(err, deploy.ErrConfirmationRequired):
 		return fmt.Errorf("%w; environment %s is protected: promote to it with `command: promote`, or set `confirm: true` in a job that uses a protected GitHub environment", err, s.Environment)
 	case errors.Is(err, deploy.ErrTimeout):

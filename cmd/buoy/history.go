@@ -24,7 +24,7 @@ func newHistoryCommand(a *app) *cobra.Command {
 	var cfg historyConfig
 	cmd := &cobra.Command{
 		Use:   "history",
-		Short: "List releases and deployments, newest first",
+		Short: "List releases, deployments and locks freed by hand, newest first",
 		Example: `  buoy history
   buoy history --environment prod --limit 5`,
 		Args: argsOf(cobra.NoArgs),
@@ -81,6 +81,16 @@ func printHistory(w io.Writer, rep *deploy.HistoryReport) {
 			d.StartedAt.UTC().Format(time.RFC3339), d.RequestedBy, note)
 	}
 	_ = tw.Flush()
+	if len(rep.Unlocks) > 0 {
+		fmt.Fprintln(w, "\nLOCKS FREED BY HAND (buoy unlock)")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tENVIRONMENT\tAT\tBY\tWHOSE LOCK\tREASON")
+		for _, u := range rep.Unlocks {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Environment, u.At.UTC().Format(time.RFC3339),
+				whoRan(u.RequestedBy, u.CI.BuildURL), whoRan(u.Freed.RequestedBy, u.Freed.BuildURL), u.Reason)
+		}
+		_ = tw.Flush()
+	}
 	fmt.Fprintln(w, "\nRELEASES")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLABEL\tCREATED\tBY\tDESCRIPTION")

@@ -29,6 +29,10 @@ func TestJSONOutputGolden(t *testing.T) {
 			TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:8",
 			PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:7", Outcome: history.StatusSucceeded}},
 		Version: 4}
+	unlock := &history.Unlock{ID: "01JD3QX90000000000000000AA", Project: "shop", Environment: "stage", At: t0.Add(10 * time.Minute),
+		RequestedBy: "bob@laptop", Reason: "build 41 was killed; its lock holds up the hotfix",
+		Freed: history.Lock{Project: "shop", Environment: "stage", Owner: "9f2c4e1a7b3d5f60", RequestedBy: "alice via buildkite",
+			BuildURL: ci.BuildURL, AcquiredAt: t0, ExpiresAt: t0.Add(2 * time.Minute), Token: "KJ3D8W2QXZ7VN4M5", TTL: 2 * time.Minute}}
 	status := sampleStatus(rel, dep)
 	single := &deploy.SingleResult{Service: "api", Cluster: "production", Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:ref.3f2a9c1e",
 		TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:12",
@@ -42,7 +46,8 @@ func TestJSONOutputGolden(t *testing.T) {
 	}{
 		{"status", func(b *bytes.Buffer) error { return writeJSON(b, status) }},
 		{"history", func(b *bytes.Buffer) error {
-			return writeJSON(b, &deploy.HistoryReport{Project: "shop", Releases: []*history.Release{rel}, Deployments: []*history.Deployment{dep}})
+			return writeJSON(b, &deploy.HistoryReport{Project: "shop", Releases: []*history.Release{rel}, Deployments: []*history.Deployment{dep},
+				Unlocks: []*history.Unlock{unlock}})
 		}},
 		{"release", func(b *bytes.Buffer) error { return printRelease(b, "json", rel) }},
 		{"ecs-deploy", func(b *bytes.Buffer) error { return writeJSON(b, single) }},

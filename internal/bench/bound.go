@@ -8,13 +8,16 @@ import (
 	"strings"
 )
 
-// dynamoDBCalls is the constant the lower bound allows the history per
-// deployment, whatever the number of services: 9 writes (the release,
-// the lock taken and freed, the deployment record created, updated after
-// the plan, the tag moves and the service updates, and closed, the
-// environment's current record) and 3 reads (recent deployments, to
-// resume a dead run's; the current record, to plan and to set it).
-const dynamoDBCalls = 12
+// dynamoDBCalls is the least the history takes per deployment, whatever
+// the number of services: 8 writes (the release, the lock taken and
+// freed, the deployment record created, written as the tag moves and the
+// service updates begin, and closed, the environment's current record),
+// at least one progress write per stage (the record is written as each
+// move and update is confirmed, coalesced: at most one per move and
+// update, fewer when they come faster than DynamoDB answers) and 3 reads
+// (recent deployments, to resume a dead run's; the current record, to
+// plan and to set it).
+const dynamoDBCalls = 13
 
 // lowerBound returns the fewest AWS calls, by operation, a release-deploy
 // with waiting of n images in n repositories feeding n services, on each

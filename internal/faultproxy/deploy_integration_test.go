@@ -3,9 +3,11 @@
 package faultproxy_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/faultproxy"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -100,6 +103,16 @@ func checkDeployed(ctx context.Context, t *testing.T, f *deployfixture.Fixture, 
 	checkUnlocked(ctx, t, f)
 }
 
+// reasonCounts returns the counts a closed record's reason ends with,
+// "tags moved: ...", without their parentheses.
+func reasonCounts(reason string) string {
+	i := strings.LastIndex(reason, "(tags moved: ")
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSuffix(reason[i+1:], ")")
+}
+
 // checkUnlocked asserts that the environment's lock was released: another
 // run takes it at once.
 func checkUnlocked(ctx context.Context, t *testing.T, f *deployfixture.Fixture) {
@@ -171,8 +184,22 @@ func TestReleaseDeployFaultsOutlastRetries(t *testing.T) {
 	if failed.Status != history.StatusFailed || failed.FinishedAt.IsZero() {
 		t.Errorf("failed run's record: status %s, finished %v; want failed and finished", failed.Status, failed.FinishedAt)
 	}
-	if want := "tags moved: 20, not moved: 0; services updated: 0, not updated: 20"; !strings.Contains(failed.Reason, want) {
-		t.Errorf("failed run's reason %q does not say %q", failed.Reason, want)
+	// Updates refused by AWS are not updated; updates cut short when the
+	// first refusal stopped the others are of unknown outcome (a request
+	// in flight may have been applied): 20 in all, none said updated.
+	var unknown, notUpdated int
+	if _, err := fmt.Sscanf(reasonCounts(failed.Reason), "tags moved: 20, not moved: 0; services updated: 0, updating (outcome unknown): %d, not updated: %d", &unknown, &notUpdated); err != nil {
+		if _, err := fmt.Sscanf(reasonCounts(failed.Reason), "tags moved: 20, not moved: 0; services updated: 0, not updated: %d", &notUpdated); err != nil {
+			t.Errorf("failed run's reason %q does not count 20 tags moved and no service updated", failed.Reason)
+		}
+	}
+	if unknown+notUpdated != 20 {
+		t.Errorf("failed run's reason %q: %d updates of unknown outcome and %d not made; want 20 in all", failed.Reason, unknown, notUpdated)
+	}
+	for _, so := range failed.Services {
+		if so.ECSDeployment != "" || (!strings.HasPrefix(so.Reason, "updating: outcome unknown") && !strings.HasPrefix(so.Reason, "to redeploy")) {
+			t.Errorf("failed run's record: service %s %+v; want not updated, or updating with its outcome unknown", so.Service, so)
+		}
 	}
 	for id, m := range failed.Images {
 		if !m.Moved || !m.Done {
@@ -223,4 +250,50 @@ func TestReleaseDeployStoreUnreachable(t *testing.T) {
 			t.Errorf("side effect %s made although nothing could be recorded", c.Action())
 		}
 	}
+}
+
+// TestReleaseDeployStopsWhenItsRecordCannotBeWritten: DynamoDB throttles
+// the first write of the deployment record after a tag moved, beyond the
+// retries. The run stops there: no service is updated, the current
+// record is not set, the error (not success) says the record could not
+// be written, and the closing write still happens (DynamoDB takes it):
+// the record is closed as failed, saying why.
+func TestReleaseDeployStopsWhenItsRecordCannotBeWritten(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := deployfixture.New(ctx, t, awstest.Config(t), deployfixture.Options{Images: 2})
+	p, cfg := proxied(t, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.Throttle), faultproxy.WithLimit(attempts),
+		faultproxy.WithMatch(func(op string, body []byte) bool {
+			return op == "PutItem" && bytes.Contains(body, []byte("DEPLOY#")) && bytes.Contains(body, []byte(`\"moved\":true`))
+		}))
+
+	_, err := releaseDeploy(ctx, t, f, cfg)
+	if err == nil {
+		t.Fatal("release-deploy whose record could not be written: got nil error")
+	}
+	for _, want := range []string{"the deployment record cannot be written", "exceeded maximum number of attempts", "ThrottlingException"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if code := exitcode.Of(err); code != exitcode.Failed {
+		t.Errorf("exit code of the error: got %d, want %d (failed)", code, exitcode.Failed)
+	}
+	if got := p.Injected()[faultproxy.Throttle]; got != attempts {
+		t.Errorf("record writes throttled: got %d, want %d (one write, every attempt)", got, attempts)
+	}
+	if got := updates(t, p.Calls()); len(got) != 0 {
+		t.Errorf("services updated after the record could not be written: %v", got)
+	}
+	deps := f.Deployments(ctx, t)
+	if len(deps) != 1 {
+		t.Fatalf("deployment records: got %d, want 1", len(deps))
+	}
+	if d := deps[0]; d.Status != history.StatusFailed || !strings.Contains(d.Reason, "the deployment record cannot be written") {
+		t.Errorf("record: got %s %q; want closed as failed, saying the record could not be written", d.Status, d.Reason)
+	}
+	if _, err := f.Store().GetCurrent(ctx, f.Project, deployfixture.Environment); !errors.Is(err, history.ErrNotFound) {
+		t.Errorf("current record: got %v, want none", err)
+	}
+	checkUnlocked(ctx, t, f)
 }

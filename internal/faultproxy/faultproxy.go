@@ -83,6 +83,14 @@ func WithOperations(ops ...string) Option {
 	}
 }
 
+// WithMatch limits faults to the requests match accepts, given the
+// operation and the request body (e.g. only the writes of one item). The
+// proxy calls it once per request, in arrival order, never two at once,
+// so it may keep state.
+func WithMatch(match func(operation string, body []byte) bool) Option {
+	return func(p *Proxy) { p.match = match }
+}
+
 // WithLimit stops injecting faults after n of them (0, the default, means
 // no limit): WithRate(1) and WithLimit(1) fail exactly the first eligible
 // request.
@@ -123,6 +131,7 @@ type Proxy struct {
 	faults  []Fault
 	latency time.Duration
 	only    map[string]bool
+	match   func(operation string, body []byte) bool
 	limit   int
 	skip    int
 	client  *http.Client
@@ -232,7 +241,8 @@ func (p *Proxy) decide(service, op string, body []byte) Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var f Fault
-	eligible := (p.only == nil || p.only[op]) && (p.limit == 0 || p.injected < p.limit)
+	eligible := (p.only == nil || p.only[op]) && (p.limit == 0 || p.injected < p.limit) &&
+		(p.match == nil || p.match(op, body))
 	if eligible && p.skip > 0 {
 		p.skip--
 		eligible = false

@@ -235,6 +235,37 @@ func TestOperationFilter(t *testing.T) {
 	}
 }
 
+// TestMatchFilter: WithMatch limits faults to the requests it accepts,
+// seeing each request's operation and body in arrival order.
+func TestMatchFilter(t *testing.T) {
+	t.Parallel()
+	srv, hits := backend(t)
+	var seen []string
+	p := start(t, srv.URL, faultproxy.WithRate(1), faultproxy.WithMatch(func(op string, body []byte) bool {
+		seen = append(seen, op)
+		return op == "PutItem" && strings.Contains(string(body), "LOCK#stage")
+	}))
+	for _, req := range [][2]string{
+		{"DynamoDB_20120810.PutItem", `{"Item":{"sk":{"S":"DEPLOY#01"}}}`},
+		{"DynamoDB_20120810.PutItem", `{"Item":{"sk":{"S":"LOCK#stage"}}}`},
+		{"DynamoDB_20120810.GetItem", `{"Key":{"sk":{"S":"LOCK#stage"}}}`},
+	} {
+		resp, err := post(t, p.URL(), req[0], "application/x-amz-json-1.0", req[1])
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+	}
+	if got := hits.Load(); got != 2 {
+		t.Errorf("backend hits: got %d, want 2 (all but the lock's PutItem)", got)
+	}
+	if want := []string{"PutItem", "PutItem", "GetItem"}; strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Errorf("match saw %v, want %v in arrival order", seen, want)
+	}
+	if got := p.TotalInjected(); got != 1 {
+		t.Errorf("faults injected: got %d, want 1", got)
+	}
+}
+
 func TestSeedMakesRunsRepeatable(t *testing.T) {
 	t.Parallel()
 	srv, _ := backend(t)

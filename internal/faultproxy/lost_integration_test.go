@@ -4,6 +4,7 @@ package faultproxy_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,46 @@ func TestHistoryWritesSurviveLostResponses(t *testing.T) {
 			_, err := s.AcquireLock(ctx, lock, time.Minute)
 			return err
 		}},
+		{"RenewLock", func(t *testing.T, p *faultproxy.Proxy, s history.Store) error {
+			held, err := s.AcquireLock(ctx, lock, time.Minute)
+			if err != nil {
+				t.Fatalf("AcquireLock: %v", err)
+			}
+			p.SetRate(1)
+			return s.RenewLock(ctx, held, time.Minute)
+		}},
+		{"TakeOverLock", func(t *testing.T, p *faultproxy.Proxy, s history.Store) error {
+			if _, err := s.AcquireLock(ctx, lock, time.Minute); err != nil {
+				t.Fatalf("AcquireLock: %v", err)
+			}
+			other := lock
+			other.Owner = "run-2"
+			_, err := s.AcquireLock(ctx, other, time.Minute)
+			var locked *history.LockedError
+			if !errors.As(err, &locked) {
+				t.Fatalf("AcquireLock of a held lock: got %v, want a *LockedError", err)
+			}
+			p.SetRate(1)
+			got, err := s.TakeOverLock(ctx, other, time.Minute, locked.Held)
+			if err == nil && (got.Owner != "run-2" || got.Previous == nil || got.Previous.Owner != "run-1") {
+				t.Errorf("TakeOverLock: got %+v, want run-2's lock, taken over from run-1", got)
+			}
+			return err
+		}},
+		{"BreakLock", func(t *testing.T, p *faultproxy.Proxy, s history.Store) error {
+			held, err := s.AcquireLock(ctx, lock, time.Minute)
+			if err != nil {
+				t.Fatalf("AcquireLock: %v", err)
+			}
+			p.SetRate(1)
+			if err := s.BreakLock(ctx, &history.Unlock{Project: "lost", Environment: "prod", RequestedBy: "ops", Reason: "stuck", Freed: *held}); err != nil {
+				return err
+			}
+			if us, err := s.ListUnlocks(ctx, "lost", "prod", 0); err != nil || len(us) != 1 {
+				t.Errorf("unlock records after one BreakLock: got %d, %v; want 1", len(us), err)
+			}
+			return nil
+		}},
 		{"ReleaseLock", func(t *testing.T, p *faultproxy.Proxy, s history.Store) error {
 			held, err := s.AcquireLock(ctx, lock, time.Minute)
 			if err != nil {
@@ -90,7 +131,7 @@ func TestHistoryWritesSurviveLostResponses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p, s := newStore(t, lose("PutItem", "DeleteItem"))
+			p, s := newStore(t, lose("PutItem", "DeleteItem", "TransactWriteItems"))
 			if err := tc.run(t, p, s); err != nil {
 				t.Errorf("%s after a lost answer: got %v, want success (the write was applied)", tc.name, err)
 			}

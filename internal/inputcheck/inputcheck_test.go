@@ -115,6 +115,20 @@ func TestLimitsProblems(t *testing.T) {
 			t.Errorf("problem %d = %q, want %q", i, err, want[i])
 		}
 	}
+	longest := inputcheck.DefaultLimits()
+	longest.LockTTL = inputcheck.MaxLockTTL
+	if errs := longest.Problems(flag); len(errs) != 0 {
+		t.Errorf("the longest allowed lock TTL has problems: %v", errs)
+	}
+	for _, ttl := range []time.Duration{inputcheck.MaxLockTTL + time.Nanosecond, time.Hour, 2562047 * time.Hour, math.MaxInt64} {
+		l := inputcheck.DefaultLimits()
+		l.LockTTL = ttl
+		errs := l.Problems(flag)
+		want := "--lock-ttl must be at most 10m0s (the lease is renewed every third of it, so it never needs to be long, and a killed run's lock is taken over only a lease after it stopped): write 2m, the default, or up to 10m, got " + ttl.String()
+		if len(errs) != 1 || errs[0].Error() != want {
+			t.Errorf("lock TTL %v: problems %v, want %q", ttl, errs, want)
+		}
+	}
 	for _, rate := range []float64{0, -1, math.NaN(), math.Inf(-1)} {
 		l := inputcheck.DefaultLimits()
 		l.ECSRate = rate

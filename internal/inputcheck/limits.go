@@ -14,6 +14,11 @@ import (
 // of it, so a shorter one would lapse whenever one renewal is slow.
 const MinLockTTL = 3 * time.Second
 
+// MaxLockTTL is the longest lock lease (the library's): the lease is
+// renewed every third of it, so it never needs to be long, and a killed
+// run's lock is taken over only a lease after it stopped.
+const MaxLockTTL = deploy.MaxLockTTL
+
 // Limits are how a run waits for and holds the environment's lock, and
 // how fast it may call ECS: the same five settings, with the same
 // defaults and rules, whether they come from the CLI's flags
@@ -54,8 +59,12 @@ func (l Limits) Problems(subject func(key string) string) []error {
 	if l.LockWait < 0 {
 		errs = append(errs, fmt.Errorf("%s must not be negative, got %s", subject("lock-wait"), l.LockWait))
 	}
-	if l.LockTTL < MinLockTTL {
+	switch {
+	case l.LockTTL < MinLockTTL:
 		errs = append(errs, fmt.Errorf("%s must be at least %s (the lease is renewed every third of it), got %s", subject("lock-ttl"), MinLockTTL, l.LockTTL))
+	case l.LockTTL > MaxLockTTL:
+		errs = append(errs, fmt.Errorf("%s must be at most %s (the lease is renewed every third of it, so it never needs to be long, and a killed run's lock is taken over only a lease after it stopped): write %s, the default, or up to %s, got %s",
+			subject("lock-ttl"), MaxLockTTL, shortDuration(deploy.DefaultLockTTL), shortDuration(MaxLockTTL), l.LockTTL))
 	}
 	if !(l.ECSQuotaShare > 0) || math.IsInf(l.ECSQuotaShare, 0) {
 		errs = append(errs, fmt.Errorf("%s must be a number above 0 (0.5 is half of AWS's quota, 1 all of it), not %v", subject("ecs-quota-share"), l.ECSQuotaShare))
@@ -67,6 +76,14 @@ func (l Limits) Problems(subject func(key string) string) []error {
 		errs = append(errs, fmt.Errorf("%s must be at least 1, not %d", subject("ecs-burst"), l.ECSBurst))
 	}
 	return errs
+}
+
+// shortDuration writes d as a user would: 2m rather than 2m0s.
+func shortDuration(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
 
 // Options returns the library options that apply the limits.

@@ -44,6 +44,15 @@ func (f *fixture) killed(rel *history.Release, die func()) *history.Deployment {
 	return dead
 }
 
+// dieAsECSAccepts makes the process "die" just as ECS accepts the first
+// service update: the update is made, but no store write succeeds after.
+func (f *fixture) dieAsECSAccepts() {
+	f.w.onRedeploy = func(string) error {
+		f.store.setDead(true)
+		return nil
+	}
+}
+
 // updates returns the services that UpdateService reached, from the
 // side effects at index from on.
 func (f *fixture) updates(from int) []string {
@@ -114,10 +123,11 @@ func TestRerunAdoptsTheDeadRunsECSDeployment(t *testing.T) {
 		// but the dead run deployed another one.
 		{name: "another release: redeployed", rerunNew: true, updated: []string{"api", "worker"},
 			meanwhile: func(f *fixture) { f.w.push("demo/worker", "sha256:2222worker", "latest") }},
-		// Killed between the two updates: ECS rolls out api's, but the
-		// record was last written before any update and names none.
+		// Killed as ECS accepted api's update, before the record could
+		// say so: it says api was being updated, outcome unknown, and
+		// names no ECS deployment.
 		{name: "not in the dead run's record: redeployed", opts: []Option{WithConcurrency(1)},
-			die: func(f *fixture) { f.dieOnRedeploy(2) }, updated: []string{"api", "worker"}},
+			die: func(f *fixture) { f.dieAsECSAccepts() }, updated: []string{"api", "worker"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -32,6 +32,12 @@ var (
 	// ErrConfirmationRequired: the environment is protected; pass
 	// Request.Confirm or promote from its source environment.
 	ErrConfirmationRequired = errors.New("protected environment needs confirmation")
+	// ErrLockLost: the run lost the environment's lock (another run took
+	// it over, someone freed it with buoy unlock, or no renewal succeeded
+	// within the lease) and stopped at once: it moved no tag, updated no
+	// service and wrote nothing more but its own record, closed as failed
+	// with the reason.
+	ErrLockLost = errors.New("lost the environment lock")
 )
 
 // Request holds what every deploying operation takes.
@@ -261,9 +267,11 @@ type ServiceStatus struct {
 	Unreported []string `json:"unreported,omitempty"`
 }
 
-// HistoryReport lists releases and deployments, newest first.
+// HistoryReport lists releases, deployments and the locks freed by hand
+// (buoy unlock), newest first.
 type HistoryReport struct {
 	Project     string                `json:"project"`
 	Releases    []*history.Release    `json:"releases"`
 	Deployments []*history.Deployment `json:"deployments"`
+	Unlocks     []*history.Unlock     `json:"unlocks"`
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
@@ -37,11 +36,20 @@ func (f *fixture) prepare() *history.Release {
 	return rel
 }
 
-// revive brings the store back and lets the dead run's lease expire.
+// revive brings the store back and readies the re-run: it waits for the
+// lock (the clock moving by itself) and takes over the dead run's, once
+// it has seen it unrenewed for a lease and a margin.
 func (f *fixture) revive() {
 	f.store.setDead(false)
 	f.w.onRedeploy, f.w.onWait = nil, nil
-	f.clock.Advance(DefaultLockTTL + time.Second)
+	f.rerunWaits()
+}
+
+// rerunWaits lets the fixture's Deployer wait for a dead run's lock and
+// take it over, the clock moving as it waits.
+func (f *fixture) rerunWaits() {
+	f.d.lockWait = DefaultLockWait
+	f.clock.setAuto(true)
 }
 
 func (f *fixture) deployRollingBack(relID string) (*Result, error) {

@@ -26,6 +26,12 @@ const (
 	DefaultLockWait     = 5 * time.Minute
 	DefaultPollInterval = 5 * time.Second
 	DefaultHistoryLimit = 20
+	// MaxLockTTL is the longest lease of the environment lock. The lease
+	// is renewed every third of it, so it never needs to be long, and a
+	// killed run's lock is taken over one lease (and a margin) after
+	// another run first sees it: a long lease only locks an environment
+	// out for longer.
+	MaxLockTTL = 10 * time.Minute
 )
 
 // Deployer deploys one project's releases and reports on them. It is safe
@@ -98,8 +104,10 @@ func WithStoreCounter(c *awsconfig.Counter) Option { return func(d *Deployer) { 
 // once (default 8).
 func WithConcurrency(n int) Option { return func(d *Deployer) { d.concurrency = n } }
 
-// WithLockTTL sets the lease of the environment lock (default 2 minutes);
-// it is renewed every third of it while the deployment runs.
+// WithLockTTL sets the lease of the environment lock (default 2 minutes,
+// at most MaxLockTTL); it is renewed every third of it while the
+// deployment runs, and the run stops acting as soon as no renewal has
+// succeeded for a whole lease.
 func WithLockTTL(ttl time.Duration) Option { return func(d *Deployer) { d.lockTTL = ttl } }
 
 // WithLockWait sets how long to wait for a lock held by another run before
@@ -173,6 +181,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 	}
 	if d.lockTTL <= 0 || d.pollInterval <= 0 || d.lockWait < 0 {
 		return nil, invalid("lock TTL and poll interval must be positive, lock wait not negative")
+	}
+	if d.lockTTL > MaxLockTTL {
+		return nil, invalid("lock TTL %s is above the maximum, %s: the lease is renewed every third of it, so it never needs to be long; use the default %s", d.lockTTL, MaxLockTTL, DefaultLockTTL)
 	}
 	if !(d.ecsRate > 0) || math.IsInf(d.ecsRate, 0) || d.ecsBurst < 1 {
 		return nil, invalid("the ECS request budget must be above 0 requests a second with bursts of at least 1, got %v a second, bursts of %d", d.ecsRate, d.ecsBurst)

@@ -52,6 +52,12 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+func (c *fakeClock) setAuto(auto bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.auto = auto
+}
+
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -75,15 +81,18 @@ type memStore struct {
 	releases []*history.Release
 	deps     []*history.Deployment
 	current  map[string]*history.Current
-	locks    map[string]history.Lock
+	locks    *history.Memory
 	// dead makes every write fail, as if the process had died.
 	dead bool
+	// beforeWrite, when set, runs before each write (m.mu held) and
+	// fails it with its error.
+	beforeWrite func(op string) error
 	// writes counts successful writes by method.
 	writes map[string]int
 }
 
 func newMemStore(now func() time.Time) *memStore {
-	return &memStore{now: now, current: map[string]*history.Current{}, locks: map[string]history.Lock{}, writes: map[string]int{}}
+	return &memStore{now: now, current: map[string]*history.Current{}, locks: history.NewMemory(history.WithClock(now)), writes: map[string]int{}}
 }
 
 var errDead = errors.New("process died")
@@ -96,6 +105,11 @@ func (m *memStore) id() string {
 func (m *memStore) write(op string) error {
 	if m.dead {
 		return errDead
+	}
+	if m.beforeWrite != nil {
+		if err := m.beforeWrite(op); err != nil {
+			return err
+		}
 	}
 	m.writes[op]++
 	return nil
@@ -265,61 +279,61 @@ func (m *memStore) SetCurrent(_ context.Context, c *history.Current) error {
 	return nil
 }
 
-func (m *memStore) AcquireLock(_ context.Context, l history.Lock, ttl time.Duration) (*history.Lock, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.write("AcquireLock"); err != nil {
+// The lock is history.Memory's, behind the dead switch and the write
+// counts: the flow's tests run against the real lock rules.
+
+func (m *memStore) AcquireLock(ctx context.Context, l history.Lock, ttl time.Duration) (*history.Lock, error) {
+	if err := m.lockWrite("AcquireLock"); err != nil {
 		return nil, err
 	}
-	key := l.Project + "/" + l.Environment
-	now := m.now()
-	held, ok := m.locks[key]
-	if ok && held.Owner != l.Owner && held.ExpiresAt.After(now) {
-		return nil, &history.LockedError{Held: held}
-	}
-	if ok && held.Owner != l.Owner {
-		l.Previous = &held // taken over, as history.Store says
-	}
-	l.AcquiredAt, l.ExpiresAt = now, now.Add(ttl)
-	stored := l
-	stored.Previous = nil
-	m.locks[key] = stored
-	return &l, nil
+	return m.locks.AcquireLock(ctx, l, ttl)
 }
 
-func (m *memStore) RenewLock(_ context.Context, l *history.Lock, ttl time.Duration) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.write("RenewLock"); err != nil {
-		return err
+func (m *memStore) TakeOverLock(ctx context.Context, l history.Lock, ttl time.Duration, stale history.Lock) (*history.Lock, error) {
+	if err := m.lockWrite("TakeOverLock"); err != nil {
+		return nil, err
 	}
-	key := l.Project + "/" + l.Environment
-	if held, ok := m.locks[key]; !ok || held.Owner != l.Owner {
-		return history.ErrConflict
-	}
-	l.ExpiresAt = m.now().Add(ttl)
-	m.locks[key] = *l
-	return nil
+	return m.locks.TakeOverLock(ctx, l, ttl, stale)
 }
 
-func (m *memStore) ReleaseLock(_ context.Context, l *history.Lock) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.write("ReleaseLock"); err != nil {
+func (m *memStore) RenewLock(ctx context.Context, l *history.Lock, ttl time.Duration) error {
+	if err := m.lockWrite("RenewLock"); err != nil {
 		return err
 	}
-	key := l.Project + "/" + l.Environment
-	if held, ok := m.locks[key]; ok && held.Owner == l.Owner {
-		delete(m.locks, key)
+	return m.locks.RenewLock(ctx, l, ttl)
+}
+
+func (m *memStore) ReleaseLock(ctx context.Context, l *history.Lock) error {
+	if err := m.lockWrite("ReleaseLock"); err != nil {
+		return err
 	}
-	return nil
+	return m.locks.ReleaseLock(ctx, l)
+}
+
+func (m *memStore) GetLock(ctx context.Context, project, env string) (*history.Lock, error) {
+	return m.locks.GetLock(ctx, project, env)
+}
+
+func (m *memStore) BreakLock(ctx context.Context, u *history.Unlock) error {
+	if err := m.lockWrite("BreakLock"); err != nil {
+		return err
+	}
+	return m.locks.BreakLock(ctx, u)
+}
+
+func (m *memStore) ListUnlocks(ctx context.Context, project, env string, limit int) ([]*history.Unlock, error) {
+	return m.locks.ListUnlocks(ctx, project, env, limit)
+}
+
+func (m *memStore) lockWrite(op string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.write(op)
 }
 
 func (m *memStore) lockHeld(project, env string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, ok := m.locks[project+"/"+env]
-	return ok
+	_, err := m.locks.GetLock(context.Background(), project, env)
+	return err == nil
 }
 
 func (m *memStore) setDead(dead bool) {
@@ -346,6 +360,9 @@ type world struct {
 	onRedeploy func(name string) error
 	// onWait runs before each Wait (e.g. to kill the process).
 	onWait func() error
+	// onTag runs before each tag move (e.g. to hold it, or to kill the
+	// process).
+	onTag func(repo, tag string) error
 	// ecs maps cluster/name -> the service's PRIMARY ECS deployment.
 	ecs map[string]*fakeECSDeployment
 	// pinned maps a registered task definition to its containers.
@@ -452,7 +469,15 @@ func (r fakeRegistry) Resolve(_ context.Context, qs []ImageQuery) ([]*history.Im
 	return out, nil
 }
 
-func (r fakeRegistry) Tag(_ context.Context, img *manifest.Image, ref history.ImageRef, tag string) (bool, error) {
+func (r fakeRegistry) Tag(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag string) (bool, error) {
+	if r.w.onTag != nil {
+		if err := r.w.onTag(img.Repository, tag); err != nil {
+			return false, err
+		}
+	}
+	if err := ctx.Err(); err != nil { // as the SDK: a call whose context ended is not sent
+		return false, err
+	}
 	r.w.mu.Lock()
 	if r.w.tags[img.Repository][tag] == ref.Digest {
 		r.w.mu.Unlock()
@@ -492,7 +517,10 @@ func (c fakeCluster) Find(_ context.Context, in FindInput) ([]ServiceRef, error)
 	return out, nil
 }
 
-func (c fakeCluster) PinImages(_ context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
+func (c fakeCluster) PinImages(ctx context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	c.w.mu.Lock()
 	c.w.seq++
 	td := fmt.Sprintf("%s:%d", svc.Name, c.w.seq+1)
@@ -511,11 +539,14 @@ func (c fakeCluster) PinImages(_ context.Context, svc ServiceRef, pins []history
 	return td, nil
 }
 
-func (c fakeCluster) Redeploy(_ context.Context, svc ServiceRef, td string) (Started, error) {
+func (c fakeCluster) Redeploy(ctx context.Context, svc ServiceRef, td string) (Started, error) {
 	if c.w.onRedeploy != nil {
 		if err := c.w.onRedeploy(svc.Name); err != nil {
 			return Started{}, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return Started{}, err
 	}
 	if c.w.beforeChange != nil {
 		c.w.beforeChange("UpdateService")

@@ -50,6 +50,10 @@ func Permissions() []Permission {
 		{"DynamoDB.GetItem", "dynamodb:GetItem", "table"},
 		{"DynamoDB.PutItem", "dynamodb:PutItem", "table"},
 		{"DynamoDB.DeleteItem", "dynamodb:DeleteItem", "table"},
+		// buoy unlock frees a lock and records it in one transaction,
+		// which IAM authorises as the PutItem and DeleteItem it holds.
+		{"DynamoDB.TransactWriteItems", "dynamodb:PutItem", "table"},
+		{"DynamoDB.TransactWriteItems", "dynamodb:DeleteItem", "table"},
 		{"DynamoDB.Query", "dynamodb:Query", "table"},
 		{"DynamoDB.CreateTable", "dynamodb:CreateTable", "table-init"},
 		{"DynamoDB.DescribeTable", "dynamodb:DescribeTable", "table-init"},
@@ -116,7 +120,7 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 		var out []string
 		for _, perm := range Permissions() {
 			if perm.Resource == kind {
-				out = append(out, perm.Action)
+				out = appendUnique(out, perm.Action)
 			}
 		}
 		return out

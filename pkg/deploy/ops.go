@@ -43,11 +43,12 @@ func (d *Deployer) ReleaseDeploy(ctx context.Context, in ReleaseDeployInput) (*R
 		}
 		// Lock first, so that where the floating tags point, read in the
 		// same calls as the label, holds for the plan: one BatchGetImage
-		// per repository for the whole deployment.
-		if op.held, err = d.lock(ctx, env.ID, in.Request); err != nil {
+		// per repository for the whole deployment. From here on ctx ends
+		// when the lock is lost.
+		if op.held, ctx, err = d.lock(ctx, env.ID, in.Request); err != nil {
 			return d.earlyFinished(s, in.Request, err)
 		}
-		s.lockHeld()
+		s.lockHeld(op.held)
 	}
 	fail := func(err error) (*Result, error) {
 		if op.held != nil {
@@ -62,7 +63,7 @@ func (d *Deployer) ReleaseDeploy(ctx context.Context, in ReleaseDeployInput) (*R
 		return fail(err)
 	}
 	if !in.DryRun {
-		if err := d.store.PutRelease(ctx, rel); err != nil {
+		if err := op.held.do(ctx, func(ctx context.Context) error { return d.store.PutRelease(ctx, rel) }); err != nil {
 			return fail(fmt.Errorf("store the new release of %s: %w", d.project.ID, err))
 		}
 	}

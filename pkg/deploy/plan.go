@@ -36,6 +36,10 @@ type plannedImage struct {
 	// of moving a tag (move: it changes; moved: it was written), and
 	// previous the value it held before ("" if none).
 	param, previous string
+	// sent: the move's request was made; until done or refused, whether
+	// it was applied is unknown.
+	sent    bool
+	refused bool // AWS answered the move with an error: it was not made
 }
 
 type plannedService struct {
@@ -50,6 +54,10 @@ type plannedService struct {
 	// still rolls it out.
 	adopt *Adoption
 
+	// sent: the update's request was made; until started or refused,
+	// whether ECS applied it is unknown.
+	sent    bool
+	refused bool // ECS answered the update with an error: it was not made
 	started *Started
 	outcome *Outcome
 }

@@ -22,9 +22,9 @@ func defaultSSM(p ClusterParams) (ssmparam.SSMAPI, error) { return ssm.NewFromCo
 
 // publishSSM writes the release's image URIs to SSM in the region and
 // account of every target of the environment.
-func (d *Deployer) publishSSM(ctx context.Context, s *session, p *plan, depID string) error {
+func (d *Deployer) publishSSM(ctx context.Context, s *session, p *plan, depID string, t tracker) error {
 	if d.project.SSMImages != nil {
-		return d.writeParams(ctx, s, p, depID)
+		return d.writeParams(ctx, s, p, depID, t)
 	}
 	images := map[string]string{}
 	for _, pi := range p.images {
@@ -41,7 +41,11 @@ func (d *Deployer) publishSSM(ctx context.Context, s *session, p *plan, depID st
 		if err != nil {
 			return err
 		}
-		results, err := ssmparam.Publish(ctx, client, d.project.ID, p.env.ID, images)
+		var results []ssmparam.Result
+		err = s.lease.do(ctx, func(ctx context.Context) (err error) {
+			results, err = ssmparam.Publish(ctx, client, d.project.ID, p.env.ID, images)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("publish the images of %s to SSM in region %q: %w", p.env.ID, t.Region, err)
 		}
@@ -62,7 +66,10 @@ func (d *Deployer) auditTags(ctx context.Context, s *session, p *plan, depID str
 	for _, pi := range p.images {
 		reg, err := s.registry(ctx, pi.image)
 		if err == nil {
-			_, err = reg.Tag(ctx, pi.image, pi.to, tag)
+			err = s.lease.do(ctx, func(ctx context.Context) error {
+				_, err := reg.Tag(ctx, pi.image, pi.to, tag)
+				return err
+			})
 		}
 		if err != nil {
 			d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Deployment: depID, Image: pi.image.ID,
@@ -74,7 +81,7 @@ func (d *Deployer) auditTags(ctx context.Context, s *session, p *plan, depID str
 // afterSuccess publishes what an environment now runs, where configured.
 func (d *Deployer) afterSuccess(ctx context.Context, s *session, p *plan, depID string) {
 	if p.env.PublishSSM && p.env.Strategy != manifest.StrategySSM {
-		if err := d.publishSSM(ctx, s, p, depID); err != nil {
+		if err := d.publishSSM(ctx, s, p, depID, untracked{}); err != nil {
 			d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Deployment: depID, Message: err.Error()})
 		}
 	}

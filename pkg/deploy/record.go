@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/buoy-deploy/buoy/pkg/event"
@@ -12,11 +13,28 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
-// recordKeeper owns a deployment's record while the deployment runs.
+// recordKeeper owns a deployment's record while the deployment runs: it
+// writes the progress the side effects make as they make it (progress.go)
+// and closes the record with the outcome.
 type recordKeeper struct {
-	d       *Deployer
-	rec     *history.Deployment
+	d *Deployer
+	// lease fences every write of the record but its closing.
+	lease   *heldLock
 	resumed *history.Deployment
+
+	// mu guards the record, the plan's progress (what each side effect
+	// changes in it, through note) and the writes' state.
+	mu    sync.Mutex
+	rec   *history.Deployment
+	p     *plan
+	stage stage
+	// changes counts the changes made to the plan, saved those the
+	// stored record carries; writing is closed when the write in flight
+	// ends (nil when none is); failed is the error of a progress write,
+	// which stopped the run.
+	changes, saved uint64
+	writing        chan struct{}
+	failed         error
 }
 
 // abandonedBy lists in-progress deployments of env left by runs that died:
@@ -37,7 +55,7 @@ func (d *Deployer) abandoned(ctx context.Context, env string) ([]*history.Deploy
 
 // startRecord writes the deployment's record, in progress, before any
 // side effect, and closes the records of dead runs it resumes.
-func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, op operation) (*recordKeeper, error) {
+func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, op operation, lease *heldLock) (*recordKeeper, error) {
 	dead, err := d.abandoned(ctx, env.ID)
 	if err != nil {
 		return nil, err
@@ -53,7 +71,7 @@ func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, o
 		Description: op.req.Description,
 		CI:          op.req.CI,
 	}
-	r := &recordKeeper{d: d, rec: rec}
+	r := &recordKeeper{d: d, rec: rec, lease: lease}
 	if len(dead) > 0 {
 		// As the dead run left it: closing it below changes its status
 		// and reason, which the plan reads.
@@ -61,7 +79,7 @@ func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, o
 		r.resumed = &resumed
 		rec.Resumes = dead[0].ID
 	}
-	if err := d.store.CreateDeployment(ctx, rec); err != nil {
+	if err := lease.do(ctx, func(ctx context.Context) error { return d.store.CreateDeployment(ctx, rec) }); err != nil {
 		return nil, fmt.Errorf("write the deployment record: %w", err)
 	}
 	for _, old := range dead {
@@ -72,7 +90,7 @@ func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, o
 		}
 		old.Reason = fmt.Sprintf("abandoned: the run stopped before finishing%s and its lock expired; deployment %s took over", doing, rec.ID)
 		old.FinishedAt = d.now()
-		if err := d.store.UpdateDeployment(ctx, old); err != nil {
+		if err := lease.do(ctx, func(ctx context.Context) error { return d.store.UpdateDeployment(ctx, old) }); err != nil {
 			d.emit(event.Event{Kind: event.Warning, Environment: env.ID, Deployment: old.ID,
 				Message: fmt.Sprintf("could not close abandoned deployment %s: %v", old.ID, err)})
 			continue
@@ -81,59 +99,6 @@ func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, o
 			Message: fmt.Sprintf("deployment %s, started by %s, was left in progress by a run that died; this deployment completes it", old.ID, who(old.RequestedBy, old.CI.BuildURL))})
 	}
 	return r, nil
-}
-
-// plan writes the planned tag moves and services into the record.
-func (r *recordKeeper) plan(p *plan) {
-	r.rec.Images = map[string]history.TagMove{}
-	r.progress(p)
-}
-
-// progress copies what has happened so far into the record.
-func (r *recordKeeper) progress(p *plan) {
-	if r.rec.Images == nil {
-		r.rec.Images = map[string]history.TagMove{}
-	}
-	for _, pi := range p.images {
-		r.rec.Images[pi.image.ID] = history.TagMove{Repository: pi.to.Repository, Tag: p.env.Tag, Parameter: pi.param,
-			From: pi.from, To: pi.to.Digest, Moved: pi.moved, Done: pi.done}
-	}
-	r.rec.Services = r.rec.Services[:0]
-	for _, ps := range p.services {
-		so := history.ServiceOutcome{Service: ps.ref.Name, Cluster: ps.ref.Cluster, Region: ps.ref.Region,
-			TaskDefinition: ps.ref.TaskDefinition}
-		switch {
-		case ps.outcome != nil:
-			so.Outcome, so.Reason = ps.outcome.Status, ps.outcome.Reason
-		case ps.started != nil:
-			so.Outcome, so.Reason = history.StatusInProgress, "updated; waiting for ECS"
-			if ps.started.AdoptedFrom != "" {
-				so.Reason = "waiting for ECS"
-			}
-		case ps.redeploy:
-			so.Outcome, so.Reason = history.StatusInProgress, "to redeploy: "+ps.why
-		default:
-			so.Outcome, so.Reason = history.StatusSucceeded, "not redeployed: "+ps.why
-		}
-		if ps.started != nil {
-			so.ECSDeployment = ps.started.ECSDeployment
-			so.TaskDefinition = ps.started.TaskDefinition
-			so.PreviousTaskDefinition = ps.started.PreviousTaskDefinition
-			so.AdoptedFrom = ps.started.AdoptedFrom
-			so.Reason = adoptedNote(ps.started, so.Reason)
-		}
-		r.rec.Services = append(r.rec.Services, so)
-	}
-}
-
-// save writes the record as it stands.
-func (r *recordKeeper) save(ctx context.Context) error {
-	if err := r.d.store.UpdateDeployment(ctx, r.rec); err != nil {
-		r.d.emit(event.Event{Kind: event.Warning, Environment: r.rec.Environment, Deployment: r.rec.ID,
-			Message: fmt.Sprintf("could not update the deployment record: %v", err)})
-		return fmt.Errorf("update deployment record %s: %w", r.rec.ID, err)
-	}
-	return nil
 }
 
 // storeContext survives the caller's cancellation so that a cancelled or
@@ -145,13 +110,19 @@ func storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
 // close ends the deployment: the record gets its outcome (with what did
 // and did not happen), the environment's current record is set on
 // success, and the Result is completed. It returns err, or the error of
-// writing the history when the deployment itself succeeded.
+// writing the history when the deployment itself succeeded. A run that
+// stopped (its lock lost, its record unwritable) ends failed, saying why.
 func (d *Deployer) close(ctx context.Context, r *recordKeeper, res *Result, p *plan, err error, note string) error {
-	status := errStatus(ctx, err)
-	return d.closeWith(ctx, r, res, p, status, err, note)
+	if stop := r.lease.stoppedBy(); stop != nil {
+		return d.closeWith(ctx, r, res, p, history.StatusFailed, stoppedErr(stop, err), note)
+	}
+	return d.closeWith(ctx, r, res, p, errStatus(ctx, err), err, note)
 }
 
 func (d *Deployer) closeRolledBack(ctx context.Context, r *recordKeeper, res *Result, p *plan, failure, rbErr error) error {
+	if stop := r.lease.stoppedBy(); stop != nil {
+		return d.closeWith(ctx, r, res, p, history.StatusFailed, stoppedErr(stop, fmt.Errorf("%w; rolling back: %w", failure, rbErr)), "")
+	}
 	if rbErr != nil {
 		err := fmt.Errorf("%w; the rollback failed too: %w", failure, rbErr)
 		return d.closeWith(ctx, r, res, p, history.StatusFailed, err, "")
@@ -159,29 +130,48 @@ func (d *Deployer) closeRolledBack(ctx context.Context, r *recordKeeper, res *Re
 	return d.closeWith(ctx, r, res, p, history.StatusRolledBack, failure, "rolled back to what ran before")
 }
 
+// stoppedErr is the error of a run that stopped for stop while it was
+// failing with err (often only the cancellation stop caused).
+func stoppedErr(stop, err error) error {
+	if err == nil || errors.Is(err, stop) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return stop
+	}
+	// Told, not wrapped: the run ended because it stopped, whatever the
+	// error it met on the way (a cancellation would read as a signal).
+	return fmt.Errorf("%w; before it stopped: %s", stop, err.Error())
+}
+
 func (d *Deployer) closeWith(ctx context.Context, r *recordKeeper, res *Result, p *plan, status history.Status, err error, note string) error {
 	sctx, cancel := storeContext(ctx)
 	defer cancel()
-	if p != nil {
-		r.progress(p)
+	r.settle()
+	if status == history.StatusSucceeded {
+		if stop := r.lease.stoppedBy(); stop != nil {
+			status, err = history.StatusFailed, stop
+		}
 	}
-	r.rec.Status = status
-	r.rec.FinishedAt = d.now()
-	r.rec.Reason = reason(err, note, p)
-	if r.rec.Status == history.StatusCancelled {
-		r.rec.Reason = "cancelled: " + r.rec.Reason
-	}
-	var saveErr error
-	if werr := r.save(sctx); werr != nil {
-		saveErr = werr
-	}
+	r.closeAs(p, status, err, note)
+	saveErr := r.writeClosing(sctx)
 	res.Status = status
 	res.Deployment = r.rec
 	if p != nil {
 		fillResult(res, p)
 	}
 	if status == history.StatusSucceeded && saveErr == nil {
-		if cerr := d.setCurrent(sctx, r.rec, p.release); cerr != nil {
+		cerr := r.lease.do(sctx, func(ctx context.Context) error { return d.setCurrent(ctx, r.rec, p.release) })
+		if stop := r.lease.stoppedBy(); cerr != nil && stop != nil {
+			// The one write a stopped run still makes: its record says
+			// it did not record what the environment runs.
+			err = fmt.Errorf("%w; ECS rolled the release out, but this run did not record that %s runs it", stop, r.rec.Environment)
+			status = history.StatusFailed
+			r.closeAs(p, status, err, note)
+			if werr := r.writeClosing(sctx); werr != nil {
+				cerr = werr
+			}
+			res.Status = status
+			fillResult(res, p)
+		}
+		if cerr != nil {
 			saveErr = cerr
 		}
 	}
@@ -192,6 +182,22 @@ func (d *Deployer) closeWith(ctx context.Context, r *recordKeeper, res *Result, 
 		d.emit(event.Event{Kind: event.Failed, Environment: r.rec.Environment, Deployment: r.rec.ID, Message: err.Error()})
 	}
 	return err
+}
+
+// closeAs writes the outcome into the record (not yet to the store).
+func (r *recordKeeper) closeAs(p *plan, status history.Status, err error, note string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stage = closing
+	if p != nil {
+		r.fill(p)
+	}
+	r.rec.Status = status
+	r.rec.FinishedAt = r.d.now()
+	r.rec.Reason = reason(err, note, p)
+	if status == history.StatusCancelled {
+		r.rec.Reason = "cancelled: " + r.rec.Reason
+	}
 }
 
 // reason says in plain words how a deployment ended and what did and did
@@ -207,11 +213,13 @@ func reason(err error, note string, p *plan) string {
 	if p == nil || err == nil {
 		return msg
 	}
-	var moved, notMoved, updated, adopted, notUpdated int
+	var moved, moving, notMoved, updated, adopted, updating, notUpdated int
 	for _, pi := range p.images {
 		switch {
 		case pi.moved:
 			moved++
+		case pi.move && !pi.done && pi.sent && !pi.refused:
+			moving++
 		case pi.move && !pi.done:
 			notMoved++
 		}
@@ -222,16 +230,24 @@ func reason(err error, note string, p *plan) string {
 			adopted++
 		case ps.started != nil:
 			updated++
+		case ps.redeploy && ps.sent && !ps.refused:
+			updating++
 		case ps.redeploy:
 			notUpdated++
 		}
+	}
+	tags := fmt.Sprintf("tags moved: %d", moved)
+	if moving > 0 {
+		tags += fmt.Sprintf(", moving (outcome unknown): %d", moving)
 	}
 	services := fmt.Sprintf("services updated: %d", updated)
 	if adopted > 0 {
 		services += fmt.Sprintf(", adopted: %d", adopted)
 	}
-	return fmt.Sprintf("%s (tags moved: %d, not moved: %d; %s, not updated: %d)",
-		msg, moved, notMoved, services, notUpdated)
+	if updating > 0 {
+		services += fmt.Sprintf(", updating (outcome unknown): %d", updating)
+	}
+	return fmt.Sprintf("%s (%s, not moved: %d; %s, not updated: %d)", msg, tags, notMoved, services, notUpdated)
 }
 
 // setCurrent records that env now runs the deployment's release,

@@ -70,11 +70,12 @@ func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result
 
 	held := op.held
 	if held == nil {
-		if held, err = d.lock(ctx, env.ID, op.req); err != nil {
+		// From here on ctx ends, with the reason, when the lock is lost.
+		if held, ctx, err = d.lock(ctx, env.ID, op.req); err != nil {
 			res.Status = history.StatusFailed
 			return finish(err)
 		}
-		s.lockHeld()
+		s.lockHeld(held)
 	}
 	defer func() {
 		if err := held.release(ctx); err != nil {
@@ -83,7 +84,7 @@ func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result
 		res.Stats = s.stats() // with the lock's release
 	}()
 
-	r, err := d.startRecord(ctx, env, op)
+	r, err := d.startRecord(ctx, env, op, held)
 	if err != nil {
 		res.Status = history.StatusFailed
 		return finish(err)
@@ -124,7 +125,9 @@ func (d *Deployer) checkProtected(env *manifest.Environment, op operation) error
 }
 
 // execute runs a deployment whose record exists and whose lock is held,
-// and closes the record.
+// and closes the record. Its context is the lock's (see lock): every side
+// effect is made through the session's lease, and the record says what
+// each stage is about to do before it starts.
 func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Environment, op operation, r *recordKeeper, res *Result) error {
 	timeout := op.req.Timeout
 	if timeout <= 0 {
@@ -139,30 +142,32 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 		return d.close(ctx, r, res, nil, err, "preflight failed: nothing was changed")
 	}
 	fillResult(res, p)
-	r.plan(p)
 	d.emitPlan(p, r.rec.ID)
-	if err := r.save(ctx); err != nil {
+	if err := r.enter(ctx, p, movingTags); err != nil {
 		return d.close(ctx, r, res, p, err, "nothing was changed")
 	}
 
-	if err := d.moveTags(ctx, s, p, r.rec.ID); err != nil {
-		r.progress(p)
+	if err := d.moveTags(ctx, s, p, r.rec.ID, r); err != nil {
 		return d.close(ctx, r, res, p, classError(ErrDeploymentFailed, err), "")
 	}
-	r.progress(p)
-	_ = r.save(ctx)
+	if err := r.flush(ctx); err != nil {
+		return d.close(ctx, r, res, p, err, "")
+	}
 
 	if p.env.Strategy == manifest.StrategySSM {
-		if err := d.publishSSM(ctx, s, p, r.rec.ID); err != nil {
+		if err := d.publishSSM(ctx, s, p, r.rec.ID, r); err != nil {
 			return d.close(ctx, r, res, p, classError(ErrDeploymentFailed, err), "")
 		}
 	}
-	if err := d.redeploy(ctx, s, p, r.rec.ID); err != nil {
-		r.progress(p)
+	if err := r.enter(ctx, p, updatingServices); err != nil {
+		return d.close(ctx, r, res, p, err, "")
+	}
+	if err := d.redeploy(ctx, s, p, r.rec.ID, r); err != nil {
 		return d.close(ctx, r, res, p, classError(ErrDeploymentFailed, err), "")
 	}
-	r.progress(p)
-	_ = r.save(ctx)
+	if err := r.flush(ctx); err != nil {
+		return d.close(ctx, r, res, p, err, "")
+	}
 
 	if op.req.NoWait {
 		for _, ps := range p.services {
@@ -184,9 +189,10 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 	if waitErr != nil && op.req.Rollback && ctx.Err() == nil {
 		// Say so first: a run killed while rolling back leaves this
 		// in its record for the run that takes over.
-		r.progress(p)
-		r.rec.Reason = rollingBackPrefix + waitErr.Error()
-		_ = r.save(ctx)
+		r.note(ctx, false, func() { r.rec.Reason = rollingBackPrefix + waitErr.Error() })
+		if err := r.flush(ctx); err != nil {
+			return d.close(ctx, r, res, p, fmt.Errorf("%w; not rolled back: %w", waitErr, err), "")
+		}
 		rbErr := d.rollbackInPlace(ctx, s, p, rollbackDeadline(waitStart, d.now(), timeout, op.req.RollbackTimeout), r.rec.ID)
 		return d.closeRolledBack(ctx, r, res, p, waitErr, rbErr)
 	}
@@ -198,8 +204,8 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 const rollingBackPrefix = "rolling back after: "
 
 // moveTags points each floating tag that moves at the release's digest,
-// concurrently with the Deployer's bound.
-func (d *Deployer) moveTags(ctx context.Context, s *session, p *plan, depID string) error {
+// concurrently with the Deployer's bound, reporting each move to t.
+func (d *Deployer) moveTags(ctx context.Context, s *session, p *plan, depID string, t tracker) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.concurrency)
 	for _, pi := range p.images {
@@ -207,7 +213,7 @@ func (d *Deployer) moveTags(ctx context.Context, s *session, p *plan, depID stri
 			continue // an SSM parameter, written by publishSSM
 		}
 		if !pi.move {
-			pi.done = true
+			t.note(ctx, false, func() { pi.done = true })
 			continue
 		}
 		g.Go(func() error {
@@ -216,15 +222,22 @@ func (d *Deployer) moveTags(ctx context.Context, s *session, p *plan, depID stri
 				return err
 			}
 			var moved bool
-			if ft, ok := reg.(fromTagger); ok {
-				moved, err = ft.TagFrom(gctx, pi.image, pi.to, p.env.Tag, pi.from)
-			} else {
-				moved, err = reg.Tag(gctx, pi.image, pi.to, p.env.Tag)
-			}
+			err = s.lease.do(gctx, func(actx context.Context) error {
+				t.note(ctx, false, func() { pi.sent = true })
+				if ft, ok := reg.(fromTagger); ok {
+					moved, err = ft.TagFrom(actx, pi.image, pi.to, p.env.Tag, pi.from)
+				} else {
+					moved, err = reg.Tag(actx, pi.image, pi.to, p.env.Tag)
+				}
+				return err
+			})
 			if err != nil {
+				if pi.sent {
+					t.note(ctx, false, func() { pi.refused = refused(err) })
+				}
 				return fmt.Errorf("point %s:%s at %s: %w", pi.image.Repository, p.env.Tag, pi.to.Digest, err)
 			}
-			pi.moved, pi.done = moved, true
+			t.note(ctx, true, func() { pi.moved, pi.done = moved, true })
 			d.emit(event.Event{Kind: event.TagMoved, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
 				Image: pi.image.ID, From: pi.from, To: pi.to.Digest,
 				Message: fmt.Sprintf("%s:%s -> %s", pi.image.Repository, p.env.Tag, shortDigest(pi.to.Digest))})
@@ -234,8 +247,9 @@ func (d *Deployer) moveTags(ctx context.Context, s *session, p *plan, depID stri
 	return g.Wait()
 }
 
-// redeploy starts a new ECS deployment of each service that needs one.
-func (d *Deployer) redeploy(ctx context.Context, s *session, p *plan, depID string) error {
+// redeploy starts a new ECS deployment of each service that needs one,
+// reporting each to t.
+func (d *Deployer) redeploy(ctx context.Context, s *session, p *plan, depID string, t tracker) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.concurrency)
 	for _, ps := range p.services {
@@ -247,7 +261,10 @@ func (d *Deployer) redeploy(ctx context.Context, s *session, p *plan, depID stri
 			if err != nil {
 				return err
 			}
-			if adopted, err := d.adopt(gctx, c, p, ps, depID); adopted || err != nil {
+			if st, err := d.adopt(gctx, c, p, ps, depID); st != nil || err != nil {
+				if st != nil {
+					t.note(ctx, true, func() { ps.started = st })
+				}
 				return err
 			}
 			td := ""
@@ -256,15 +273,27 @@ func (d *Deployer) redeploy(ctx context.Context, s *session, p *plan, depID stri
 				for _, id := range ps.images {
 					pins = append(pins, p.image(id).to)
 				}
-				if td, err = c.PinImages(gctx, ps.ref, pins); err != nil {
+				err := s.lease.do(gctx, func(actx context.Context) (err error) {
+					td, err = c.PinImages(actx, ps.ref, pins)
+					return err
+				})
+				if err != nil {
 					return fmt.Errorf("register a task definition for %s with pinned images: %w", ps.ref.Name, err)
 				}
 			}
-			st, err := c.Redeploy(gctx, ps.ref, td)
+			var st Started
+			err = s.lease.do(gctx, func(actx context.Context) (err error) {
+				t.note(ctx, false, func() { ps.sent = true })
+				st, err = c.Redeploy(actx, ps.ref, td)
+				return err
+			})
 			if err != nil {
+				if ps.sent {
+					t.note(ctx, false, func() { ps.refused = refused(err) })
+				}
 				return fmt.Errorf("redeploy service %s in %s: %w", ps.ref.Name, ps.ref.Cluster, err)
 			}
-			ps.started = &st
+			t.note(ctx, true, func() { ps.started = &st })
 			d.emit(event.Event{Kind: event.ServiceUpdated, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
 				Service: ps.ref.Name, Cluster: ps.ref.Cluster, From: st.PreviousTaskDefinition, To: st.TaskDefinition,
 				Message: fmt.Sprintf("%s: new ECS deployment %s", ps.ref.Name, st.ECSDeployment)})
@@ -275,26 +304,25 @@ func (d *Deployer) redeploy(ctx context.Context, s *session, p *plan, depID stri
 }
 
 // adopt follows the ECS deployment a dead run started for ps, when the
-// plan allows it and ECS still rolls it out, and reports whether it did.
+// plan allows it and ECS still rolls it out, and returns it when it does.
 // When ECS no longer does (the deployment failed, was rolled back or
 // replaced), it says so, and the caller starts a new deployment.
-func (d *Deployer) adopt(ctx context.Context, c Cluster, p *plan, ps *plannedService, depID string) (bool, error) {
+func (d *Deployer) adopt(ctx context.Context, c Cluster, p *plan, ps *plannedService, depID string) (*Started, error) {
 	ad, ok := c.(Adopter)
 	if ps.adopt == nil || !ok {
-		return false, nil
+		return nil, nil
 	}
 	st, err := ad.Adopt(ctx, ps.ref, *ps.adopt)
 	var na *NotAdoptableError
 	switch {
 	case err == nil:
 		st.AdoptedFrom = ps.adopt.From
-		ps.started = &st
 		d.emit(event.Event{Kind: event.ServiceUpdated, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
 			Service: ps.ref.Name, Cluster: ps.ref.Cluster, From: st.PreviousTaskDefinition, To: st.TaskDefinition,
 			Message: fmt.Sprintf("%s: adopted ECS deployment %s from deployment %s; not updated again", ps.ref.Name, st.ECSDeployment, st.AdoptedFrom)})
-		return true, nil
+		return &st, nil
 	case ctx.Err() != nil:
-		return false, ctx.Err()
+		return nil, ctx.Err()
 	case errors.As(err, &na):
 		what := "ECS no longer rolls it out"
 		if na.Failed {
@@ -308,7 +336,7 @@ func (d *Deployer) adopt(ctx context.Context, c Cluster, p *plan, ps *plannedSer
 			Service: ps.ref.Name, Cluster: ps.ref.Cluster,
 			Message: fmt.Sprintf("%s: could not check ECS deployment %s, started by deployment %s (%v); a new one starts", ps.ref.Name, ps.adopt.ECSDeployment, ps.adopt.From, err)})
 	}
-	return false, nil
+	return nil, nil
 }
 
 // wait follows every started deployment, one waiter per target, and
@@ -420,7 +448,7 @@ func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, dea
 		to.Digest, to.Tag = prev, p.env.Tag
 		back.images = append(back.images, &plannedImage{image: pi.image, to: to, from: pi.to.Digest, move: true})
 	}
-	if err := d.moveTags(ctx, s, back, depID); err != nil {
+	if err := d.moveTags(ctx, s, back, depID, untracked{}); err != nil {
 		return fmt.Errorf("roll back tags: %w", err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -441,7 +469,11 @@ func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, dea
 			if p.env.Strategy == manifest.StrategyTaskDefinition {
 				td = ps.started.PreviousTaskDefinition
 			}
-			st, err := c.Redeploy(gctx, rb.ref, td)
+			var st Started
+			err = s.lease.do(gctx, func(actx context.Context) (err error) {
+				st, err = c.Redeploy(actx, rb.ref, td)
+				return err
+			})
 			if err != nil {
 				return fmt.Errorf("roll back service %s: %w", rb.ref.Name, err)
 			}

@@ -39,6 +39,10 @@ type session struct {
 	seenMu sync.Mutex
 	seen   map[lookupKey]*history.ImageRef
 	locked bool
+
+	// lease is the environment's lock once held: every side effect is
+	// made through it (lease.do).
+	lease *heldLock
 }
 
 // lookupKey is one question to a registry: a tag or a digest of a
@@ -157,13 +161,13 @@ func (s *session) budget(region, roleARN string) *rollout.Budget {
 	return b
 }
 
-// lockHeld says the session now holds its environment's lock: tags read
-// before may have moved since and are forgotten; tags read from now on
-// are remembered.
-func (s *session) lockHeld() {
+// lockHeld says the session now holds its environment's lock, h: tags
+// read before may have moved since and are forgotten; tags read from now
+// on are remembered.
+func (s *session) lockHeld(h *heldLock) {
 	s.seenMu.Lock()
 	defer s.seenMu.Unlock()
-	s.locked = true
+	s.locked, s.lease = true, h
 	for k := range s.seen {
 		if k.tag != "" {
 			delete(s.seen, k)

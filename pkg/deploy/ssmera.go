@@ -200,7 +200,7 @@ func pinnedDigest(uri string) string {
 
 // writeParams writes the parameters planParams found changed, and marks
 // each image done once its parameter holds the release's URI.
-func (d *Deployer) writeParams(ctx context.Context, s *session, p *plan, depID string) error {
+func (d *Deployer) writeParams(ctx context.Context, s *session, p *plan, depID string, t tracker) error {
 	client, err := d.ssmClient(ctx, s, d.ssmTarget())
 	if err != nil {
 		return err
@@ -210,16 +210,35 @@ func (d *Deployer) writeParams(ctx context.Context, s *session, p *plan, depID s
 		results = append(results, ssmparam.Result{Image: pi.image.ID, Name: pi.param,
 			Value: ssmparam.ImageURI(pi.to.Repository, pi.to.Digest), Previous: pi.previous, Changed: pi.move})
 	}
-	applied, err := ssmparam.Apply(ctx, client, p.env.ID, results)
-	for _, r := range applied {
-		pi := p.image(r.Image)
-		pi.done = true
-		if !r.Changed {
-			continue
+	var applied []ssmparam.Result
+	err = s.lease.do(ctx, func(actx context.Context) (err error) {
+		t.note(ctx, false, func() {
+			for _, pi := range p.images {
+				pi.sent = pi.sent || pi.move
+			}
+		})
+		applied, err = ssmparam.Apply(actx, client, p.env.ID, results)
+		return err
+	})
+	t.note(ctx, len(applied) > 0, func() {
+		for _, r := range applied {
+			pi := p.image(r.Image)
+			pi.done, pi.moved = true, pi.moved || r.Changed
 		}
-		pi.moved = true
-		d.emit(event.Event{Kind: event.TagMoved, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
-			Image: r.Image, From: pi.from, To: pi.to.Digest, Message: fmt.Sprintf("SSM %s = %s", r.Name, r.Value)})
+		if err != nil {
+			for _, pi := range p.images {
+				if pi.sent && !pi.done {
+					pi.refused = refused(err)
+				}
+			}
+		}
+	})
+	for _, r := range applied {
+		if r.Changed {
+			pi := p.image(r.Image)
+			d.emit(event.Event{Kind: event.TagMoved, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
+				Image: r.Image, From: pi.from, To: pi.to.Digest, Message: fmt.Sprintf("SSM %s = %s", r.Name, r.Value)})
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("write the images of %s to SSM%s: %w", p.env.ID, regionNote(d.ssmTarget().Region), err)

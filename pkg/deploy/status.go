@@ -264,9 +264,9 @@ func appendUnique(s []string, vs ...string) []string {
 	return s
 }
 
-// History lists a project's releases and deployments, newest first,
-// with those weco-deploy recorded (WithWecoTable) merged in, marked by
-// their Origin.
+// History lists a project's releases, deployments and the locks freed by
+// hand, newest first, with the releases and deployments weco-deploy
+// recorded (WithWecoTable) merged in, marked by their Origin.
 func (d *Deployer) History(ctx context.Context, in HistoryInput) (*HistoryReport, error) {
 	limit := in.Limit
 	switch {
@@ -288,7 +288,14 @@ func (d *Deployer) History(ctx context.Context, in HistoryInput) (*HistoryReport
 	if err != nil {
 		return nil, fmt.Errorf("list the deployments of %s: %w", d.project.ID, err)
 	}
-	rep := &HistoryReport{Project: d.project.ID, Releases: rels, Deployments: deps}
+	unlocks, err := d.store.ListUnlocks(ctx, d.project.ID, in.Environment, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list the locks of %s freed by hand: %w", d.project.ID, err)
+	}
+	rep := &HistoryReport{Project: d.project.ID, Releases: rels, Deployments: deps, Unlocks: unlocks}
+	if rep.Unlocks == nil {
+		rep.Unlocks = []*history.Unlock{}
+	}
 	if rep.Releases == nil {
 		rep.Releases = []*history.Release{}
 	}

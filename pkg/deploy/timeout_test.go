@@ -36,10 +36,15 @@ func clockedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *sleep
 		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
 	log := &sleepLog{Clock: ecsfake.NewClock(ecsfake.T0)}
 	clock := waitClock{sleepLog: log, never: 10 * time.Minute}
-	f := newFixture(t, WithClock(clock), WithLockTTL(time.Hour), WithCluster(func(p ClusterParams) (Cluster, error) {
+	f := newFixture(t, WithClock(clock), WithCluster(func(p ClusterParams) (Cluster, error) {
 		p.Clock = clock
 		return NewECSCluster(srv.Client(), p), nil
 	}))
+	// A lease longer than any lease a caller may ask for (MaxLockTTL),
+	// set behind New's back: its renewal is due after never, so the
+	// heartbeat's wait neither fires nor moves the clock these tests
+	// read, and the lease outlasts the operation's fake minutes.
+	f.d.lockTTL = 3 * time.Hour
 	return f, log
 }
 

@@ -20,6 +20,7 @@ type DynamoDBAPI interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 var _ DynamoDBAPI = (*dynamodb.Client)(nil)
@@ -66,6 +67,7 @@ const (
 	prefixDeploy  = "DEPLOY#"
 	prefixCurrent = "CURRENT#"
 	prefixLock    = "LOCK#"
+	prefixUnlock  = "UNLOCK#"
 )
 
 func s(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
@@ -104,40 +106,29 @@ func decodeItem[T any](it map[string]ddbtypes.AttributeValue) (*T, error) {
 }
 
 // put writes it if cond holds. Each call tags its item with a random
-// write token. When the condition fails because the table already holds
-// this call's token, put succeeds: an earlier attempt of this same call
-// wrote the item and its answer was lost (the SDK retries a call whose
+// write token (a lock item brings its own: its Token). When the
+// condition fails because the table already holds this call's token, put
+// succeeds: an earlier attempt of this same call wrote the item and its
+// answer was lost (the SDK retries a call whose
 // connection dropped, and the retry then fails the condition the first
 // attempt's write made false).
 func (d *DynamoDB) put(ctx context.Context, it map[string]ddbtypes.AttributeValue, cond string, values map[string]ddbtypes.AttributeValue, names map[string]string) error {
-	_, err := d.putItem(ctx, it, cond, values, names, ddbtypes.ReturnValueNone)
-	return err
-}
-
-// putReplacing is put that also returns the item it replaced: nil when
-// there was none, or when an earlier attempt's answer was lost.
-func (d *DynamoDB) putReplacing(ctx context.Context, it map[string]ddbtypes.AttributeValue, cond string, values map[string]ddbtypes.AttributeValue, names map[string]string) (map[string]ddbtypes.AttributeValue, error) {
-	return d.putItem(ctx, it, cond, values, names, ddbtypes.ReturnValueAllOld)
-}
-
-func (d *DynamoDB) putItem(ctx context.Context, it map[string]ddbtypes.AttributeValue, cond string, values map[string]ddbtypes.AttributeValue, names map[string]string, ret ddbtypes.ReturnValue) (map[string]ddbtypes.AttributeValue, error) {
 	token := rand.Text()
+	if preset, ok := it[attrWrite].(*ddbtypes.AttributeValueMemberS); ok && preset.Value != "" {
+		token = preset.Value
+	}
 	it[attrWrite] = s(token)
-	out, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{
+	_, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 &d.table,
 		Item:                      it,
 		ConditionExpression:       &cond,
 		ExpressionAttributeValues: values,
 		ExpressionAttributeNames:  names,
-		ReturnValues:              ret,
 	})
 	if isConditionFailed(err) && d.written(ctx, it, token) {
-		return nil, nil
+		return nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return out.Attributes, nil
+	return err
 }
 
 // written reports whether the item under it's key was written with token.

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -264,54 +265,78 @@ func (d *DynamoDB) SetCurrent(ctx context.Context, c *Current) error {
 // held vanishes before it can say by whom.
 const lockAttempts = 3
 
-// AcquireLock takes the environment's lock for ttl, or takes over a lock
-// whose lease has expired, or renews one already held by l.Owner. A live
-// lock of another owner gives a *LockedError.
+// AcquireLock takes the environment's lock for ttl when it is free, or
+// renews it when l.Owner holds it. A lock of another owner gives a
+// *LockedError, however old it is: no clock is compared.
 func (d *DynamoDB) AcquireLock(ctx context.Context, l Lock, ttl time.Duration) (*Lock, error) {
 	if err := checkLock(&l, ttl); err != nil {
 		return nil, fmt.Errorf("acquire lock: %w", err)
 	}
 	for range lockAttempts {
-		now := d.now().UTC()
-		l.AcquiredAt, l.ExpiresAt = now, now.Add(ttl)
-		want, err := lockItem(&l)
+		want, it, err := d.nextLock(l, ttl)
 		if err != nil {
 			return nil, err
 		}
-		old, err := d.putReplacing(ctx, want, "attribute_not_exists(pk) OR #exp < :now OR #owner = :me",
-			map[string]ddbtypes.AttributeValue{":now": s(now.Format(timeKey)), ":me": s(l.Owner)},
-			map[string]string{"#exp": attrExpiresAt, "#owner": attrOwner})
+		err = d.put(ctx, it, "attribute_not_exists(pk) OR #owner = :me",
+			map[string]ddbtypes.AttributeValue{":me": s(l.Owner)}, map[string]string{"#owner": attrOwner})
 		if err == nil {
-			l.tookOver(old)
-			return &l, nil
+			return want, nil
 		}
 		if !isConditionFailed(err) {
 			return nil, fmt.Errorf("acquire lock of %s/%s in table %s: %w", l.Project, l.Environment, d.table, err)
 		}
-		it, err := d.get(ctx, l.Project, prefixLock+l.Environment)
-		if err != nil {
-			return nil, fmt.Errorf("acquire lock of %s/%s: read the holder: %w", l.Project, l.Environment, err)
-		}
-		if it == nil {
+		held, err := d.GetLock(ctx, l.Project, l.Environment)
+		if errors.Is(err, ErrNotFound) {
 			continue // released meanwhile: try again
 		}
-		held, err := decodeItem[Lock](it)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("acquire lock of %s/%s: read the holder: %w", l.Project, l.Environment, err)
 		}
 		return nil, fmt.Errorf("acquire lock: %w", lockedBy(*held))
 	}
 	return nil, fmt.Errorf("acquire lock of %s/%s: it changed hands %d times while we tried: %w", l.Project, l.Environment, lockAttempts, ErrConflict)
 }
 
-func (d *DynamoDB) putLock(ctx context.Context, l *Lock, cond string, values map[string]ddbtypes.AttributeValue, names map[string]string) error {
-	it, err := lockItem(l)
-	if err != nil {
-		return err
-	}
-	return d.put(ctx, it, cond, values, names)
+// nextLock returns l with a new lease of ttl (times from the store's
+// clock, for people; a new Token) and its item.
+func (d *DynamoDB) nextLock(l Lock, ttl time.Duration) (*Lock, map[string]ddbtypes.AttributeValue, error) {
+	now := d.now().UTC()
+	l.AcquiredAt, l.ExpiresAt, l.TTL, l.Token = now, now.Add(ttl), ttl, newToken()
+	l.Previous = nil
+	it, err := lockItem(&l)
+	return &l, it, err
 }
 
+// TakeOverLock replaces stale by l if the lock still carries stale's
+// Owner and Token: its write token, which every write of the lock
+// changes (a lock written before buoy kept Token has one too).
+func (d *DynamoDB) TakeOverLock(ctx context.Context, l Lock, ttl time.Duration, stale Lock) (*Lock, error) {
+	if err := checkTakeover(&l, ttl, &stale); err != nil {
+		return nil, fmt.Errorf("take over lock: %w", err)
+	}
+	want, it, err := d.nextLock(l, ttl)
+	if err != nil {
+		return nil, err
+	}
+	err = d.put(ctx, it, "#owner = :owner AND #token = :token",
+		map[string]ddbtypes.AttributeValue{":owner": s(stale.Owner), ":token": s(stale.Token)},
+		map[string]string{"#owner": attrOwner, "#token": attrWrite})
+	switch {
+	case isConditionFailed(err):
+		held, gerr := d.GetLock(ctx, l.Project, l.Environment)
+		if gerr != nil {
+			return nil, fmt.Errorf("take over the lock of %s/%s: it changed meanwhile: %w", l.Project, l.Environment, gerr)
+		}
+		return nil, fmt.Errorf("take over the lock of %s/%s: it changed meanwhile: %w", l.Project, l.Environment, lockedBy(*held))
+	case err != nil:
+		return nil, fmt.Errorf("take over the lock of %s/%s in table %s: %w", l.Project, l.Environment, d.table, err)
+	}
+	stale.Previous = nil
+	want.Previous = &stale
+	return want, nil
+}
+
+// lockItem is the item of l; its write token is l's Token.
 func lockItem(l *Lock) (map[string]ddbtypes.AttributeValue, error) {
 	it, err := item(l.Project, prefixLock+l.Environment, "lock", l)
 	if err != nil {
@@ -319,31 +344,36 @@ func lockItem(l *Lock) (map[string]ddbtypes.AttributeValue, error) {
 	}
 	it[attrOwner] = s(l.Owner)
 	it[attrExpiresAt] = s(l.ExpiresAt.UTC().Format(timeKey))
+	it[attrWrite] = s(l.Token)
 	return it, nil
 }
 
-// tookOver sets l.Previous to old, the lock item AcquireLock replaced,
-// when it was another run's. An item it cannot read only loses the
-// report of whose it was: the lock is taken all the same.
-func (l *Lock) tookOver(old map[string]ddbtypes.AttributeValue) {
-	l.Previous = nil
-	if len(old) == 0 {
-		return
+// decodeLock reads a lock item. A lock written before buoy kept Token
+// takes its write token as Token: that too changes at every write.
+func decodeLock(it map[string]ddbtypes.AttributeValue) (*Lock, error) {
+	l, err := decodeItem[Lock](it)
+	if err != nil {
+		return nil, err
 	}
-	if prev, err := decodeItem[Lock](old); err == nil && prev.Owner != l.Owner {
-		l.Previous = prev
+	if wt, ok := it[attrWrite].(*ddbtypes.AttributeValueMemberS); ok {
+		l.Token = wt.Value
 	}
+	return l, nil
 }
 
-// RenewLock extends a held lock's lease to ttl from now; ErrConflict if
-// the lock is no longer l.Owner's.
+// RenewLock extends a held lock's lease to ttl with a new Token;
+// ErrConflict if the lock is no longer l.Owner's.
 func (d *DynamoDB) RenewLock(ctx context.Context, l *Lock, ttl time.Duration) error {
 	if err := checkLock(l, ttl); err != nil {
 		return fmt.Errorf("renew lock: %w", err)
 	}
 	next := *l
-	next.ExpiresAt = d.now().UTC().Add(ttl)
-	err := d.putLock(ctx, &next, "#owner = :me",
+	next.ExpiresAt, next.TTL, next.Token = d.now().UTC().Add(ttl), ttl, newToken()
+	it, err := lockItem(&next)
+	if err != nil {
+		return err
+	}
+	err = d.put(ctx, it, "#owner = :me",
 		map[string]ddbtypes.AttributeValue{":me": s(l.Owner)}, map[string]string{"#owner": attrOwner})
 	switch {
 	case isConditionFailed(err):
@@ -351,7 +381,7 @@ func (d *DynamoDB) RenewLock(ctx context.Context, l *Lock, ttl time.Duration) er
 	case err != nil:
 		return fmt.Errorf("renew lock of %s/%s in table %s: %w", l.Project, l.Environment, d.table, err)
 	}
-	l.ExpiresAt = next.ExpiresAt
+	l.ExpiresAt, l.TTL, l.Token = next.ExpiresAt, next.TTL, next.Token
 	return nil
 }
 
@@ -369,4 +399,87 @@ func (d *DynamoDB) ReleaseLock(ctx context.Context, l *Lock) error {
 		return fmt.Errorf("release lock of %s/%s in table %s: %w", l.Project, l.Environment, d.table, err)
 	}
 	return nil
+}
+
+// GetLock returns the environment's lock; ErrNotFound when it is free.
+func (d *DynamoDB) GetLock(ctx context.Context, project, environment string) (*Lock, error) {
+	it, err := d.get(ctx, project, prefixLock+environment)
+	if err != nil {
+		return nil, err
+	}
+	if it == nil {
+		return nil, fmt.Errorf("lock of %s/%s: %w", project, environment, ErrNotFound)
+	}
+	return decodeLock(it)
+}
+
+// BreakLock frees u.Freed if it is still the environment's lock (same
+// Owner) and stores u, in one transaction: the lock is never freed
+// without its record, nor recorded as freed when it was not.
+func (d *DynamoDB) BreakLock(ctx context.Context, u *Unlock) error {
+	if err := prepareUnlock(u, d.ids); err != nil {
+		return fmt.Errorf("free lock: %w", err)
+	}
+	rec, err := item(u.Project, prefixUnlock+u.ID, "unlock", u)
+	if err != nil {
+		return err
+	}
+	rec[attrEnv] = s(u.Environment)
+	_, err = d.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Put: &ddbtypes.Put{TableName: &d.table, Item: rec, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Delete: &ddbtypes.Delete{TableName: &d.table, Key: key(u.Project, prefixLock+u.Environment),
+			ConditionExpression:       aws.String("#owner = :owner"),
+			ExpressionAttributeNames:  map[string]string{"#owner": attrOwner},
+			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":owner": s(u.Freed.Owner)}}},
+	}})
+	var cancelled *ddbtypes.TransactionCanceledException
+	switch {
+	case errors.As(err, &cancelled):
+		return d.whyNotBroken(ctx, u)
+	case err != nil:
+		return fmt.Errorf("free the lock of %s/%s in table %s: %w", u.Project, u.Environment, d.table, err)
+	}
+	return nil
+}
+
+// whyNotBroken explains a BreakLock transaction DynamoDB cancelled: it
+// did succeed when the unlock record exists (an earlier attempt of the
+// same call was applied and its answer lost); otherwise the lock is free
+// or held by another owner.
+func (d *DynamoDB) whyNotBroken(ctx context.Context, u *Unlock) error {
+	if it, err := d.get(ctx, u.Project, prefixUnlock+u.ID); err == nil && it != nil {
+		return nil
+	}
+	held, err := d.GetLock(ctx, u.Project, u.Environment)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("free the lock of %s/%s: it is free already: %w", u.Project, u.Environment, ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("free the lock of %s/%s: DynamoDB refused, and reading the lock failed: %w", u.Project, u.Environment, err)
+	}
+	return fmt.Errorf("free the lock of %s/%s: it changed hands, %w: %w", u.Project, u.Environment, ErrConflict, lockedBy(*held))
+}
+
+// ListUnlocks returns the locks freed by hand, newest first, at most
+// limit (0: all); environment "" means every environment. Unlocks are
+// rare: all of the project's are read, then filtered.
+func (d *DynamoDB) ListUnlocks(ctx context.Context, project, environment string, limit int) ([]*Unlock, error) {
+	items, err := d.queryPrefix(ctx, project, prefixUnlock, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list the unlocks of %s: %w", project, err)
+	}
+	all, err := decodeAll[Unlock](items)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Unlock, 0, len(all))
+	for _, u := range all {
+		if environment == "" || u.Environment == environment {
+			out = append(out, u)
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }

@@ -88,6 +88,10 @@ type TagMove struct {
 	// (/{project}/images/{environment}/{image}); From and To are then the
 	// digests it held and holds, and Moved says it was written.
 	Parameter string `json:"parameter,omitempty"`
+	// Moving: the run was moving the tag when it wrote the record, and
+	// did not know the outcome; a run that died leaves it so. Not moved
+	// is Moved, Done and Moving all false.
+	Moving bool `json:"moving,omitempty"`
 }
 
 // ServiceOutcome records one ECS service's part in a deployment.
@@ -149,24 +153,57 @@ type Current struct {
 }
 
 // Lock is a lease on a project's environment held by one run.
+//
+// No store decides from a clock whether a lease has run out: clocks of
+// different machines disagree. Instead every write of the lock gives it a
+// new Token, and a run that wants a held lock watches it: once it has seen
+// the same Token for a whole lease (TTL, plus a margin), on its own
+// clock, the holder has stopped renewing and the run may take the lock
+// over with TakeOverLock. The holder, for its part, counts its lease from
+// the moment it sent its last successful renewal, so it stops acting
+// before any watcher may take over, whatever the clocks say (see
+// docs/history.md).
 type Lock struct {
 	Project     string `json:"project"`
 	Environment string `json:"environment"`
-	// Owner identifies the run (unique per run); only it can renew or
-	// release the lock.
-	Owner       string    `json:"owner"`
-	RequestedBy string    `json:"requestedBy"`
-	BuildURL    string    `json:"buildUrl,omitempty"`
-	AcquiredAt  time.Time `json:"acquiredAt"`
-	ExpiresAt   time.Time `json:"expiresAt"`
-	// Previous is set by AcquireLock when it took over another run's lock
-	// whose lease had expired: the lock it replaced, saying whose it was.
-	// It is not stored.
+	// Owner identifies the run's hold of the lock (unique per
+	// acquisition); only it can renew or release the lock.
+	Owner       string `json:"owner"`
+	RequestedBy string `json:"requestedBy"`
+	BuildURL    string `json:"buildUrl,omitempty"`
+	// AcquiredAt and ExpiresAt are the writer's clock's view, for people
+	// (buoy status, a LockedError's message); no decision is taken on
+	// them.
+	AcquiredAt time.Time `json:"acquiredAt"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+	// Token changes at every write of the lock: acquire, renewal,
+	// takeover. The store sets it.
+	Token string `json:"token,omitempty"`
+	// TTL is the lease the holder renews within; zero for a lock written
+	// before buoy kept it (its watcher then assumes the longest lease).
+	TTL time.Duration `json:"ttl,omitempty"`
+	// Previous is set by TakeOverLock: the lock it replaced, saying whose
+	// it was. It is not stored.
 	Previous *Lock `json:"-"`
 }
 
-// LockedError is returned (wrapping ErrLocked) when a live lock is held by
-// another run.
+// Unlock records that someone freed an environment's lock by hand (buoy
+// unlock): who, when, why, and whose lock it was.
+type Unlock struct {
+	ID          string    `json:"id"` // sorts by time (ULID)
+	Project     string    `json:"project"`
+	Environment string    `json:"environment"`
+	At          time.Time `json:"at"` // UTC
+	RequestedBy string    `json:"requestedBy"`
+	CI          CI        `json:"ci,omitzero"`
+	Reason      string    `json:"reason"`
+	// Freed is the lock that was freed, as it was read before.
+	Freed Lock `json:"freed"`
+}
+
+// LockedError is returned (wrapping ErrLocked) when a lock is held by
+// another run. Held carries the lock's Token and TTL, for a caller that
+// watches it (see Lock).
 type LockedError struct {
 	Held Lock
 }
@@ -213,15 +250,35 @@ type Store interface {
 	// its Version (0 for the first write); bumps c.Version.
 	SetCurrent(ctx context.Context, c *Current) error
 
-	// AcquireLock takes the environment's lock for ttl, or takes over a
-	// lock whose lease has expired (the returned Lock's Previous is then
-	// the expired one). A live lock of another owner gives a
-	// *LockedError.
+	// AcquireLock takes the environment's lock for ttl when it is free,
+	// or renews it when l.Owner holds it already. A lock held by another
+	// owner gives a *LockedError, however long ago it was renewed: time
+	// alone never frees a lock (see TakeOverLock).
 	AcquireLock(ctx context.Context, l Lock, ttl time.Duration) (*Lock, error)
-	// RenewLock extends a held lock's lease (the heartbeat); ErrConflict
-	// if the lock is no longer ours.
+	// TakeOverLock replaces stale, another run's lock as a *LockedError
+	// showed it, by l for ttl, if the lock still carries stale's Owner
+	// and Token; the returned Lock's Previous is stale. When the lock
+	// changed since (renewed, or taken by a third run) it gives a
+	// *LockedError naming it as it is now; when it was freed,
+	// ErrNotFound.
+	TakeOverLock(ctx context.Context, l Lock, ttl time.Duration, stale Lock) (*Lock, error)
+	// RenewLock extends a held lock's lease to ttl and gives it a new
+	// Token (the heartbeat); ErrConflict if the lock is no longer ours.
 	RenewLock(ctx context.Context, l *Lock, ttl time.Duration) error
 	// ReleaseLock frees a held lock; releasing a lock that is no longer
 	// ours is not an error.
 	ReleaseLock(ctx context.Context, l *Lock) error
+	// GetLock returns the environment's lock; ErrNotFound when it is
+	// free.
+	GetLock(ctx context.Context, project, environment string) (*Lock, error)
+
+	// BreakLock frees u.Freed, whoever holds it, if it is still that
+	// lock (the same Owner: a renewal does not matter, a newer lock is
+	// never freed), and stores u in the same atomic write, giving it an
+	// id and time when they are unset. When the lock changed hands it
+	// gives ErrConflict; when it is free already, ErrNotFound.
+	BreakLock(ctx context.Context, u *Unlock) error
+	// ListUnlocks returns the locks freed by hand, newest first, at most
+	// limit (0: all); environment "" means every environment.
+	ListUnlocks(ctx context.Context, project, environment string, limit int) ([]*Unlock, error)
 }

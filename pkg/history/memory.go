@@ -12,7 +12,7 @@ import (
 
 // Memory is a Store kept in memory, for tests and for programs that do not
 // need the history to outlive them. It behaves like the DynamoDB store:
-// the same conditional writes, lock leases, id prefixes and orderings, and
+// the same conditional writes, lock tokens, id prefixes and orderings, and
 // records are copied in and out (through the same JSON encoding), so a
 // caller never shares memory with the store.
 type Memory struct {
@@ -24,6 +24,7 @@ type Memory struct {
 	deployments map[string]map[string]memDeployment
 	current     map[string]map[string][]byte // project → environment → current
 	locks       map[string]Lock              // project#environment → lock
+	unlocks     map[string][][]byte          // project → unlocks
 }
 
 type memDeployment struct {
@@ -43,6 +44,7 @@ func NewMemory(opts ...Option) *Memory {
 		deployments: map[string]map[string]memDeployment{},
 		current:     map[string]map[string][]byte{},
 		locks:       map[string]Lock{},
+		unlocks:     map[string][][]byte{},
 	}
 }
 
@@ -311,35 +313,56 @@ func (m *Memory) SetCurrent(ctx context.Context, c *Current) error {
 	return nil
 }
 
-// AcquireLock takes the environment's lock for ttl, or takes over a lock
-// whose lease has expired, or renews one already held by l.Owner. A live
-// lock of another owner gives a *LockedError.
+// AcquireLock takes the environment's lock for ttl when it is free, or
+// renews it when l.Owner holds it. A lock of another owner gives a
+// *LockedError, however old it is.
 func (m *Memory) AcquireLock(ctx context.Context, l Lock, ttl time.Duration) (*Lock, error) {
 	if err := checkLock(&l, ttl); err != nil {
 		return nil, fmt.Errorf("acquire lock: %w", err)
 	}
+	key := l.Project + "#" + l.Environment
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if held, ok := m.locks[key]; ok && held.Owner != l.Owner {
+		return nil, fmt.Errorf("acquire lock: %w", lockedBy(held))
+	}
+	return m.putLock(key, l, ttl), nil
+}
+
+// putLock stores l as the lock of key with a new lease of ttl and
+// returns it. m.mu is held.
+func (m *Memory) putLock(key string, l Lock, ttl time.Duration) *Lock {
 	now := m.now().UTC()
+	l.AcquiredAt, l.ExpiresAt, l.TTL, l.Token = now, now.Add(ttl), ttl, newToken()
+	l.Previous = nil
+	m.locks[key] = l
+	return &l
+}
+
+// TakeOverLock replaces stale by l if the lock still carries stale's
+// Owner and Token.
+func (m *Memory) TakeOverLock(ctx context.Context, l Lock, ttl time.Duration, stale Lock) (*Lock, error) {
+	if err := checkTakeover(&l, ttl, &stale); err != nil {
+		return nil, fmt.Errorf("take over lock: %w", err)
+	}
 	key := l.Project + "#" + l.Environment
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	held, ok := m.locks[key]
-	if ok && held.Owner != l.Owner && !held.ExpiresAt.Before(now) {
-		return nil, fmt.Errorf("acquire lock: %w", lockedBy(held))
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("take over the lock of %s/%s: it was freed meanwhile: %w", l.Project, l.Environment, ErrNotFound)
+	case held.Owner != stale.Owner || held.Token != stale.Token:
+		return nil, fmt.Errorf("take over the lock of %s/%s: it changed meanwhile: %w", l.Project, l.Environment, lockedBy(held))
 	}
-	l.Previous = nil
-	if ok && held.Owner != l.Owner {
-		l.Previous = &held
-	}
-	l.AcquiredAt = now
-	l.ExpiresAt = now.Add(ttl)
-	stored := l
-	stored.Previous = nil
-	m.locks[key] = stored
-	return &l, nil
+	got := m.putLock(key, l, ttl)
+	stale.Previous = nil
+	got.Previous = &stale
+	return got, nil
 }
 
-// RenewLock extends a held lock's lease to ttl from now; ErrConflict if
-// the lock is no longer l.Owner's.
+// RenewLock extends a held lock's lease to ttl with a new Token;
+// ErrConflict if the lock is no longer l.Owner's.
 func (m *Memory) RenewLock(ctx context.Context, l *Lock, ttl time.Duration) error {
 	if err := checkLock(l, ttl); err != nil {
 		return fmt.Errorf("renew lock: %w", err)
@@ -351,9 +374,10 @@ func (m *Memory) RenewLock(ctx context.Context, l *Lock, ttl time.Duration) erro
 	if !ok || held.Owner != l.Owner {
 		return fmt.Errorf("renew lock of %s/%s: no longer held by %s: %w", l.Project, l.Environment, l.Owner, ErrConflict)
 	}
-	held.ExpiresAt = m.now().UTC().Add(ttl)
+	now := m.now().UTC()
+	held.ExpiresAt, held.TTL, held.Token = now.Add(ttl), ttl, newToken()
 	m.locks[key] = held
-	l.ExpiresAt = held.ExpiresAt
+	l.ExpiresAt, l.TTL, l.Token = held.ExpiresAt, held.TTL, held.Token
 	return nil
 }
 
@@ -367,6 +391,64 @@ func (m *Memory) ReleaseLock(ctx context.Context, l *Lock) error {
 		delete(m.locks, key)
 	}
 	return nil
+}
+
+// GetLock returns the environment's lock; ErrNotFound when it is free.
+func (m *Memory) GetLock(ctx context.Context, project, environment string) (*Lock, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	held, ok := m.locks[project+"#"+environment]
+	if !ok {
+		return nil, fmt.Errorf("lock of %s/%s: %w", project, environment, ErrNotFound)
+	}
+	return &held, nil
+}
+
+// BreakLock frees u.Freed if it is still the environment's lock (same
+// Owner) and stores u, in one step.
+func (m *Memory) BreakLock(ctx context.Context, u *Unlock) error {
+	if err := prepareUnlock(u, m.ids); err != nil {
+		return fmt.Errorf("free lock: %w", err)
+	}
+	data, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("encode unlock %s: %w", u.ID, err)
+	}
+	key := u.Project + "#" + u.Environment
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	held, ok := m.locks[key]
+	switch {
+	case !ok:
+		return fmt.Errorf("free the lock of %s/%s: it is free already: %w", u.Project, u.Environment, ErrNotFound)
+	case held.Owner != u.Freed.Owner:
+		return fmt.Errorf("free the lock of %s/%s: it changed hands, %w: %w", u.Project, u.Environment, ErrConflict, lockedBy(held))
+	}
+	delete(m.locks, key)
+	m.unlocks[u.Project] = append(m.unlocks[u.Project], data)
+	return nil
+}
+
+// ListUnlocks returns the locks freed by hand, newest first, at most
+// limit (0: all); environment "" means every environment.
+func (m *Memory) ListUnlocks(ctx context.Context, project, environment string, limit int) ([]*Unlock, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*Unlock
+	for _, data := range m.unlocks[project] {
+		u, err := decode[Unlock](data)
+		if err != nil {
+			return nil, err
+		}
+		if environment == "" || u.Environment == environment {
+			out = append(out, u)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
 
 func decode[T any](data []byte) (*T, error) {

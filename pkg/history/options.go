@@ -14,9 +14,9 @@ type options struct {
 }
 
 // WithClock makes the store take the time from now: the creation time of
-// records whose time is unset, the time inside new ids, and the time a
-// lock's lease is measured against. Tests pass a fake clock so that lock
-// expiry needs no sleep. The default is time.Now.
+// records whose time is unset, the time inside new ids, and the times a
+// lock shows people (AcquiredAt, ExpiresAt; no decision depends on them,
+// see Lock). Tests pass a fake clock. The default is time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(o *options) { o.now = now }
 }

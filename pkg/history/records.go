@@ -1,6 +1,7 @@
 package history
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -128,7 +129,60 @@ func checkLock(l *Lock, ttl time.Duration) error {
 	return nil
 }
 
+// checkTakeover checks a takeover of stale by l.
+func checkTakeover(l *Lock, ttl time.Duration, stale *Lock) error {
+	if err := checkLock(l, ttl); err != nil {
+		return err
+	}
+	switch {
+	case stale.Project != l.Project || stale.Environment != l.Environment:
+		return fmt.Errorf("the lock to take over is of %s/%s, not %s/%s: %w", stale.Project, stale.Environment, l.Project, l.Environment, ErrInvalid)
+	case stale.Owner == "" || stale.Token == "":
+		return fmt.Errorf("the lock to take over has no owner or token (pass the lock a LockedError showed): %w", ErrInvalid)
+	case stale.Owner == l.Owner:
+		return fmt.Errorf("lock owner %s takes over its own lock (renew it instead): %w", l.Owner, ErrInvalid)
+	}
+	return nil
+}
+
 // lockedBy makes the error for a lock held by someone else.
 func lockedBy(held Lock) error {
 	return &LockedError{Held: held}
 }
+
+// prepareUnlock validates u and fills its ID and At when unset.
+func prepareUnlock(u *Unlock, ids *IDSource) error {
+	if err := checkKey("unlock project", u.Project); err != nil {
+		return err
+	}
+	if err := checkKey("unlock environment", u.Environment); err != nil {
+		return err
+	}
+	if u.Freed.Project != u.Project || u.Freed.Environment != u.Environment {
+		return fmt.Errorf("the lock to free is of %s/%s, not %s/%s: %w", u.Freed.Project, u.Freed.Environment, u.Project, u.Environment, ErrInvalid)
+	}
+	if u.Freed.Owner == "" {
+		return fmt.Errorf("the lock to free has no owner (read it with GetLock): %w", ErrInvalid)
+	}
+	if u.ID == "" {
+		id, t, err := ids.New()
+		if err != nil {
+			return fmt.Errorf("make unlock id: %w", err)
+		}
+		u.ID = id
+		if u.At.IsZero() {
+			u.At = t
+		}
+	}
+	if err := checkKey("unlock id", u.ID); err != nil {
+		return err
+	}
+	if u.At.IsZero() {
+		u.At = ids.now()
+	}
+	u.At = u.At.UTC()
+	return nil
+}
+
+// newToken returns a lock's next Token.
+func newToken() string { return rand.Text() }

@@ -89,3 +89,8 @@ func (t tableErrors) Query(ctx context.Context, in *dynamodb.QueryInput, optFns 
 	out, err := t.api.Query(ctx, in, optFns...)
 	return out, t.classify(err)
 }
+
+func (t tableErrors) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	out, err := t.api.TransactWriteItems(ctx, in, optFns...)
+	return out, t.classify(err)
+}

@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"LockLifecycle", testLockLifecycle},
 		{"LockTakeover", testLockTakeover},
 		{"LockRace", testLockRace},
+		{"LockTakeoverRace", testLockTakeoverRace},
+		{"Unlock", testUnlock},
 		{"Invalid", testInvalid},
 	}
 	for _, tc := range tests {
@@ -519,131 +521,6 @@ func testCurrent(t *testing.T, e env) {
 	}
 }
 
-func lock(owner string) history.Lock {
-	return history.Lock{Project: "search", Environment: "prod", Owner: owner, RequestedBy: owner + "@example.com", BuildURL: "https://ci.example/" + owner}
-}
-
-func testLockLifecycle(t *testing.T, e env) {
-	a, err := e.store.AcquireLock(e.ctx, lock("run-a"), time.Minute)
-	if err != nil {
-		t.Fatalf("AcquireLock: %v", err)
-	}
-	if !a.AcquiredAt.Equal(start) || !a.ExpiresAt.Equal(start.Add(time.Minute)) {
-		t.Errorf("lease: got %v to %v, want %v to %v", a.AcquiredAt, a.ExpiresAt, start, start.Add(time.Minute))
-	}
-	_, err = e.store.AcquireLock(e.ctx, lock("run-b"), time.Minute)
-	var locked *history.LockedError
-	if !errors.As(err, &locked) || !errors.Is(err, history.ErrLocked) {
-		t.Fatalf("AcquireLock of a held lock: got %v, want a *LockedError", err)
-	}
-	if locked.Held.Owner != "run-a" || locked.Held.RequestedBy != "run-a@example.com" || !locked.Held.ExpiresAt.Equal(a.ExpiresAt) {
-		t.Errorf("LockedError holder: got %+v, want run-a until %v", locked.Held, a.ExpiresAt)
-	}
-	if !strings.Contains(err.Error(), "run-a@example.com") {
-		t.Errorf("LockedError message %q does not name the holder", err)
-	}
-	other := lock("run-b")
-	other.Environment = "stage"
-	if _, err := e.store.AcquireLock(e.ctx, other, time.Minute); err != nil {
-		t.Errorf("AcquireLock of another environment: %v", err)
-	}
-	e.clock.Advance(50 * time.Second)
-	if err := e.store.RenewLock(e.ctx, a, time.Minute); err != nil {
-		t.Fatalf("RenewLock: %v", err)
-	}
-	if want := start.Add(110 * time.Second); !a.ExpiresAt.Equal(want) {
-		t.Errorf("renewed lease ends: got %v, want %v", a.ExpiresAt, want)
-	}
-	e.clock.Advance(30 * time.Second) // past the first lease, inside the renewed one
-	if _, err := e.store.AcquireLock(e.ctx, lock("run-b"), time.Minute); !errors.Is(err, history.ErrLocked) {
-		t.Errorf("AcquireLock of a renewed lock: got %v, want ErrLocked", err)
-	}
-	again, err := e.store.AcquireLock(e.ctx, lock("run-a"), time.Minute)
-	if err != nil {
-		t.Errorf("AcquireLock by its own holder: %v", err)
-	} else if again.Owner != "run-a" {
-		t.Errorf("re-acquired lock owner: got %q, want run-a", again.Owner)
-	}
-	notMine := lock("run-b")
-	if err := e.store.ReleaseLock(e.ctx, &notMine); err != nil {
-		t.Errorf("ReleaseLock of someone else's lock: got %v, want nil", err)
-	}
-	if _, err := e.store.AcquireLock(e.ctx, lock("run-b"), time.Minute); !errors.Is(err, history.ErrLocked) {
-		t.Errorf("lock after someone else released it: got %v, want still ErrLocked", err)
-	}
-	if err := e.store.ReleaseLock(e.ctx, a); err != nil {
-		t.Fatalf("ReleaseLock: %v", err)
-	}
-	if _, err := e.store.AcquireLock(e.ctx, lock("run-b"), time.Minute); err != nil {
-		t.Errorf("AcquireLock after release: %v", err)
-	}
-}
-
-func testLockTakeover(t *testing.T, e env) {
-	dead, err := e.store.AcquireLock(e.ctx, lock("dead-run"), time.Minute)
-	if err != nil {
-		t.Fatalf("AcquireLock: %v", err)
-	}
-	e.clock.Advance(time.Minute + time.Millisecond)
-	b, err := e.store.AcquireLock(e.ctx, lock("run-b"), time.Minute)
-	if err != nil {
-		t.Fatalf("AcquireLock of an expired lock: %v", err)
-	}
-	if b.Owner != "run-b" {
-		t.Errorf("owner after takeover: got %q, want run-b", b.Owner)
-	}
-	if dead.Previous != nil {
-		t.Errorf("Previous of a lock nobody held: got %+v, want nil", dead.Previous)
-	}
-	if p := b.Previous; p == nil || p.Owner != "dead-run" || p.RequestedBy != "dead-run@example.com" || p.BuildURL != "https://ci.example/dead-run" || !p.ExpiresAt.Equal(dead.ExpiresAt) {
-		t.Errorf("Previous after takeover: got %+v, want the dead run's lock %+v", p, dead)
-	}
-	again, err := e.store.AcquireLock(e.ctx, lock("run-b"), time.Minute)
-	if err != nil || again.Previous != nil {
-		t.Errorf("AcquireLock by the holder again: got %+v, %v; want no Previous (nothing taken over)", again, err)
-	}
-	if err := e.store.RenewLock(e.ctx, dead, time.Minute); !errors.Is(err, history.ErrConflict) {
-		t.Errorf("RenewLock by the run that lost it: got %v, want ErrConflict", err)
-	}
-	if err := e.store.ReleaseLock(e.ctx, dead); err != nil {
-		t.Errorf("ReleaseLock by the run that lost it: got %v, want nil", err)
-	}
-	if _, err := e.store.AcquireLock(e.ctx, lock("run-c"), time.Minute); !errors.Is(err, history.ErrLocked) {
-		t.Errorf("AcquireLock after the old owner's release: got %v, want ErrLocked (run-b holds it)", err)
-	}
-}
-
-func testLockRace(t *testing.T, e env) {
-	const n = 2
-	var wg sync.WaitGroup
-	results := make([]error, n)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, results[i] = e.store.AcquireLock(e.ctx, lock(fmt.Sprintf("run-%d", i)), time.Minute)
-		}()
-	}
-	wg.Wait()
-	won := 0
-	for i, err := range results {
-		var locked *history.LockedError
-		switch {
-		case err == nil:
-			won++
-		case errors.As(err, &locked):
-			if locked.Held.Owner == fmt.Sprintf("run-%d", i) || locked.Held.Owner == "" {
-				t.Errorf("loser %d: LockedError names holder %q, want the winner", i, locked.Held.Owner)
-			}
-		default:
-			t.Errorf("racer %d: got %v, want nil or a *LockedError", i, err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("racing for one lock: %d winners, want exactly 1", won)
-	}
-}
-
 func testInvalid(t *testing.T, e env) {
 	tests := []struct {
 		name string
@@ -655,10 +532,17 @@ func testInvalid(t *testing.T, e env) {
 		{"current without project", e.store.SetCurrent(e.ctx, &history.Current{Environment: "prod"})},
 	}
 	_, lockErr := e.store.AcquireLock(e.ctx, history.Lock{Project: "search", Environment: "prod"}, time.Minute)
-	tests = append(tests, struct {
+	_, takeoverErr := e.store.TakeOverLock(e.ctx, lock("run-b"), time.Minute, lock("run-a"))
+	unlockErr := e.store.BreakLock(e.ctx, &history.Unlock{Project: "search", Environment: "prod", Reason: "stuck",
+		Freed: history.Lock{Project: "search", Environment: "prod"}})
+	tests = append(tests, []struct {
 		name string
 		err  error
-	}{"lock without owner", lockErr})
+	}{
+		{"lock without owner", lockErr},
+		{"takeover of a lock without token", takeoverErr},
+		{"unlock of a lock without owner", unlockErr},
+	}...)
 	for _, tc := range tests {
 		if !errors.Is(tc.err, history.ErrInvalid) {
 			t.Errorf("%s: got %v, want ErrInvalid", tc.name, tc.err)

@@ -1,0 +1,328 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/history"
+)
+
+// stepClock is a fake clock a test moves one step at a time, waiting
+// after each step until the runs it drives are parked on its timers
+// again: nothing sleeps, every wait is on observable state.
+type stepClock struct {
+	mu     sync.Mutex
+	wake   *sync.Cond
+	now    time.Time
+	timers []fakeTimer
+}
+
+func newStepClock() *stepClock {
+	c := &stepClock{now: time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)}
+	c.wake = sync.NewCond(&c.mu)
+	return c
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), ch: ch})
+	c.wake.Broadcast()
+	return ch
+}
+
+// Advance moves the clock by d and fires the timers due.
+func (c *stepClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		if !t.at.After(c.now) {
+			t.ch <- c.now
+			continue
+		}
+		kept = append(kept, t)
+	}
+	c.timers = kept
+}
+
+// parked waits until n timers are pending (the runs driven wait on the
+// clock), or done is closed. A run stuck elsewhere fails the test after
+// ten seconds.
+func (c *stepClock) parked(t *testing.T, n int, done <-chan struct{}) {
+	t.Helper()
+	stop := make(chan struct{})
+	defer close(stop)
+	timedOut := false
+	go func() {
+		select {
+		case <-done:
+		case <-stop:
+			return
+		case <-time.After(10 * time.Second):
+			c.mu.Lock()
+			timedOut = true
+			c.mu.Unlock()
+		}
+		c.mu.Lock()
+		c.wake.Broadcast()
+		c.mu.Unlock()
+	}()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.timers) < n && !timedOut && !closed(done) {
+		c.wake.Wait()
+	}
+	if timedOut {
+		t.Fatalf("the runs never parked on %d timers (%d pending): one is stuck", n, len(c.timers))
+	}
+}
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// skewed is a run's view of a stepClock: off by offset, ticking alike.
+type skewed struct {
+	*stepClock
+	offset time.Duration
+}
+
+func (s skewed) Now() time.Time { return s.stepClock.Now().Add(s.offset) }
+
+// lockStores returns the history store a run uses, seeing time through
+// now: one store, or one table, for every run of a test.
+type lockStores func(t *testing.T, now func() time.Time) history.Store
+
+// memoryStores shares one history.Memory between the runs.
+func memoryStores(t *testing.T) lockStores {
+	m := history.NewMemory()
+	return func(*testing.T, func() time.Time) history.Store { return m }
+}
+
+// lockWorld is the fixture's project and fake AWS, without a Deployer.
+func lockWorld() *world {
+	w := newWorld()
+	for _, img := range testProject().Images {
+		w.push(img.Repository, oldDigest(img.ID), "env.stage", "env.prod")
+		w.push(img.Repository, newDigest(img.ID), "latest")
+	}
+	w.addService("demo-stage", "api", map[string]string{"app": ecrHost + "demo/api:env.stage", "nginx": ecrHost + "demo/nginx:env.stage"})
+	w.addService("demo-stage", "worker", map[string]string{"worker": ecrHost + "demo/worker:env.stage"})
+	return w
+}
+
+// lockRun is one run of a lock test: a Deployer on its own clock.
+type lockRun struct {
+	d      *Deployer
+	events *event.Recorder
+	done   chan struct{}
+	res    *Result
+	err    error
+}
+
+func newLockRun(t *testing.T, w *world, store history.Store, clock Clock, lockWait time.Duration) *lockRun {
+	t.Helper()
+	r := &lockRun{events: &event.Recorder{}, done: make(chan struct{})}
+	d, err := New(testProject(), store, WithClock(clock), WithSink(r.events), WithLockWait(lockWait),
+		WithRegistry(func(RegistryParams) (Registry, error) { return fakeRegistry{w}, nil }),
+		WithCluster(func(p ClusterParams) (Cluster, error) { return fakeCluster{w, p.Target.Cluster}, nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.d = d
+	return r
+}
+
+// start runs a release-deploy to stage in the background, requested by.
+func (r *lockRun) start(by string) {
+	go func() {
+		defer close(r.done)
+		r.res, r.err = r.d.ReleaseDeploy(context.Background(), ReleaseDeployInput{
+			Request: Request{Environment: "stage", RequestedBy: by, CI: history.CI{BuildURL: "https://ci.example/" + by}}})
+	}()
+}
+
+func (r *lockRun) warnings() string {
+	var out []string
+	for _, e := range r.events.OfKind(event.Warning) {
+		out = append(out, e.Message)
+	}
+	return strings.Join(out, "\n")
+}
+
+// skews are the clock offsets of the holder and the challenger the lock
+// tests play: a few minutes either way, and far more.
+var skews = []struct {
+	name               string
+	holder, challenger time.Duration
+}{
+	{"challenger 3m fast, holder 3m slow", -3 * time.Minute, 3 * time.Minute},
+	{"challenger 3m slow, holder 3m fast", 3 * time.Minute, -3 * time.Minute},
+	{"challenger an hour fast, holder an hour slow", -time.Hour, time.Hour},
+	{"challenger a day fast", 0, 24 * time.Hour},
+}
+
+// TestSkewedClocksNeverTakeOverALiveLock: a holder that renews its lock
+// keeps it for ten leases while a challenger whose clock is minutes (or
+// a day) ahead waits for it; the challenger gets it only once the
+// holder frees it, and takes nothing over.
+func TestSkewedClocksNeverTakeOverALiveLock(t *testing.T) {
+	t.Parallel()
+	for _, sk := range skews {
+		t.Run(sk.name, func(t *testing.T) {
+			t.Parallel()
+			testLiveLockKept(t, memoryStores(t), sk.holder, sk.challenger)
+		})
+	}
+}
+
+// TestSkewedClocksTakeOverADeadLockAfterOneLease: a lock its run stopped
+// renewing (the run died) is taken over by a challenger, whatever the
+// two clocks' offsets, once the challenger has seen it unchanged for the
+// lease and the margin on its own clock, and not before.
+func TestSkewedClocksTakeOverADeadLockAfterOneLease(t *testing.T) {
+	t.Parallel()
+	for _, sk := range skews {
+		t.Run(sk.name, func(t *testing.T) {
+			t.Parallel()
+			testDeadLockTakenOver(t, memoryStores(t), sk.holder, sk.challenger)
+		})
+	}
+}
+
+// lockStep is how far the tests move the clock at a time.
+const lockStep = time.Second
+
+func testLiveLockKept(t *testing.T, stores lockStores, holderSkew, challengerSkew time.Duration) {
+	clock := newStepClock()
+	w := lockWorld()
+	waiting, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	w.onWait = func() error {
+		first := false
+		once.Do(func() { first = true })
+		if first { // the holder waits for ECS until the test lets it go
+			close(waiting)
+			<-release
+		}
+		return nil
+	}
+	hc, cc := skewed{clock, holderSkew}, skewed{clock, challengerSkew}
+	holder := newLockRun(t, w, stores(t, hc.Now), hc, 0)
+	challenger := newLockRun(t, w, stores(t, cc.Now), cc, time.Hour)
+	holder.start("holder")
+	<-waiting
+	clock.parked(t, 1, holder.done) // the holder's heartbeat
+	challenger.start("challenger")
+	clock.parked(t, 2, challenger.done) // and the challenger's lock wait
+
+	for elapsed := time.Duration(0); elapsed < 10*DefaultLockTTL; elapsed += lockStep {
+		clock.Advance(lockStep)
+		clock.parked(t, 2, challenger.done)
+		if closed(challenger.done) {
+			t.Fatalf("after %s the challenger ended (%v) while the holder still renewed its lock\nchallenger's warnings:\n%s",
+				elapsed, challenger.err, challenger.warnings())
+		}
+	}
+	l, err := stores(t, clock.Now).GetLock(context.Background(), "demo", "stage")
+	if err != nil || l.RequestedBy != "holder" {
+		t.Fatalf("lock after ten leases of renewals: got %+v, %v; want the holder's", l, err)
+	}
+
+	close(release)
+	<-holder.done
+	for !closed(challenger.done) {
+		clock.Advance(lockStep)
+		clock.parked(t, 1, challenger.done)
+	}
+	if holder.err != nil || holder.res.Status != history.StatusSucceeded {
+		t.Errorf("holder: got %v, %s; want it to succeed, never fenced", holder.err, holder.res.Status)
+	}
+	if challenger.err != nil || challenger.res.Status != history.StatusSucceeded {
+		t.Errorf("challenger: got %v; want it to deploy once the holder freed the lock", challenger.err)
+	}
+	if got := challenger.warnings(); strings.Contains(got, "took over") {
+		t.Errorf("the challenger took a live lock over:\n%s", got)
+	}
+	if got := holder.warnings(); strings.Contains(got, "lost the environment lock") {
+		t.Errorf("the holder lost its lock:\n%s", got)
+	}
+}
+
+func testDeadLockTakenOver(t *testing.T, stores lockStores, deadSkew, challengerSkew time.Duration) {
+	ctx := context.Background()
+	clock := newStepClock()
+	dc, cc := skewed{clock, deadSkew}, skewed{clock, challengerSkew}
+	dead := history.Lock{Project: "demo", Environment: "stage", Owner: "dead-run", RequestedBy: "dead-run@ci", BuildURL: "https://ci.example/41"}
+	if _, err := stores(t, dc.Now).AcquireLock(ctx, dead, DefaultLockTTL); err != nil {
+		t.Fatal(err)
+	}
+	challenger := newLockRun(t, lockWorld(), stores(t, cc.Now), cc, time.Hour)
+	firstSeen := clock.Now()
+	challenger.start("challenger")
+	clock.parked(t, 1, challenger.done)
+
+	var takenAt time.Time
+	for !closed(challenger.done) {
+		if takenAt.IsZero() {
+			l, err := stores(t, clock.Now).GetLock(ctx, "demo", "stage")
+			if err == nil && l.Owner != "dead-run" {
+				takenAt = clock.Now()
+			}
+		}
+		clock.Advance(lockStep)
+		clock.parked(t, 1, challenger.done)
+	}
+	if challenger.err != nil || challenger.res.Status != history.StatusSucceeded {
+		t.Fatalf("challenger: got %v; want it to take the dead run's lock over and deploy", challenger.err)
+	}
+	if takenAt.IsZero() {
+		takenAt = clock.Now()
+	}
+	wait, least := takenAt.Sub(firstSeen), DefaultLockTTL+LockMargin(DefaultLockTTL)
+	if wait < least || wait > least+DefaultPollInterval+2*lockStep {
+		t.Errorf("the dead run's lock was taken over %s after the challenger first saw it; want after its lease and margin, %s, and within a poll of it", wait, least)
+	}
+	if got, want := challenger.warnings(), "took over the lock of dead-run@ci (https://ci.example/41), whose lease expired: this run saw it unrenewed for "; !strings.Contains(got, want) {
+		t.Errorf("challenger's warnings lack %q:\n%s", want, got)
+	}
+}
+
+// TestLockTTLHasAMaximum: a lease above MaxLockTTL is refused by New,
+// saying what to write; MaxLockTTL itself is fine.
+func TestLockTTLHasAMaximum(t *testing.T) {
+	t.Parallel()
+	store := history.NewMemory()
+	if _, err := New(testProject(), store, WithLockTTL(MaxLockTTL)); err != nil {
+		t.Errorf("New with the longest lease: %v", err)
+	}
+	for _, ttl := range []time.Duration{MaxLockTTL + time.Nanosecond, 2562047 * time.Hour} {
+		_, err := New(testProject(), store, WithLockTTL(ttl))
+		if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "is above the maximum, 10m0s") || !strings.Contains(err.Error(), "use the default 2m0s") {
+			t.Errorf("New with a lease of %s: got %v, want ErrInvalidInput naming the maximum and the default", ttl, err)
+		}
+	}
+}
