@@ -118,7 +118,9 @@ func TestRetriesAreReported(t *testing.T) {
 			queries++
 		}
 	}
-	if queries != 4 { // two failing attempts and the one that succeeds of the first Query, and the second Query
-		t.Errorf("Query attempts = %d, want 4", queries)
+	// Two failing attempts and the one that succeeds of the first Query
+	// (releases), then the deployments' and the unlocks' Query.
+	if queries != 5 {
+		t.Errorf("Query attempts = %d, want 5", queries)
 	}
 }
