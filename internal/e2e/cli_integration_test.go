@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,12 +36,40 @@ func buildCLI(t *testing.T) string {
 
 // run is one run of the CLI.
 type run struct {
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
+	cmd *exec.Cmd
+	// stdout and stderr are written by the process while the test may
+	// read them.
+	stdout, stderr lockedBuffer
 	// exited is closed when the process has ended; err is then what
 	// cmd.Wait said.
 	exited chan struct{}
 	err    error
+}
+
+// lockedBuffer is a bytes.Buffer the process writes to while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Bytes returns a copy of what was written so far.
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
 }
 
 // hangGuard is how long a test waits for a run to get somewhere or to
