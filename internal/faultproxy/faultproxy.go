@@ -45,6 +45,10 @@ const (
 	// Latency delays the request by the configured latency, then forwards
 	// it. It is counted as injected but the call succeeds.
 	Latency Fault = "latency"
+	// AccessDenied answers HTTP 400 AccessDeniedException (AccessDenied in
+	// query XML), as AWS does for a call the IAM policy does not allow;
+	// not forwarded, and not retried by the SDK.
+	AccessDenied Fault = "access-denied"
 )
 
 // Failing are the faults that make an attempt fail without reaching the
@@ -95,7 +99,7 @@ func WithSkip(n int) Option { return func(p *Proxy) { p.skip = n } }
 
 // Call is one request the proxy saw.
 type Call struct {
-	// Service is the IAM service prefix: ecr, ecs, dynamodb, ssm, sts, or
+	// Service is the IAM service prefix: ecr, ecs, dynamodb, ssm, sts, tag, or
 	// the X-Amz-Target prefix for a service it does not know.
 	Service string
 	// Operation is the API operation, e.g. PutImage.
@@ -247,6 +251,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusInternalServerError, "InternalFailure", "InternalFailure", "We encountered an internal error. Please try again.")
 	case Unavailable:
 		writeError(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "ServiceUnavailable", "Service is unavailable. Please try again.")
+	case AccessDenied:
+		writeError(w, r, http.StatusBadRequest, "AccessDeniedException", "AccessDenied",
+			"User: arn:aws:sts::123456789012:assumed-role/ci/buoy is not authorized to perform: "+service+":"+op+" because no identity-based policy allows it")
 	case Reset:
 		reset(w)
 	case LostResponse:

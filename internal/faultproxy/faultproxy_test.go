@@ -115,6 +115,37 @@ func TestThrottleSpeaksEachProtocol(t *testing.T) {
 	}
 }
 
+// TestAccessDeniedNamesTheDeniedAction: the fault answers as IAM does,
+// in the call's protocol, naming the action (tag:GetResources for the
+// tagging API), and the request never reaches the backend.
+func TestAccessDeniedNamesTheDeniedAction(t *testing.T) {
+	t.Parallel()
+	srv, hits := backend(t)
+	p := start(t, srv.URL, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.AccessDenied))
+	for _, tc := range []struct {
+		name, target, contentType, body, want string
+	}{
+		{"json 1.1", "ResourceGroupsTaggingAPI_20170126.GetResources", "application/x-amz-json-1.1", "{}", `"__type":"AccessDeniedException"`},
+		{"query", "", "application/x-www-form-urlencoded", "Action=AssumeRole&Version=2011-06-15", "<Code>AccessDenied</Code>"},
+	} {
+		resp, err := post(t, p.URL(), tc.target, tc.contentType, tc.body)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s: got %d %s, want 400 containing %s", tc.name, resp.StatusCode, b, tc.want)
+		}
+	}
+	if got := hits.Load(); got != 0 {
+		t.Errorf("denied requests reaching the backend: got %d, want 0", got)
+	}
+	if calls := p.Calls(); len(calls) != 2 || calls[0].Action() != "tag:GetResources" {
+		t.Errorf("calls: got %+v, want tag:GetResources first", calls)
+	}
+}
+
 func TestServerErrors(t *testing.T) {
 	t.Parallel()
 	srv, _ := backend(t)
