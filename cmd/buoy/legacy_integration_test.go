@@ -135,6 +135,16 @@ func TestCLILegacyProjectInACrowdedAccount(t *testing.T) {
 			t.Errorf("%s: ECS deployments %v, before %s; want a new one, %s", s.ID, ds, ownBefore[s.ID], recorded[s.ID])
 		}
 	}
+	// The history records each service with its own cluster.
+	deps := crowded.world.Deployments(ctx, t)
+	if len(deps) == 0 {
+		t.Fatal("no deployment recorded")
+	}
+	for _, so := range deps[0].Services {
+		if want := crowded.world.ClustersOf("stage", so.Service); len(want) != 1 || so.Cluster != want[0] {
+			t.Errorf("record: %s in cluster %q, want %v", so.Service, so.Cluster, want)
+		}
+	}
 	crowdAfter := crowded.world.CrowdDeployments(ctx, t)
 	if before, after := primaryIDs(crowdBefore), primaryIDs(crowdAfter); !maps.Equal(before, after) {
 		for k, v := range after {

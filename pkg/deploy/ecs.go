@@ -137,10 +137,11 @@ func (c *ecsCluster) Find(ctx context.Context, in FindInput) ([]ServiceRef, erro
 	var nf *rollout.NotFoundError
 	var amb *rollout.AmbiguousError
 	switch {
+	case errors.As(err, &amb):
+		// err names every ambiguous name, and any missing ones.
+		return nil, classError(ErrInvalidInput, err)
 	case errors.As(err, &nf):
 		return nil, &MissingError{What: "service", Names: nf.Services, Where: targetWhere(c.cluster, c.region, c.account)}
-	case errors.As(err, &amb):
-		return nil, classError(ErrInvalidInput, err)
 	case err != nil:
 		return nil, err
 	}

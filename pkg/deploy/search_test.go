@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -261,5 +262,24 @@ func TestMissingServiceSaysEveryClusterWasSearched(t *testing.T) {
 	}
 	if got := targetWhere("", "", ""); got != "any cluster of the credentials' account in the default region" {
 		t.Errorf("targetWhere with nothing known: got %q", got)
+	}
+}
+
+// TestAmbiguousAndMissingServicesAreNamedTogether: one id tagged on
+// services of two clusters and one tagged nowhere make one bad-input
+// error naming both, with the clusters of the ambiguous one.
+func TestAmbiguousAndMissingServicesAreNamedTogether(t *testing.T) {
+	t.Parallel()
+	f := newSpanECS()
+	f.add("b", "api-stage", rollout.TagService, "api", rollout.TagEnv, "stage")
+	f.add("c", "api-copy", rollout.TagService, "api", rollout.TagEnv, "stage")
+	_, err := spanCluster(f).Find(context.Background(), FindInput{ByTags: true, Environment: "stage", Names: []string{"api", "web"}})
+	if !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("got %v, want ErrInvalidInput", err)
+	}
+	for _, want := range []string{"web not found", `"api"`, "b/api-stage", "c/api-copy"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }

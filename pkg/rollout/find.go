@@ -11,8 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// describeBatch is how many services DescribeServices takes at once.
-const describeBatch = 10
+// describeBatch is how many services DescribeServices takes at once;
+// listPage is the most ListServices and ListClusters return at once.
+const (
+	describeBatch = 10
+	listPage      = 100
+)
 
 // The ECS tags by which legacy projects name their services.
 const (
@@ -137,7 +141,7 @@ func matchTagged(in FindByTagsInput, svcs []Service) ([]Service, error) {
 
 func (r *Rollout) listServices(ctx context.Context, cluster string) ([]string, error) {
 	var arns []string
-	p := ecs.NewListServicesPaginator(r.api, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
+	p := ecs.NewListServicesPaginator(r.api, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(listPage)})
 	for p.HasMorePages() {
 		if err := r.budget.Wait(ctx, "ListServices"); err != nil {
 			return nil, err

@@ -234,7 +234,7 @@ func (r *Rollout) searchClusters(ctx context.Context) ([]Service, error) {
 // Region.
 func (r *Rollout) listClusters(ctx context.Context) ([]string, error) {
 	var arns []string
-	p := ecs.NewListClustersPaginator(r.api, &ecs.ListClustersInput{})
+	p := ecs.NewListClustersPaginator(r.api, &ecs.ListClustersInput{MaxResults: aws.Int32(listPage)})
 	for p.HasMorePages() {
 		if err := r.budget.Wait(ctx, "ListClusters"); err != nil {
 			return nil, err

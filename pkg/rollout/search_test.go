@@ -91,6 +91,9 @@ func paginate[T any](items []T, token *string, size int) ([]T, *string) {
 
 func (f *accountFake) ListClusters(_ context.Context, in *ecs.ListClustersInput, _ ...func(*ecs.Options)) (*ecs.ListClustersOutput, error) {
 	f.count("ListClusters")
+	if aws.ToInt32(in.MaxResults) != 100 {
+		return nil, &types.InvalidParameterException{Message: aws.String("this test wants pages of 100, the most ECS gives")}
+	}
 	var arns []string
 	for _, c := range append(slices.Clone(f.clusters), f.gone...) {
 		arns = append(arns, account+"cluster/"+c)
@@ -109,6 +112,9 @@ func (f *accountFake) cluster(ref string) (string, error) {
 
 func (f *accountFake) ListServices(_ context.Context, in *ecs.ListServicesInput, _ ...func(*ecs.Options)) (*ecs.ListServicesOutput, error) {
 	f.count("ListServices")
+	if aws.ToInt32(in.MaxResults) != 100 {
+		return nil, &types.InvalidParameterException{Message: aws.String("this test wants pages of 100, the most ECS gives")}
+	}
 	c, err := f.cluster(aws.ToString(in.Cluster))
 	if err != nil {
 		return nil, err
