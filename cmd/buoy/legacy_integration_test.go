@@ -6,11 +6,16 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
@@ -19,11 +24,37 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
+// motoRaces counts moto's HTTP 500 answers to GetResources. moto 5.2.5
+// walks the account's ECS services to answer it and fails ("dictionary
+// changed size during iteration") when another test creates a service
+// meanwhile. The CLI's AWS clients retry it, as they retry any 500 from
+// AWS, and count each attempt in stats; the tests discount these.
+type motoRaces struct {
+	next aws.HTTPClient
+	n    atomic.Int64
+}
+
+func (m *motoRaces) Do(req *http.Request) (*http.Response, error) {
+	resp, err := m.next.Do(req)
+	if err == nil && resp.StatusCode == http.StatusInternalServerError && strings.HasSuffix(req.Header.Get("X-Amz-Target"), ".GetResources") {
+		m.n.Add(1)
+	}
+	return resp, err
+}
+
+// discount removes from stats the GetResources attempts moto failed
+// since before (a count of m).
+func (m *motoRaces) discount(stats map[string]int, before int64) {
+	if n := int(m.n.Load() - before); n > 0 {
+		stats["ResourceGroupsTaggingAPI.GetResources"] -= n
+	}
+}
+
 // newLegacyEnv builds a weco-deploy project (a .wellcome_project with no
 // cluster; two services, each in its own cluster, found by their tags)
 // with its history table, in an account that also holds crowd services
-// that are not the project's.
-func newLegacyEnv(t *testing.T, crowd int) *cliEnv {
+// that are not the project's. The CLI's clients retry moto's 500s.
+func newLegacyEnv(t *testing.T, crowd int) (*cliEnv, *motoRaces) {
 	t.Helper()
 	w := deployfixture.LegacyProject(awstest.Name(t, "weco"), 2)
 	if crowd > 0 {
@@ -32,7 +63,17 @@ func newLegacyEnv(t *testing.T, crowd int) *cliEnv {
 	e := &cliEnv{t: t, cfg: awstest.Config(t), table: w.Table}
 	e.world = deployfixture.Start(context.Background(), t, e.cfg, w)
 	e.manifest = e.world.Manifest
-	return e
+	races := &motoRaces{next: awshttp.NewBuildableClient()}
+	e.cfg.HTTPClient = races
+	e.cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 5
+			o.MaxBackoff = 100 * time.Millisecond
+			o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{},
+				retry.RetryableHTTPStatusCode{Codes: map[int]struct{}{http.StatusInternalServerError: {}}}}
+		})
+	}
+	return e, races
 }
 
 // primaryIDs returns the PRIMARY deployment id of each service, by name.
@@ -77,12 +118,13 @@ func TestCLILegacyProjectInACrowdedAccount(t *testing.T) {
 	var crowdBefore map[string][]ecstypes.Deployment
 	var ownBefore map[string]string
 	for i, crowd := range []int{0, 200} {
-		e := newLegacyEnv(t, crowd)
+		e, races := newLegacyEnv(t, crowd)
 		envs[i] = e
 		if crowd > 0 {
 			crowdBefore = e.world.CrowdDeployments(ctx, t)
 			ownBefore = primaryIDs(e.world.ECSDeployments(ctx, t))
 		}
+		before := races.n.Load()
 		code, out, stderr := e.run("plan", "--environment", "stage", "--output", "json", "--verbose")
 		if code != 0 {
 			t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
@@ -90,12 +132,15 @@ func TestCLILegacyProjectInACrowdedAccount(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &plans[i]); err != nil {
 			t.Fatalf("plan: %v\n%s", err, out)
 		}
+		races.discount(plans[i].Stats, before)
 		if !strings.Contains(stderr, "path=ResourceGroupsTaggingAPI.GetResources") {
 			t.Errorf("plan --verbose does not say the tagging API found the services:\n%s", stderr)
 		}
+		before = races.n.Load()
 		if code := e.runJSON(&deploys[i], "release-deploy", "--environment", "stage"); code != 0 {
 			t.Fatalf("release-deploy: exit %d (%s)", code, deploys[i].Error)
 		}
+		races.discount(deploys[i].Stats, before)
 	}
 	crowded := envs[1]
 	for i, res := range deploys {
@@ -166,7 +211,7 @@ func TestCLILegacyProjectInACrowdedAccount(t *testing.T) {
 func TestCLILegacyStatusAndRollbackAcrossClusters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newLegacyEnv(t, 30)
+	e, races := newLegacyEnv(t, 30)
 	var first, second resultJSON
 	if code := e.runJSON(&first, "release-deploy", "--environment", "stage"); code != 0 {
 		t.Fatalf("release-deploy: exit %d (%s)", code, first.Error)
@@ -180,9 +225,11 @@ func TestCLILegacyStatusAndRollbackAcrossClusters(t *testing.T) {
 	}
 
 	var rep deploy.StatusReport
+	before := races.n.Load()
 	if code := e.runJSON(&rep, "status", "--environment", "stage"); code != 0 || len(rep.Environments) != 1 {
 		t.Fatalf("status: exit %d, %d environments", code, len(rep.Environments))
 	}
+	races.discount(rep.Stats, before)
 	es := rep.Environments[0]
 	got := map[string]string{}
 	for _, s := range es.Services {
@@ -199,7 +246,7 @@ func TestCLILegacyStatusAndRollbackAcrossClusters(t *testing.T) {
 		t.Errorf("status searched with %v; want one GetResources", searchCalls(rep.Stats))
 	}
 
-	before := primaryIDs(e.world.ECSDeployments(ctx, t))
+	deployed := primaryIDs(e.world.ECSDeployments(ctx, t))
 	var back resultJSON
 	if code := e.runJSON(&back, "rollback", "--environment", "stage", "--yes"); code != 0 {
 		t.Fatalf("rollback: exit %d (%s)", code, back.Error)
@@ -209,7 +256,7 @@ func TestCLILegacyStatusAndRollbackAcrossClusters(t *testing.T) {
 	}
 	after := primaryIDs(e.world.ECSDeployments(ctx, t))
 	for _, s := range e.world.Services {
-		if after[s.ID] == before[s.ID] {
+		if after[s.ID] == deployed[s.ID] {
 			t.Errorf("%s: not redeployed by the rollback (deployment %s)", s.ID, after[s.ID])
 		}
 	}

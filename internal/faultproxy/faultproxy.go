@@ -108,6 +108,9 @@ type Call struct {
 	Fault Fault
 	// Body is the request body, for tests that check what was asked.
 	Body []byte
+	// Status is the HTTP status the target answered a forwarded call
+	// with; 0 when the call was not forwarded or got no answer.
+	Status int
 }
 
 // Forwarded reports whether the call reached the target: it had no
@@ -219,8 +222,9 @@ func (p *Proxy) TotalInjected() int {
 
 func clamp(r float64) float64 { return min(max(r, 0), 1) }
 
-// decide records the call and picks its fault, if any.
-func (p *Proxy) decide(service, op string, body []byte) Fault {
+// decide records the call and picks its fault, if any; it returns the
+// call's index in p.calls.
+func (p *Proxy) decide(service, op string, body []byte) (Fault, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var f Fault
@@ -234,7 +238,14 @@ func (p *Proxy) decide(service, op string, body []byte) Fault {
 		p.injected++
 	}
 	p.calls = append(p.calls, Call{Service: service, Operation: op, Fault: f, Body: body})
-	return f
+	return f, len(p.calls) - 1
+}
+
+// answered records the status the target answered call i with.
+func (p *Proxy) answered(i, status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls[i].Status = status
 }
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +255,8 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	service, op := operation(r, body)
-	switch f := p.decide(service, op, body); f {
+	f, i := p.decide(service, op, body)
+	switch f {
 	case Throttle:
 		writeError(w, r, http.StatusBadRequest, "ThrottlingException", "Throttling", "Rate exceeded")
 	case InternalError:
@@ -258,6 +270,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		reset(w)
 	case LostResponse:
 		if resp, err := p.forward(r.Context(), r, body); err == nil {
+			p.answered(i, resp.StatusCode)
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 		}
@@ -269,20 +282,21 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
-		p.relay(w, r, body)
+		p.relay(w, r, body, i)
 	default:
-		p.relay(w, r, body)
+		p.relay(w, r, body, i)
 	}
 }
 
 // relay forwards the request and copies the answer back.
-func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, body []byte) {
+func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, body []byte, call int) {
 	resp, err := p.forward(r.Context(), r, body)
 	if err != nil {
 		http.Error(w, "fault proxy: forward: "+err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
+	p.answered(call, resp.StatusCode)
 	for k, vs := range resp.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)

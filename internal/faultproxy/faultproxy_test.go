@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -371,4 +373,36 @@ func TestSDKSeesTypedErrors(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestCallsRecordWhatTheTargetAnswered: a forwarded call records the
+// target's HTTP status (a 500 from moto included), an injected fault
+// records none.
+func TestCallsRecordWhatTheTargetAnswered(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".GetResources") {
+			http.Error(w, "<html>RuntimeError</html>", http.StatusInternalServerError)
+			return
+		}
+		_, _ = io.WriteString(w, "{}")
+	}))
+	t.Cleanup(srv.Close)
+	p := start(t, srv.URL, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.Throttle), faultproxy.WithOperations("UpdateService"))
+	for _, target := range []string{"ResourceGroupsTaggingAPI_20170126.GetResources", "AmazonEC2ContainerServiceV20141113.DescribeServices",
+		"AmazonEC2ContainerServiceV20141113.UpdateService"} {
+		resp, err := post(t, p.URL(), target, "application/x-amz-json-1.1", "{}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	var got []string
+	for _, c := range p.Calls() {
+		got = append(got, fmt.Sprintf("%s %d", c.Action(), c.Status))
+	}
+	want := []string{"tag:GetResources 500", "ecs:DescribeServices 200", "ecs:UpdateService 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("calls: got %v, want %v", got, want)
+	}
 }
