@@ -65,7 +65,7 @@ func (r *Rollout) searchTagging(ctx context.Context, in FindByTagsInput) ([]Serv
 		r.log.DebugContext(ctx, "the tagging API was unavailable earlier: searching every cluster", "env", in.Env)
 		return nil, errNoTagging
 	}
-	arns, err := r.taggedServices(ctx, in)
+	arns, tags, err := r.taggedServices(ctx, in)
 	if err != nil {
 		if denied, ok := taggingUnavailable(err); ok && ctx.Err() == nil {
 			r.noTagging(ctx, denied, err)
@@ -78,14 +78,23 @@ func (r *Rollout) searchTagging(ctx context.Context, in FindByTagsInput) ([]Serv
 	if err != nil {
 		return nil, err
 	}
+	for i := range svcs {
+		// DescribeServices was asked for the tags. When it reports none
+		// (all removed a moment ago, or an answer without them, which
+		// moto gives under concurrent requests), the tagging API's,
+		// read a moment before, stand in; tags it does report decide.
+		if len(svcs[i].Tags) == 0 {
+			svcs[i].Tags = tags[svcs[i].ARN]
+		}
+	}
 	r.log.DebugContext(ctx, "services found through the tagging API", "path", "ResourceGroupsTaggingAPI.GetResources",
 		"env", in.Env, "names", len(in.Names), "tagged", len(arns), "active", len(svcs))
 	return svcs, nil
 }
 
 // taggedServices returns the ARNs of the services GetResources finds
-// tagged with in.Env and one of in.Names.
-func (r *Rollout) taggedServices(ctx context.Context, in FindByTagsInput) ([]string, error) {
+// tagged with in.Env and one of in.Names, and their tags by ARN.
+func (r *Rollout) taggedServices(ctx context.Context, in FindByTagsInput) ([]string, map[string]map[string]string, error) {
 	var names []string
 	for _, n := range in.Names {
 		if !slices.Contains(names, n) {
@@ -93,6 +102,7 @@ func (r *Rollout) taggedServices(ctx context.Context, in FindByTagsInput) ([]str
 		}
 	}
 	var arns []string
+	tags := map[string]map[string]string{}
 	for chunk := range slices.Chunk(names, maxTagValues) {
 		p := tagging.NewGetResourcesPaginator(r.tagging, &tagging.GetResourcesInput{
 			ResourceTypeFilters: []string{"ecs:service"},
@@ -105,16 +115,22 @@ func (r *Rollout) taggedServices(ctx context.Context, in FindByTagsInput) ([]str
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("find the ECS services tagged %s=%s through the Resource Groups Tagging API: %w", TagEnv, in.Env, err)
+				return nil, nil, fmt.Errorf("find the ECS services tagged %s=%s through the Resource Groups Tagging API: %w", TagEnv, in.Env, err)
 			}
 			for _, m := range page.ResourceTagMappingList {
-				if a := aws.ToString(m.ResourceARN); a != "" && !slices.Contains(arns, a) {
-					arns = append(arns, a)
+				a := aws.ToString(m.ResourceARN)
+				if a == "" || tags[a] != nil {
+					continue
+				}
+				arns = append(arns, a)
+				tags[a] = map[string]string{}
+				for _, t := range m.Tags {
+					tags[a][aws.ToString(t.Key)] = aws.ToString(t.Value)
 				}
 			}
 		}
 	}
-	return arns, nil
+	return arns, tags, nil
 }
 
 // noTagging turns the tagging API off for the rest of the Rollout's life

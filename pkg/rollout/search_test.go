@@ -42,6 +42,9 @@ type accountFake struct {
 	taggingErr error
 	// gone lists clusters that ListClusters names but that no longer exist.
 	gone []string
+	// described replaces, by service name, the tags DescribeServices
+	// reports (nil: none), as if they changed since GetResources read them.
+	described map[string][]types.Tag
 
 	mu          sync.Mutex
 	calls       map[string]int
@@ -149,6 +152,9 @@ func (f *accountFake) DescribeServices(_ context.Context, in *ecs.DescribeServic
 			continue
 		}
 		s := f.services[i]
+		if tags, ok := f.described[aws.ToString(s.ServiceName)]; ok {
+			s.Tags = tags
+		}
 		if !slices.Contains(in.Include, types.ServiceFieldTags) {
 			s.Tags = nil
 		}
@@ -463,6 +469,29 @@ func TestSearchFindsServicesWithOldARNs(t *testing.T) {
 		if want := []string{"c/legacy-stage", "b/api-stage"}; !slices.Equal(names(got), want) {
 			t.Errorf("tagging API %v: found %v, want %v", !noTagging, names(got), want)
 		}
+	}
+}
+
+// TestSearchTrustsTheTagsECSReports: the tags DescribeServices reports
+// decide (worker, retagged for prod since GetResources read it, is not
+// stage's); when it reports none for a service the tagging API found
+// (api), the tagging API's tags stand.
+func TestSearchTrustsTheTagsECSReports(t *testing.T) {
+	t.Parallel()
+	f := crowded(0)
+	f.described = map[string][]types.Tag{
+		"api-stage":    nil,
+		"worker-stage": {{Key: aws.String(rollout.TagService), Value: aws.String("worker")}, {Key: aws.String(rollout.TagEnv), Value: aws.String("prod")}},
+	}
+	r, _, _ := searchRollout(f, false)
+	got, err := r.FindByTags(context.Background(), rollout.FindByTagsInput{Env: "stage", Names: []string{"api"}})
+	if err != nil || !slices.Equal(names(got), []string{"b/api-stage"}) || got[0].Tags[rollout.TagEnv] != "stage" {
+		t.Errorf("api: got %v, %v; want b/api-stage with the tagging API's tags", names(got), err)
+	}
+	_, err = r.FindByTags(context.Background(), rollout.FindByTagsInput{Env: "stage", Names: []string{"worker"}})
+	var nf *rollout.NotFoundError
+	if !errors.As(err, &nf) || !slices.Equal(nf.Services, []string{"worker"}) {
+		t.Errorf("worker: got %v, want a NotFoundError: ECS says it is prod's now", err)
 	}
 }
 
