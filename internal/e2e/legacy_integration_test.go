@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
@@ -32,7 +33,8 @@ func TestLegacySearchPathsAndTheirPolicy(t *testing.T) {
 		t.Fatalf("manifest %s: %v; want a .wellcome_project", f.Manifest, err)
 	}
 	open := proxy(t)
-	denied := proxy(t, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.AccessDenied), faultproxy.WithOperations("GetResources"))
+	denied := proxy(t, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.AccessDenied), faultproxy.WithOperations("GetResources"),
+		faultproxy.WithResponses())
 	common := []string{"--manifest", f.Manifest, "--table", f.Table}
 
 	r := start(t, bin, cliEnv(t, open.URL(), "ci"), append([]string{"release-deploy", "--environment", "stage", "--output", "json", "--verbose"}, common...)...)
@@ -66,14 +68,29 @@ func TestLegacySearchPathsAndTheirPolicy(t *testing.T) {
 	// With the tagging API denied: every cluster is listed. The account
 	// holds every other test's clusters, so the budget is opened wide.
 	fast := []string{"--ecs-quota-share", "50", "--ecs-rate", "1000", "--ecs-burst", "1000"}
-	r = start(t, bin, cliEnv(t, denied.URL(), "ci"), append(append([]string{"plan", "--environment", "stage", "--verbose"}, fast...), common...)...)
-	if code := r.wait(t); code != 0 {
+	plan := func() (*run, int) {
+		r := start(t, bin, cliEnv(t, denied.URL(), "ci"), append(append([]string{"plan", "--environment", "stage", "--verbose"}, fast...), common...)...)
+		return r, r.wait(t)
+	}
+	r, code := plan()
+	runs := 1
+	if _, dropped := motoDroppedTags(t, denied.Calls(), f.Services); code != 0 && dropped {
+		// Only the tags in ECS's answers tell the services apart on this
+		// path, and moto lost them (see motoDroppedTags): plan again.
+		t.Logf("moto answered DescribeServices without the tags asked for; planning again:\n%s", r.output())
+		r, code = plan()
+		runs++
+	}
+	if code != 0 {
 		t.Fatalf("plan with tag:GetResources denied: exit %d\n%s", code, r.output())
 	}
 	contains(t, "plan with tag:GetResources denied", r.output(),
 		"AccessDeniedException", "Allow tag:GetResources", "path=ListClusters+ListServices+DescribeServices")
 	for _, s := range f.Services {
 		contains(t, "plan with tag:GetResources denied", r.stdout.String(), s.ID+"  "+f.ClustersOf("stage", s.ID)[0])
+	}
+	if seen, _ := motoDroppedTags(t, denied.Calls(), f.Services); !seen {
+		t.Errorf("no DescribeServices answer with tags named the project's services")
 	}
 	var actions []string
 	for _, c := range denied.Calls() {
@@ -84,9 +101,41 @@ func TestLegacySearchPathsAndTheirPolicy(t *testing.T) {
 			t.Errorf("plan with tag:GetResources denied made no %s call", want)
 		}
 	}
-	if n := denied.Injected()[faultproxy.AccessDenied]; n != 1 {
-		t.Errorf("GetResources denied %d times, want once: buoy does not ask again after a denial", n)
+	if n := denied.Injected()[faultproxy.AccessDenied]; n != runs {
+		t.Errorf("GetResources denied %d times in %d runs, want once a run: buoy does not ask again after a denial", n, runs)
 	}
 
 	policyCovers(t, bin, open.URL(), f.Manifest, f.Table, append(open.Calls(), denied.Calls()...))
+}
+
+// motoDroppedTags reads the answers to DescribeServices calls that asked
+// for tags: seen is whether one named a service of services, dropped
+// whether one named it without its tags. moto
+// 5.2.5 keeps DescribeServices' include=TAGS switch in state shared by
+// all requests, so a concurrent call without it (another test polling)
+// can strip the tags from the answer (about 1 in 600 under load); buoy
+// then rightly finds no service tagged for the environment.
+func motoDroppedTags(t *testing.T, calls []faultproxy.Call, services []deployfixture.Service) (seen, dropped bool) {
+	t.Helper()
+	for _, c := range calls {
+		if c.Action() != "ecs:DescribeServices" || !strings.Contains(string(c.Body), `"TAGS"`) || c.Status != http.StatusOK {
+			continue
+		}
+		var out struct {
+			Services []struct {
+				ServiceName string
+				Tags        []any
+			}
+		}
+		if err := json.Unmarshal(c.Response, &out); err != nil {
+			t.Fatalf("decode a DescribeServices answer: %v\n%s", err, c.Response)
+		}
+		for _, s := range out.Services {
+			if slices.ContainsFunc(services, func(p deployfixture.Service) bool { return p.ID == s.ServiceName }) {
+				seen = true
+				dropped = dropped || len(s.Tags) == 0
+			}
+		}
+	}
+	return seen, dropped
 }

@@ -97,6 +97,11 @@ func WithLimit(n int) Option { return func(p *Proxy) { p.limit = n } }
 // second eligible request (e.g. the first poll after a lookup).
 func WithSkip(n int) Option { return func(p *Proxy) { p.skip = n } }
 
+// WithResponses keeps the body of every answer the target gives a
+// forwarded call in its Call.Response, for tests that check what the
+// target said.
+func WithResponses() Option { return func(p *Proxy) { p.keepResponses = true } }
+
 // Call is one request the proxy saw.
 type Call struct {
 	// Service is the IAM service prefix: ecr, ecs, dynamodb, ssm, sts, tag, or
@@ -111,6 +116,8 @@ type Call struct {
 	// Status is the HTTP status the target answered a forwarded call
 	// with; 0 when the call was not forwarded or got no answer.
 	Status int
+	// Response is the body of that answer, with WithResponses.
+	Response []byte
 }
 
 // Forwarded reports whether the call reached the target: it had no
@@ -132,9 +139,11 @@ type Proxy struct {
 	only    map[string]bool
 	limit   int
 	skip    int
-	client  *http.Client
-	srv     *http.Server
-	ln      net.Listener
+	// keepResponses keeps the target's answers (WithResponses).
+	keepResponses bool
+	client        *http.Client
+	srv           *http.Server
+	ln            net.Listener
 
 	unstall     chan struct{}
 	unstallOnce sync.Once
@@ -241,11 +250,15 @@ func (p *Proxy) decide(service, op string, body []byte) (Fault, int) {
 	return f, len(p.calls) - 1
 }
 
-// answered records the status the target answered call i with.
-func (p *Proxy) answered(i, status int) {
+// answered records the status (and with WithResponses, the body) the
+// target answered call i with.
+func (p *Proxy) answered(i, status int, body []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls[i].Status = status
+	if p.keepResponses {
+		p.calls[i].Response = body
+	}
 }
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +283,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		reset(w)
 	case LostResponse:
 		if resp, err := p.forward(r.Context(), r, body); err == nil {
-			p.answered(i, resp.StatusCode)
+			p.answered(i, resp.StatusCode, nil)
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 		}
@@ -296,14 +309,23 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, body []byte, call 
 		return
 	}
 	defer resp.Body.Close()
-	p.answered(call, resp.StatusCode)
 	for k, vs := range resp.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
 	}
+	// Recorded before the client has the answer, so that a test that
+	// reads Calls once the client is done sees it.
+	var answer io.Reader = resp.Body
+	if p.keepResponses {
+		b, _ := io.ReadAll(resp.Body)
+		p.answered(call, resp.StatusCode, b)
+		answer = bytes.NewReader(b)
+	} else {
+		p.answered(call, resp.StatusCode, nil)
+	}
 	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
+	_, _ = io.Copy(w, answer)
 }
 
 func (p *Proxy) forward(ctx context.Context, r *http.Request, body []byte) (*http.Response, error) {

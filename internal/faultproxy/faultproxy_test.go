@@ -376,8 +376,8 @@ func mustJSON(v any) string {
 }
 
 // TestCallsRecordWhatTheTargetAnswered: a forwarded call records the
-// target's HTTP status (a 500 from moto included), an injected fault
-// records none.
+// target's HTTP status (a 500 from moto included) and, with
+// WithResponses, its answer; an injected fault records neither.
 func TestCallsRecordWhatTheTargetAnswered(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -388,7 +388,8 @@ func TestCallsRecordWhatTheTargetAnswered(t *testing.T) {
 		_, _ = io.WriteString(w, "{}")
 	}))
 	t.Cleanup(srv.Close)
-	p := start(t, srv.URL, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.Throttle), faultproxy.WithOperations("UpdateService"))
+	p := start(t, srv.URL, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.Throttle), faultproxy.WithOperations("UpdateService"),
+		faultproxy.WithResponses())
 	for _, target := range []string{"ResourceGroupsTaggingAPI_20170126.GetResources", "AmazonEC2ContainerServiceV20141113.DescribeServices",
 		"AmazonEC2ContainerServiceV20141113.UpdateService"} {
 		resp, err := post(t, p.URL(), target, "application/x-amz-json-1.1", "{}")
@@ -399,9 +400,9 @@ func TestCallsRecordWhatTheTargetAnswered(t *testing.T) {
 	}
 	var got []string
 	for _, c := range p.Calls() {
-		got = append(got, fmt.Sprintf("%s %d", c.Action(), c.Status))
+		got = append(got, strings.TrimSpace(fmt.Sprintf("%s %d %s", c.Action(), c.Status, c.Response)))
 	}
-	want := []string{"tag:GetResources 500", "ecs:DescribeServices 200", "ecs:UpdateService 0"}
+	want := []string{"tag:GetResources 500 <html>RuntimeError</html>", "ecs:DescribeServices 200 {}", "ecs:UpdateService 0"}
 	if !slices.Equal(got, want) {
 		t.Errorf("calls: got %v, want %v", got, want)
 	}
