@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -28,9 +30,12 @@ const concurrency = 16
 // service and cluster running the images that feed it through the
 // floating tag, and the services (desired count 2, so that moto reports
 // their rollouts COMPLETED, tagged deployment:service and deployment:env
-// for legacy manifests). It fills each image's Service, Old and New.
+// for legacy manifests), and the Crowd. It fills each image's Service, Old
+// and New.
 func (w *World) Build(ctx context.Context, cfg aws.Config) error {
-	w.complete()
+	if err := w.complete(); err != nil {
+		return err
+	}
 	if w.Table != "" {
 		if err := history.Init(ctx, dynamodb.NewFromConfig(cfg), w.Table); err != nil {
 			return fmt.Errorf("create history table %s: %w", w.Table, err)
@@ -64,22 +69,33 @@ func (w *World) Build(ctx context.Context, cfg aws.Config) error {
 		if e.External {
 			continue
 		}
-		for _, c := range e.Clusters {
-			for _, s := range w.Services {
+		for _, s := range w.Services {
+			for _, c := range w.ClustersOf(e.ID, s.ID) {
 				g.Go(func() error { return w.createService(gctx, ecsc, e, c, s) })
 			}
 		}
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return w.Crowd.build(ctx, ecsc)
 }
 
 // complete fills each image's Service from its first service.
-func (w *World) complete() {
+func (w *World) complete() error {
+	if w.Legacy {
+		for _, img := range w.Images {
+			if path.Base(img.Repository) != img.ID || !strings.Contains(img.Repository, "/") {
+				return fmt.Errorf("legacy image %s: its repository must be <namespace>/%s, not %s", img.ID, img.ID, img.Repository)
+			}
+		}
+	}
 	for i, img := range w.Images {
 		if len(img.Services) > 0 {
 			w.Images[i].Service = w.ServiceName(img.Services[0])
 		}
 	}
+	return nil
 }
 
 func (w *World) pushImage(ctx context.Context, ecrc *ecr.Client, img *Image) error {
@@ -121,8 +137,8 @@ func (w *World) createService(ctx context.Context, ecsc *ecs.Client, e Env, clus
 	_, err = ecsc.CreateService(ctx, &ecs.CreateServiceInput{
 		Cluster: aws.String(cluster), ServiceName: aws.String(name),
 		TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(2),
-		Tags: []ecstypes.Tag{{Key: aws.String("deployment:service"), Value: aws.String(s.ID)},
-			{Key: aws.String("deployment:env"), Value: aws.String(e.ID)}},
+		Tags: []ecstypes.Tag{{Key: aws.String(TagService), Value: aws.String(s.ID)},
+			{Key: aws.String(TagEnv), Value: aws.String(e.ID)}},
 	})
 	if err != nil {
 		return fmt.Errorf("create service %s in %s: %w", name, cluster, err)

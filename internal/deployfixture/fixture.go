@@ -3,8 +3,11 @@ package deployfixture
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
 // Environment is the one environment of New's project.
@@ -24,11 +28,12 @@ const Environment = "stage"
 // FloatingTag is Environment's floating tag.
 const FloatingTag = "env.stage"
 
-// Fixture is a World built on the emulator for a test, with its buoy.yaml
+// Fixture is a World built on the emulator for a test, with its manifest
 // written to a temporary directory.
 type Fixture struct {
 	*World
-	// Manifest is the path of buoy.yaml, in Dir.
+	// Manifest is the path of buoy.yaml (with Legacy, .wellcome_project),
+	// in Dir.
 	Manifest string
 	Dir      string
 	// Cluster is the first cluster of the first environment.
@@ -111,7 +116,10 @@ func Start(ctx context.Context, t testing.TB, cfg aws.Config, w *World) *Fixture
 	if len(w.Environments) > 0 {
 		f.Cluster = w.ClusterOf(w.Environments[0].ID)
 	}
-	f.Manifest = filepath.Join(f.Dir, "buoy.yaml")
+	f.Manifest = filepath.Join(f.Dir, manifest.FileName)
+	if w.Legacy {
+		f.Manifest = filepath.Join(f.Dir, manifest.LegacyFileName)
+	}
 	if err := os.WriteFile(f.Manifest, []byte(w.YAML()), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -162,22 +170,61 @@ func (f *Fixture) Deployments(ctx context.Context, t testing.TB) []*history.Depl
 }
 
 // ECSDeployments returns the ECS deployments of each service of the
-// first cluster (by ECS service name), as ECS lists them.
+// first environment in the first cluster it runs in (by ECS service
+// name), as ECS lists them.
 func (f *Fixture) ECSDeployments(ctx context.Context, t testing.TB) map[string][]ecstypes.Deployment {
+	t.Helper()
+	byCluster := map[string][]string{}
+	for _, s := range f.Services {
+		c := f.Cluster
+		if len(f.Environments) > 0 {
+			if cs := f.ClustersOf(f.Environments[0].ID, s.ID); len(cs) > 0 {
+				c = cs[0]
+			}
+		}
+		byCluster[c] = append(byCluster[c], f.ServiceName(s.ID))
+	}
+	out := map[string][]ecstypes.Deployment{}
+	for c, names := range byCluster {
+		for k, d := range f.describe(ctx, t, c, names) {
+			out[k[strings.Index(k, "/")+1:]] = d
+		}
+	}
+	return out
+}
+
+// CrowdDeployments returns the ECS deployments of every service of the
+// Crowd, by "cluster/name": a test compares them before and after a
+// deployment to show that none was touched.
+func (f *Fixture) CrowdDeployments(ctx context.Context, t testing.TB) map[string][]ecstypes.Deployment {
+	t.Helper()
+	byCluster := map[string][]string{}
+	for _, s := range f.Crowd.Members() {
+		byCluster[s.Cluster] = append(byCluster[s.Cluster], s.Name)
+	}
+	out := map[string][]ecstypes.Deployment{}
+	for c, names := range byCluster {
+		maps.Copy(out, f.describe(ctx, t, c, names))
+	}
+	if len(out) != f.Crowd.Services {
+		t.Fatalf("the crowd has %d services, ECS describes %d", f.Crowd.Services, len(out))
+	}
+	return out
+}
+
+// describe returns the deployments of the named services of cluster, by
+// "cluster/name".
+func (f *Fixture) describe(ctx context.Context, t testing.TB, cluster string, names []string) map[string][]ecstypes.Deployment {
 	t.Helper()
 	client := ecs.NewFromConfig(f.cfg)
 	out := map[string][]ecstypes.Deployment{}
-	var names []string
-	for _, s := range f.Services {
-		names = append(names, f.ServiceName(s.ID))
-	}
-	for start := 0; start < len(names); start += 10 {
-		res, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(f.Cluster), Services: names[start:min(start+10, len(names))]})
+	for batch := range slices.Chunk(names, 10) {
+		res, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
 		if err != nil {
-			t.Fatalf("describe services: %v", err)
+			t.Fatalf("describe services %v in %s: %v", batch, cluster, err)
 		}
 		for _, s := range res.Services {
-			out[aws.ToString(s.ServiceName)] = s.Deployments
+			out[cluster+"/"+aws.ToString(s.ServiceName)] = s.Deployments
 		}
 	}
 	return out

@@ -2,7 +2,11 @@
 // deploys into: ECR repositories holding an old build (under each
 // environment's floating tag) and a new one (under "latest"), ECS clusters
 // whose services run the images through the floating tags, the history
-// table, and the buoy.yaml that describes them.
+// table, and the buoy.yaml that describes them. A legacy World
+// (LegacyProject) is described by a .wellcome_project instead, with no
+// cluster: its services, spread over clusters, are found by their ECS
+// tags; a Crowd (NewCrowd) fills the account around it with services a
+// search by tags must pass over.
 //
 // A World is plain data: Build creates it through real AWS clients and
 // returns errors, so `make demo` (internal/demo) and the benchmark
@@ -14,6 +18,7 @@ package deployfixture
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
@@ -40,6 +45,12 @@ type World struct {
 	Images       []Image
 	Services     []Service
 	Environments []Env
+	// Legacy makes the manifest a .wellcome_project (LegacyYAML): no
+	// cluster, services found by their tags in every cluster of the
+	// account. Every image's repository is then <namespace>/<image id>.
+	Legacy bool
+	// Crowd fills the account with services that are not the project's.
+	Crowd Crowd
 }
 
 // Image is one image of the project, in its own ECR repository.
@@ -74,6 +85,10 @@ type Env struct {
 	// External: the clusters are played by another server (internal/
 	// ecsfake); Build creates nothing in ECS for this environment.
 	External bool
+	// Spread runs each service in one of Clusters, in turn (ClusterOfService),
+	// rather than in every one: a legacy project's services, found by
+	// their tags wherever they run.
+	Spread bool
 }
 
 // FloatingTag returns the environment's floating tag.
@@ -109,6 +124,17 @@ func (w *World) Env(id string) Env {
 	return Env{}
 }
 
+// ClustersOf returns the clusters where service id runs in environment
+// env: every cluster of env, or with Spread, its one.
+func (w *World) ClustersOf(env, id string) []string {
+	e := w.Env(env)
+	if !e.Spread || len(e.Clusters) == 0 {
+		return e.Clusters
+	}
+	i := slices.IndexFunc(w.Services, func(s Service) bool { return s.ID == id })
+	return []string{e.Clusters[max(i, 0)%len(e.Clusters)]}
+}
+
 // ClusterOf returns the first cluster of environment env.
 func (w *World) ClusterOf(env string) string {
 	if cs := w.Env(env).Clusters; len(cs) > 0 {
@@ -127,8 +153,12 @@ func URI(repository string) string {
 // unique, since cluster names are.
 func Family(cluster, serviceID string) string { return cluster + "-" + serviceID }
 
-// YAML returns the project's buoy.yaml.
+// YAML returns the project's manifest: buoy.yaml, or with Legacy, the
+// .wellcome_project (LegacyYAML).
 func (w *World) YAML() string {
+	if w.Legacy {
+		return w.LegacyYAML()
+	}
 	var b strings.Builder
 	b.WriteString(w.Header)
 	fmt.Fprintf(&b, "version: 1\nprojects:\n  - id: %s\n    registry:\n      account_id: %q\n      region: %s\n    images:\n",

@@ -45,6 +45,10 @@ const (
 	// Latency delays the request by the configured latency, then forwards
 	// it. It is counted as injected but the call succeeds.
 	Latency Fault = "latency"
+	// AccessDenied answers HTTP 400 AccessDeniedException (AccessDenied in
+	// query XML), as AWS does for a call the IAM policy does not allow;
+	// not forwarded, and not retried by the SDK.
+	AccessDenied Fault = "access-denied"
 )
 
 // Failing are the faults that make an attempt fail without reaching the
@@ -101,9 +105,14 @@ func WithLimit(n int) Option { return func(p *Proxy) { p.limit = n } }
 // second eligible request (e.g. the first poll after a lookup).
 func WithSkip(n int) Option { return func(p *Proxy) { p.skip = n } }
 
+// WithResponses keeps the body of every answer the target gives a
+// forwarded call in its Call.Response, for tests that check what the
+// target said.
+func WithResponses() Option { return func(p *Proxy) { p.keepResponses = true } }
+
 // Call is one request the proxy saw.
 type Call struct {
-	// Service is the IAM service prefix: ecr, ecs, dynamodb, ssm, sts, or
+	// Service is the IAM service prefix: ecr, ecs, dynamodb, ssm, sts, tag, or
 	// the X-Amz-Target prefix for a service it does not know.
 	Service string
 	// Operation is the API operation, e.g. PutImage.
@@ -112,6 +121,11 @@ type Call struct {
 	Fault Fault
 	// Body is the request body, for tests that check what was asked.
 	Body []byte
+	// Status is the HTTP status the target answered a forwarded call
+	// with; 0 when the call was not forwarded or got no answer.
+	Status int
+	// Response is the body of that answer, with WithResponses.
+	Response []byte
 }
 
 // Forwarded reports whether the call reached the target: it had no
@@ -134,9 +148,11 @@ type Proxy struct {
 	match   func(operation string, body []byte) bool
 	limit   int
 	skip    int
-	client  *http.Client
-	srv     *http.Server
-	ln      net.Listener
+	// keepResponses keeps the target's answers (WithResponses).
+	keepResponses bool
+	client        *http.Client
+	srv           *http.Server
+	ln            net.Listener
 
 	unstall     chan struct{}
 	unstallOnce sync.Once
@@ -236,8 +252,9 @@ func (p *Proxy) TotalInjected() int {
 
 func clamp(r float64) float64 { return min(max(r, 0), 1) }
 
-// decide records the call and picks its fault, if any.
-func (p *Proxy) decide(service, op string, body []byte) Fault {
+// decide records the call and picks its fault, if any; it returns the
+// call's index in p.calls.
+func (p *Proxy) decide(service, op string, body []byte) (Fault, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var f Fault
@@ -252,9 +269,26 @@ func (p *Proxy) decide(service, op string, body []byte) Fault {
 		p.injected++
 	}
 	p.calls = append(p.calls, Call{Service: service, Operation: op, Fault: f, Body: body})
+	p.notify()
+	return f, len(p.calls) - 1
+}
+
+// notify wakes whoever waits on Changed; p.mu is held.
+func (p *Proxy) notify() {
 	close(p.changed)
 	p.changed = make(chan struct{})
-	return f
+}
+
+// answered records the status (and with WithResponses, the body) the
+// target answered call i with.
+func (p *Proxy) answered(i, status int, body []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls[i].Status = status
+	if p.keepResponses {
+		p.calls[i].Response = body
+	}
+	p.notify()
 }
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
@@ -264,17 +298,22 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	service, op := operation(r, body)
-	switch f := p.decide(service, op, body); f {
+	f, i := p.decide(service, op, body)
+	switch f {
 	case Throttle:
 		writeError(w, r, http.StatusBadRequest, "ThrottlingException", "Throttling", "Rate exceeded")
 	case InternalError:
 		writeError(w, r, http.StatusInternalServerError, "InternalFailure", "InternalFailure", "We encountered an internal error. Please try again.")
 	case Unavailable:
 		writeError(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "ServiceUnavailable", "Service is unavailable. Please try again.")
+	case AccessDenied:
+		writeError(w, r, http.StatusBadRequest, "AccessDeniedException", "AccessDenied",
+			"User: arn:aws:sts::123456789012:assumed-role/ci/buoy is not authorized to perform: "+service+":"+op+" because no identity-based policy allows it")
 	case Reset:
 		reset(w)
 	case LostResponse:
 		if resp, err := p.forward(r.Context(), r, body); err == nil {
+			p.answered(i, resp.StatusCode, nil)
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 		}
@@ -286,14 +325,14 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
-		p.relay(w, r, body)
+		p.relay(w, r, body, i)
 	default:
-		p.relay(w, r, body)
+		p.relay(w, r, body, i)
 	}
 }
 
 // relay forwards the request and copies the answer back.
-func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, body []byte) {
+func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, body []byte, call int) {
 	resp, err := p.forward(r.Context(), r, body)
 	if err != nil {
 		http.Error(w, "fault proxy: forward: "+err.Error(), http.StatusBadGateway)
@@ -305,8 +344,18 @@ func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, body []byte) {
 			w.Header().Add(k, v)
 		}
 	}
+	// Recorded before the client has the answer, so that a test that
+	// reads Calls once the client is done sees it.
+	var answer io.Reader = resp.Body
+	if p.keepResponses {
+		b, _ := io.ReadAll(resp.Body)
+		p.answered(call, resp.StatusCode, b)
+		answer = bytes.NewReader(b)
+	} else {
+		p.answered(call, resp.StatusCode, nil)
+	}
 	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
+	_, _ = io.Copy(w, answer)
 }
 
 func (p *Proxy) forward(ctx context.Context, r *http.Request, body []byte) (*http.Response, error) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -112,6 +114,37 @@ func TestThrottleSpeaksEachProtocol(t *testing.T) {
 	}
 	if got := p.Injected()[faultproxy.Throttle]; got != 3 {
 		t.Errorf("throttles counted: got %d, want 3", got)
+	}
+}
+
+// TestAccessDeniedNamesTheDeniedAction: the fault answers as IAM does,
+// in the call's protocol, naming the action (tag:GetResources for the
+// tagging API), and the request never reaches the backend.
+func TestAccessDeniedNamesTheDeniedAction(t *testing.T) {
+	t.Parallel()
+	srv, hits := backend(t)
+	p := start(t, srv.URL, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.AccessDenied))
+	for _, tc := range []struct {
+		name, target, contentType, body, want string
+	}{
+		{"json 1.1", "ResourceGroupsTaggingAPI_20170126.GetResources", "application/x-amz-json-1.1", "{}", `"__type":"AccessDeniedException"`},
+		{"query", "", "application/x-www-form-urlencoded", "Action=AssumeRole&Version=2011-06-15", "<Code>AccessDenied</Code>"},
+	} {
+		resp, err := post(t, p.URL(), tc.target, tc.contentType, tc.body)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s: got %d %s, want 400 containing %s", tc.name, resp.StatusCode, b, tc.want)
+		}
+	}
+	if got := hits.Load(); got != 0 {
+		t.Errorf("denied requests reaching the backend: got %d, want 0", got)
+	}
+	if calls := p.Calls(); len(calls) != 2 || calls[0].Action() != "tag:GetResources" {
+		t.Errorf("calls: got %+v, want tag:GetResources first", calls)
 	}
 }
 
@@ -371,4 +404,37 @@ func TestSDKSeesTypedErrors(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestCallsRecordWhatTheTargetAnswered: a forwarded call records the
+// target's HTTP status (a 500 from moto included) and, with
+// WithResponses, its answer; an injected fault records neither.
+func TestCallsRecordWhatTheTargetAnswered(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".GetResources") {
+			http.Error(w, "<html>RuntimeError</html>", http.StatusInternalServerError)
+			return
+		}
+		_, _ = io.WriteString(w, "{}")
+	}))
+	t.Cleanup(srv.Close)
+	p := start(t, srv.URL, faultproxy.WithRate(1), faultproxy.WithFaults(faultproxy.Throttle), faultproxy.WithOperations("UpdateService"),
+		faultproxy.WithResponses())
+	for _, target := range []string{"ResourceGroupsTaggingAPI_20170126.GetResources", "AmazonEC2ContainerServiceV20141113.DescribeServices",
+		"AmazonEC2ContainerServiceV20141113.UpdateService"} {
+		resp, err := post(t, p.URL(), target, "application/x-amz-json-1.1", "{}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	var got []string
+	for _, c := range p.Calls() {
+		got = append(got, strings.TrimSpace(fmt.Sprintf("%s %d %s", c.Action(), c.Status, c.Response)))
+	}
+	want := []string{"tag:GetResources 500 <html>RuntimeError</html>", "ecs:DescribeServices 200 {}", "ecs:UpdateService 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("calls: got %v, want %v", got, want)
+	}
 }

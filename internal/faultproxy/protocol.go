@@ -15,6 +15,7 @@ var services = map[string]string{
 	"AmazonEC2ContainerServiceV20141113":   "ecs",
 	"DynamoDB_20120810":                    "dynamodb",
 	"AmazonSSM":                            "ssm",
+	"ResourceGroupsTaggingAPI_20170126":    "tag",
 }
 
 // operation names the service and operation of a request: from

@@ -3,6 +3,7 @@ package awsconfig
 import (
 	"context"
 	"maps"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,7 +11,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// Counter counts API calls by "service:operation" (e.g. "ECS:DescribeServices").
+// Counter counts API calls by "service:operation" (e.g. "ECS:DescribeServices",
+// "ResourceGroupsTaggingAPI:GetResources").
 // Install it on a configuration with Counter.Install. It is safe for
 // concurrent use. Each attempt of a retried call counts once.
 type Counter struct {
@@ -24,10 +26,17 @@ func (c *Counter) Install(cfg *aws.Config) {
 	cfg.APIOptions = append(cfg.APIOptions, func(s *middleware.Stack) error {
 		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("buoy-call-counter",
 			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-				c.add(awsmiddleware.GetServiceID(ctx) + ":" + awsmiddleware.GetOperationName(ctx))
+				c.add(callKey(ctx))
 				return next.HandleFinalize(ctx, in)
 			}), middleware.After)
 	})
+}
+
+// callKey names the call ctx is made for, "service:operation", the
+// service as its SDK identifies it without spaces ("Resource Groups
+// Tagging API" is "ResourceGroupsTaggingAPI").
+func callKey(ctx context.Context) string {
+	return strings.ReplaceAll(awsmiddleware.GetServiceID(ctx), " ", "") + ":" + awsmiddleware.GetOperationName(ctx)
 }
 
 func (c *Counter) add(key string) {
@@ -81,7 +90,7 @@ func CountFromContext(cfg *aws.Config) {
 		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc(contextCounterID,
 			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 				if c, ok := ctx.Value(counterKey{}).(*Counter); ok {
-					c.add(awsmiddleware.GetServiceID(ctx) + ":" + awsmiddleware.GetOperationName(ctx))
+					c.add(callKey(ctx))
 				}
 				return next.HandleFinalize(ctx, in)
 			}), middleware.After)

@@ -2,11 +2,14 @@ package awsconfig_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
@@ -61,5 +64,32 @@ func TestCountFromContextCountsInTheContextsCounter(t *testing.T) {
 	}
 	if srv.TotalCalls() != 4 {
 		t.Errorf("served: got %d calls, want 4", srv.TotalCalls())
+	}
+}
+
+// TestCounterNamesServicesWithoutSpaces: the Resource Groups Tagging API,
+// whose SDK service id has spaces, is counted as
+// "ResourceGroupsTaggingAPI:GetResources", the name Result.Stats and the
+// IAM permission list use.
+func TestCounterNamesServicesWithoutSpaces(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = w.Write([]byte(`{"ResourceTagMappingList":[]}`))
+	}))
+	defer srv.Close()
+	cfg := aws.Config{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}, BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1}
+	var installed, fromCtx awsconfig.Counter
+	installed.Install(&cfg)
+	awsconfig.CountFromContext(&cfg)
+	_, err := resourcegroupstaggingapi.NewFromConfig(cfg).GetResources(awsconfig.WithCounter(context.Background(), &fromCtx), &resourcegroupstaggingapi.GetResourcesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"ResourceGroupsTaggingAPI:GetResources": 1}
+	for name, c := range map[string]*awsconfig.Counter{"Install": &installed, "CountFromContext": &fromCtx} {
+		if got := c.Counts(); len(got) != 1 || got["ResourceGroupsTaggingAPI:GetResources"] != 1 {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
 	}
 }

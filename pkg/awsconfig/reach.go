@@ -120,15 +120,15 @@ func Watch(cfg *aws.Config, notify func(Retry)) {
 	})
 }
 
-// callKey is the context key of a call's attempt count.
-type callKey struct{}
+// attemptsKey is the context key of a call's attempt count.
+type attemptsKey struct{}
 
 // reach counts a call's attempts for its retryer, and makes the error of
 // a call that could not reach its endpoint on its only attempt an
 // *UnreachableError.
 func reach(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 	attempts := new(atomic.Int32)
-	out, md, err := next.HandleInitialize(context.WithValue(ctx, callKey{}, attempts), in)
+	out, md, err := next.HandleInitialize(context.WithValue(ctx, attemptsKey{}, attempts), in)
 	if err != nil && ctx.Err() == nil && attempts.Load() == 1 && cannotConnect(err) {
 		err = &UnreachableError{Service: awsmiddleware.GetServiceID(ctx), Region: awsmiddleware.GetRegion(ctx), Endpoint: endpointOf(err), Err: err}
 	}
@@ -144,7 +144,7 @@ type watcher struct {
 
 // GetAttemptToken counts the call's attempt.
 func (w *watcher) GetAttemptToken(ctx context.Context) (func(error) error, error) {
-	if n, ok := ctx.Value(callKey{}).(*atomic.Int32); ok {
+	if n, ok := ctx.Value(attemptsKey{}).(*atomic.Int32); ok {
 		n.Add(1)
 	}
 	release, err := w.RetryerV2.GetAttemptToken(ctx)
@@ -173,7 +173,7 @@ func (w *watcher) GetRetryToken(ctx context.Context, err error) (func(error) err
 	release, tokenErr := w.RetryerV2.GetRetryToken(ctx, err)
 	if tokenErr == nil && w.notify != nil {
 		attempt := 0
-		if n, ok := ctx.Value(callKey{}).(*atomic.Int32); ok {
+		if n, ok := ctx.Value(attemptsKey{}).(*atomic.Int32); ok {
 			attempt = int(n.Load())
 		}
 		w.notify(Retry{Service: awsmiddleware.GetServiceID(ctx), Operation: awsmiddleware.GetOperationName(ctx), Attempt: attempt, Err: err})

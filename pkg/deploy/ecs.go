@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -20,21 +23,40 @@ var _ Adopter = (*ecsCluster)(nil)
 
 // ecsCluster is the default Cluster: pkg/rollout for finding, redeploying
 // and waiting, and ListTasks/DescribeTasks for what tasks really run.
+//
+// A target with no cluster (find_by_tags) spans the clusters its services
+// are found in: each ServiceRef carries its own cluster, which every
+// later call (redeploy, adopt, wait, tasks, rollback) addresses, through
+// the one Rollout and request budget of the target's account and Region.
 type ecsCluster struct {
 	api     rollout.ECSAPI
 	budget  *rollout.Budget
 	r       *rollout.Rollout
-	cluster string
+	cluster string // "" searches every cluster of the account
 	region  string
+	account string // the role's account, "" for the default credentials'
 	clock   Clock
 
 	mu    sync.Mutex
 	found map[string]rollout.Service // by ARN
+	// searches holds the services found across clusters, by environment
+	// and names: a Cluster lives for one operation, which searches once.
+	searches map[string]*search
+}
+
+// search is one search across clusters, made once.
+type search struct {
+	once sync.Once
+	svcs []rollout.Service
+	err  error
 }
 
 // NewECSCluster returns the default Cluster for a target, calling ECS
 // through api (an *ecs.Client, or a scripted server's client in tests).
-func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
+// opts are added to its Rollout's, e.g. rollout.WithTaggingAPI, with which
+// a target with no cluster finds its services through the Resource Groups
+// Tagging API rather than by listing every cluster.
+func NewECSCluster(api rollout.ECSAPI, p ClusterParams, opts ...rollout.Option) Cluster {
 	if p.Clock == nil {
 		p.Clock = rollout.SystemClock{}
 	}
@@ -42,7 +64,7 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
 	if budget == nil {
 		budget = rollout.NewBudget(p.Clock, rollout.DefaultQuotaShare, p.RequestRate, p.RequestBurst)
 	}
-	opts := []rollout.Option{rollout.WithClock(p.Clock), rollout.WithBudget(budget)}
+	own := []rollout.Option{rollout.WithClock(p.Clock), rollout.WithBudget(budget)}
 	if p.PollInterval > 0 {
 		// Polls start at once, then come at growing intervals up to the
 		// Deployer's poll interval, so that buoy notices ECS is done at
@@ -50,47 +72,75 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams) Cluster {
 		pol := rollout.DefaultPolling()
 		pol.Max = p.PollInterval
 		pol.Min = min(pol.Min, p.PollInterval)
-		opts = append(opts, rollout.WithPolling(pol))
+		own = append(own, rollout.WithPolling(pol))
 	}
 	if p.Sink != nil {
 		// The Deployer reports service updates and outcomes itself;
 		// rollout adds what only it sees while waiting.
 		sink := p.Sink
-		opts = append(opts, rollout.WithSink(event.Func(func(e event.Event) {
+		own = append(own, rollout.WithSink(event.Func(func(e event.Event) {
 			if e.Kind == event.Progress || e.Kind == event.Warning {
 				sink.Emit(e)
 			}
 		})))
 	}
 	if p.Logger != nil {
-		opts = append(opts, rollout.WithLogger(p.Logger))
+		own = append(own, rollout.WithLogger(p.Logger))
 	}
-	return &ecsCluster{api: api, budget: budget, r: rollout.New(api, opts...), cluster: p.Target.Cluster,
-		region: p.Config.Region, clock: p.Clock, found: map[string]rollout.Service{}}
+	return &ecsCluster{api: api, budget: budget, r: rollout.New(api, append(own, opts...)...), cluster: p.Target.Cluster,
+		region: p.Config.Region, account: accountOfRole(p.Target.RoleARN), clock: p.Clock,
+		found: map[string]rollout.Service{}, searches: map[string]*search{}}
 }
 
 // findConcurrency bounds how many task definitions Find reads at once.
 const findConcurrency = 8
 
 func defaultCluster(p ClusterParams) (Cluster, error) {
-	return NewECSCluster(ecs.NewFromConfig(p.Config), p), nil
+	return NewECSCluster(ecs.NewFromConfig(p.Config), p,
+		rollout.WithTaggingAPI(resourcegroupstaggingapi.NewFromConfig(p.Config))), nil
+}
+
+// findServices finds the services of in: by name or tags in the target's
+// cluster, or by tags across every cluster once per environment and names.
+func (c *ecsCluster) findServices(ctx context.Context, in FindInput) ([]rollout.Service, error) {
+	switch {
+	case !in.ByTags:
+		return c.r.Find(ctx, rollout.FindInput{Cluster: c.cluster, Names: in.Names})
+	case c.cluster != "":
+		return c.r.FindByTags(ctx, rollout.FindByTagsInput{Cluster: c.cluster, Env: in.Environment, Names: in.Names})
+	}
+	key := in.Environment + "\x00" + strings.Join(in.Names, "\x00")
+	c.mu.Lock()
+	s, ok := c.searches[key]
+	if !ok {
+		s = &search{}
+		c.searches[key] = s
+	}
+	c.mu.Unlock()
+	s.once.Do(func() {
+		s.svcs, s.err = c.r.FindByTags(ctx, rollout.FindByTagsInput{Env: in.Environment, Names: in.Names})
+	})
+	if s.err != nil {
+		// Not kept: a cancelled or throttled search may succeed later.
+		c.mu.Lock()
+		if c.searches[key] == s {
+			delete(c.searches, key)
+		}
+		c.mu.Unlock()
+	}
+	return s.svcs, s.err
 }
 
 func (c *ecsCluster) Find(ctx context.Context, in FindInput) ([]ServiceRef, error) {
-	var svcs []rollout.Service
-	var err error
-	if in.ByTags {
-		svcs, err = c.r.FindByTags(ctx, rollout.FindByTagsInput{Cluster: c.cluster, Env: in.Environment, Names: in.Names})
-	} else {
-		svcs, err = c.r.Find(ctx, rollout.FindInput{Cluster: c.cluster, Names: in.Names})
-	}
+	svcs, err := c.findServices(ctx, in)
 	var nf *rollout.NotFoundError
 	var amb *rollout.AmbiguousError
 	switch {
-	case errors.As(err, &nf):
-		return nil, &MissingError{What: "service", Names: nf.Services, Where: "cluster " + c.cluster}
 	case errors.As(err, &amb):
+		// err names every ambiguous name, and any missing ones.
 		return nil, classError(ErrInvalidInput, err)
+	case errors.As(err, &nf):
+		return nil, &MissingError{What: "service", Names: nf.Services, Where: targetWhere(c.cluster, c.region, c.account)}
 	case err != nil:
 		return nil, err
 	}
@@ -131,7 +181,11 @@ func (c *ecsCluster) Find(ctx context.Context, in FindInput) ([]ServiceRef, erro
 		c.mu.Lock()
 		c.found[s.ARN] = s
 		c.mu.Unlock()
-		out = append(out, ServiceRef{Name: s.Name, Key: key, Cluster: c.cluster, Region: c.region, ARN: s.ARN,
+		cluster := c.cluster
+		if cluster == "" {
+			cluster = clusterName(s.Cluster)
+		}
+		out = append(out, ServiceRef{Name: s.Name, Key: key, Cluster: cluster, Region: c.region, ARN: s.ARN,
 			TaskDefinition: s.TaskDefinition, Containers: containers,
 			Running: int(s.RunningCount), Desired: int(s.DesiredCount)})
 	}
@@ -144,8 +198,17 @@ func (c *ecsCluster) service(svc ServiceRef) rollout.Service {
 	if s, ok := c.found[svc.ARN]; ok {
 		return s
 	}
-	return rollout.Service{ARN: svc.ARN, Name: svc.Name, Cluster: c.cluster, TaskDefinition: svc.TaskDefinition,
+	return rollout.Service{ARN: svc.ARN, Name: svc.Name, Cluster: c.clusterOf(svc), TaskDefinition: svc.TaskDefinition,
 		DesiredCount: int32(svc.Desired), RunningCount: int32(svc.Running)}
+}
+
+// clusterOf returns the cluster svc runs in: its own, found by a search
+// across clusters, else the target's.
+func (c *ecsCluster) clusterOf(svc ServiceRef) string {
+	if svc.Cluster != "" {
+		return svc.Cluster
+	}
+	return c.cluster
 }
 
 func (c *ecsCluster) PinImages(ctx context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
@@ -229,5 +292,35 @@ func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.D
 }
 
 func (c *ecsCluster) Tasks(ctx context.Context, svc ServiceRef) (map[string][]string, error) {
-	return c.r.RunningDigests(ctx, c.cluster, svc.Name)
+	return c.r.RunningDigests(ctx, c.clusterOf(svc), svc.Name)
+}
+
+// clusterName returns the name of a cluster given by name or ARN.
+func clusterName(cluster string) string {
+	if _, name, ok := strings.Cut(cluster, ":cluster/"); ok {
+		return name
+	}
+	return cluster
+}
+
+// targetWhere says where a target's services are looked for: its cluster,
+// or with none, every cluster of its account and Region ("" for the
+// credentials' own).
+func targetWhere(cluster, region, account string) string {
+	if cluster != "" {
+		return "cluster " + cluster
+	}
+	acct, reg := "the credentials' account", "the default region"
+	if account != "" {
+		acct = "account " + account
+	}
+	if region != "" {
+		reg = "region " + region
+	}
+	return fmt.Sprintf("any cluster of %s in %s", acct, reg)
+}
+
+// where says where t's services are looked for.
+func where(t manifest.Target) string {
+	return targetWhere(t.Cluster, t.Region, accountOfRole(t.RoleARN))
 }

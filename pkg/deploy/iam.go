@@ -22,8 +22,10 @@ type Permission struct {
 	Action string
 	// Resource is the kind of resource it applies to: "repository",
 	// "ecs-service" (scoped to the targets' services), "ecs" (actions
-	// without resource-level permissions), "table", "table-init", "ssm",
-	// "role" or "weco-table" (reading weco-deploy's past, see WecoTableName).
+	// without resource-level permissions), "cluster-search" (finding
+	// services by tags across the clusters of an account, for targets
+	// with no cluster), "table", "table-init", "ssm", "role" or
+	// "weco-table" (reading weco-deploy's past, see WecoTableName).
 	Resource string
 }
 
@@ -46,6 +48,9 @@ func Permissions() []Permission {
 		{"ECS.DescribeTasks", "ecs:DescribeTasks", "ecs"},
 		{"ECS.ListServiceDeployments", "ecs:ListServiceDeployments", "ecs-service"},
 		{"ECS.DescribeServiceDeployments", "ecs:DescribeServiceDeployments", "ecs-service"},
+
+		{"ResourceGroupsTaggingAPI.GetResources", "tag:GetResources", "cluster-search"},
+		{"ECS.ListClusters", "ecs:ListClusters", "cluster-search"},
 
 		{"DynamoDB.GetItem", "dynamodb:GetItem", "table"},
 		{"DynamoDB.PutItem", "dynamodb:PutItem", "table"},
@@ -144,10 +149,11 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 	}
 
 	var ecsRes, roles []string
-	ssm := false
+	ssm, search := false, false
 	for _, env := range p.Environments {
 		ssm = ssm || env.PublishSSM || env.Strategy == manifest.StrategySSM
 		for _, t := range env.Targets {
+			search = search || t.Cluster == ""
 			region, acct, cluster := or(t.Region, in.Region), or(accountOfRole(t.RoleARN), in.AccountID), t.Cluster
 			if strings.HasPrefix(cluster, "arn:") {
 				parts := strings.Split(cluster, ":")
@@ -172,6 +178,12 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 			// A pinned task definition keeps its task and execution roles.
 			PolicyStatement{Sid: "PassTaskRolesToPinnedTaskDefinitions", Effect: "Allow", Action: []string{"iam:PassRole"},
 				Resource: []string{"*"}, Condition: map[string]any{"StringEquals": map[string]string{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
+	}
+	if search {
+		// Targets with no cluster find their services by tags in every
+		// cluster; neither action takes resource-level permissions.
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "FindServicesByTagsInEveryCluster", Effect: "Allow",
+			Action: actions("cluster-search"), Resource: []string{"*"}})
 	}
 
 	// The table is where Open keeps the history: in the caller's account

@@ -194,7 +194,7 @@ func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error 
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("find the services of environment %s in cluster %s: %w", p.env.ID, t.Cluster, err)
+			return fmt.Errorf("find the services of environment %s in %s: %w", p.env.ID, where(t), err)
 		}
 		byKey := map[string]ServiceRef{}
 		for _, f := range found {
@@ -203,7 +203,7 @@ func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error 
 		for _, svc := range targetServices(d.project, t) {
 			ref, ok := byKey[serviceName(p.env, svc)]
 			if !ok {
-				missing = append(missing, &MissingError{What: "service", Names: []string{serviceName(p.env, svc)}, Where: "cluster " + t.Cluster})
+				missing = append(missing, &MissingError{What: "service", Names: []string{serviceName(p.env, svc)}, Where: where(t)})
 				continue
 			}
 			ps := &plannedService{id: svc.ID, target: t, ref: ref, images: feeding(d.project, svc.ID)}

@@ -369,7 +369,7 @@ func (d *Deployer) wait(ctx context.Context, s *session, p *plan, timeout time.D
 			}
 			outs, err := c.Wait(gctx, started, timeout)
 			if err != nil && len(outs) != len(pss) {
-				return fmt.Errorf("wait for ECS in cluster %s: %w", t.Cluster, err)
+				return fmt.Errorf("wait for ECS in %s: %w", where(t), err)
 			}
 			mu.Lock()
 			defer mu.Unlock()

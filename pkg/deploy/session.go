@@ -135,7 +135,7 @@ func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, erro
 		RequestRate: s.d.ecsRate, RequestBurst: s.d.ecsBurst, Budget: s.budget(cfg.Region, t.RoleARN),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ECS client for cluster %s: %w", t.Cluster, err)
+		return nil, fmt.Errorf("ECS client for %s: %w", where(t), err)
 	}
 	s.clusters[targetKey(t)] = c
 	return c, nil

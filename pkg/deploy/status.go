@@ -136,7 +136,7 @@ func (d *Deployer) targetStatus(ctx context.Context, s *session, env *manifest.E
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("find the services of %s in %s: %w", env.ID, t.Cluster, err)
+		return fmt.Errorf("find the services of %s in %s: %w", env.ID, where(t), err)
 	}
 	for _, ref := range found {
 		tasks, err := c.Tasks(ctx, ref)

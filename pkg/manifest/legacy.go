@@ -325,7 +325,7 @@ func (d *decoder) legacyEnvironment(p *Project, r *refs, services map[string]*le
 		}
 	}
 	if env.ID == "latest" {
-		d.warnf(idNode, "remove it; to release what CI pushed as latest, pass --from-label latest to the CLI, or from-label: latest to the Action or the plugin",
+		d.warnf(idNode, "remove it; release-deploy takes the label latest by default: --from-label in the CLI, from-label in the Action and the plugin",
 			"environment \"latest\" is ignored: latest is the label CI pushes, not an environment to deploy to")
 		return
 	}

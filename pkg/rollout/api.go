@@ -4,11 +4,13 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 )
 
 // ECSAPI is the part of the ECS API that rollout calls. *ecs.Client
 // satisfies it; tests use hand-written fakes or a scripted server.
 type ECSAPI interface {
+	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
 	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
@@ -23,3 +25,13 @@ type ECSAPI interface {
 }
 
 var _ ECSAPI = (*ecs.Client)(nil)
+
+// TaggingAPI is the part of the Resource Groups Tagging API that rollout
+// calls to find services by their tags across the clusters of an account
+// (FindByTags with no cluster). *resourcegroupstaggingapi.Client
+// satisfies it.
+type TaggingAPI interface {
+	GetResources(ctx context.Context, in *resourcegroupstaggingapi.GetResourcesInput, optFns ...func(*resourcegroupstaggingapi.Options)) (*resourcegroupstaggingapi.GetResourcesOutput, error)
+}
+
+var _ TaggingAPI = (*resourcegroupstaggingapi.Client)(nil)

@@ -15,6 +15,7 @@ type Category string
 
 // The categories of the ECS actions buoy calls, named as AWS names them.
 const (
+	ClusterRead          Category = "cluster read"           // ListClusters
 	ServiceRead          Category = "service read"           // DescribeServices, ListServices
 	ServiceModify        Category = "service modify"         // UpdateService
 	TaskDefinitionRead   Category = "task definition read"   // DescribeTaskDefinition, ListTaskDefinitions
@@ -25,13 +26,15 @@ const (
 
 // Categories returns every category buoy calls ECS in.
 func Categories() []Category {
-	return []Category{ServiceRead, ServiceModify, TaskDefinitionRead, TaskDefinitionModify, ClusterResourceRead, ServiceDeployment}
+	return []Category{ClusterRead, ServiceRead, ServiceModify, TaskDefinitionRead, TaskDefinitionModify, ClusterResourceRead, ServiceDeployment}
 }
 
 // CategoryOf returns the category of an ECS operation (its API name, as
 // in "UpdateService"), and false for an operation buoy does not call.
 func CategoryOf(op string) (Category, bool) {
 	switch op {
+	case "ListClusters":
+		return ClusterRead, true
 	case "DescribeServices", "ListServices":
 		return ServiceRead, true
 	case "UpdateService":
@@ -62,7 +65,7 @@ func AWSQuota(c Category) Quota {
 		return Quota{Rate: 20, Burst: 100}
 	case ServiceModify:
 		return Quota{Rate: 5, Burst: 50}
-	case TaskDefinitionRead, ServiceDeployment:
+	case ClusterRead, TaskDefinitionRead, ServiceDeployment:
 		return Quota{Rate: 20, Burst: 50}
 	case TaskDefinitionModify:
 		return Quota{Rate: 1, Burst: 20}

@@ -20,6 +20,7 @@ import (
 func TestEveryECSCallHasItsAWSCategory(t *testing.T) {
 	t.Parallel()
 	want := map[string]rollout.Category{
+		"ListClusters":               rollout.ClusterRead,
 		"DescribeServices":           rollout.ServiceRead,
 		"ListServices":               rollout.ServiceRead,
 		"UpdateService":              rollout.ServiceModify,
@@ -66,11 +67,13 @@ func TestBudgetGivesEachCategoryItsShareOfAWSQuota(t *testing.T) {
 		want           map[rollout.Category]rollout.Quota
 	}{
 		{"default", rollout.DefaultQuotaShare, rollout.DefaultRate, rollout.DefaultBurst, map[rollout.Category]rollout.Quota{
+			rollout.ClusterRead: {Rate: 10, Burst: 25},
 			rollout.ServiceRead: {Rate: 10, Burst: 50}, rollout.ServiceModify: {Rate: 2.5, Burst: 25},
 			rollout.TaskDefinitionRead: {Rate: 10, Burst: 25}, rollout.TaskDefinitionModify: {Rate: 0.5, Burst: 10},
 			rollout.ClusterResourceRead: {Rate: 10, Burst: 50}, rollout.ServiceDeployment: {Rate: 10, Burst: 25},
 		}},
 		{"all of AWS's, capped at 10 a second, bursts of 30", 1, 10, 30, map[rollout.Category]rollout.Quota{
+			rollout.ClusterRead: {Rate: 10, Burst: 30},
 			rollout.ServiceRead: {Rate: 10, Burst: 30}, rollout.ServiceModify: {Rate: 5, Burst: 30},
 			rollout.TaskDefinitionRead: {Rate: 10, Burst: 30}, rollout.TaskDefinitionModify: {Rate: 1, Burst: 20},
 			rollout.ClusterResourceRead: {Rate: 10, Burst: 30}, rollout.ServiceDeployment: {Rate: 10, Burst: 30},

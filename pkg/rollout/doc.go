@@ -1,7 +1,9 @@
 // Package rollout redeploys Amazon ECS services and follows the rollouts it
 // starts until each one has really succeeded or clearly failed.
 //
-// A deployment finds its services ([Rollout.Find], [Rollout.FindByTags]),
+// A deployment finds its services ([Rollout.Find], [Rollout.FindByTags];
+// with no cluster, across every cluster of the account and Region,
+// through the Resource Groups Tagging API given by [WithTaggingAPI]),
 // checks that they use the expected image ([Rollout.CheckImage]), redeploys
 // them ([Rollout.Redeploy], after [Rollout.RegisterPinned] for the
 // task-definition strategy), waits ([Rollout.Wait]) and, on failure, rolls

@@ -13,21 +13,32 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("ECS service %s not found in cluster %s: check the service names in the manifest and the target's cluster, region and account",
-		strings.Join(e.Services, ", "), e.Cluster)
+	return fmt.Sprintf("ECS service %s not found in %s: check the service names in the manifest and the target's cluster, region and account",
+		strings.Join(e.Services, ", "), where(e.Cluster))
+}
+
+// where names a cluster, or with none, every cluster searched.
+func where(cluster string) string {
+	if cluster == "" {
+		return "any cluster of the account and Region"
+	}
+	return "cluster " + cluster
 }
 
 // AmbiguousError says that a tag search found several services for one
 // name.
 type AmbiguousError struct {
+	// Cluster is the cluster searched; "" when every cluster was.
 	Cluster string
 	Name    string
+	// Matches are the services' names; "cluster/name" when every
+	// cluster was searched.
 	Matches []string
 }
 
 func (e *AmbiguousError) Error() string {
-	return fmt.Sprintf("ECS tags match %d services for %q in cluster %s (%s): tag exactly one service with it, or name the service in the manifest",
-		len(e.Matches), e.Name, e.Cluster, strings.Join(e.Matches, ", "))
+	return fmt.Sprintf("ECS tags match %d services for %q in %s (%s): tag exactly one service with it, or name the service in the manifest",
+		len(e.Matches), e.Name, where(e.Cluster), strings.Join(e.Matches, ", "))
 }
 
 // ImageMismatchError says that no container of a service's task definition

@@ -11,8 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// describeBatch is how many services DescribeServices takes at once.
-const describeBatch = 10
+// describeBatch is how many services DescribeServices takes at once;
+// listPage is the most ListServices and ListClusters return at once.
+const (
+	describeBatch = 10
+	listPage      = 100
+)
 
 // The ECS tags by which legacy projects name their services.
 const (
@@ -50,18 +54,27 @@ func (r *Rollout) Find(ctx context.Context, in FindInput) ([]Service, error) {
 }
 
 // FindByTagsInput asks for the services of a legacy project: those tagged
-// deployment:service=<name> and deployment:env=<Env>.
+// deployment:service=<name> and deployment:env=<Env>. An empty Cluster
+// means every cluster of the account and Region.
 type FindByTagsInput struct {
 	Cluster string
 	Env     string
 	Names   []string
 }
 
-// FindByTags lists every service of the cluster, reads their tags and
-// returns, for each name, the one service tagged with it and the
-// environment. A name with no match or several is an error; all such
-// errors are returned together.
+// FindByTags returns, for each name, the one ACTIVE service tagged with
+// it and the environment. It lists every service of the cluster and reads
+// their tags; with no cluster, it searches every cluster of the account
+// and Region (see searchByTags). A name with no match or several is an
+// error; all such errors are returned together.
 func (r *Rollout) FindByTags(ctx context.Context, in FindByTagsInput) ([]Service, error) {
+	if in.Cluster == "" {
+		svcs, err := r.searchByTags(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return matchTagged(in, svcs)
+	}
 	arns, err := r.listServices(ctx, in.Cluster)
 	if err != nil {
 		return nil, err
@@ -70,14 +83,27 @@ func (r *Rollout) FindByTags(ctx context.Context, in FindByTagsInput) ([]Service
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string][]Service{}
+	return matchTagged(in, activeServices(in.Cluster, arns, all))
+}
+
+// activeServices returns the ACTIVE services among arns, as described.
+func activeServices(cluster string, arns []string, described map[string]types.Service) []Service {
+	var out []Service
 	for _, arn := range arns {
-		s, ok := all[arn]
-		if !ok {
-			continue
+		if s, ok := described[arn]; ok && aws.ToString(s.Status) == "ACTIVE" {
+			out = append(out, serviceFrom(cluster, s))
 		}
-		svc := serviceFrom(in.Cluster, s)
-		if svc.Tags[TagEnv] != in.Env || aws.ToString(s.Status) != "ACTIVE" {
+	}
+	return out
+}
+
+// matchTagged picks, for each name of in, the one service of svcs tagged
+// with it and in.Env. Names with no match make one *NotFoundError, names
+// with several an *AmbiguousError each.
+func matchTagged(in FindByTagsInput, svcs []Service) ([]Service, error) {
+	byName := map[string][]Service{}
+	for _, svc := range svcs {
+		if svc.Tags[TagEnv] != in.Env {
 			continue
 		}
 		byName[svc.Tags[TagService]] = append(byName[svc.Tags[TagService]], svc)
@@ -94,7 +120,11 @@ func (r *Rollout) FindByTags(ctx context.Context, in FindByTagsInput) ([]Service
 		default:
 			var names []string
 			for _, s := range m {
-				names = append(names, s.Name)
+				if in.Cluster == "" {
+					names = append(names, clusterName(s.Cluster)+"/"+s.Name)
+				} else {
+					names = append(names, s.Name)
+				}
 			}
 			slices.Sort(names)
 			errs = append(errs, &AmbiguousError{Cluster: in.Cluster, Name: name, Matches: names})
@@ -111,7 +141,7 @@ func (r *Rollout) FindByTags(ctx context.Context, in FindByTagsInput) ([]Service
 
 func (r *Rollout) listServices(ctx context.Context, cluster string) ([]string, error) {
 	var arns []string
-	p := ecs.NewListServicesPaginator(r.api, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
+	p := ecs.NewListServicesPaginator(r.api, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(listPage)})
 	for p.HasMorePages() {
 		if err := r.budget.Wait(ctx, "ListServices"); err != nil {
 			return nil, err

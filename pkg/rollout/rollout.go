@@ -26,6 +26,12 @@ type Rollout struct {
 	// until the first call says).
 	deploymentsAPI atomic.Int32
 
+	// tagging, when set, finds services by tags across clusters;
+	// taggingAPI remembers whether it answers (apiUnknown until the
+	// first call says; apiUnavailable once denied or unsupported).
+	tagging    TaggingAPI
+	taggingAPI atomic.Int32
+
 	tdMu sync.Mutex
 	tds  map[string]*taskDefinitionEntry
 }
@@ -84,6 +90,12 @@ func WithFailedTaskThreshold(n int) Option {
 func WithoutServiceDeploymentsAPI() Option {
 	return func(r *Rollout) { r.deploymentsAPI.Store(apiUnavailable) }
 }
+
+// WithTaggingAPI makes FindByTags with no cluster find the services
+// through the Resource Groups Tagging API (GetResources), in a few calls
+// whatever else the account holds. Without it, or where the API is
+// denied or unsupported, FindByTags lists every cluster and service.
+func WithTaggingAPI(t TaggingAPI) Option { return func(r *Rollout) { r.tagging = t } }
 
 // New returns a Rollout that calls api.
 func New(api ECSAPI, opts ...Option) *Rollout {
