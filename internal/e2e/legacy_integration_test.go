@@ -63,7 +63,10 @@ func TestLegacySearchPathsAndTheirPolicy(t *testing.T) {
 	if code := r.wait(t); code != 0 {
 		t.Fatalf("status: exit %d\n%s", code, r.output())
 	}
-	contains(t, "status", r.output(), "path=ResourceGroupsTaggingAPI.GetResources", f.ClustersOf("stage", f.Services[0].ID)[0], "no drift")
+	contains(t, "status", r.output(), "path=ResourceGroupsTaggingAPI.GetResources", f.ClustersOf("stage", f.Services[0].ID)[0],
+		// moto's tasks report no digests: nothing drifted, and buoy says it
+		// cannot tell more.
+		"unknown: nothing seen differs, but ECS did not say what every service runs")
 
 	// With the tagging API denied: every cluster is listed. The account
 	// holds every other test's clusters, so the budget is opened wide.
