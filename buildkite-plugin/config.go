@@ -12,8 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/buoy-deploy/buoy/internal/editdistance"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
+	"github.com/buoy-deploy/buoy/pkg/suggest"
 )
 
 // errConfig marks a bad plugin configuration: nothing was changed, and the
@@ -237,7 +237,7 @@ func unknownOption(quoted string) error {
 		name = quoted
 	}
 	hint := "the options are " + strings.Join(optionNames(), ", ") + " (see plugin.yml)"
-	switch s := editdistance.Closest(name, optionNames()); {
+	switch s := suggest.Closest(name, optionNames()); {
 	case s != "":
 		hint = fmt.Sprintf("did you mean %q?", s)
 	case strings.Contains(name, "#") || strings.HasSuffix(name, ".git") || strings.Contains(name, "buoy"):
@@ -262,7 +262,7 @@ func (c *config) validate() error {
 	}
 	if !slices.Contains(commands(), c.Command) {
 		hint := "use one of " + strings.Join(commands(), ", ")
-		if s := editdistance.Closest(c.Command, commands()); s != "" {
+		if s := suggest.Closest(c.Command, commands()); s != "" {
 			hint = fmt.Sprintf("did you mean %s? (the commands are %s)", s, strings.Join(commands(), ", "))
 		}
 		return fmt.Errorf("%w: option \"command\" is %s: %s", errConfig, inputcheck.Quote(c.Command), hint)
