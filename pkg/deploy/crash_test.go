@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
@@ -49,7 +50,7 @@ func (f *fixture) revive() {
 // take it over, the clock moving as it waits.
 func (f *fixture) rerunWaits() {
 	f.d.lockWait = DefaultLockWait
-	f.clock.setAuto(true)
+	f.clock.AutoAdvance(time.Minute)
 }
 
 func (f *fixture) deployRollingBack(relID string) (*Result, error) {

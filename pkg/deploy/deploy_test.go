@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -24,7 +25,7 @@ type fixture struct {
 	t       *testing.T
 	w       *world
 	store   *memStore
-	clock   *fakeClock
+	clock   *clocktest.Clock
 	events  *event.Recorder
 	project *manifest.Project
 	d       *Deployer
@@ -205,7 +206,7 @@ func TestLockHeldByAnotherRunFailsNamingTheHolder(t *testing.T) {
 func TestLockWaitTakesTheLockOnceFreed(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, WithLockWait(time.Minute), WithPollInterval(time.Second))
-	f.clock.auto = true
+	f.clock.AutoAdvance(time.Minute)
 	other := history.Lock{Project: "demo", Environment: "stage", Owner: "other-run", RequestedBy: "bob"}
 	if _, err := f.store.AcquireLock(context.Background(), other, 10*time.Second); err != nil {
 		t.Fatal(err)

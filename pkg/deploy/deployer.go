@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
+	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -42,7 +43,7 @@ type Deployer struct {
 
 	sink         event.Sink
 	log          *slog.Logger
-	clock        Clock
+	clock        clock.Clock
 	awsConfig    func(ctx context.Context, t manifest.Target) (aws.Config, error)
 	newRegistry  func(RegistryParams) (Registry, error)
 	newCluster   func(ClusterParams) (Cluster, error)
@@ -71,8 +72,10 @@ func WithSink(s event.Sink) Option { return func(d *Deployer) { d.sink = s } }
 // WithLogger sends debug logs to l (default: silent).
 func WithLogger(l *slog.Logger) Option { return func(d *Deployer) { d.log = l } }
 
-// WithClock makes the Deployer take time from c and wait with it.
-func WithClock(c Clock) Option { return func(d *Deployer) { d.clock = c } }
+// WithClock makes the Deployer take time from c and wait with it
+// (default: clock.System). The targets' rollouts get it too, so one clock
+// drives the orchestration and the rollout waiter alike.
+func WithClock(c clock.Clock) Option { return func(d *Deployer) { d.clock = c } }
 
 // WithAWSConfig sets how the aws.Config of each target (and each image
 // registry, as a target with its region and role) is made. The default
@@ -151,7 +154,7 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 		store:        store,
 		sink:         event.Discard{},
 		log:          slog.New(slog.DiscardHandler),
-		clock:        rollout.SystemClock{},
+		clock:        clock.System{},
 		concurrency:  DefaultConcurrency,
 		lockTTL:      DefaultLockTTL,
 		lockWait:     DefaultLockWait,

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -35,7 +36,7 @@ type ecsCluster struct {
 	cluster string // "" searches every cluster of the account
 	region  string
 	account string // the role's account, "" for the default credentials'
-	clock   Clock
+	clock   clock.Clock
 
 	mu    sync.Mutex
 	found map[string]rollout.Service // by ARN
@@ -58,7 +59,7 @@ type search struct {
 // Tagging API rather than by listing every cluster.
 func NewECSCluster(api rollout.ECSAPI, p ClusterParams, opts ...rollout.Option) Cluster {
 	if p.Clock == nil {
-		p.Clock = rollout.SystemClock{}
+		p.Clock = clock.System{}
 	}
 	budget := p.Budget
 	if budget == nil {

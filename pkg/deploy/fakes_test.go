@@ -10,67 +10,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
-// fakeClock is a clock tests move by hand. After fires once Advance
-// passes its deadline; with auto set, After advances the clock itself
-// and fires at once.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	auto   bool
-	timers []fakeTimer
-}
-
-type fakeTimer struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if c.auto && d < time.Minute {
-		c.now = c.now.Add(d)
-		ch <- c.now
-		return ch
-	}
-	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-func (c *fakeClock) setAuto(auto bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.auto = auto
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		if !t.at.After(c.now) {
-			t.ch <- c.now
-			continue
-		}
-		kept = append(kept, t)
-	}
-	c.timers = kept
+// newFakeClock returns the tests' clock: at 10:30 on 22 November 2026,
+// its waits end when the test advances it (or, after AutoAdvance, at
+// once).
+func newFakeClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC))
 }
 
 // memStore is a minimal in-memory history.Store for the flow's tests.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
@@ -34,7 +35,7 @@ func (s *signalSink) Emit(e event.Event) {
 // a sink that says when the run is fenced.
 type fencedRun struct {
 	*lockRun
-	clock   *stepClock
+	clock   *clocktest.Clock
 	w       *world
 	store   history.Store
 	fenced  *signalSink
@@ -44,7 +45,7 @@ type fencedRun struct {
 
 func newFencedRun(t *testing.T, store history.Store) *fencedRun {
 	t.Helper()
-	f := &fencedRun{clock: newStepClock(), w: lockWorld(), store: store,
+	f := &fencedRun{clock: newFakeClock(), w: lockWorld(), store: store,
 		inside: make(chan struct{}), release: make(chan struct{})}
 	var once sync.Once
 	f.w.onRedeploy = func(string) error {
@@ -68,7 +69,7 @@ func newFencedRun(t *testing.T, store history.Store) *fencedRun {
 	f.d = d
 	f.start("alice")
 	<-f.inside
-	f.clock.parked(t, 1, f.done) // the heartbeat
+	f.clock.WaitUntilWaiting(t, 1, f.done) // the heartbeat
 	return f
 }
 
@@ -77,7 +78,7 @@ func (f *fencedRun) untilFenced(t *testing.T) {
 	t.Helper()
 	for !closed(f.fenced.fired) {
 		f.clock.Advance(lockStep)
-		f.clock.parked(t, 1, f.fenced.fired)
+		f.clock.WaitUntilWaiting(t, 1, f.fenced.fired)
 	}
 }
 

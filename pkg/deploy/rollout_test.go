@@ -3,13 +3,12 @@ package deploy
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -62,7 +61,7 @@ func scriptedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *ecsf
 		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
 			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
 		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
-	clock := ecsfake.NewClock(ecsfake.T0)
+	clock := clocktest.NewAuto(ecsfake.T0)
 	f := newFixture(t, WithCluster(func(p ClusterParams) (Cluster, error) {
 		p.Clock = clock // the waiter's polls take no real time
 		return NewECSCluster(srv.Client(), p), nil
@@ -139,20 +138,6 @@ func TestScriptedRolloutTimesOut(t *testing.T) {
 	}
 }
 
-// sleepLog records the waits asked of a clock.
-type sleepLog struct {
-	*ecsfake.Clock
-	mu     sync.Mutex
-	sleeps []time.Duration
-}
-
-func (l *sleepLog) After(d time.Duration) <-chan time.Time {
-	l.mu.Lock()
-	l.sleeps = append(l.sleeps, d)
-	l.mu.Unlock()
-	return l.Clock.After(d)
-}
-
 // TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval: the first
 // poll follows the updates with no wait, the intervals grow from about 2 s
 // and never pass the Deployer's poll interval (plus 20% jitter), so buoy
@@ -169,7 +154,7 @@ func TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval(t *testing.T) {
 		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
 			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
 		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
-	clock := &sleepLog{Clock: ecsfake.NewClock(ecsfake.T0)}
+	clock := clocktest.NewAuto(ecsfake.T0)
 	const every = 5 * time.Second
 	f := newFixture(t, WithPollInterval(every), WithCluster(func(p ClusterParams) (Cluster, error) {
 		p.Clock = clock
@@ -178,9 +163,7 @@ func TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval(t *testing.T) {
 	if _, err := f.releaseDeploy("stage"); err != nil {
 		t.Fatalf("ReleaseDeploy: %v", err)
 	}
-	clock.mu.Lock()
-	sleeps := slices.Clone(clock.sleeps)
-	clock.mu.Unlock()
+	sleeps := clock.Sleeps()
 	if got, want := srv.Polls("api"), len(frames); got != want {
 		t.Fatalf("polls of api: got %d, want %d", got, want)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/buoy-deploy/buoy/pkg/clock"
 )
 
 // DefaultRate and DefaultBurst are the default caps of a Budget made by
@@ -25,7 +27,7 @@ const (
 // time ECS throttles and recovers slowly after successful calls. It is
 // safe for concurrent use.
 type Limiter struct {
-	clock Clock
+	clock clock.Clock
 
 	mu     sync.Mutex
 	base   float64 // configured rate
@@ -36,14 +38,14 @@ type Limiter struct {
 }
 
 // NewLimiter returns a budget of rate requests a second with bursts of
-// burst requests, timed by clock (nil: the system clock).
-func NewLimiter(clock Clock, rate float64, burst int) *Limiter {
-	if clock == nil {
-		clock = SystemClock{}
+// burst requests, timed by clk (nil: the system clock).
+func NewLimiter(clk clock.Clock, rate float64, burst int) *Limiter {
+	if clk == nil {
+		clk = clock.System{}
 	}
 	rate = max(rate, 0.01)
 	b := float64(max(burst, 1))
-	return &Limiter{clock: clock, base: rate, rate: rate, burst: b, tokens: b, last: clock.Now()}
+	return &Limiter{clock: clk, base: rate, rate: rate, burst: b, tokens: b, last: clk.Now()}
 }
 
 // Wait takes one request from the budget, waiting for it if needed.
