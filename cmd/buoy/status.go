@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 )
 
 // statusConfig is what `buoy status` takes.
@@ -127,8 +128,8 @@ func printStatus(w io.Writer, rep *deploy.StatusReport) {
 // URI pinned by digest, else the value itself ("-" when it does not
 // exist).
 func publishedCell(v string) string {
-	if _, digest, ok := strings.Cut(v, "@"); ok {
-		return short(digest)
+	if ref, err := imageref.Parse(v); err == nil && ref.Digest() != "" {
+		return short(ref.Digest())
 	}
 	return dash(v)
 }

@@ -122,7 +122,7 @@ func TestRerunAdoptsTheDeadRunsECSDeployment(t *testing.T) {
 		// Only worker's digest differs: api's tags are at the release,
 		// but the dead run deployed another one.
 		{name: "another release: redeployed", rerunNew: true, updated: []string{"api", "worker"},
-			meanwhile: func(f *fixture) { f.w.push("demo/worker", "sha256:2222worker", "latest") }},
+			meanwhile: func(f *fixture) { f.w.push("demo/worker", sha("2222worker"), "latest") }},
 		// Killed as ECS accepted api's update, before the record could
 		// say so: it says api was being updated, outcome unknown, and
 		// names no ECS deployment.

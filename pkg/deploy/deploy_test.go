@@ -76,8 +76,8 @@ func newFixture(t *testing.T, opts ...Option) *fixture {
 	return f
 }
 
-func oldDigest(img string) string { return "sha256:0000" + img }
-func newDigest(img string) string { return "sha256:1111" + img }
+func oldDigest(img string) string { return sha("0000" + img) }
+func newDigest(img string) string { return sha("1111" + img) }
 
 func (f *fixture) releaseDeploy(env string, mod ...func(*ReleaseDeployInput)) (*Result, error) {
 	in := ReleaseDeployInput{Request: Request{Environment: env, RequestedBy: "alice@laptop"}}
@@ -453,7 +453,7 @@ func TestPromoteRefuses(t *testing.T) {
 			if _, err := f.releaseDeploy("stage"); err != nil {
 				t.Fatal(err)
 			}
-			f.w.push("demo/worker", "sha256:2222hotfix", "env.stage")
+			f.w.push("demo/worker", sha("2222hotfix"), "env.stage")
 		}, "drifted"},
 	}
 	for _, tt := range tests {
@@ -549,7 +549,7 @@ func TestRollbackRedeploysThePreviousRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, img := range f.project.Images {
-		f.w.push(img.Repository, "sha256:3333"+img.ID, "latest")
+		f.w.push(img.Repository, sha("3333"+img.ID), "latest")
 	}
 	second, err := f.releaseDeploy("stage")
 	if err != nil {
@@ -594,7 +594,7 @@ func TestStatusReportsDrift(t *testing.T) {
 	}
 	f.w.running["api|"+ecrHost+"demo/api"] = []string{newDigest("api"), oldDigest("api")}
 	f.w.running["worker|"+ecrHost+"demo/worker"] = []string{newDigest("worker")}
-	f.w.push("demo/nginx", "sha256:4444", "env.stage")
+	f.w.push("demo/nginx", sha("4444"), "env.stage")
 
 	rep, err := f.d.Status(context.Background(), StatusInput{Environments: []string{"stage"}})
 	if err != nil {
@@ -603,8 +603,8 @@ func TestStatusReportsDrift(t *testing.T) {
 	es := rep.Environments[0]
 	drift := strings.Join(es.Drift, "\n")
 	for _, want := range []string{
-		"demo/nginx:env.stage points at 4444, but release",
-		"service api runs api 0000api, not the recorded 1111api",
+		"demo/nginx:env.stage points at " + shortDigest(sha("4444")) + ", but release",
+		"service api runs api " + shortDigest(oldDigest("api")) + ", not the recorded " + shortDigest(newDigest("api")),
 	} {
 		if !strings.Contains(drift, want) {
 			t.Errorf("drift:\n%s\nlacks %q", drift, want)

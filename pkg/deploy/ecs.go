@@ -16,6 +16,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
@@ -213,11 +214,17 @@ func (c *ecsCluster) clusterOf(svc ServiceRef) string {
 }
 
 func (c *ecsCluster) PinImages(ctx context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
-	ps := make([]rollout.Pin, len(pins))
+	images := make([]imageref.Reference, len(pins))
 	for i, p := range pins {
-		ps[i] = rollout.Pin{Repository: p.Repository, Digest: p.Digest}
+		repo, err := imageref.Parse(p.Repository)
+		if err == nil {
+			images[i], err = repo.WithDigest(p.Digest)
+		}
+		if err != nil {
+			return "", fmt.Errorf("pin %s@%s: %w", p.Repository, p.Digest, err)
+		}
 	}
-	return c.r.RegisterPinned(ctx, svc.TaskDefinition, ps)
+	return c.r.RegisterImages(ctx, svc.TaskDefinition, images)
 }
 
 func (c *ecsCluster) Redeploy(ctx context.Context, svc ServiceRef, taskDefinition string) (Started, error) {

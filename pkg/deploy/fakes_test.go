@@ -12,6 +12,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
@@ -475,9 +476,8 @@ func (c fakeCluster) PinImages(ctx context.Context, svc ServiceRef, pins []histo
 	td := fmt.Sprintf("%s:%d", svc.Name, c.w.seq+1)
 	containers := maps.Clone(svc.Containers)
 	for name, img := range containers {
-		repo, _, _ := splitImage(img)
 		for _, pin := range pins {
-			if repo == pin.Repository {
+			if ref, err := imageref.Parse(img); err == nil && ref.NameAsWritten() == pin.Repository {
 				containers[name] = pin.Repository + "@" + pin.Digest
 			}
 		}
@@ -564,8 +564,11 @@ func (c fakeCluster) Tasks(_ context.Context, svc ServiceRef) (map[string][]stri
 	defer c.w.mu.Unlock()
 	out := map[string][]string{}
 	for _, img := range svc.Containers {
-		repo, _, _ := splitImage(img)
-		if d, ok := c.w.running[svc.Name+"|"+repo]; ok {
+		ref, err := imageref.Parse(img)
+		if err != nil {
+			continue
+		}
+		if d, ok := c.w.running[svc.Name+"|"+ref.NameAsWritten()]; ok {
 			out[img] = d
 		}
 	}

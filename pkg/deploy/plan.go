@@ -9,6 +9,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
@@ -239,13 +240,13 @@ func (d *Deployer) checkContainers(p *plan, ps *plannedService) []string {
 		uses, viaTag := false, false
 		var seen []string
 		for _, img := range ps.ref.Containers {
-			repo, tag, _ := splitImage(img)
 			seen = append(seen, img)
-			if !sameRepository(repo, pi.to.Repository, pi.image.Repository) {
+			ref, ok := ofImage(img, pi.to.Repository, pi.image.Repository)
+			if !ok {
 				continue
 			}
 			uses = true
-			if tag == p.env.Tag {
+			if ref.Digest() == "" && ref.Tag() == p.env.Tag {
 				viaTag = true
 			}
 		}
@@ -360,8 +361,7 @@ func (p *plan) unpinned(ps *plannedService) string {
 		pi := p.image(id)
 		pinned := false
 		for _, img := range ps.ref.Containers {
-			repo, _, digest := splitImage(img)
-			if sameRepository(repo, pi.to.Repository, pi.image.Repository) && digest == pi.to.Digest {
+			if ref, ok := ofImage(img, pi.to.Repository, pi.image.Repository); ok && ref.Digest() == pi.to.Digest {
 				pinned = true
 			}
 		}
@@ -417,21 +417,19 @@ func unfinished(ps *plannedService, resumed *history.Deployment) bool {
 	return false
 }
 
-// splitImage splits an image reference into repository, tag and digest.
-func splitImage(ref string) (repo, tag, digest string) {
-	if before, after, ok := strings.Cut(ref, "@"); ok {
-		ref, digest = before, after
+// ofImage parses a container's image (as a task definition or a task
+// names it) and reports whether it is of a manifest image: of the
+// repository uri (the release's, "" when unknown), or of the manifest's
+// repository name in any registry.
+func ofImage(container, uri, name string) (imageref.Reference, bool) {
+	ref, err := imageref.Parse(container)
+	if err != nil {
+		return ref, false
 	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		ref, tag = ref[:i], ref[i+1:]
+	if repo, err := imageref.Parse(uri); err == nil && imageref.SameRepository(ref, repo) {
+		return ref, true
 	}
-	return ref, tag, digest
-}
-
-// sameRepository reports whether repo (from a task definition) is the
-// image's repository, given as a full URI or a bare ECR repository name.
-func sameRepository(repo, uri, name string) bool {
-	return repo == uri || repo == name || strings.HasSuffix(repo, "/"+name)
+	return ref, ref.NameAsWritten() == name || ref.Repository() == name
 }
 
 // emitPlan reports the plan, one event per image and service.

@@ -13,6 +13,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -93,10 +94,15 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	image := in.Image
-	repo, tag, digest := splitImage(image)
-	if tag == "" && digest == "" {
-		image += ":latest"
+	image, err := imageref.Parse(in.Image)
+	if err != nil {
+		return nil, classError(ErrInvalidInput, err)
+	}
+	if image.Digest() == "" {
+		// A reference with neither tag nor digest means latest: say so.
+		if image, err = image.WithTag(image.Tag()); err != nil {
+			return nil, classError(ErrInvalidInput, err)
+		}
 	}
 	counter := &awsconfig.Counter{}
 	cfg = cfg.Copy()
@@ -108,7 +114,7 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	api := ecs.NewFromConfig(cfg)
 	budget := rollout.NewBudget(nil, rollout.DefaultQuotaShare, 0, 0)
 	r := rollout.New(api, rollout.WithSink(sink), rollout.WithBudget(budget))
-	res := &SingleResult{Service: in.Service, Cluster: in.Cluster, Image: image}
+	res := &SingleResult{Service: in.Service, Cluster: in.Cluster, Image: image.String()}
 	defer func() { res.Stats = statsOf(counter) }()
 
 	var svc rollout.Service
@@ -127,38 +133,16 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 			tdARN = svc.TaskDefinition
 		}
 	}
-	cur, err := r.TaskDefinition(ctx, tdARN)
+	registered, err := r.RegisterImages(ctx, tdARN, []imageref.Reference{image})
+	var mismatch *rollout.ImageMismatchError
+	if errors.As(err, &mismatch) {
+		return res, classError(ErrInvalidInput, err)
+	}
 	if err != nil {
-		return res, fmt.Errorf("read task definition %s: %w", tdARN, err)
-	}
-	reg, err := rollout.RegisterInput(cur.TaskDefinition, cur.Tags)
-	if err != nil {
-		return res, err
-	}
-	n := 0
-	for i, c := range reg.ContainerDefinitions {
-		if r, _, _ := splitImage(aws.ToString(c.Image)); r == repo {
-			reg.ContainerDefinitions[i].Image = aws.String(image)
-			n++
-		}
-	}
-	if n == 0 {
-		var have []string
-		for _, c := range reg.ContainerDefinitions {
-			have = append(have, aws.ToString(c.Image))
-		}
-		return res, invalid("no container of task definition %s uses %s (they use %s)", tdARN, repo, strings.Join(have, ", "))
-	}
-	if err := budget.Wait(ctx, "RegisterTaskDefinition"); err != nil {
-		return res, err
-	}
-	out, err := api.RegisterTaskDefinition(ctx, reg)
-	budget.Observe("RegisterTaskDefinition", err)
-	if err != nil {
-		return res, fmt.Errorf("register a new revision of %s: %w", tdARN, err)
+		return res, fmt.Errorf("register a new revision of %s with %s: %w", tdARN, image, err)
 	}
 	res.PreviousTaskDefinition = tdARN
-	res.TaskDefinition = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	res.TaskDefinition = registered
 	sink.Emit(event.Event{Kind: event.ServiceUpdated, Time: time.Now().UTC(), Service: in.Service, Cluster: in.Cluster,
 		From: tdARN, To: res.TaskDefinition, Message: "registered " + res.TaskDefinition})
 	if in.Service == "" {
@@ -180,7 +164,13 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	if werr == nil {
 		res.Outcome = history.StatusSucceeded
 		if in.MaxDefinitions > 0 {
-			family := aws.ToString(out.TaskDefinition.Family)
+			// The new revision's family is its base's, read (once) to
+			// register it.
+			base, err := r.TaskDefinition(ctx, tdARN)
+			if err != nil {
+				return res, fmt.Errorf("read task definition %s: %w", tdARN, err)
+			}
+			family := aws.ToString(base.TaskDefinition.Family)
 			res.Deregistered, err = r.Cleanup(ctx, rollout.CleanupInput{Cluster: in.Cluster, Family: family,
 				Keep: in.MaxDefinitions, InUse: []string{res.TaskDefinition, res.PreviousTaskDefinition}})
 			if err != nil {

@@ -163,8 +163,7 @@ func (d *Deployer) serviceStatus(env *manifest.Environment, ref ServiceRef, task
 		unreported := false
 		ss.Digests[imgID] = []string{}
 		for image, digests := range tasks {
-			repo, _, _ := splitImage(image)
-			if !sameRepository(repo, "", img.Repository) && !sameRepository(repo, es.imageRepository(imgID), img.Repository) {
+			if _, ok := ofImage(image, es.imageRepository(imgID), img.Repository); !ok {
 				continue
 			}
 			for _, dg := range digests {

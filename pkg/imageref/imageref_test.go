@@ -144,6 +144,13 @@ func TestWithTagAndDigest(t *testing.T) {
 	if got, want := pinned.String(), "123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api@"+sha; got != want {
 		t.Errorf("WithDigest = %q, want %q", got, want)
 	}
+	byTag, err := pinned.WithTag("v2")
+	if err != nil {
+		t.Fatalf("WithTag on a digest reference: %v", err)
+	}
+	if got, want := byTag.String(), "123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api:v2"; got != want {
+		t.Errorf("WithTag on a digest reference = %q, want %q: the tag replaces the digest", got, want)
+	}
 	if _, err := r.WithTag("-bad"); err == nil {
 		t.Error("WithTag(-bad) succeeded, want an error")
 	}
@@ -218,6 +225,21 @@ func TestSameRepositoryEqualUses(t *testing.T) {
 	}
 }
 
+func TestNameAsWritten(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"mariadb":                      "mariadb",
+		"uk.ac.wellcome/api:env.prod":  "uk.ac.wellcome/api",
+		"docker.io/library/mariadb:10": "docker.io/library/mariadb",
+		"localhost:5000/x@" + sha:      "localhost:5000/x",
+		"123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api:env.prod@" + sha: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api",
+	} {
+		if got := MustParse(in).NameAsWritten(); got != want {
+			t.Errorf("NameAsWritten(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestMustParsePanics(t *testing.T) {
 	t.Parallel()
 	defer func() {
@@ -250,6 +272,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if !Equal(r, n) {
 			t.Fatalf("Parse(Normalized()) = %v, not Equal to %v", n, r)
+		}
+		name, err := Parse(r.NameAsWritten())
+		if err != nil || !SameRepository(name, r) || name.String() != r.NameAsWritten() || name.Digest() != "" {
+			t.Fatalf("Parse(%q.NameAsWritten() = %q) = %v, %v; want the same repository, without tag or digest", s, r.NameAsWritten(), name, err)
+		}
+		tagged, err := r.WithTag("v2")
+		if err != nil || tagged.Tag() != "v2" || tagged.Digest() != "" || !SameRepository(tagged, r) {
+			t.Fatalf("Parse(%q).WithTag(v2) = %v, %v; want the same repository at tag v2, no digest", s, tagged, err)
 		}
 		r.ECR()
 	})
