@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,7 +60,7 @@ type lookupKey struct {
 func (d *Deployer) newSession(ctx context.Context) (*session, context.Context) {
 	var base map[string]int
 	if d.storeCalls != nil {
-		base = d.storeCalls.Counts()
+		base = d.storeCalls.Stats()
 	}
 	s := &session{
 		d:          d,
@@ -257,14 +256,11 @@ func (s *session) resolve(ctx context.Context, queries []ImageQuery) ([]*history
 
 // stats returns the AWS calls counted so far, by "Service.Operation".
 func (s *session) stats() map[string]int {
-	out := map[string]int{}
-	for k, n := range s.calls.Counts() {
-		out[strings.Replace(k, ":", ".", 1)] += n
-	}
+	out := s.calls.Stats()
 	if s.d.storeCalls != nil {
-		for k, n := range s.d.storeCalls.Counts() {
+		for k, n := range s.d.storeCalls.Stats() {
 			if n -= s.storeBase[k]; n > 0 {
-				out[strings.Replace(k, ":", ".", 1)] += n
+				out[k] += n
 			}
 		}
 	}
