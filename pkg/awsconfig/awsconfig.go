@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -53,4 +54,14 @@ func AssumeRole(base aws.Config, roleARN, sessionName string) aws.CredentialsPro
 		o.RoleSessionName = sessionName
 	})
 	return aws.NewCredentialsCache(p)
+}
+
+// AccountOfRole returns the account id of a role's ARN, or "" when
+// roleARN is not an ARN (no role: the credentials' own account).
+func AccountOfRole(roleARN string) string {
+	a, err := arn.Parse(roleARN)
+	if err != nil {
+		return ""
+	}
+	return a.AccountID
 }

@@ -24,3 +24,17 @@ func TestLoadWithRoleCachesAssumedCredentials(t *testing.T) {
 		t.Errorf("credentials: got %T, want *aws.CredentialsCache wrapping the assume-role provider", cfg.Credentials)
 	}
 }
+
+func TestAccountOfRole(t *testing.T) {
+	t.Parallel()
+	for role, want := range map[string]string{
+		"arn:aws:iam::760097843905:role/catalogue-ci": "760097843905",
+		"arn:aws-cn:iam::123456789012:role/ci":        "123456789012",
+		"":                                            "",
+		"not-an-arn":                                  "",
+	} {
+		if got := awsconfig.AccountOfRole(role); got != want {
+			t.Errorf("AccountOfRole(%q): got %q, want %q", role, got, want)
+		}
+	}
+}

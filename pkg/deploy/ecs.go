@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -90,7 +91,7 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams, opts ...rollout.Option) 
 		own = append(own, rollout.WithLogger(p.Logger))
 	}
 	return &ecsCluster{api: api, budget: budget, r: rollout.New(api, append(own, opts...)...), cluster: p.Target.Cluster,
-		region: p.Config.Region, account: accountOfRole(p.Target.RoleARN), clock: p.Clock,
+		region: p.Config.Region, account: awsconfig.AccountOfRole(p.Target.RoleARN), clock: p.Clock,
 		found: map[string]rollout.Service{}, searches: map[string]*search{}}
 }
 
@@ -330,5 +331,5 @@ func targetWhere(cluster, region, account string) string {
 
 // where says where t's services are looked for.
 func where(t manifest.Target) string {
-	return targetWhere(t.Cluster, t.Region, accountOfRole(t.RoleARN))
+	return targetWhere(t.Cluster, t.Region, awsconfig.AccountOfRole(t.RoleARN))
 }

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -147,11 +147,7 @@ func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, erro
 // (a target reaching that same account through a role gets a budget of
 // its own: buoy does not ask STS who it is).
 func (s *session) budget(region, roleARN string) *rollout.Budget {
-	account := roleARN
-	if a, err := arn.Parse(roleARN); err == nil {
-		account = a.AccountID
-	}
-	key := account + "|" + region
+	key := cmp.Or(awsconfig.AccountOfRole(roleARN), roleARN) + "|" + region
 	b, ok := s.budgets[key]
 	if !ok {
 		b = rollout.NewBudget(s.d.clock, s.d.ecsShare, s.d.ecsRate, s.d.ecsBurst)
