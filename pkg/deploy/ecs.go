@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
@@ -32,8 +30,6 @@ var _ Adopter = (*ecsCluster)(nil)
 // later call (redeploy, adopt, wait, tasks, rollback) addresses, through
 // the one Rollout and request budget of the target's account and Region.
 type ecsCluster struct {
-	api     rollout.ECSAPI
-	budget  *rollout.Budget
 	r       *rollout.Rollout
 	cluster string // "" searches every cluster of the account
 	region  string
@@ -60,6 +56,18 @@ type search struct {
 // a target with no cluster finds its services through the Resource Groups
 // Tagging API rather than by listing every cluster.
 func NewECSCluster(api rollout.ECSAPI, p ClusterParams, opts ...rollout.Option) Cluster {
+	return newECSCluster(p, func(own ...rollout.Option) *rollout.Rollout { return rollout.New(api, append(own, opts...)...) })
+}
+
+// defaultCluster is the default Cluster: pkg/rollout with the ECS and
+// tagging API clients made from the target's configuration.
+func defaultCluster(p ClusterParams) (Cluster, error) {
+	return newECSCluster(p, func(own ...rollout.Option) *rollout.Rollout { return rollout.NewFromConfig(p.Config, own...) }), nil
+}
+
+// newECSCluster makes the Cluster of target p with the Rollout newRollout
+// makes from the options the Deployer sets.
+func newECSCluster(p ClusterParams, newRollout func(...rollout.Option) *rollout.Rollout) Cluster {
 	if p.Clock == nil {
 		p.Clock = clock.System{}
 	}
@@ -90,18 +98,13 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams, opts ...rollout.Option) 
 	if p.Logger != nil {
 		own = append(own, rollout.WithLogger(p.Logger))
 	}
-	return &ecsCluster{api: api, budget: budget, r: rollout.New(api, append(own, opts...)...), cluster: p.Target.Cluster,
+	return &ecsCluster{r: newRollout(own...), cluster: p.Target.Cluster,
 		region: p.Config.Region, account: awsconfig.AccountOfRole(p.Target.RoleARN), clock: p.Clock,
 		found: map[string]rollout.Service{}, searches: map[string]*search{}}
 }
 
 // findConcurrency bounds how many task definitions Find reads at once.
 const findConcurrency = 8
-
-func defaultCluster(p ClusterParams) (Cluster, error) {
-	return NewECSCluster(ecs.NewFromConfig(p.Config), p,
-		rollout.WithTaggingAPI(resourcegroupstaggingapi.NewFromConfig(p.Config))), nil
-}
 
 // findServices finds the services of in: by name or tags in the target's
 // cluster, or by tags across every cluster once per environment and names.

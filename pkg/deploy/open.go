@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/event"
@@ -85,12 +84,11 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	})
 	store := cfg.Store
 	if store == nil {
-		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(base, p)), TableName(cfg.Table))
+		store = history.NewDynamoDBFromConfig(StoreConfig(base, p), TableName(cfg.Table))
 	}
 	opts := []Option{WithAWSConfig(TargetConfig(base))}
 	if name := WecoTableName(m, p, cfg.WecoTable); name != "" {
-		client := dynamodb.NewFromConfig(WecoConfig(base, p))
-		opts = append(opts, WithWecoTable(history.NewWecoTable(client, name, p.ID)))
+		opts = append(opts, WithWecoTable(history.NewWecoTableFromConfig(WecoConfig(base, p), name, p.ID)))
 	}
 	if cfg.Sink != nil {
 		opts = append(opts, WithSink(cfg.Sink))

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 	"github.com/buoy-deploy/buoy/pkg/registry"
@@ -18,7 +16,9 @@ func WithSSM(f func(ClusterParams) (ssmparam.SSMAPI, error)) Option {
 	return func(d *Deployer) { d.newSSM = f }
 }
 
-func defaultSSM(p ClusterParams) (ssmparam.SSMAPI, error) { return ssm.NewFromConfig(p.Config), nil }
+func defaultSSM(p ClusterParams) (ssmparam.SSMAPI, error) {
+	return ssmparam.NewFromConfig(p.Config), nil
+}
 
 // publishSSM writes the release's image URIs to SSM in the region and
 // account of every target of the environment.

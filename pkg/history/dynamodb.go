@@ -60,6 +60,11 @@ func NewDynamoDB(client DynamoDBAPI, table string, opts ...Option) *DynamoDB {
 	return &DynamoDB{client: withTableErrors(client, table), table: table, ids: NewIDSource(o.now, o.entropy), now: o.now}
 }
 
+// NewDynamoDBFromConfig is NewDynamoDB through a client made from cfg.
+func NewDynamoDBFromConfig(cfg aws.Config, table string, opts ...Option) *DynamoDB {
+	return NewDynamoDB(dynamodb.NewFromConfig(cfg), table, opts...)
+}
+
 func projectKey(project string) string { return "PROJECT#" + project }
 
 const (

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
@@ -31,6 +32,9 @@ type SSMAPI interface {
 }
 
 var _ SSMAPI = (*ssm.Client)(nil)
+
+// NewFromConfig returns an SSM client made from cfg.
+func NewFromConfig(cfg aws.Config) SSMAPI { return ssm.NewFromConfig(cfg) }
 
 // maxNames is how many names one GetParameters call takes.
 const maxNames = 10
