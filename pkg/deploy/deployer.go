@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -224,24 +223,6 @@ func (d *Deployer) sleep(ctx context.Context, dur time.Duration) error {
 
 // environment finds an environment of the project by id.
 func (d *Deployer) environment(id string) (*manifest.Environment, error) {
-	if id == "" {
-		return nil, invalid("no environment given: pass one of %s", envIDs(d.project))
-	}
-	for _, e := range d.project.Environments {
-		if e.ID == id {
-			return e, nil
-		}
-	}
-	return nil, invalid("project %s has no environment %q: use one of %s", d.project.ID, id, envIDs(d.project))
-}
-
-func envIDs(p *manifest.Project) string {
-	var ids []string
-	for _, e := range p.Environments {
-		ids = append(ids, e.ID)
-	}
-	if len(ids) == 0 {
-		return "(none: add environments to the manifest)"
-	}
-	return strings.Join(ids, ", ")
+	env, err := d.project.Environment(id)
+	return env, classError(ErrInvalidInput, err)
 }

@@ -136,19 +136,10 @@ func LoadManifest(path string) (*manifest.Manifest, error) {
 }
 
 // PickProject returns the project id names, or the only project when id
-// is empty.
+// is empty (m.Project, its error an ErrInvalidInput).
 func PickProject(m *manifest.Manifest, id string) (*manifest.Project, error) {
-	var ids []string
-	for _, p := range m.Projects {
-		if p.ID == id || (id == "" && len(m.Projects) == 1) {
-			return p, nil
-		}
-		ids = append(ids, p.ID)
-	}
-	if id == "" {
-		return nil, invalid("%s has %d projects: choose one of %s", m.File, len(m.Projects), strings.Join(ids, ", "))
-	}
-	return nil, invalid("%s has no project %q: choose one of %s", m.File, id, strings.Join(ids, ", "))
+	p, err := m.Project(id)
+	return p, classError(ErrInvalidInput, err)
 }
 
 func loadManifest(path string) (*manifest.Manifest, error) {

@@ -148,47 +148,19 @@ func (d *Deployer) planImages(ctx context.Context, s *session, p *plan) error {
 	return nil
 }
 
-// serviceName is the ECS service name (or tag value) of a service in env.
-func serviceName(env *manifest.Environment, svc *manifest.Service) string {
-	if env.FindByTags {
-		return svc.ID
-	}
-	if n := env.ServiceNames[svc.ID]; n != "" {
-		return n
-	}
-	if svc.Name != "" {
-		return svc.Name
-	}
-	return svc.ID
-}
-
-// feeding returns the ids of the project's images that feed service id.
-func feeding(p *manifest.Project, id string) []string {
-	var out []string
-	for _, img := range p.Images {
-		if slices.Contains(img.Services, id) {
-			out = append(out, img.ID)
-		}
-	}
-	return out
-}
-
 func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error {
 	var problems []string
 	var missing []*MissingError
 	for _, t := range p.env.Targets {
-		if len(targetServices(d.project, t)) == 0 {
+		svcs := d.project.ServicesOf(t)
+		if len(svcs) == 0 {
 			continue // nothing to find (an SSM-era project has no services)
 		}
 		c, err := s.cluster(ctx, t)
 		if err != nil {
 			return err
 		}
-		in := FindInput{ByTags: p.env.FindByTags, Environment: p.env.ID}
-		for _, svc := range targetServices(d.project, t) {
-			in.Names = append(in.Names, serviceName(p.env, svc))
-		}
-		found, err := c.Find(ctx, in)
+		found, err := c.Find(ctx, findInput(p.env, svcs))
 		var me *MissingError
 		if errors.As(err, &me) {
 			missing = append(missing, me)
@@ -201,13 +173,16 @@ func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error 
 		for _, f := range found {
 			byKey[f.Key] = f
 		}
-		for _, svc := range targetServices(d.project, t) {
-			ref, ok := byKey[serviceName(p.env, svc)]
+		for _, svc := range svcs {
+			ref, ok := byKey[p.env.ServiceName(svc)]
 			if !ok {
-				missing = append(missing, &MissingError{What: "service", Names: []string{serviceName(p.env, svc)}, Where: where(t)})
+				missing = append(missing, &MissingError{What: "service", Names: []string{p.env.ServiceName(svc)}, Where: where(t)})
 				continue
 			}
-			ps := &plannedService{id: svc.ID, target: t, ref: ref, images: feeding(d.project, svc.ID)}
+			ps := &plannedService{id: svc.ID, target: t, ref: ref}
+			for _, img := range d.project.ImagesFeeding(svc.ID) {
+				ps.images = append(ps.images, img.ID)
+			}
 			problems = append(problems, d.checkContainers(p, ps)...)
 			p.services = append(p.services, ps)
 		}
@@ -228,6 +203,15 @@ func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error 
 		return invalid("%s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// findInput asks a Cluster for svcs as env finds them.
+func findInput(env *manifest.Environment, svcs []*manifest.Service) FindInput {
+	in := FindInput{ByTags: env.FindByTags, Environment: env.ID}
+	for _, svc := range svcs {
+		in.Names = append(in.Names, env.ServiceName(svc))
+	}
+	return in
 }
 
 // checkContainers says how a service's task definition does not fit the

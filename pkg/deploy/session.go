@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,23 +83,8 @@ func (s *session) config(ctx context.Context, t manifest.Target) (aws.Config, er
 	return cfg, nil
 }
 
-// registryOf returns the registry the image lives in.
-func (s *session) registryOf(img *manifest.Image) manifest.Registry {
-	r := s.d.project.Registry
-	if img.Registry.AccountID != "" {
-		r.AccountID = img.Registry.AccountID
-	}
-	if img.Registry.Region != "" {
-		r.Region = img.Registry.Region
-	}
-	if img.Registry.RoleARN != "" {
-		r.RoleARN = img.Registry.RoleARN
-	}
-	return r
-}
-
 func (s *session) registry(ctx context.Context, img *manifest.Image) (Registry, error) {
-	key := s.registryOf(img)
+	key := s.d.project.RegistryOf(img)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.registries[key]; ok {
@@ -171,7 +155,7 @@ func (s *session) lockHeld(h *heldLock) {
 }
 
 func (s *session) lookupKey(q ImageQuery) lookupKey {
-	k := lookupKey{registry: s.registryOf(q.Image), repository: q.Image.Repository, digest: q.Digest}
+	k := lookupKey{registry: s.d.project.RegistryOf(q.Image), repository: q.Image.Repository, digest: q.Digest}
 	if q.Digest == "" {
 		k.tag = q.Tag
 	}
@@ -219,7 +203,7 @@ func (s *session) resolve(ctx context.Context, queries []ImageQuery) ([]*history
 			out[i] = ref
 			continue
 		}
-		k := s.registryOf(q.Image)
+		k := s.d.project.RegistryOf(q.Image)
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -289,19 +273,4 @@ func newOwner() string {
 // targetKey identifies a target: its cluster in its region and account.
 func targetKey(t manifest.Target) string {
 	return t.Cluster + "|" + t.Region + "|" + t.RoleARN
-}
-
-// targetServices returns the services of the project a target runs: all,
-// unless the target names some (legacy per-service roles and regions).
-func targetServices(p *manifest.Project, t manifest.Target) []*manifest.Service {
-	if len(t.Services) == 0 {
-		return p.Services
-	}
-	var out []*manifest.Service
-	for _, svc := range p.Services {
-		if slices.Contains(t.Services, svc.ID) {
-			out = append(out, svc)
-		}
-	}
-	return out
 }
