@@ -12,6 +12,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/history/historytest"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
@@ -24,7 +25,7 @@ const ecrHost = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/"
 type fixture struct {
 	t       *testing.T
 	w       *world
-	store   *memStore
+	store   *historytest.Faulty
 	clock   *clocktest.Clock
 	events  *event.Recorder
 	project *manifest.Project
@@ -51,7 +52,7 @@ func testProject() *manifest.Project {
 func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
 	f := &fixture{t: t, w: newWorld(), clock: newFakeClock(), events: &event.Recorder{}, project: testProject()}
-	f.store = newMemStore(f.clock.Now)
+	f.store = newStore(f.clock.Now)
 	for _, img := range f.project.Images {
 		f.w.push(img.Repository, oldDigest(img.ID), "env.stage", "env.prod")
 		f.w.push(img.Repository, newDigest(img.ID), "latest", "ref.abc123")
@@ -135,7 +136,7 @@ func TestReleaseDeployMovesTagsAndRedeploysEveryService(t *testing.T) {
 	if err != nil || cur.ReleaseID != res.Release.ID || cur.DeploymentID != rec.ID {
 		t.Errorf("current of stage: got %+v, %v; want release %s deployment %s", cur, err, res.Release.ID, rec.ID)
 	}
-	if f.store.lockHeld("demo", "stage") {
+	if lockHeld(f.store, "demo", "stage") {
 		t.Error("the lock of stage is still held after the deployment")
 	}
 	if got := len(f.events.OfKind(event.Plan)); got != 5 {
@@ -147,7 +148,7 @@ func TestReleaseDeployMovesTagsAndRedeploysEveryService(t *testing.T) {
 	// Four writes (the plan, the two stages, the close) and at most one
 	// more per tag moved and per service updated: progress is written as
 	// it is made, writes in flight coalesced.
-	if got := f.store.writes["UpdateDeployment"]; got > 4+3+2 {
+	if got := f.store.Writes()["UpdateDeployment"]; got > 4+3+2 {
 		t.Errorf("deployment record updates: got %d, want at most 9 (4, and one per tag moved and service updated)", got)
 	}
 }
@@ -165,8 +166,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if got := f.w.sideEffects(); len(got) != 0 {
 		t.Errorf("a dry run changed AWS: %q", got)
 	}
-	if len(f.store.writes) != 0 {
-		t.Errorf("a dry run wrote the history: %v", f.store.writes)
+	if len(f.store.Writes()) != 0 {
+		t.Errorf("a dry run wrote the history: %v", f.store.Writes())
 	}
 	if len(res.Images) != 3 || !res.Images[0].Moved || res.Images[0].To != newDigest("api") {
 		t.Errorf("planned images: got %+v, want 3 that would move", res.Images)
@@ -277,7 +278,7 @@ func TestFailedRolloutClosesTheRecordWithWhatHappened(t *testing.T) {
 	if _, err := f.store.GetCurrent(context.Background(), "demo", "stage"); !errors.Is(err, history.ErrNotFound) {
 		t.Errorf("current of stage after a failure: got %v, want not set", err)
 	}
-	if f.store.lockHeld("demo", "stage") {
+	if lockHeld(f.store, "demo", "stage") {
 		t.Error("the lock is still held after a failure")
 	}
 }
@@ -316,8 +317,8 @@ func TestCrashHalfWayThenRerunCompletes(t *testing.T) {
 	// The process dies after moving the tags, while updating services:
 	// nothing more reaches the history, the lock stays.
 	f.w.onRedeploy = func(string) error {
-		f.store.setDead(true)
-		return errDead
+		f.store.SetDead(true)
+		return historytest.ErrDied
 	}
 	first, err := f.d.Deploy(context.Background(), DeployInput{Request: Request{Environment: "stage", RequestedBy: "ci"}, Release: rel.ID})
 	if err == nil {
@@ -328,7 +329,7 @@ func TestCrashHalfWayThenRerunCompletes(t *testing.T) {
 		t.Fatalf("crashed record: got %s, want left in progress", crashed.Status)
 	}
 
-	f.store.setDead(false)
+	f.store.SetDead(false)
 	f.w.onRedeploy = nil
 	f.rerunWaits()
 	before := len(f.w.sideEffects())
@@ -581,7 +582,7 @@ func TestCancelledDeploymentClosesItsRecordAndFreesTheLock(t *testing.T) {
 	if rec.Status != history.StatusCancelled {
 		t.Errorf("record: got %s, want cancelled", rec.Status)
 	}
-	if f.store.lockHeld("demo", "stage") {
+	if lockHeld(f.store, "demo", "stage") {
 		t.Error("the lock is still held after cancellation")
 	}
 }

@@ -51,8 +51,11 @@ func TestNegativeNumbersAreRefused(t *testing.T) {
 			if got := f.w.sideEffects(); len(got) != 0 {
 				t.Errorf("refused request changed AWS: %q", got)
 			}
-			if n := len(f.store.deps); n != 0 {
-				t.Errorf("refused request recorded %d deployments, want none", n)
+			if deps, err := f.store.ListDeployments(context.Background(), "demo", "", 0); err != nil || len(deps) != 0 {
+				t.Errorf("refused request: got %d deployments recorded, %v; want none", len(deps), err)
+			}
+			if w := f.store.Writes(); len(w) != 0 {
+				t.Errorf("refused request wrote %v to the history, want nothing", w)
 			}
 		})
 	}

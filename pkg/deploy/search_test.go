@@ -212,7 +212,7 @@ func TestSearchAcrossClustersIsMadeOncePerSession(t *testing.T) {
 	f.add("b", "api-stage", rollout.TagService, "api", rollout.TagEnv, "stage")
 	f.add("a", "api-prod", rollout.TagService, "api", rollout.TagEnv, "prod")
 	proj := &manifest.Project{ID: "p"}
-	d, err := New(proj, newMemStore(time.Now), WithCluster(func(p ClusterParams) (Cluster, error) {
+	d, err := New(proj, newStore(time.Now), WithCluster(func(p ClusterParams) (Cluster, error) {
 		return NewECSCluster(f, p, rollout.WithTaggingAPI(f)), nil
 	}))
 	if err != nil {
