@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -154,10 +155,5 @@ func loadManifest(path string) (*manifest.Manifest, error) {
 // the base configuration, in the project registry's region when the base
 // has none.
 func StoreConfig(base aws.Config, p *manifest.Project) aws.Config {
-	cfg := base.Copy()
-	cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)] // appending never writes into base's
-	if cfg.Region == "" {
-		cfg.Region = p.Registry.Region
-	}
-	return cfg
+	return awsconfig.ForTarget(base, cmp.Or(base.Region, p.Registry.Region), "")
 }

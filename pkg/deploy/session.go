@@ -252,15 +252,7 @@ func (s *session) stats() map[string]int {
 // credentials refreshed before they expire) when set.
 func TargetConfig(base aws.Config) func(ctx context.Context, t manifest.Target) (aws.Config, error) {
 	return func(_ context.Context, t manifest.Target) (aws.Config, error) {
-		cfg := base.Copy()
-		cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)]
-		if t.Region != "" {
-			cfg.Region = t.Region
-		}
-		if t.RoleARN != "" {
-			cfg.Credentials = awsconfig.AssumeRole(cfg, t.RoleARN, "buoy")
-		}
-		return cfg, nil
+		return awsconfig.ForTarget(base, t.Region, t.RoleARN), nil
 	}
 }
 

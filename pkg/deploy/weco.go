@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -48,7 +49,7 @@ func WecoConfig(base aws.Config, p *manifest.Project) aws.Config {
 	if region == "" {
 		region = DefaultWecoRegion
 	}
-	cfg, _ := TargetConfig(base)(context.Background(), manifest.Target{Region: region, RoleARN: p.Registry.RoleARN})
+	cfg := awsconfig.ForTarget(base, region, p.Registry.RoleARN)
 	return cfg
 }
 
