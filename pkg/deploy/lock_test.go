@@ -222,7 +222,7 @@ func testDeadLockTakenOver(t *testing.T, stores lockStores, deadSkew, challenger
 	if takenAt.IsZero() {
 		takenAt = clock.Now()
 	}
-	wait, least := takenAt.Sub(firstSeen), DefaultLockTTL+LockMargin(DefaultLockTTL)
+	wait, least := takenAt.Sub(firstSeen), DefaultLockTTL+lockMargin(DefaultLockTTL)
 	if wait < least || wait > least+DefaultPollInterval+2*lockStep {
 		t.Errorf("the dead run's lock was taken over %s after the challenger first saw it; want after its lease and margin, %s, and within a poll of it", wait, least)
 	}

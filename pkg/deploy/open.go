@@ -21,9 +21,9 @@ import (
 // DefaultTable is the DynamoDB table the history is kept in by default.
 const DefaultTable = "buoy-history"
 
-// ManifestNames returns the manifest files Open looks for, in order, when
+// manifestNames returns the manifest files Open looks for, in order, when
 // no path is given.
-func ManifestNames() []string { return []string{"buoy.yaml", ".wellcome_project"} }
+func manifestNames() []string { return []string{"buoy.yaml", ".wellcome_project"} }
 
 // Config is what Open needs: where the manifest is, which project, where
 // the history is kept, and the base AWS configuration. Only AWS is
@@ -89,7 +89,7 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	}
 	opts := []Option{WithAWSConfig(TargetConfig(base))}
 	if name := WecoTableName(m, p, cfg.WecoTable); name != "" {
-		opts = append(opts, WithWecoTable(history.NewWecoTableFromConfig(WecoConfig(base, p), name, p.ID)))
+		opts = append(opts, WithWecoTable(history.NewWecoTableFromConfig(wecoConfig(base, p), name, p.ID)))
 	}
 	if cfg.Sink != nil {
 		opts = append(opts, WithSink(cfg.Sink))
@@ -116,14 +116,14 @@ func TableName(table string) string {
 // first of buoy.yaml and .wellcome_project in the working directory.
 func LoadManifest(path string) (*manifest.Manifest, error) {
 	if path == "" {
-		for _, name := range ManifestNames() {
+		for _, name := range manifestNames() {
 			if _, err := os.Stat(name); err == nil {
 				path = name
 				break
 			}
 		}
 		if path == "" {
-			return nil, invalid("no manifest here: write %s (see docs/manifest.md) or pass its path", strings.Join(ManifestNames(), " or "))
+			return nil, invalid("no manifest here: write %s (see docs/manifest.md) or pass its path", strings.Join(manifestNames(), " or "))
 		}
 	}
 	m, err := loadManifest(path)

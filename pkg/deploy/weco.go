@@ -23,9 +23,9 @@ import (
 // Open sets it from Config.WecoTable.
 func WithWecoTable(t *history.WecoTable) Option { return func(d *Deployer) { d.weco = t } }
 
-// DefaultWecoRegion is where weco-deploy kept a project's releases table
+// defaultWecoRegion is where weco-deploy kept a project's releases table
 // when its manifest named no region.
-const DefaultWecoRegion = "eu-west-1"
+const defaultWecoRegion = "eu-west-1"
 
 // WecoTableName returns the weco-deploy table a project's history is
 // read from: name when given, else, for a legacy .wellcome_project
@@ -38,16 +38,16 @@ func WecoTableName(m *manifest.Manifest, p *manifest.Project, name string) strin
 	return name
 }
 
-// WecoConfig returns the AWS configuration weco-deploy read a project's
-// table with: the project's role and region (DefaultWecoRegion when
+// wecoConfig returns the AWS configuration weco-deploy read a project's
+// table with: the project's role and region (defaultWecoRegion when
 // neither the manifest nor base names one).
-func WecoConfig(base aws.Config, p *manifest.Project) aws.Config {
+func wecoConfig(base aws.Config, p *manifest.Project) aws.Config {
 	region := p.Registry.Region
 	if region == "" {
 		region = base.Region
 	}
 	if region == "" {
-		region = DefaultWecoRegion
+		region = defaultWecoRegion
 	}
 	cfg := awsconfig.ForTarget(base, region, p.Registry.RoleARN)
 	return cfg

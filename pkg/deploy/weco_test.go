@@ -334,14 +334,14 @@ func TestWecoConfigReadsWhereWecoDeployDid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := &manifest.Project{ID: "p", Registry: manifest.Registry{Region: tt.manifest}}
-			if got := WecoConfig(aws.Config{Region: tt.base}, p).Region; got != tt.want {
+			if got := wecoConfig(aws.Config{Region: tt.base}, p).Region; got != tt.want {
 				t.Errorf("region: got %q, want %q", got, tt.want)
 			}
 		})
 	}
 	base := aws.Config{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}}
 	p := &manifest.Project{ID: "p", Registry: manifest.Registry{RoleARN: "arn:aws:iam::760097843905:role/catalogue-ci"}}
-	if _, same := WecoConfig(base, p).Credentials.(aws.AnonymousCredentials); same {
+	if _, same := wecoConfig(base, p).Credentials.(aws.AnonymousCredentials); same {
 		t.Errorf("with the project's role_arn: got the base credentials, want the role assumed")
 	}
 }

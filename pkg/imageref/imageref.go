@@ -305,14 +305,3 @@ func sameRegistry(a, b Reference) bool {
 func Equal(a, b Reference) bool {
 	return SameRepository(a, b) && a.Tag() == b.Tag() && a.digest == b.digest
 }
-
-// Uses reports whether a container image reference (as found in a task
-// definition) uses the repository of repo at tag: it names the same
-// repository and either carries the tag (when it has no digest), or, when
-// tag is "", any tag or digest at all.
-func Uses(image, repo Reference, tag string) bool {
-	if !SameRepository(image, repo) {
-		return false
-	}
-	return tag == "" || (image.digest == "" && image.Tag() == tag)
-}

@@ -180,7 +180,7 @@ func TestECRRepositoryURI(t *testing.T) {
 	}
 }
 
-func TestSameRepositoryEqualUses(t *testing.T) {
+func TestSameRepositoryAndEqual(t *testing.T) {
 	t.Parallel()
 	const ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api"
 	tests := []struct {
@@ -203,24 +203,6 @@ func TestSameRepositoryEqualUses(t *testing.T) {
 		}
 		if got := Equal(a, b); got != tt.equal {
 			t.Errorf("Equal(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.equal)
-		}
-	}
-
-	repo := MustParse(ecr)
-	uses := []struct {
-		image, tag string
-		want       bool
-	}{
-		{ecr + ":env.prod", "env.prod", true},
-		{ecr + ":env.stage", "env.prod", false},
-		{ecr + "@" + sha, "env.prod", false},
-		{ecr + "@" + sha, "", true},
-		{ecr + ":env.prod@" + sha, "env.prod", false},
-		{"mariadb:env.prod", "env.prod", false},
-	}
-	for _, tt := range uses {
-		if got := Uses(MustParse(tt.image), repo, tt.tag); got != tt.want {
-			t.Errorf("Uses(%q, %q, %q) = %v, want %v", tt.image, ecr, tt.tag, got, tt.want)
 		}
 	}
 }

@@ -117,16 +117,6 @@ func NewBudget(clk clock.Clock, share, maxRate float64, maxBurst int) *Budget {
 	return b
 }
 
-// NewSharedBudget returns a budget in which every category takes from l,
-// one bucket for all ECS calls.
-func NewSharedBudget(l *Limiter) *Budget {
-	b := &Budget{limiters: map[Category]*Limiter{}}
-	for _, c := range Categories() {
-		b.limiters[c] = l
-	}
-	return b
-}
-
 // Limiter returns the bucket of a category (nil if it has none).
 func (b *Budget) Limiter(c Category) *Limiter { return b.limiters[c] }
 

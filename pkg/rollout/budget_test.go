@@ -182,19 +182,3 @@ func TestThrottlingHalvesOnlyItsCategory(t *testing.T) {
 		t.Errorf("service modify after 20 successes: %v a second, want %v", got, want)
 	}
 }
-
-// TestSharedBudgetIsOneBucket: WithLimiter's budget puts every category
-// in one bucket, as buoy did before it knew AWS's categories.
-func TestSharedBudgetIsOneBucket(t *testing.T) {
-	t.Parallel()
-	clock := clocktest.NewAuto(ecsfake.T0)
-	b := rollout.NewSharedBudget(rollout.NewLimiter(clock, 2, 2))
-	for _, op := range []string{"UpdateService", "DescribeServices", "ListTasks"} {
-		if err := b.Wait(context.Background(), op); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if s, want := clock.Slept(), 500*time.Millisecond; s != want {
-		t.Errorf("third call of a shared 2/2 bucket waited %s, want %s", s, want)
-	}
-}

@@ -22,8 +22,7 @@ const (
 	DefaultBurst = 50
 )
 
-// Limiter is a token bucket: one category's share of a Budget, or (with
-// NewSharedBudget) one bucket for all ECS calls. It halves its rate each
+// Limiter is a token bucket: one category's share of a Budget. It halves its rate each
 // time ECS throttles and recovers slowly after successful calls. It is
 // safe for concurrent use.
 type Limiter struct {
@@ -84,7 +83,7 @@ func (l *Limiter) reserve() time.Duration {
 func (l *Limiter) Observe(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if IsThrottle(err) {
+	if isThrottle(err) {
 		l.rate = max(l.rate/2, l.base/16)
 		l.tokens = 0
 		return
@@ -101,9 +100,9 @@ func (l *Limiter) Rate() float64 {
 	return l.rate
 }
 
-// IsThrottle reports whether err is AWS saying "too many requests". The
+// isThrottle reports whether err is AWS saying "too many requests". The
 // ECS SDK has no typed throttling error, so this reads the error code.
-func IsThrottle(err error) bool {
+func isThrottle(err error) bool {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return false

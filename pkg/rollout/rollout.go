@@ -73,10 +73,6 @@ func WithLogger(l *slog.Logger) Option { return func(r *Rollout) { r.log = l } }
 // DefaultQuotaShare.
 func WithBudget(b *Budget) Option { return func(r *Rollout) { r.budget = b } }
 
-// WithLimiter makes every ECS call take from l, one bucket for all
-// categories (NewSharedBudget).
-func WithLimiter(l *Limiter) Option { return func(r *Rollout) { r.budget = NewSharedBudget(l) } }
-
 // WithPolling sets the poll intervals (default: DefaultPolling).
 func WithPolling(p Polling) Option { return func(r *Rollout) { r.polling = p } }
 

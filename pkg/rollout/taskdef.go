@@ -23,10 +23,10 @@ var readOnlyFields = []string{
 	"RequiresAttributes", "Revision", "Status", "TaskDefinitionArn",
 }
 
-// RegisterInput builds the RegisterTaskDefinition request that recreates
+// registerInput builds the RegisterTaskDefinition request that recreates
 // td with its tags: every field is copied by name through reflection.
 // It fails when td has a field the request cannot carry.
-func RegisterInput(td *types.TaskDefinition, tags []types.Tag) (*ecs.RegisterTaskDefinitionInput, error) {
+func registerInput(td *types.TaskDefinition, tags []types.Tag) (*ecs.RegisterTaskDefinitionInput, error) {
 	in := &ecs.RegisterTaskDefinitionInput{Tags: tags}
 	src := reflect.ValueOf(td).Elem()
 	dst := reflect.ValueOf(in).Elem()
@@ -63,7 +63,7 @@ func (r *Rollout) RegisterImages(ctx context.Context, arn string, images []image
 	if err != nil {
 		return "", err
 	}
-	in, err := RegisterInput(cur.TaskDefinition, cur.Tags)
+	in, err := registerInput(cur.TaskDefinition, cur.Tags)
 	if err != nil {
 		return "", err
 	}
