@@ -52,15 +52,24 @@ func circuitBreakerFrame(td string) ecsfake.Frame {
 	return ecsfake.Frame{Deployments: []ecsfake.Deployment{fakeDeployment("ecs-svc/2222", "PRIMARY", td, 0, 0, "IN_PROGRESS"), ours}, RunningCount: 2}
 }
 
-// scriptedFixture is the usual fixture whose stage cluster is the
-// scripted ECS server playing api and worker.
-func scriptedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *ecsfake.Server) {
+// scriptedServer is the scripted ECS server playing api and worker, with
+// their task definitions: api's containers run api and nginx, worker's
+// worker, at env.stage.
+func scriptedServer(t *testing.T, api, worker ecsfake.Service) *ecsfake.Server {
 	t.Helper()
 	srv := ecsfake.New(t, ecsfake.Unsupported, api, worker)
 	srv.AddTaskDefinitions(
 		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
 			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
 		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
+	return srv
+}
+
+// scriptedFixture is the usual fixture whose stage cluster is the
+// scripted ECS server playing api and worker.
+func scriptedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *ecsfake.Server) {
+	t.Helper()
+	srv := scriptedServer(t, api, worker)
 	clock := clocktest.NewAuto(ecsfake.T0)
 	f := newFixture(t, WithCluster(func(p ClusterParams) (Cluster, error) {
 		p.Clock = clock // the waiter's polls take no real time
@@ -149,11 +158,7 @@ func TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval(t *testing.T) {
 		frames = append(frames, inProgressFrame(tdAPI))
 	}
 	frames = append(frames, completedFrame(tdAPI))
-	srv := ecsfake.New(t, ecsfake.Unsupported, scriptedService("api", tdAPI, frames...), scriptedService("worker", tdWorker, completedFrame(tdWorker)))
-	srv.AddTaskDefinitions(
-		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
-			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
-		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
+	srv := scriptedServer(t, scriptedService("api", tdAPI, frames...), scriptedService("worker", tdWorker, completedFrame(tdWorker)))
 	clock := clocktest.NewAuto(ecsfake.T0)
 	const every = 5 * time.Second
 	f := newFixture(t, WithPollInterval(every), WithCluster(func(p ClusterParams) (Cluster, error) {

@@ -14,11 +14,7 @@ import (
 // the rollout, and a lock whose heartbeat never comes.
 func clockedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *clocktest.Clock) {
 	t.Helper()
-	srv := ecsfake.New(t, ecsfake.Unsupported, api, worker)
-	srv.AddTaskDefinitions(
-		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
-			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
-		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
+	srv := scriptedServer(t, api, worker)
 	// The scripted ECS's clock (a wait moves it forward at once) for the
 	// Deployer and the rollout alike, except that waits of ten minutes or
 	// longer (the lock's heartbeat) never end: the clock moves only as

@@ -149,19 +149,15 @@ func (c *Clock) WaitUntilWaiting(t testing.TB, n int, done <-chan struct{}) {
 	}()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for len(c.pending) < n && !timedOut && !closed(done) {
+	for len(c.pending) < n && !timedOut {
+		select {
+		case <-done:
+			return
+		default:
+		}
 		c.wake.Wait()
 	}
 	if timedOut {
 		t.Fatalf("the code driven never parked on %d waits of the clock (%d pending): it is stuck elsewhere", n, len(c.pending))
-	}
-}
-
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
 	}
 }
