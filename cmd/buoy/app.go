@@ -177,6 +177,9 @@ func (a *app) open(ctx context.Context, c *commonFlags, extra ...deploy.Option) 
 		logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	opts := append(append([]deploy.Option{}, a.options...), extra...)
+	if a.terminal {
+		opts = append(opts, deploy.WithConfirmer(a.confirmOnTerminal))
+	}
 	d, m, err := deploy.Open(ctx, deploy.Config{
 		ManifestPath: c.manifest,
 		ProjectID:    c.project,

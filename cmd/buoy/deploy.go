@@ -48,9 +48,7 @@ func runDeploy(ctx context.Context, a *app, cfg deployConfig) error {
 	if err != nil {
 		return err
 	}
-	if err := a.confirm(d.Project(), &req, ""); err != nil {
-		return err
-	}
 	res, err := d.Deploy(ctx, deploy.DeployInput{Request: req, Release: releaseID(cfg.release)})
+	err = explain(err)
 	return printResult(a.stdout, cfg.common.output, "deploy", res, err)
 }

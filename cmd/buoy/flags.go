@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -100,9 +101,8 @@ func (r *requestFlags) check() error {
 // openRequest is how every deploying command starts: check the flags,
 // open the Deployer (waiting up to --lock-wait for a held lock, holding it
 // with a --lock-ttl lease, pacing ECS by --ecs-quota-share, --ecs-rate and
-// --ecs-burst) and build the Request. Confirming a protected environment
-// is left to the command, since promote confirms by its source
-// environment.
+// --ecs-burst) and build the Request. Whether a protected environment
+// may be deployed to is the library's decision (it asks on a terminal).
 func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, verb string) (*deploy.Deployer, deploy.Request, error) {
 	if err := c.check(); err != nil {
 		return nil, deploy.Request{}, err
@@ -136,28 +136,24 @@ func (a *app) request(p *manifest.Project, r *requestFlags, verb string) (deploy
 	return req, nil
 }
 
-// confirm asks on a terminal before deploying to a protected environment
-// unless --yes was given or the promotion is from the configured source.
-func (a *app) confirm(p *manifest.Project, req *deploy.Request, promotedFrom string) error {
-	env := findEnv(p, req.Environment)
-	if env == nil || !env.Protected || req.Confirm || req.DryRun {
-		return nil
-	}
-	if promotedFrom != "" && promotedFrom == env.PromotesFrom {
-		return nil
-	}
-	if !a.terminal {
-		return fmt.Errorf("%w: environment %s is protected: pass --yes to confirm", deploy.ErrConfirmationRequired, env.ID)
-	}
-	answer, err := a.ask(fmt.Sprintf("%s is protected. Deploy to it? [y/N] ", env.ID))
+// confirmOnTerminal asks on the terminal to confirm a deployment to a
+// protected environment: the library asks (deploy.WithConfirmer) when it
+// decides the deployment needs it.
+func (a *app) confirmOnTerminal(_ context.Context, environment string) (bool, error) {
+	answer, err := a.ask(fmt.Sprintf("%s is protected. Deploy to it? [y/N] ", environment))
 	if err != nil {
-		return err
+		return false, err
 	}
-	if a := strings.ToLower(answer); a != "y" && a != "yes" {
-		return fmt.Errorf("%w: not confirmed", deploy.ErrConfirmationRequired)
+	answer = strings.ToLower(answer)
+	return answer == "y" || answer == "yes", nil
+}
+
+// explain adds to an operation's error what to pass on the command line.
+func explain(err error) error {
+	if errors.Is(err, deploy.ErrConfirmationRequired) {
+		return fmt.Errorf("%w; pass --yes to confirm", err)
 	}
-	req.Confirm = true
-	return nil
+	return err
 }
 
 // chooseEnvironment returns id, or asks for one on a terminal.

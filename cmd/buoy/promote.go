@@ -42,13 +42,7 @@ func runPromote(ctx context.Context, a *app, cfg promoteConfig) error {
 	if err != nil {
 		return err
 	}
-	from := cfg.from
-	if env := findEnv(d.Project(), req.Environment); from == "" && env != nil {
-		from = env.PromotesFrom
-	}
-	if err := a.confirm(d.Project(), &req, from); err != nil {
-		return err
-	}
 	res, err := d.Promote(ctx, deploy.PromoteInput{Request: req, From: cfg.from})
+	err = explain(err)
 	return printResult(a.stdout, cfg.common.output, "promote", res, err)
 }

@@ -48,9 +48,7 @@ func runReleaseDeploy(ctx context.Context, a *app, cfg releaseDeployConfig) erro
 	if err != nil {
 		return err
 	}
-	if err := a.confirm(d.Project(), &req, ""); err != nil {
-		return err
-	}
 	res, err := d.ReleaseDeploy(ctx, deploy.ReleaseDeployInput{Request: req, Label: cfg.label})
+	err = explain(err)
 	return printResult(a.stdout, cfg.common.output, "release-deploy", res, err)
 }

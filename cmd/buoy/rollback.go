@@ -43,9 +43,7 @@ func runRollback(ctx context.Context, a *app, cfg rollbackConfig) error {
 	if err != nil {
 		return err
 	}
-	if err := a.confirm(d.Project(), &req, ""); err != nil {
-		return err
-	}
 	res, err := d.Rollback(ctx, deploy.RollbackInput{Request: req})
+	err = explain(err)
 	return printResult(a.stdout, cfg.common.output, "rollback", res, err)
 }

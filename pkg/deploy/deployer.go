@@ -59,6 +59,8 @@ type Deployer struct {
 	storeCalls *awsconfig.Counter
 	// weco is weco-deploy's table of the project's past, if any.
 	weco *history.WecoTable
+	// confirmer is asked to confirm a protected environment, if set.
+	confirmer Confirmer
 }
 
 // Option configures a Deployer.
