@@ -342,3 +342,20 @@ func TestLockTTLHasAMaximum(t *testing.T) {
 		}
 	}
 }
+
+// TestWhoNamesTheBuildOnce: a run is named by its requester and its
+// build URL, once when the requester names the build already.
+func TestWhoNamesTheBuildOnce(t *testing.T) {
+	t.Parallel()
+	const url = "https://buildkite.com/acme/shop/builds/41"
+	for _, tc := range []struct{ by, url, want string }{
+		{"", "", "an unknown requester"},
+		{"alice@laptop", "", "alice@laptop"},
+		{"alice via buildkite", url, "alice via buildkite (" + url + ")"},
+		{"alice via Buildkite (" + url + ")", url, "alice via Buildkite (" + url + ")"},
+	} {
+		if got := who(tc.by, tc.url); got != tc.want {
+			t.Errorf("who(%q, %q) = %q, want %q", tc.by, tc.url, got, tc.want)
+		}
+	}
+}
