@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -98,42 +99,32 @@ func (r *requestFlags) check() error {
 	return nil
 }
 
-// openRequest is how every deploying command starts: check the flags,
-// open the Deployer (waiting up to --lock-wait for a held lock, holding it
-// with a --lock-ttl lease, pacing ECS by --ecs-quota-share, --ecs-rate and
-// --ecs-burst) and build the Request. Whether a protected environment
-// may be deployed to is the library's decision (it asks on a terminal).
-func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, verb string) (*deploy.Deployer, deploy.Request, error) {
+// operate is how every deploying command and plan runs: check the
+// flags, open the Deployer (waiting up to --lock-wait for a held lock,
+// holding it with a --lock-ttl lease, pacing ECS by --ecs-quota-share,
+// --ecs-rate and --ecs-burst), complete req from the flags (asking on a
+// terminal for a missing environment), run it through the entrypoints'
+// shared layer and print the result. Whether a protected environment may
+// be deployed to is the library's decision (it asks on a terminal).
+func (a *app) operate(ctx context.Context, c *commonFlags, r *requestFlags, req entry.Request, verb string) error {
 	if err := c.check(); err != nil {
-		return nil, deploy.Request{}, err
+		return err
 	}
 	if err := r.check(); err != nil {
-		return nil, deploy.Request{}, err
+		return err
 	}
 	d, err := a.open(ctx, c, r.limits.Options()...)
 	if err != nil {
-		return nil, deploy.Request{}, err
+		return err
 	}
-	req, err := a.request(d.Project(), r, verb)
-	if err != nil {
-		return nil, deploy.Request{}, err
+	if req.Environment, err = a.chooseEnvironment(d.Project(), r.environment, "--environment", verb); err != nil {
+		return err
 	}
-	return d, req, nil
-}
-
-// request builds the library's Request, asking on a terminal for what is
-// missing, or failing with the flag to pass.
-func (a *app) request(p *manifest.Project, r *requestFlags, verb string) (deploy.Request, error) {
-	env, err := a.chooseEnvironment(p, r.environment, "--environment", verb)
-	if err != nil {
-		return deploy.Request{}, err
-	}
-	by, ci := a.requester()
-	req := deploy.Request{
-		Environment: env, RequestedBy: by, CI: ci, Description: r.description,
-		Timeout: r.timeout, RollbackTimeout: r.rollbackTimeout, NoWait: r.noWait, Rollback: r.rollback, DryRun: r.dryRun, Confirm: r.yes,
-	}
-	return req, nil
+	req.Origin = a.origin()
+	req.Description, req.Timeout, req.RollbackTimeout = r.description, r.timeout, r.rollbackTimeout
+	req.NoWait, req.Rollback, req.DryRun, req.Confirm = r.noWait, r.rollback, r.dryRun, r.yes
+	out, err := entry.Do(ctx, d, req)
+	return printResult(a.stdout, c.output, string(req.Operation), out.Result, explain(err))
 }
 
 // confirmOnTerminal asks on the terminal to confirm a deployment to a

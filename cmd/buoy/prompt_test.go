@@ -43,12 +43,12 @@ func TestAskForTheEnvironmentOnlyOnATerminal(t *testing.T) {
 			var errb bytes.Buffer
 			a := &app{stdin: strings.NewReader(tt.input), stderr: &errb, terminal: tt.terminal,
 				getenv: func(string) string { return "" }}
-			req, err := a.request(promptProject(), &requestFlags{environment: tt.env}, "deploy to")
+			env, err := a.chooseEnvironment(promptProject(), tt.env, "--environment", "deploy to")
 			if tt.wantText != "" && (err == nil || !strings.Contains(err.Error(), tt.wantText)) {
 				t.Fatalf("error: got %v, want it to say %q", err, tt.wantText)
 			}
-			if tt.wantEnv != "" && (err != nil || req.Environment != tt.wantEnv) {
-				t.Errorf("got environment %q, error %v; want %q", req.Environment, err, tt.wantEnv)
+			if tt.wantEnv != "" && (err != nil || env != tt.wantEnv) {
+				t.Errorf("got environment %q, error %v; want %q", env, err, tt.wantEnv)
 			}
 			if asked := errb.Len() > 0; asked != (tt.terminal && tt.env == "") {
 				t.Errorf("asked: %v, want %v (stderr %q)", asked, tt.terminal && tt.env == "", errb.String())

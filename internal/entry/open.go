@@ -44,8 +44,8 @@ type Config struct {
 	Sink event.Sink
 	// Logger gets the library's debug logs; nil is silent.
 	Logger *slog.Logger
-	// LoadAWS loads the base AWS configuration; nil means the SDK's
-	// default chain with Region and Profile.
+	// LoadAWS loads the base AWS configuration; nil means LoadAWS, the
+	// SDK's default chain, with Region and Profile.
 	LoadAWS func(ctx context.Context, region, profile string) (aws.Config, error)
 	// Advice says, in the entrypoint's words, what to do when opening
 	// fails.
@@ -125,7 +125,7 @@ func findManifest(path, advice string) (string, error) {
 func loadAWS(ctx context.Context, cfg Config) (aws.Config, error) {
 	load := cfg.LoadAWS
 	if load == nil {
-		load = defaultAWS
+		load = LoadAWS
 	}
 	awsCfg, err := load(ctx, cfg.Region, cfg.Profile)
 	if err != nil {
@@ -137,9 +137,11 @@ func loadAWS(ctx context.Context, cfg Config) (aws.Config, error) {
 	return awsCfg, nil
 }
 
-// defaultAWS is the SDK's default chain, which honours AWS_ENDPOINT_URL,
-// AWS_REGION and AWS_PROFILE, with region and profile when given.
-func defaultAWS(ctx context.Context, region, profile string) (aws.Config, error) {
+// LoadAWS loads the base AWS configuration from the SDK's default chain
+// (environment, shared config, web identity, container and instance
+// roles; AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE), with region and
+// profile when given.
+func LoadAWS(ctx context.Context, region, profile string) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
