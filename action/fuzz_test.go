@@ -9,6 +9,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
@@ -49,10 +50,10 @@ func FuzzReadSettings(f *testing.F) {
 			checkRefusal(t, err, secret)
 			return
 		}
-		if !slices.Contains(commands(), s.Command) {
+		if !slices.Contains(entry.Operations(), s.Command) {
 			t.Errorf("accepted command %q", s.Command)
 		}
-		if s.Environment == "" && s.Command != cmdPrepare && s.Command != cmdStatus {
+		if s.Environment == "" && s.Command != entry.Prepare && s.Command != entry.Status {
 			t.Errorf("accepted command %s without an environment", s.Command)
 		}
 		if s.Release != "" && s.FromEnvironment != "" {

@@ -11,27 +11,16 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/buoy-deploy/buoy/action/ghdeploy"
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
-// deployer is what the action needs of buoy's orchestration
-// (*deploy.Deployer satisfies it).
-type deployer interface {
-	Prepare(ctx context.Context, in deploy.PrepareInput) (*history.Release, error)
-	Deploy(ctx context.Context, in deploy.DeployInput) (*deploy.Result, error)
-	ReleaseDeploy(ctx context.Context, in deploy.ReleaseDeployInput) (*deploy.Result, error)
-	Promote(ctx context.Context, in deploy.PromoteInput) (*deploy.Result, error)
-	Rollback(ctx context.Context, in deploy.RollbackInput) (*deploy.Result, error)
-	Status(ctx context.Context, in deploy.StatusInput) (*deploy.StatusReport, error)
-}
-
 // deps are what run needs from the outside world; tests replace them.
 type deps struct {
-	// open opens the deployer for the settings' manifest and project;
-	// events go to sink, debug logs to logger.
-	open func(ctx context.Context, s *settings, sink event.Sink, logger *slog.Logger) (deployer, error)
+	// open opens the deployer (entry.Opener; tests: a fake's).
+	open entry.OpenFunc
 	// github are extra options for the Deployments API client.
 	github []ghdeploy.Option
 	// environ lists the process's environment (KEY=value), to find
@@ -69,29 +58,20 @@ func run(ctx context.Context, a *githubactions.Action, d deps) error {
 
 	a.Infof("%s", safeLine(fmt.Sprintf("buoy %s: project %s, environment %s%s", s.Command,
 		orDefault(s.Project, "(from the manifest)"), orDefault(s.Environment, "(all)"), dryRunNote(s))))
-	dep, err := d.open(ctx, s, r, logger)
+	dep, err := d.open(ctx, s.openConfig(r, logger))
 	if err != nil {
 		err = r.annotateOpenError(err)
 		writeRefusal(a, s, nil, err)
 		return err
 	}
 
-	switch s.Command {
-	case cmdStatus, cmdPrepare:
-		run := runStatus
-		if s.Command == cmdPrepare {
-			run = runPrepare
-		}
-		if err := run(ctx, a, r, dep, s); err != nil {
-			writeRefusal(a, s, nil, err)
-			return err
-		}
-		return nil
-	}
-
 	gh := startGitHubDeployment(ctx, a, s, d.github)
-	res, opErr := execute(ctx, dep, s)
+	out, opErr := entry.Do(ctx, dep, s.request())
 	r.Close()
+	if !s.Command.Changes() && s.Command != entry.Plan {
+		return writeReport(a, r, s, out, opErr)
+	}
+	res := out.Result
 	recorded := res != nil && (opErr == nil || res.Deployment != nil)
 	if recorded {
 		writeResult(a, s, res)
@@ -107,45 +87,57 @@ func run(ctx context.Context, a *githubactions.Action, d deps) error {
 	return err
 }
 
-// execute runs a deploying command (or plans one).
-func execute(ctx context.Context, dep deployer, s *settings) (*deploy.Result, error) {
-	req := deploy.Request{
-		Environment: s.Environment,
-		RequestedBy: s.GitHub.RequestedBy(),
-		Description: s.Description,
-		CI:          s.GitHub.CI(),
-		Timeout:     s.Timeout,
-		NoWait:      !s.Wait,
-		Rollback:    s.Rollback,
-		DryRun:      s.DryRun || s.Command == cmdPlan,
-		Confirm:     s.Confirm,
+// writeReport renders what status or prepare gave: the report or the
+// new release, or why there is none.
+func writeReport(a *githubactions.Action, r *renderer, s *settings, out entry.Outcome, err error) error {
+	if err != nil {
+		err = explain(s, err)
+		writeRefusal(a, s, nil, err)
+		return err
 	}
-	switch {
-	case s.Command == cmdDeploy, s.Command == cmdPlan && s.Release != "":
-		return dep.Deploy(ctx, deploy.DeployInput{Request: req, Release: s.Release})
-	case s.Command == cmdPromote, s.Command == cmdPlan && s.FromEnvironment != "":
-		return dep.Promote(ctx, deploy.PromoteInput{Request: req, From: s.FromEnvironment})
-	case s.Command == cmdRollback:
-		return dep.Rollback(ctx, deploy.RollbackInput{Request: req})
-	default: // release-deploy, plan
-		return dep.ReleaseDeploy(ctx, deploy.ReleaseDeployInput{Request: req, Label: s.FromLabel})
+	if out.Status != nil {
+		writeStatus(a, r, out.Status)
+		return nil
+	}
+	a.Infof("%s", safeLine("created release "+out.Release.ID+" from "+out.Release.Label))
+	writeRelease(a, out.Release)
+	return nil
+}
+
+// openConfig is how the action opens buoy: with its inputs, and its
+// words for what to do when that fails.
+func (s *settings) openConfig(sink event.Sink, logger *slog.Logger) entry.Config {
+	return entry.Config{
+		Manifest: s.Manifest,
+		Project:  s.Project,
+		Table:    s.Table,
+		Region:   s.Region,
+		Limits:   s.Limits,
+		Sink:     sink,
+		Logger:   logger,
+		Advice: entry.Advice{
+			Manifest: "set the manifest input to its path (did the job check out the repository?)",
+			Region:   "set the aws-region input, or aws-region in aws-actions/configure-aws-credentials (AWS_REGION)",
+		},
 	}
 }
 
-// runPrepare creates a release from a label and reports its id and digests.
-func runPrepare(ctx context.Context, a *githubactions.Action, _ *renderer, dep deployer, s *settings) error {
-	rel, err := dep.Prepare(ctx, deploy.PrepareInput{
-		Label:       s.FromLabel,
-		RequestedBy: s.GitHub.RequestedBy(),
-		Description: s.Description,
-		CI:          s.GitHub.CI(),
-	})
-	if err != nil {
-		return explain(s, err)
+// request is the operation the inputs ask for.
+func (s *settings) request() entry.Request {
+	return entry.Request{
+		Operation:       s.Command,
+		Environment:     s.Environment,
+		Label:           s.FromLabel,
+		Release:         s.Release,
+		FromEnvironment: s.FromEnvironment,
+		Description:     s.Description,
+		Origin:          s.Origin,
+		Timeout:         s.Timeout,
+		NoWait:          !s.Wait,
+		Rollback:        s.Rollback,
+		DryRun:          s.DryRun,
+		Confirm:         s.Confirm,
 	}
-	a.Infof("%s", safeLine("created release "+rel.ID+" from "+rel.Label))
-	writeRelease(a, rel)
-	return nil
 }
 
 // explain wraps an operation's error with what to do about it.
@@ -214,7 +206,7 @@ func orDefault(s, def string) string {
 }
 
 func dryRunNote(s *settings) string {
-	if s.DryRun || s.Command == cmdPlan {
+	if s.DryRun || s.Command == entry.Plan {
 		return " (dry run: nothing will change)"
 	}
 	return ""

@@ -3,9 +3,11 @@ package entry
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/buoy-deploy/buoy/internal/editdistance"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -30,6 +32,20 @@ const (
 // documentation does.
 func Operations() []Operation {
 	return []Operation{ReleaseDeploy, Prepare, Deploy, Promote, Rollback, Status, Plan}
+}
+
+// OperationHint says what to write instead of v, a name that is not an
+// operation: the closest name, if one is close, and all of them.
+func OperationHint(v string) string {
+	names := make([]string, 0, len(Operations()))
+	for _, o := range Operations() {
+		names = append(names, string(o))
+	}
+	all := strings.Join(names, ", ")
+	if s := editdistance.Closest(v, names); s != "" {
+		return fmt.Sprintf("did you mean %s? (the commands are %s)", s, all)
+	}
+	return "use one of " + all
 }
 
 // Changes says whether the operation changes an environment (unless it
@@ -121,16 +137,10 @@ func Do(ctx context.Context, d Deployer, r Request) (Outcome, error) {
 func (r Request) ran() (Operation, error) {
 	switch {
 	case r.Operation != Plan:
-		for _, o := range Operations() {
-			if o == r.Operation {
-				return o, nil
-			}
+		if !slices.Contains(Operations(), r.Operation) {
+			return r.Operation, fmt.Errorf("%w: %s is not an operation: %s", deploy.ErrInvalidInput, inputcheck.Quote(string(r.Operation)), OperationHint(string(r.Operation)))
 		}
-		names := make([]string, 0, len(Operations()))
-		for _, o := range Operations() {
-			names = append(names, string(o))
-		}
-		return r.Operation, fmt.Errorf("%w: %s is not an operation: use one of %s", deploy.ErrInvalidInput, inputcheck.Quote(string(r.Operation)), strings.Join(names, ", "))
+		return r.Operation, nil
 	case r.Release != "" && r.FromEnvironment != "":
 		return Plan, fmt.Errorf("%w: a plan is of a deploy (a release) or of a promotion (an environment to promote from), not both", deploy.ErrInvalidInput)
 	case r.Release != "":
