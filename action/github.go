@@ -26,7 +26,7 @@ const githubTimeout = 2 * time.Minute
 // startGitHubDeployment creates a GitHub deployment for the environment and
 // marks it in progress, when the github-token input is given.
 func startGitHubDeployment(ctx context.Context, a *githubactions.Action, s *settings, opts []ghdeploy.Option) *githubDeployment {
-	if s.GitHubToken == "" || s.DryRun || !s.Command.Changes() {
+	if s.GitHubToken == "" || s.DryRun || !s.Operation.Changes() {
 		return &githubDeployment{}
 	}
 	if s.GitHub.Repository == "" || s.GitHub.SHA == "" {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -81,34 +80,23 @@ func outputNames() []string {
 	return []string{outReleaseID, outDeploymentID, outStatus, outImages, outServices, outSummaryMarkdown}
 }
 
-// settings are the validated inputs plus what the GitHub context adds.
+// settings are the validated inputs, read straight into what the
+// entrypoints' shared layer takes, plus what only the Action uses.
 type settings struct {
-	// Command is the command input: the operation to run.
-	Command         entry.Operation
-	Project         string
-	Environment     string
-	FromLabel       string
-	Release         string
-	FromEnvironment string
-	Description     string
-	Manifest        string
-	Timeout         time.Duration
-	Wait            bool
-	Rollback        bool
-	DryRun          bool
-	Confirm         bool
-	GitHubToken     string
-	EnvironmentURL  string
-	Table           string
-	Region          string
-	// Limits are lock-wait, lock-ttl, ecs-quota-share, ecs-rate and
-	// ecs-burst.
-	Limits inputcheck.Limits
+	// Request is the operation the inputs ask for: the command input
+	// (Operation), environment, from-label (Label), release,
+	// from-environment, description (default: the run's URL), timeout,
+	// wait (NoWait), rollback-on-failure (Rollback), dry-run and confirm,
+	// and who asks (Origin).
+	entry.Request
+	// Open is how to open buoy: the manifest, project, table, aws-region
+	// (Region) inputs and the limits (lock-wait, lock-ttl,
+	// ecs-quota-share, ecs-rate, ecs-burst), with the Action's advice.
+	Open entry.Config
 
-	GitHub githubContext
-	// Origin is who asks and from which build, as every entrypoint
-	// records it.
-	Origin entry.Origin
+	GitHubToken    string
+	EnvironmentURL string
+	GitHub         githubContext
 }
 
 // githubContext is what the action needs of the workflow run beyond who
@@ -147,33 +135,41 @@ func readSettings(a *githubactions.Action, environ []string) (*settings, error) 
 		in[inRelease] = ""
 	}
 	s := &settings{
-		Project:         in[inProject],
-		Environment:     in[inEnvironment],
-		FromLabel:       in[inFromLabel],
-		Release:         in[inRelease],
-		FromEnvironment: in[inFromEnvironment],
-		Description:     in[inDescription],
-		Manifest:        in[inManifest],
-		GitHubToken:     in[inGitHubToken],
-		EnvironmentURL:  in[inEnvironmentURL],
-		Table:           in[inTable],
-		Region:          in[inAWSRegion],
-		GitHub:          readGitHubContext(a),
-		Origin:          entry.ReadOrigin(a.Getenv, os.Hostname),
+		Request: entry.Request{
+			Environment:     in[inEnvironment],
+			Label:           in[inFromLabel],
+			Release:         in[inRelease],
+			FromEnvironment: in[inFromEnvironment],
+			Description:     in[inDescription],
+			Origin:          entry.ReadOrigin(a.Getenv, os.Hostname),
+		},
+		Open: entry.Config{
+			Manifest: in[inManifest],
+			Project:  in[inProject],
+			Table:    in[inTable],
+			Region:   in[inAWSRegion],
+			Advice: entry.Advice{
+				Manifest: "set the manifest input to its path (did the job check out the repository?)",
+				Region:   "set the aws-region input, or aws-region in aws-actions/configure-aws-credentials (AWS_REGION)",
+			},
+		},
+		GitHubToken:    in[inGitHubToken],
+		EnvironmentURL: in[inEnvironmentURL],
+		GitHub:         readGitHubContext(a),
 	}
 
 	cmd, cmdErr := readCommand(in[inCommand])
 	if cmdErr != nil {
 		errs = append(errs, cmdErr)
 	}
-	s.Command = cmd
+	s.Operation = cmd
 
-	s.Wait = boolInput(in, inWait, true, &errs)
+	s.NoWait = !boolInput(in, inWait, true, &errs)
 	s.Rollback = boolInput(in, inRollbackOnFailure, false, &errs)
 	s.DryRun = boolInput(in, inDryRun, false, &errs)
 	s.Confirm = boolInput(in, inConfirm, false, &errs)
 
-	s.Limits = readLimits(in, &errs)
+	s.Open.Limits = readLimits(in, &errs)
 	if t := in[inTimeout]; t != "" {
 		d, err := inputcheck.Duration(t)
 		if err != nil {

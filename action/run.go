@@ -13,7 +13,6 @@ import (
 	"github.com/buoy-deploy/buoy/action/ghdeploy"
 	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
-	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -56,9 +55,11 @@ func run(ctx context.Context, a *githubactions.Action, d deps) error {
 	r := newRenderer(a, s.GitHub.Workspace)
 	defer r.Close()
 
-	a.Infof("%s", safeLine(fmt.Sprintf("buoy %s: project %s, environment %s%s", s.Command,
-		orDefault(s.Project, "(from the manifest)"), orDefault(s.Environment, "(all)"), dryRunNote(s))))
-	dep, err := d.open(ctx, s.openConfig(r, logger))
+	a.Infof("%s", safeLine(fmt.Sprintf("buoy %s: project %s, environment %s%s", s.Operation,
+		orDefault(s.Open.Project, "(from the manifest)"), orDefault(s.Environment, "(all)"), dryRunNote(s))))
+	cfg := s.Open
+	cfg.Sink, cfg.Logger = r, logger
+	dep, err := d.open(ctx, cfg)
 	if err != nil {
 		err = r.annotateOpenError(err)
 		writeRefusal(a, s, nil, err)
@@ -66,9 +67,9 @@ func run(ctx context.Context, a *githubactions.Action, d deps) error {
 	}
 
 	gh := startGitHubDeployment(ctx, a, s, d.github)
-	out, opErr := entry.Do(ctx, dep, s.request())
+	out, opErr := entry.Do(ctx, dep, s.Request)
 	r.Close()
-	if !s.Command.Changes() && s.Command != entry.Plan {
+	if s.Operation == entry.Status || s.Operation == entry.Prepare {
 		return writeReport(a, r, s, out, opErr)
 	}
 	res := out.Result
@@ -104,42 +105,6 @@ func writeReport(a *githubactions.Action, r *renderer, s *settings, out entry.Ou
 	return nil
 }
 
-// openConfig is how the action opens buoy: with its inputs, and its
-// words for what to do when that fails.
-func (s *settings) openConfig(sink event.Sink, logger *slog.Logger) entry.Config {
-	return entry.Config{
-		Manifest: s.Manifest,
-		Project:  s.Project,
-		Table:    s.Table,
-		Region:   s.Region,
-		Limits:   s.Limits,
-		Sink:     sink,
-		Logger:   logger,
-		Advice: entry.Advice{
-			Manifest: "set the manifest input to its path (did the job check out the repository?)",
-			Region:   "set the aws-region input, or aws-region in aws-actions/configure-aws-credentials (AWS_REGION)",
-		},
-	}
-}
-
-// request is the operation the inputs ask for.
-func (s *settings) request() entry.Request {
-	return entry.Request{
-		Operation:       s.Command,
-		Environment:     s.Environment,
-		Label:           s.FromLabel,
-		Release:         s.Release,
-		FromEnvironment: s.FromEnvironment,
-		Description:     s.Description,
-		Origin:          s.Origin,
-		Timeout:         s.Timeout,
-		NoWait:          !s.Wait,
-		Rollback:        s.Rollback,
-		DryRun:          s.DryRun,
-		Confirm:         s.Confirm,
-	}
-}
-
 // explain wraps an operation's error with what to do about it.
 func explain(s *settings, err error) error {
 	var locked *history.LockedError
@@ -156,7 +121,7 @@ func explain(s *settings, err error) error {
 	case errors.Is(err, deploy.ErrDeploymentFailed):
 		return fmt.Errorf("%w; see the services' reasons above and in the job summary", err)
 	default:
-		return fmt.Errorf("%s: %w", s.Command, err)
+		return fmt.Errorf("%s: %w", s.Operation, err)
 	}
 }
 
@@ -206,7 +171,7 @@ func orDefault(s, def string) string {
 }
 
 func dryRunNote(s *settings) string {
-	if s.DryRun || s.Command == entry.Plan {
+	if s.DryRun || s.Operation == entry.Plan {
 		return " (dry run: nothing will change)"
 	}
 	return ""
