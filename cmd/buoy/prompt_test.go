@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/buoy-deploy/buoy/internal/badinput"
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -70,12 +70,7 @@ func TestProtectedEnvironmentAsksOnlyOnATerminal(t *testing.T) {
 	if err := os.WriteFile(path, []byte(protected), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String()
-	_ = ln.Close()
+	closed := entrytest.ClosedPort(t)
 	const prompt = "prod is protected. Deploy to it? [y/N] "
 	tests := []struct {
 		name      string
