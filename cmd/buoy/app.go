@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -160,19 +161,25 @@ func (a *app) loadAWS(ctx context.Context, region, profile string) (aws.Config, 
 	return cfg, nil
 }
 
-// open opens the Deployer through the entrypoints' shared layer; its
+// open opens the Deployer, with the library's default limits, through the
+// entrypoints' shared layer (openConfig).
+func (a *app) open(ctx context.Context, c *commonFlags) (*deploy.Deployer, error) {
+	return entry.Open(ctx, a.openConfig(c))
+}
+
+// openConfig is how the CLI opens the library: with the common flags; its
 // events (the manifest's warnings first) are rendered to stderr. On a
 // terminal, the library asks there to confirm a protected environment.
-func (a *app) open(ctx context.Context, c *commonFlags, extra ...deploy.Option) (*deploy.Deployer, error) {
+func (a *app) openConfig(c *commonFlags) entry.Config {
 	var logger *slog.Logger
 	if c.verbose {
 		logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	opts := append(append([]deploy.Option{}, a.options...), extra...)
+	opts := slices.Clone(a.options)
 	if a.terminal {
 		opts = append(opts, deploy.WithConfirmer(a.confirmOnTerminal))
 	}
-	return entry.Open(ctx, entry.Config{
+	return entry.Config{
 		Manifest:  c.manifest,
 		Project:   c.project,
 		Table:     c.table,
@@ -185,7 +192,7 @@ func (a *app) open(ctx context.Context, c *commonFlags, extra ...deploy.Option) 
 		Logger:    logger,
 		LoadAWS:   a.awsConfig,
 		Advice:    entry.Advice{Manifest: "pass --manifest with its path"},
-	})
+	}
 }
 
 // ask prompts on the terminal and returns the trimmed answer.

@@ -113,7 +113,9 @@ func (a *app) operate(ctx context.Context, c *commonFlags, r *requestFlags, req 
 	if err := r.check(); err != nil {
 		return err
 	}
-	d, err := a.open(ctx, c, r.limits.Options()...)
+	cfg := a.openConfig(c)
+	cfg.Limits = r.limits
+	d, err := entry.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -44,9 +44,6 @@ a promotion with --from-environment. Nothing is changed or recorded.`,
 }
 
 func runPlan(ctx context.Context, a *app, cfg planConfig) error {
-	if err := cfg.common.check(); err != nil {
-		return err
-	}
 	if cfg.release != "" && cfg.from != "" {
 		return flagErrorf("pass --release or --from-environment, not both")
 	}
