@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 )
 
@@ -38,12 +39,7 @@ type runResult struct {
 // buildAction builds ./action into a temporary directory.
 func buildAction(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "buoy-action")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./action: %v\n%s", err, out)
-	}
-	return bin
+	return entrytest.Build(t, "github.com/buoy-deploy/buoy/action", "buoy-action")
 }
 
 func newRunner(t *testing.T, bin string) *runner {

@@ -8,22 +8,18 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 )
 
 // buildPlugin builds the plugin binary into a temporary directory.
 func buildPlugin(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "buoy-buildkite-plugin")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return entrytest.Build(t, "github.com/buoy-deploy/buoy/buildkite-plugin", "buoy-buildkite-plugin")
 }
 
 // runBinary runs the plugin binary in the world's checkout as
