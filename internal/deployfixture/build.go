@@ -150,9 +150,14 @@ func (w *World) pushImage(ctx context.Context, ecrc *ecr.Client, ssmc *ssm.Clien
 	if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(img.Repository)}); err != nil {
 		return fmt.Errorf("create repository %s: %w", img.Repository, err)
 	}
+	// moto answers BatchGetImage with each image under the tag put on it
+	// last, not under the tag asked for as ECR does, and buoy then asks
+	// for a floating tag it did not see answered on its own: the first
+	// environment's tag goes last, so that a deployment to it makes the
+	// calls it makes on AWS (docs/performance.md).
 	oldTags := []string{"ref." + OldCommit}
 	if !w.SSMImages {
-		for _, e := range w.Environments {
+		for _, e := range slices.Backward(w.Environments) {
 			oldTags = append(oldTags, e.FloatingTag())
 		}
 	}
