@@ -18,12 +18,6 @@ func stubAgent(t *testing.T, fail bool) (string, func() []agentCall) {
 	return cihost.StubAgent(t, fail)
 }
 
-// writeExecutable writes an executable script (cihost.WriteExecutable).
-func writeExecutable(t *testing.T, path, script string) {
-	t.Helper()
-	cihost.WriteExecutable(t, path, script)
-}
-
 // annotations returns the annotate calls.
 func annotations(calls []agentCall) []agentCall { return cihost.Annotations(calls) }
 
