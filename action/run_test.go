@@ -17,6 +17,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/buoy-deploy/buoy/action/ghdeploy"
+	"github.com/buoy-deploy/buoy/internal/cihost"
 	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
@@ -85,37 +86,10 @@ func (h *harness) summary(t *testing.T) string {
 	return string(b)
 }
 
-// readOutputs parses GITHUB_OUTPUT's heredoc format: name<<DELIM, value
-// lines, DELIM.
+// readOutputs parses GITHUB_OUTPUT's heredoc format (cihost.ReadOutputs).
 func readOutputs(t *testing.T, path string) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return map[string]string{}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	lines := strings.Split(string(b), "\n")
-	for i := 0; i < len(lines); i++ {
-		if lines[i] == "" {
-			continue
-		}
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			t.Fatalf("GITHUB_OUTPUT line %d = %q, want name<<delimiter", i+1, lines[i])
-		}
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("GITHUB_OUTPUT: output %s has no closing %s", name, delim)
-		}
-		out[name] = strings.Join(value, "\n")
-	}
-	return out
+	return cihost.ReadOutputs(t, path)
 }
 
 func succeeded() *deploy.Result {

@@ -113,7 +113,7 @@ func TestActionLeaksNoSecret(t *testing.T) {
 func newRunnerIn(t *testing.T, bin string, w *world) *runner {
 	t.Helper()
 	r := runnerFor(t, w)
-	r.bin = bin
+	r.Bin = bin
 	return r
 }
 

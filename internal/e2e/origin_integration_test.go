@@ -16,8 +16,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/cihost"
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
-	"github.com/buoy-deploy/buoy/internal/entrytest"
 )
 
 // origin is who a release records as having asked, as stored: the
@@ -43,9 +43,9 @@ func TestEveryEntrypointRecordsTheSameOrigin(t *testing.T) {
 	ctx := context.Background()
 	f := deployfixture.New(ctx, t, awstest.Config(t), deployfixture.Options{Images: 1})
 	bins := map[string]string{
-		"cli":    entrytest.Build(t, "github.com/buoy-deploy/buoy/cmd/buoy", "buoy"),
-		"action": entrytest.Build(t, "github.com/buoy-deploy/buoy/action", "buoy-action"),
-		"plugin": entrytest.Build(t, "github.com/buoy-deploy/buoy/buildkite-plugin", "buoy-buildkite-plugin"),
+		"cli":    cihost.Build(t, "github.com/buoy-deploy/buoy/cmd/buoy", "buoy"),
+		"action": cihost.Build(t, "github.com/buoy-deploy/buoy/action", "buoy-action"),
+		"plugin": cihost.Build(t, "github.com/buoy-deploy/buoy/buildkite-plugin", "buoy-buildkite-plugin"),
 	}
 	agent := t.TempDir() // the plugin's buildkite-agent: accepts and drops annotations and meta-data
 	if err := os.WriteFile(filepath.Join(agent, "buildkite-agent"), []byte("#!/bin/sh\ncat >/dev/null\n"), 0o755); err != nil {
