@@ -78,8 +78,9 @@ test-hooks:
 
 # The performance benchmark (docs/performance.md): builds buoy, then on a
 # moto started for the run deploys projects of 1, 10, 50 and 200 images
-# (and one fanning out to 3 clusters) and prints wall time, AWS calls by
-# operation against the lower bound, and peak memory. Not part of test:
+# (and one fanning out to 3 clusters), and legacy projects of 1, 10 and 50
+# without and with 200 other services in the account, and prints wall
+# time, AWS calls by operation against the lower bound, and peak memory. Not part of test:
 # benchmarks are not tests. BENCH_FLAGS passes flags, e.g. -sizes 1,10.
 bench:
 	mkdir -p .bench

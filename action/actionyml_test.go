@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
@@ -115,12 +116,12 @@ func TestActionYMLShape(t *testing.T) {
 		}
 	}
 	commandHelp := m.Inputs[inCommand].Description
-	for _, c := range commands() {
+	for _, c := range entry.Operations() {
 		if !strings.Contains(commandHelp, string(c)) {
 			t.Errorf("the command input's description does not mention %s", c)
 		}
 	}
-	if d := m.Inputs[inCommand].Default; d == nil || *d != string(cmdReleaseDeploy) {
+	if d := m.Inputs[inCommand].Default; d == nil || *d != string(entry.ReleaseDeploy) {
 		t.Errorf("command default = %v, want release-deploy", d)
 	}
 }

@@ -243,7 +243,7 @@ func TestActionBadInputInProcess(t *testing.T) {
 			if strings.Contains(err.Error(), "\x00") || strings.Contains(err.Error(), "ghs_") {
 				t.Errorf("err = %q carries the raw NUL or the token", err)
 			}
-			if h.settings != nil {
+			if h.fake.Opened() != nil {
 				t.Errorf("the deployer was opened despite invalid inputs")
 			}
 		})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
@@ -49,11 +51,11 @@ func FuzzReadSettings(f *testing.F) {
 			checkRefusal(t, err, secret)
 			return
 		}
-		if !slices.Contains(commands(), s.Command) {
-			t.Errorf("accepted command %q", s.Command)
+		if !slices.Contains(entry.Operations(), s.Operation) {
+			t.Errorf("accepted command %q", s.Operation)
 		}
-		if s.Environment == "" && s.Command != cmdPrepare && s.Command != cmdStatus {
-			t.Errorf("accepted command %s without an environment", s.Command)
+		if s.Environment == "" && s.Operation != entry.Prepare && s.Operation != entry.Status {
+			t.Errorf("accepted command %s without an environment", s.Operation)
 		}
 		if s.Release != "" && s.FromEnvironment != "" {
 			t.Error("accepted release and from-environment together")
@@ -61,7 +63,7 @@ func FuzzReadSettings(f *testing.F) {
 		if (strings.TrimSpace(timeout) != "") != (s.Timeout > 0) {
 			t.Errorf("timeout %q read as %v", timeout, s.Timeout)
 		}
-		if errs := s.Limits.Problems(func(k string) string { return k }); len(errs) > 0 {
+		if errs := s.Open.Limits.Problems(func(k string) string { return k }); len(errs) > 0 {
 			t.Errorf("accepted limits the CLI refuses: %v", errs)
 		}
 		def := inputcheck.DefaultLimits()
@@ -69,22 +71,22 @@ func FuzzReadSettings(f *testing.F) {
 			input       string
 			got, defval any
 		}{
-			{lockWait, s.Limits.LockWait, def.LockWait}, {lockTTL, s.Limits.LockTTL, def.LockTTL},
-			{ecsRate, s.Limits.ECSRate, def.ECSRate}, {ecsBurst, s.Limits.ECSBurst, def.ECSBurst},
+			{lockWait, s.Open.Limits.LockWait, def.LockWait}, {lockTTL, s.Open.Limits.LockTTL, def.LockTTL},
+			{ecsRate, s.Open.Limits.ECSRate, def.ECSRate}, {ecsBurst, s.Open.Limits.ECSBurst, def.ECSBurst},
 		} {
 			if l.input == "" && l.got != l.defval {
 				t.Errorf("an empty limit input read as %v, want the default %v", l.got, l.defval)
 			}
 		}
 		for v, check := range map[string]func(string) error{
-			s.Environment: inputcheck.ID, s.FromLabel: inputcheck.Label, s.Release: inputcheck.Release, s.Description: inputcheck.Text,
+			s.Environment: inputcheck.ID, s.Label: inputcheck.Label, s.Release: inputcheck.Release, s.Description: inputcheck.Text,
 		} {
 			if v != "" && check(v) != nil {
 				t.Errorf("accepted %q: %v", v, check(v))
 			}
 		}
 		again, err := readSettings(a, environ)
-		if err != nil || *again != *s {
+		if err != nil || !reflect.DeepEqual(again, s) {
 			t.Errorf("reading the same inputs again gave %+v, %v; want %+v", again, err, s)
 		}
 	})

@@ -26,7 +26,7 @@ const githubTimeout = 2 * time.Minute
 // startGitHubDeployment creates a GitHub deployment for the environment and
 // marks it in progress, when the github-token input is given.
 func startGitHubDeployment(ctx context.Context, a *githubactions.Action, s *settings, opts []ghdeploy.Option) *githubDeployment {
-	if s.GitHubToken == "" || s.DryRun || !s.Command.deploys() {
+	if s.GitHubToken == "" || s.DryRun || !s.Operation.Changes() {
 		return &githubDeployment{}
 	}
 	if s.GitHub.Repository == "" || s.GitHub.SHA == "" {
@@ -74,7 +74,7 @@ func (g *githubDeployment) finish(ctx context.Context, a *githubactions.Action, 
 func (g *githubDeployment) set(ctx context.Context, a *githubactions.Action, s *settings, state, desc string) {
 	err := g.client.SetStatus(ctx, g.id, ghdeploy.Status{
 		State:          state,
-		LogURL:         s.GitHub.RunURL(),
+		LogURL:         s.Origin.CI.BuildURL,
 		EnvironmentURL: s.EnvironmentURL,
 		Description:    desc,
 	})

@@ -95,7 +95,7 @@ func TestOutsideTextIssuesNoCommand(t *testing.T) {
 			h := newHarness(t, map[string]string{"environment": "stage"})
 			for _, k := range []event.Kind{event.Plan, event.TagMoved, event.ServiceUpdated, event.Progress, event.ServiceDone,
 				event.Warning, event.Retry, event.Failed, event.Finished} {
-				h.fake.events = append(h.fake.events,
+				h.fake.Events = append(h.fake.Events,
 					event.Event{Kind: k, Message: evil, Outcome: evil, From: digestA, To: digestB},
 					event.Event{Kind: k, Service: evil, Cluster: evil, Message: evil},
 					event.Event{Kind: k, Image: evil, Message: evil, File: evil, Line: 3})
@@ -104,11 +104,11 @@ func TestOutsideTextIssuesNoCommand(t *testing.T) {
 			res.Status = history.StatusFailed
 			res.Services[0].Outcome, res.Services[0].Reason, res.Services[0].Service = history.StatusFailed, evil, evil
 			res.Images[0].Image, res.Images[0].Repository = evil, evil
-			h.fake.result, h.fake.err = res, fmt.Errorf("%w: %s", deploy.ErrDeploymentFailed, evil)
+			h.fake.Result, h.fake.Err = res, fmt.Errorf("%w: %s", deploy.ErrDeploymentFailed, evil)
 			runs["release-deploy"] = h
 
 			h = newHarness(t, map[string]string{"command": "status"})
-			h.fake.status = &deploy.StatusReport{Project: "shop", Environments: []deploy.EnvironmentStatus{{
+			h.fake.Report = &deploy.StatusReport{Project: "shop", Environments: []deploy.EnvironmentStatus{{
 				Environment: "stage", Drift: []string{evil},
 				Images:   []deploy.ImageStatus{{Image: evil, Repository: evil, Tag: evil}},
 				Services: []deploy.ServiceStatus{{Service: evil, Cluster: evil, TaskDefinition: evil}},
@@ -116,7 +116,7 @@ func TestOutsideTextIssuesNoCommand(t *testing.T) {
 			runs["status"] = h
 
 			h = newHarness(t, map[string]string{"environment": "stage"})
-			h.openErr = &manifest.Error{Diagnostics: []manifest.Diagnostic{{Pos: manifest.Position{File: "buoy.yaml", Line: 2}, Message: evil, Hint: evil}}}
+			h.fake.OpenErr = &manifest.Error{Diagnostics: []manifest.Diagnostic{{Pos: manifest.Position{File: "buoy.yaml", Line: 2}, Message: evil, Hint: evil}}}
 			runs["invalid manifest"] = h
 
 			for name, h := range runs {

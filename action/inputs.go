@@ -2,14 +2,14 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
-	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/suggest"
 )
 
@@ -80,108 +80,39 @@ func outputNames() []string {
 	return []string{outReleaseID, outDeploymentID, outStatus, outImages, outServices, outSummaryMarkdown}
 }
 
-// command is what the action was asked to do.
-type command string
-
-// The commands of the action's command input.
-const (
-	cmdReleaseDeploy command = "release-deploy"
-	cmdPrepare       command = "prepare"
-	cmdDeploy        command = "deploy"
-	cmdPromote       command = "promote"
-	cmdRollback      command = "rollback"
-	cmdStatus        command = "status"
-	cmdPlan          command = "plan"
-)
-
-func commands() []command {
-	return []command{cmdReleaseDeploy, cmdPrepare, cmdDeploy, cmdPromote, cmdRollback, cmdStatus, cmdPlan}
-}
-
-// deploys says whether the command changes an environment.
-func (c command) deploys() bool {
-	switch c {
-	case cmdReleaseDeploy, cmdDeploy, cmdPromote, cmdRollback:
-		return true
-	default:
-		return false
-	}
-}
-
-// settings are the validated inputs plus what the GitHub context adds.
+// settings are the validated inputs, read straight into what the
+// entrypoints' shared layer takes, plus what only the Action uses.
 type settings struct {
-	Command         command
-	Project         string
-	Environment     string
-	FromLabel       string
-	Release         string
-	FromEnvironment string
-	Description     string
-	Manifest        string
-	Timeout         time.Duration
-	Wait            bool
-	Rollback        bool
-	DryRun          bool
-	Confirm         bool
-	GitHubToken     string
-	EnvironmentURL  string
-	Table           string
-	Region          string
-	// Limits are lock-wait, lock-ttl, ecs-quota-share, ecs-rate and
-	// ecs-burst.
-	Limits inputcheck.Limits
+	// Request is the operation the inputs ask for: the command input
+	// (Operation), environment, from-label (Label), release,
+	// from-environment, description (default: the run's URL), timeout,
+	// wait (NoWait), rollback-on-failure (Rollback), dry-run and confirm,
+	// and who asks (Origin).
+	entry.Request
+	// Open is how to open buoy: the manifest, project, table, aws-region
+	// (Region) inputs and the limits (lock-wait, lock-ttl,
+	// ecs-quota-share, ecs-rate, ecs-burst), with the Action's advice.
+	Open entry.Config
 
-	GitHub githubContext
+	GitHubToken    string
+	EnvironmentURL string
+	GitHub         githubContext
 }
 
-// githubContext is the part of the workflow run's context the action uses.
+// githubContext is what the action needs of the workflow run beyond who
+// asks (Origin): where to record a GitHub deployment and the workspace
+// annotations are relative to.
 type githubContext struct {
-	Actor      string
 	Repository string // owner/name
 	SHA        string
-	RunID      string
-	ServerURL  string
 	APIURL     string
 	Workspace  string
 }
 
-// CI is what the history records of the workflow run.
-func (g githubContext) CI() history.CI {
-	return history.CI{Provider: "github-actions", BuildURL: g.RunURL(), Commit: g.SHA, Actor: g.Actor}
-}
-
-// RunURL is the link to the workflow run, or "" outside a workflow run.
-func (g githubContext) RunURL() string {
-	if g.Repository == "" || g.RunID == "" {
-		return ""
-	}
-	server := strings.TrimSuffix(g.ServerURL, "/")
-	if server == "" {
-		server = "https://github.com"
-	}
-	return server + "/" + g.Repository + "/actions/runs/" + g.RunID
-}
-
-// RequestedBy is who the history records as having asked.
-func (g githubContext) RequestedBy() string {
-	actor := g.Actor
-	if actor == "" {
-		actor = "unknown actor"
-	}
-	who := actor + " via GitHub Actions"
-	if u := g.RunURL(); u != "" {
-		who += " (" + u + ")"
-	}
-	return who
-}
-
 func readGitHubContext(a *githubactions.Action) githubContext {
 	return githubContext{
-		Actor:      a.Getenv("GITHUB_ACTOR"),
 		Repository: a.Getenv("GITHUB_REPOSITORY"),
 		SHA:        a.Getenv("GITHUB_SHA"),
-		RunID:      a.Getenv("GITHUB_RUN_ID"),
-		ServerURL:  a.Getenv("GITHUB_SERVER_URL"),
 		APIURL:     a.Getenv("GITHUB_API_URL"),
 		Workspace:  a.Getenv("GITHUB_WORKSPACE"),
 	}
@@ -204,32 +135,41 @@ func readSettings(a *githubactions.Action, environ []string) (*settings, error) 
 		in[inRelease] = ""
 	}
 	s := &settings{
-		Project:         in[inProject],
-		Environment:     in[inEnvironment],
-		FromLabel:       in[inFromLabel],
-		Release:         in[inRelease],
-		FromEnvironment: in[inFromEnvironment],
-		Description:     in[inDescription],
-		Manifest:        in[inManifest],
-		GitHubToken:     in[inGitHubToken],
-		EnvironmentURL:  in[inEnvironmentURL],
-		Table:           in[inTable],
-		Region:          in[inAWSRegion],
-		GitHub:          readGitHubContext(a),
+		Request: entry.Request{
+			Environment:     in[inEnvironment],
+			Label:           in[inFromLabel],
+			Release:         in[inRelease],
+			FromEnvironment: in[inFromEnvironment],
+			Description:     in[inDescription],
+			Origin:          entry.ReadOrigin(a.Getenv, os.Hostname),
+		},
+		Open: entry.Config{
+			Manifest: in[inManifest],
+			Project:  in[inProject],
+			Table:    in[inTable],
+			Region:   in[inAWSRegion],
+			Advice: entry.Advice{
+				Manifest: "set the manifest input to its path (did the job check out the repository?)",
+				Region:   "set the aws-region input, or aws-region in aws-actions/configure-aws-credentials (AWS_REGION)",
+			},
+		},
+		GitHubToken:    in[inGitHubToken],
+		EnvironmentURL: in[inEnvironmentURL],
+		GitHub:         readGitHubContext(a),
 	}
 
 	cmd, cmdErr := readCommand(in[inCommand])
 	if cmdErr != nil {
 		errs = append(errs, cmdErr)
 	}
-	s.Command = cmd
+	s.Operation = cmd
 
-	s.Wait = boolInput(in, inWait, true, &errs)
+	s.NoWait = !boolInput(in, inWait, true, &errs)
 	s.Rollback = boolInput(in, inRollbackOnFailure, false, &errs)
 	s.DryRun = boolInput(in, inDryRun, false, &errs)
 	s.Confirm = boolInput(in, inConfirm, false, &errs)
 
-	s.Limits = readLimits(in, &errs)
+	s.Open.Limits = readLimits(in, &errs)
 	if t := in[inTimeout]; t != "" {
 		d, err := inputcheck.Duration(t)
 		if err != nil {
@@ -263,7 +203,7 @@ func readSettings(a *githubactions.Action, environ []string) (*settings, error) 
 		errs = append(errs, fmt.Errorf("input %s holds a line break, a control character or is not text: pass the token alone, e.g. ${{ github.token }}", inGitHubToken))
 	}
 
-	if s.Environment == "" && cmd != cmdPrepare && cmd != cmdStatus && cmdErr == nil {
+	if s.Environment == "" && cmd != entry.Prepare && cmd != entry.Status && cmdErr == nil {
 		errs = append(errs, fmt.Errorf("input %s is required for command %s: add `%s: stage` (the environment id from the manifest) under `with:`", inEnvironment, cmd, inEnvironment))
 	}
 	if s.Release != "" && s.FromEnvironment != "" {
@@ -271,17 +211,17 @@ func readSettings(a *githubactions.Action, environ []string) (*settings, error) 
 	}
 	for _, u := range []struct {
 		name string
-		by   []command
+		by   []entry.Operation
 	}{
-		{inRelease, []command{cmdDeploy, cmdPlan}},
-		{inFromEnvironment, []command{cmdPromote, cmdPlan}},
+		{inRelease, []entry.Operation{entry.Deploy, entry.Plan}},
+		{inFromEnvironment, []entry.Operation{entry.Promote, entry.Plan}},
 	} {
 		if in[u.name] != "" && cmdErr == nil && !slices.Contains(u.by, cmd) {
 			errs = append(errs, fmt.Errorf("input %s is not used by command %s: remove it, or use command %s", u.name, cmd, u.by[0]))
 		}
 	}
 	if s.Description == "" {
-		s.Description = s.GitHub.RunURL()
+		s.Description = s.Origin.CI.BuildURL
 	}
 	if len(errs) > 0 {
 		return nil, &inputError{errs: errs}
@@ -290,22 +230,14 @@ func readSettings(a *githubactions.Action, environ []string) (*settings, error) 
 }
 
 // readCommand reads the command input; empty means release-deploy.
-func readCommand(v string) (command, error) {
+func readCommand(v string) (entry.Operation, error) {
 	if v == "" {
-		return cmdReleaseDeploy, nil
+		return entry.ReleaseDeploy, nil
 	}
-	names := make([]string, 0, len(commands()))
-	for _, c := range commands() {
-		if string(c) == v {
-			return c, nil
-		}
-		names = append(names, string(c))
+	if op := entry.Operation(v); slices.Contains(entry.Operations(), op) {
+		return op, nil
 	}
-	hint := "use one of " + strings.Join(names, ", ")
-	if s := suggest.Closest(v, names); s != "" {
-		hint = fmt.Sprintf("did you mean %s? (the commands are %s)", s, strings.Join(names, ", "))
-	}
-	return command(v), fmt.Errorf("input %s: %s is not a command; %s", inCommand, inputcheck.Quote(v), hint)
+	return entry.Operation(v), fmt.Errorf("input %s: %s is not a command; %s", inCommand, inputcheck.Quote(v), entry.OperationHint(v))
 }
 
 // unknownInputs reports each INPUT_ variable that names no input of

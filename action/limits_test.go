@@ -42,14 +42,14 @@ func TestLimitInputsReachTheDeployer(t *testing.T) {
 				inputs[k] = v
 			}
 			h := newHarness(t, inputs)
-			h.fake.result = succeeded()
+			h.fake.Result = succeeded()
 			if err := h.run(t); err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			if h.settings == nil {
+			if h.fake.Opened() == nil {
 				t.Fatal("the deployer was not opened")
 			}
-			if got := h.settings.Limits; got != tt.want {
+			if got := h.fake.Opened().Limits; got != tt.want {
 				t.Errorf("limits = %+v, want %+v", got, tt.want)
 			}
 		})

@@ -52,7 +52,7 @@ func writeResult(a *githubactions.Action, s *settings, res *deploy.Result) {
 	setOutput(a, outStatus, string(res.Status))
 	setOutput(a, outImages, jsonObject(imageDigests(res)))
 	setOutput(a, outServices, jsonObject(serviceOutcomes(res.Services)))
-	md := report.Markdown(string(s.Command), res)
+	md := report.Markdown(string(s.Operation), res)
 	setOutput(a, outSummaryMarkdown, md)
 	addSummary(a, md)
 }
@@ -82,7 +82,7 @@ func writeRefusal(a *githubactions.Action, s *settings, res *deploy.Result, err 
 func refusalMarkdown(s *settings, status string, err error) string {
 	what := "buoy"
 	if s != nil {
-		what += " " + string(s.Command)
+		what += " " + string(s.Operation)
 		if s.Environment != "" {
 			what += " to " + s.Environment
 		}

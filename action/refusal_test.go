@@ -51,8 +51,8 @@ func TestLibraryRefusalIsReported(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, tt.inputs)
-			h.fake.result = &deploy.Result{Project: "shop", Environment: tt.inputs["environment"], Release: tt.release, Status: history.StatusFailed}
-			h.fake.err = tt.err
+			h.fake.Result = &deploy.Result{Project: "shop", Environment: tt.inputs["environment"], Release: tt.release, Status: history.StatusFailed}
+			h.fake.Err = tt.err
 			err := h.run(t)
 			if code := exitCode(err); code != tt.code {
 				t.Errorf("exit code = %d (%v), want %d", code, err, tt.code)
@@ -95,8 +95,8 @@ func TestFailedDeploymentIsNotARefusal(t *testing.T) {
 	h := newHarness(t, map[string]string{"environment": "stage"})
 	res := succeeded()
 	res.Status = history.StatusFailed
-	h.fake.result = res
-	h.fake.err = fmt.Errorf("%w: shop-api: circuit breaker", deploy.ErrDeploymentFailed)
+	h.fake.Result = res
+	h.fake.Err = fmt.Errorf("%w: shop-api: circuit breaker", deploy.ErrDeploymentFailed)
 	if err := h.run(t); !errors.Is(err, deploy.ErrDeploymentFailed) {
 		t.Fatalf("err = %v, want the deployment's failure", err)
 	}

@@ -11,27 +11,15 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/buoy-deploy/buoy/action/ghdeploy"
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
-	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
-// deployer is what the action needs of buoy's orchestration
-// (*deploy.Deployer satisfies it).
-type deployer interface {
-	Prepare(ctx context.Context, in deploy.PrepareInput) (*history.Release, error)
-	Deploy(ctx context.Context, in deploy.DeployInput) (*deploy.Result, error)
-	ReleaseDeploy(ctx context.Context, in deploy.ReleaseDeployInput) (*deploy.Result, error)
-	Promote(ctx context.Context, in deploy.PromoteInput) (*deploy.Result, error)
-	Rollback(ctx context.Context, in deploy.RollbackInput) (*deploy.Result, error)
-	Status(ctx context.Context, in deploy.StatusInput) (*deploy.StatusReport, error)
-}
-
 // deps are what run needs from the outside world; tests replace them.
 type deps struct {
-	// open opens the deployer for the settings' manifest and project;
-	// events go to sink, debug logs to logger.
-	open func(ctx context.Context, s *settings, sink event.Sink, logger *slog.Logger) (deployer, error)
+	// open opens the deployer (entry.Opener; tests: a fake's).
+	open entry.OpenFunc
 	// github are extra options for the Deployments API client.
 	github []ghdeploy.Option
 	// environ lists the process's environment (KEY=value), to find
@@ -67,31 +55,24 @@ func run(ctx context.Context, a *githubactions.Action, d deps) error {
 	r := newRenderer(a, s.GitHub.Workspace)
 	defer r.Close()
 
-	a.Infof("%s", safeLine(fmt.Sprintf("buoy %s: project %s, environment %s%s", s.Command,
-		orDefault(s.Project, "(from the manifest)"), orDefault(s.Environment, "(all)"), dryRunNote(s))))
-	dep, err := d.open(ctx, s, r, logger)
+	a.Infof("%s", safeLine(fmt.Sprintf("buoy %s: project %s, environment %s%s", s.Operation,
+		orDefault(s.Open.Project, "(from the manifest)"), orDefault(s.Environment, "(all)"), dryRunNote(s))))
+	cfg := s.Open
+	cfg.Sink, cfg.Logger = r, logger
+	dep, err := d.open(ctx, cfg)
 	if err != nil {
 		err = r.annotateOpenError(err)
 		writeRefusal(a, s, nil, err)
 		return err
 	}
 
-	switch s.Command {
-	case cmdStatus, cmdPrepare:
-		run := runStatus
-		if s.Command == cmdPrepare {
-			run = runPrepare
-		}
-		if err := run(ctx, a, r, dep, s); err != nil {
-			writeRefusal(a, s, nil, err)
-			return err
-		}
-		return nil
-	}
-
 	gh := startGitHubDeployment(ctx, a, s, d.github)
-	res, opErr := execute(ctx, dep, s)
+	out, opErr := entry.Do(ctx, dep, s.Request)
 	r.Close()
+	if s.Operation == entry.Status || s.Operation == entry.Prepare {
+		return writeReport(a, r, s, out, opErr)
+	}
+	res := out.Result
 	recorded := res != nil && (opErr == nil || res.Deployment != nil)
 	if recorded {
 		writeResult(a, s, res)
@@ -107,44 +88,20 @@ func run(ctx context.Context, a *githubactions.Action, d deps) error {
 	return err
 }
 
-// execute runs a deploying command (or plans one).
-func execute(ctx context.Context, dep deployer, s *settings) (*deploy.Result, error) {
-	req := deploy.Request{
-		Environment: s.Environment,
-		RequestedBy: s.GitHub.RequestedBy(),
-		Description: s.Description,
-		CI:          s.GitHub.CI(),
-		Timeout:     s.Timeout,
-		NoWait:      !s.Wait,
-		Rollback:    s.Rollback,
-		DryRun:      s.DryRun || s.Command == cmdPlan,
-		Confirm:     s.Confirm,
-	}
-	switch {
-	case s.Command == cmdDeploy, s.Command == cmdPlan && s.Release != "":
-		return dep.Deploy(ctx, deploy.DeployInput{Request: req, Release: s.Release})
-	case s.Command == cmdPromote, s.Command == cmdPlan && s.FromEnvironment != "":
-		return dep.Promote(ctx, deploy.PromoteInput{Request: req, From: s.FromEnvironment})
-	case s.Command == cmdRollback:
-		return dep.Rollback(ctx, deploy.RollbackInput{Request: req})
-	default: // release-deploy, plan
-		return dep.ReleaseDeploy(ctx, deploy.ReleaseDeployInput{Request: req, Label: s.FromLabel})
-	}
-}
-
-// runPrepare creates a release from a label and reports its id and digests.
-func runPrepare(ctx context.Context, a *githubactions.Action, _ *renderer, dep deployer, s *settings) error {
-	rel, err := dep.Prepare(ctx, deploy.PrepareInput{
-		Label:       s.FromLabel,
-		RequestedBy: s.GitHub.RequestedBy(),
-		Description: s.Description,
-		CI:          s.GitHub.CI(),
-	})
+// writeReport renders what status or prepare gave: the report or the
+// new release, or why there is none.
+func writeReport(a *githubactions.Action, r *renderer, s *settings, out entry.Outcome, err error) error {
 	if err != nil {
-		return explain(s, err)
+		err = explain(s, err)
+		writeRefusal(a, s, nil, err)
+		return err
 	}
-	a.Infof("%s", safeLine("created release "+rel.ID+" from "+rel.Label))
-	writeRelease(a, rel)
+	if out.Status != nil {
+		writeStatus(a, r, out.Status)
+		return nil
+	}
+	a.Infof("%s", safeLine("created release "+out.Release.ID+" from "+out.Release.Label))
+	writeRelease(a, out.Release)
 	return nil
 }
 
@@ -164,7 +121,7 @@ func explain(s *settings, err error) error {
 	case errors.Is(err, deploy.ErrDeploymentFailed):
 		return fmt.Errorf("%w; see the services' reasons above and in the job summary", err)
 	default:
-		return fmt.Errorf("%s: %w", s.Command, err)
+		return fmt.Errorf("%s: %w", s.Operation, err)
 	}
 }
 
@@ -214,7 +171,7 @@ func orDefault(s, def string) string {
 }
 
 func dryRunNote(s *settings) string {
-	if s.DryRun || s.Command == cmdPlan {
+	if s.DryRun || s.Operation == entry.Plan {
 		return " (dry run: nothing will change)"
 	}
 	return ""

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/buoy-deploy/buoy/action/ghdeploy"
+	"github.com/buoy-deploy/buoy/internal/cihost"
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -29,68 +30,12 @@ const (
 	digestB = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 )
 
-// fakeDeployer plays the orchestration: it emits scripted events to the
-// sink it was opened with and returns a scripted result and error.
-type fakeDeployer struct {
-	sink   event.Sink
-	events []event.Event
-	result *deploy.Result
-	status *deploy.StatusReport
-	err    error
-
-	mu    sync.Mutex
-	calls []any // the inputs it was called with
-}
-
-func (f *fakeDeployer) call(in any) (*deploy.Result, error) {
-	f.mu.Lock()
-	f.calls = append(f.calls, in)
-	f.mu.Unlock()
-	for _, e := range f.events {
-		f.sink.Emit(e)
-	}
-	return f.result, f.err
-}
-
-func (f *fakeDeployer) Prepare(_ context.Context, in deploy.PrepareInput) (*history.Release, error) {
-	res, err := f.call(in)
-	if res == nil {
-		return nil, err
-	}
-	return res.Release, err
-}
-
-func (f *fakeDeployer) Deploy(_ context.Context, in deploy.DeployInput) (*deploy.Result, error) {
-	return f.call(in)
-}
-
-func (f *fakeDeployer) ReleaseDeploy(_ context.Context, in deploy.ReleaseDeployInput) (*deploy.Result, error) {
-	return f.call(in)
-}
-
-func (f *fakeDeployer) Promote(_ context.Context, in deploy.PromoteInput) (*deploy.Result, error) {
-	return f.call(in)
-}
-
-func (f *fakeDeployer) Rollback(_ context.Context, in deploy.RollbackInput) (*deploy.Result, error) {
-	return f.call(in)
-}
-
-func (f *fakeDeployer) Status(_ context.Context, in deploy.StatusInput) (*deploy.StatusReport, error) {
-	_, err := f.call(in)
-	return f.status, err
-}
-
-var _ deployer = (*fakeDeployer)(nil)
-
 // harness is one run of the action with an injected environment.
 type harness struct {
-	env      map[string]string
-	out      bytes.Buffer
-	fake     *fakeDeployer
-	openErr  error
-	github   []ghdeploy.Option
-	settings *settings // what open was called with
+	env    map[string]string
+	out    bytes.Buffer
+	fake   *entrytest.Deployer
+	github []ghdeploy.Option
 }
 
 func newHarness(t *testing.T, inputs map[string]string) *harness {
@@ -98,6 +43,7 @@ func newHarness(t *testing.T, inputs map[string]string) *harness {
 	dir := t.TempDir()
 	h := &harness{
 		env: map[string]string{
+			"GITHUB_ACTIONS":        "true",
 			"GITHUB_OUTPUT":         filepath.Join(dir, "output"),
 			"GITHUB_STEP_SUMMARY":   filepath.Join(dir, "summary"),
 			"GITHUB_ACTOR":          "octocat",
@@ -109,7 +55,7 @@ func newHarness(t *testing.T, inputs map[string]string) *harness {
 			"AWS_SECRET_ACCESS_KEY": "aws-secret",
 			"AWS_SESSION_TOKEN":     "aws-session",
 		},
-		fake: &fakeDeployer{},
+		fake: &entrytest.Deployer{},
 	}
 	for k, v := range inputs {
 		h.env["INPUT_"+strings.ToUpper(k)] = v
@@ -123,18 +69,7 @@ func (h *harness) run(t *testing.T) error {
 		githubactions.WithWriter(&h.out),
 		githubactions.WithGetenv(func(k string) string { return h.env[k] }),
 	)
-	d := deps{
-		open: func(_ context.Context, s *settings, sink event.Sink, _ *slog.Logger) (deployer, error) {
-			h.settings = s
-			if h.openErr != nil {
-				return nil, h.openErr
-			}
-			h.fake.sink = sink
-			return h.fake, nil
-		},
-		github: h.github,
-	}
-	return run(context.Background(), a, d)
+	return run(context.Background(), a, deps{open: h.fake.Open, github: h.github})
 }
 
 func (h *harness) outputs(t *testing.T) map[string]string {
@@ -151,37 +86,10 @@ func (h *harness) summary(t *testing.T) string {
 	return string(b)
 }
 
-// readOutputs parses GITHUB_OUTPUT's heredoc format: name<<DELIM, value
-// lines, DELIM.
+// readOutputs parses GITHUB_OUTPUT's heredoc format (cihost.ReadOutputs).
 func readOutputs(t *testing.T, path string) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return map[string]string{}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	lines := strings.Split(string(b), "\n")
-	for i := 0; i < len(lines); i++ {
-		if lines[i] == "" {
-			continue
-		}
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			t.Fatalf("GITHUB_OUTPUT line %d = %q, want name<<delimiter", i+1, lines[i])
-		}
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("GITHUB_OUTPUT: output %s has no closing %s", name, delim)
-		}
-		out[name] = strings.Join(value, "\n")
-	}
-	return out
+	return cihost.ReadOutputs(t, path)
 }
 
 func succeeded() *deploy.Result {
@@ -207,8 +115,8 @@ func TestReleaseDeploySucceeds(t *testing.T) {
 	h := newHarness(t, map[string]string{"environment": "stage", "from-label": "ref.3f2a9c", "github-token": "gh-secret"})
 	h.env["GITHUB_API_URL"] = "http://127.0.0.1:1" // nothing listens: GitHub fails, the deployment does not
 	h.github = []ghdeploy.Option{ghdeploy.WithRetry(0, time.Millisecond, time.Millisecond)}
-	h.fake.result = succeeded()
-	h.fake.events = []event.Event{
+	h.fake.Result = succeeded()
+	h.fake.Events = []event.Event{
 		{Kind: event.Plan, Image: "api", Message: "env.stage → sha256:bbbb"},
 		{Kind: event.TagMoved, Image: "api", From: digestA, To: digestB},
 		{Kind: event.ServiceUpdated, Service: "shop-api", Cluster: "main", Message: "deployment ecs-svc/1 started"},
@@ -220,9 +128,9 @@ func TestReleaseDeploySucceeds(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, h.out.String())
 	}
 
-	in, ok := h.fake.calls[0].(deploy.ReleaseDeployInput)
+	in, ok := h.fake.Calls()[0].(deploy.ReleaseDeployInput)
 	if !ok {
-		t.Fatalf("called with %T, want ReleaseDeployInput", h.fake.calls[0])
+		t.Fatalf("called with %T, want ReleaseDeployInput", h.fake.Calls()[0])
 	}
 	runURL := "https://github.com/acme/shop/actions/runs/1234"
 	if in.Label != "ref.3f2a9c" || in.Environment != "stage" || in.Timeout != 0 {
@@ -288,9 +196,9 @@ func TestFailedRollout(t *testing.T) {
 	res.Status = history.StatusRolledBack
 	res.Services[0].Outcome = history.StatusFailed
 	res.Services[0].Reason = "rolled back by the circuit breaker: 3 tasks stopped (exit code 1)"
-	h.fake.result = res
-	h.fake.err = fmt.Errorf("shop/stage: %w", deploy.ErrDeploymentFailed)
-	h.fake.events = []event.Event{
+	h.fake.Result = res
+	h.fake.Err = fmt.Errorf("shop/stage: %w", deploy.ErrDeploymentFailed)
+	h.fake.Events = []event.Event{
 		{Kind: event.ServiceUpdated, Service: "shop-api"},
 		{Kind: event.Failed, Project: "shop", Environment: "stage", Service: "shop-api", Message: "rolled back by the circuit breaker\n::error::injected"},
 	}
@@ -301,7 +209,7 @@ func TestFailedRollout(t *testing.T) {
 	if !strings.Contains(err.Error(), "reasons above") {
 		t.Errorf("err = %q, want it to say where to look", err)
 	}
-	in := h.fake.calls[0].(deploy.ReleaseDeployInput)
+	in := h.fake.Calls()[0].(deploy.ReleaseDeployInput)
 	if !in.Rollback || !in.NoWait || in.Timeout != 5*time.Minute {
 		t.Errorf("request = %+v, want Rollback, NoWait and a 5m timeout", in.Request)
 	}
@@ -338,17 +246,17 @@ func TestCommandsCallTheirOperation(t *testing.T) {
 		t.Run(fmt.Sprint(tt.inputs), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, tt.inputs)
-			h.fake.result = succeeded()
-			h.fake.status = &deploy.StatusReport{Project: "shop"}
+			h.fake.Result = succeeded()
+			h.fake.Report = &deploy.StatusReport{Project: "shop"}
 			if err := h.run(t); err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			if got := fmt.Sprintf("%T", h.fake.calls[0]); got != tt.want {
+			if got := fmt.Sprintf("%T", h.fake.Calls()[0]); got != tt.want {
 				t.Errorf("called with %s, want %s", got, tt.want)
 			}
 			if tt.inputs["command"] == "plan" {
-				if !strings.Contains(fmt.Sprintf("%+v", h.fake.calls[0]), "DryRun:true") {
-					t.Errorf("plan called %+v, want DryRun", h.fake.calls[0])
+				if !strings.Contains(fmt.Sprintf("%+v", h.fake.Calls()[0]), "DryRun:true") {
+					t.Errorf("plan called %+v, want DryRun", h.fake.Calls()[0])
 				}
 			}
 		})
@@ -358,9 +266,9 @@ func TestCommandsCallTheirOperation(t *testing.T) {
 func TestPrepareWritesRelease(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, map[string]string{"command": "prepare"})
-	h.fake.result = succeeded()
-	h.fake.result.Release.Project = "shop"
-	h.fake.result.Release.Label = "latest"
+	h.fake.Result = succeeded()
+	h.fake.Result.Release.Project = "shop"
+	h.fake.Result.Release.Label = "latest"
 	if err := h.run(t); err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -376,7 +284,7 @@ func TestPrepareWritesRelease(t *testing.T) {
 func TestStatusWarnsAboutDrift(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, map[string]string{"command": "status", "environment": "prod"})
-	h.fake.status = &deploy.StatusReport{Project: "shop", Environments: []deploy.EnvironmentStatus{{
+	h.fake.Report = &deploy.StatusReport{Project: "shop", Environments: []deploy.EnvironmentStatus{{
 		Environment: "prod",
 		Current:     &history.Current{ReleaseID: "01JREL", DeploymentID: "01JDEP"},
 		Images:      []deploy.ImageStatus{{Image: "api", Tag: "env.prod", Recorded: digestA, Tagged: digestB}},
@@ -426,7 +334,7 @@ func TestStatusNeverSaysInSyncWhenECSDidNotSay(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, map[string]string{"command": "status"})
-			h.fake.status = &deploy.StatusReport{Project: "shop", Environments: tc.envs}
+			h.fake.Report = &deploy.StatusReport{Project: "shop", Environments: tc.envs}
 			if err := h.run(t); err != nil {
 				t.Fatalf("run: %v", err)
 			}
@@ -478,7 +386,7 @@ func TestInvalidInputs(t *testing.T) {
 					t.Errorf("err = %q, want it to contain %q", err, w)
 				}
 			}
-			if h.settings != nil || len(h.fake.calls) > 0 {
+			if h.fake.Opened() != nil || len(h.fake.Calls()) > 0 {
 				t.Errorf("the deployer was opened or called despite invalid inputs")
 			}
 		})
@@ -490,12 +398,12 @@ func TestNoOutputFilesNoPanic(t *testing.T) {
 	h := newHarness(t, map[string]string{"environment": "stage"})
 	delete(h.env, "GITHUB_OUTPUT")
 	delete(h.env, "GITHUB_STEP_SUMMARY")
-	h.fake.result = succeeded()
+	h.fake.Result = succeeded()
 	if err := h.run(t); err != nil {
 		t.Fatalf("run without GITHUB_OUTPUT: %v", err)
 	}
-	if len(h.fake.calls) != 1 {
-		t.Errorf("deployer called %d times, want 1", len(h.fake.calls))
+	if len(h.fake.Calls()) != 1 {
+		t.Errorf("deployer called %d times, want 1", len(h.fake.Calls()))
 	}
 }
 
@@ -518,10 +426,10 @@ func TestGitHubDeploymentStatuses(t *testing.T) {
 			t.Cleanup(srv.Close)
 			h := newHarness(t, map[string]string{"environment": "prod", "github-token": "tok", "environment-url": "https://shop.example"})
 			h.env["GITHUB_API_URL"] = srv.URL
-			h.fake.result = succeeded()
+			h.fake.Result = succeeded()
 			if fail {
-				h.fake.result.Status = history.StatusFailed
-				h.fake.err = deploy.ErrDeploymentFailed
+				h.fake.Result.Status = history.StatusFailed
+				h.fake.Err = deploy.ErrDeploymentFailed
 			}
 			err := h.run(t)
 			if fail != (err != nil) {
@@ -559,7 +467,7 @@ func TestNoGitHubDeploymentForDryRuns(t *testing.T) {
 	} {
 		h := newHarness(t, inputs)
 		h.env["GITHUB_API_URL"] = "http://127.0.0.1:1"
-		h.fake.result = succeeded()
+		h.fake.Result = succeeded()
 		if err := h.run(t); err != nil {
 			t.Fatalf("run %v: %v", inputs, err)
 		}
@@ -623,7 +531,7 @@ func TestBadManifestIsAnnotated(t *testing.T) {
 		t.Fatal("the bad manifest parsed")
 	}
 	h := newHarness(t, map[string]string{"environment": "stage"})
-	h.openErr = fmt.Errorf("open deploy/buoy.yaml: %w", perr)
+	h.fake.OpenErr = fmt.Errorf("open deploy/buoy.yaml: %w", perr)
 	err := h.run(t)
 	var re *reportedError
 	if !errors.As(err, &re) {

@@ -13,11 +13,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/secretscan"
 )
@@ -64,20 +64,10 @@ func TestActionLeaksNoSecret(t *testing.T) {
 	secrets := secretscan.Fake()
 	gh := newGitHubAPI(t)
 	bin := buildAction(t)
-	runs := []struct {
-		name   string
-		inputs map[string]string
-		code   int
-	}{
-		{"succeeds", map[string]string{"environment": "stage", "from-label": "ref." + deployfixture.NewCommit, "timeout": "2m"}, exitcode.OK},
-		{"fails", map[string]string{"environment": "stage", "table": awstest.Name(t, "missing")}, exitcode.BadInput}, // no history table: nothing could run
-		{"unknown release", map[string]string{"command": "deploy", "environment": "stage", "release": "01JD000000000000000000000Z"}, exitcode.BadInput},
-		{"bad inputs", map[string]string{"environment": "stage", "timeout": "soon"}, exitcode.BadInput},
-	}
-	haystacks := map[string]string{}
-	for _, run := range runs {
+	haystacks := entrytest.Haystacks{}
+	for _, run := range entrytest.LeakRuns(t, w.Table) {
 		r := newRunnerIn(t, bin, w)
-		for k, v := range run.inputs {
+		for k, v := range run.Settings {
 			r.Inputs[k] = v
 		}
 		r.Inputs["github-token"] = secrets["INPUT_GITHUB-TOKEN"]
@@ -89,15 +79,15 @@ func TestActionLeaksNoSecret(t *testing.T) {
 		r.Env["GITHUB_API_URL"] = gh.URL
 		r.Env["RUNNER_DEBUG"] = "1"
 		res := r.run(t)
-		if res.ExitCode != run.code {
-			t.Errorf("%s: exit code = %d, want %d", run.name, res.ExitCode, run.code)
+		if res.ExitCode != run.Code {
+			t.Errorf("%s: exit code = %d, want %d", run.Name, res.ExitCode, run.Code)
 		}
-		checkMasksFirst(t, run.name, res.Stdout, secrets)
+		checkMasksFirst(t, run.Name, res.Stdout, secrets)
 		outputs, _ := json.Marshal(res.Outputs)
-		haystacks[run.name+": stdout"] = withoutMasks(res.Stdout)
-		haystacks[run.name+": stderr"] = res.Stderr
-		haystacks[run.name+": outputs"] = string(outputs)
-		haystacks[run.name+": job summary"] = res.Summary
+		haystacks[run.Name+": stdout"] = withoutMasks(res.Stdout)
+		haystacks[run.Name+": stderr"] = res.Stderr
+		haystacks[run.Name+": outputs"] = string(outputs)
+		haystacks[run.Name+": job summary"] = res.Summary
 	}
 	if !strings.Contains(haystacks["succeeds: stdout"], "::debug::") {
 		t.Errorf("the successful run wrote no debug logs to scan:\n%s", haystacks["succeeds: stdout"])
@@ -115,28 +105,15 @@ func TestActionLeaksNoSecret(t *testing.T) {
 			t.Errorf("GitHub got Authorization %q, want the token input and nothing else", a)
 		}
 	}
-	scan, err := dynamodb.NewFromConfig(awstest.Config(t)).Scan(ctx, &dynamodb.ScanInput{TableName: &w.Table})
-	if err != nil {
-		t.Fatalf("scan the history: %v", err)
-	}
-	records, _ := json.Marshal(scan.Items)
-	if len(scan.Items) < 3 {
-		t.Errorf("the history holds %d items, want the release, the deployment and the current record to scan", len(scan.Items))
-	}
-	haystacks["history"] = string(records)
-
-	for _, where := range sortedKeys(haystacks) {
-		if found := secretscan.Find(haystacks[where], secrets); len(found) > 0 {
-			t.Errorf("%s holds %v", where, found)
-		}
-	}
+	haystacks.AddHistory(ctx, t, w.Table)
+	haystacks.CheckNoSecret(t, secrets)
 }
 
 // newRunnerIn is runnerFor(t, w) with the action built once.
 func newRunnerIn(t *testing.T, bin string, w *world) *runner {
 	t.Helper()
 	r := runnerFor(t, w)
-	r.bin = bin
+	r.Bin = bin
 	return r
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -20,17 +19,10 @@ const (
 	statusUnknown = "unknown"
 )
 
-// runStatus reports what environments run, warns about drift, and writes
-// outputs (for one environment: its release, digests and services).
-func runStatus(ctx context.Context, a *githubactions.Action, r *renderer, dep deployer, s *settings) error {
-	var envs []string
-	if s.Environment != "" {
-		envs = []string{s.Environment}
-	}
-	rep, err := dep.Status(ctx, deploy.StatusInput{Environments: envs})
-	if err != nil {
-		return explain(s, err)
-	}
+// writeStatus reports what environments run, warns about drift, and
+// writes outputs (for one environment: its release, digests and
+// services).
+func writeStatus(a *githubactions.Action, r *renderer, rep *deploy.StatusReport) {
 	status := statusInSync
 	for _, env := range rep.Environments {
 		switch {
@@ -70,7 +62,6 @@ func runStatus(ctx context.Context, a *githubactions.Action, r *renderer, dep de
 	}
 	setOutput(a, outSummaryMarkdown, md)
 	addSummary(a, md)
-	return nil
 }
 
 // statusMarkdown renders a status report: one table per environment.

@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/cihost"
 )
 
 // agentToken and awsSecret are the job's agent access token and AWS
 // secret key; neither may reach the job log.
 const (
-	agentToken = "bkagent-secret-token-do-not-print"
-	awsSecret  = "aws-secret-do-not-print"
+	agentToken = cihost.AgentToken
+	awsSecret  = cihost.AWSSecret
 )
 
 // realAgent returns the real buildkite-agent that `make test` builds into

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/buoy-deploy/buoy/internal/badinput"
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/pkg/report"
 )
@@ -150,9 +151,9 @@ func TestPluginBadInput(t *testing.T) {
 				t.Fatal(err)
 			}
 			opened := false
-			open := func(ctx context.Context, o openOptions) (deployer, error) {
+			open := func(ctx context.Context, cfg entry.Config) (entry.Deployer, error) {
 				opened = true
-				return openDeployer(ctx, o)
+				return entry.Opener(ctx, cfg)
 			}
 			var log string
 			var calls []agentCall

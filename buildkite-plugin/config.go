@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strconv"
@@ -12,29 +13,15 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
+	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/suggest"
 )
 
 // errConfig marks a bad plugin configuration: nothing was changed, and the
 // pipeline must be fixed.
 var errConfig = errors.New("invalid plugin configuration")
-
-// The commands the plugin runs.
-const (
-	cmdReleaseDeploy = "release-deploy"
-	cmdPrepare       = "prepare"
-	cmdDeploy        = "deploy"
-	cmdPromote       = "promote"
-	cmdRollback      = "rollback"
-	cmdStatus        = "status"
-	cmdPlan          = "plan"
-)
-
-// commands lists the commands in the order plugin.yml does.
-func commands() []string {
-	return []string{cmdReleaseDeploy, cmdPrepare, cmdDeploy, cmdPromote, cmdRollback, cmdStatus, cmdPlan}
-}
 
 // config is the plugin's configuration as the agent passes it in
 // BUILDKITE_PLUGIN_CONFIGURATION. Every option of plugin.yml has a field
@@ -43,20 +30,20 @@ func commands() []string {
 // pointers), so a configuration written out is read back the same (an
 // option given empty or null is refused: emptyOption).
 type config struct {
-	Command           string `json:"command,omitempty"`
-	Project           string `json:"project,omitempty"`
-	Environment       string `json:"environment,omitempty"`
-	FromLabel         string `json:"from-label,omitempty"`
-	Release           string `json:"release,omitempty"`
-	FromEnvironment   string `json:"from-environment,omitempty"`
-	Description       string `json:"description,omitempty"`
-	Manifest          string `json:"manifest,omitempty"`
-	Table             string `json:"table,omitempty"`
-	Timeout           string `json:"timeout,omitempty"`
-	Wait              *bool  `json:"wait,omitempty"`
-	RollbackOnFailure bool   `json:"rollback-on-failure"`
-	DryRun            bool   `json:"dry-run"`
-	Confirm           bool   `json:"confirm"`
+	Command           entry.Operation `json:"command,omitempty"`
+	Project           string          `json:"project,omitempty"`
+	Environment       string          `json:"environment,omitempty"`
+	FromLabel         string          `json:"from-label,omitempty"`
+	Release           string          `json:"release,omitempty"`
+	FromEnvironment   string          `json:"from-environment,omitempty"`
+	Description       string          `json:"description,omitempty"`
+	Manifest          string          `json:"manifest,omitempty"`
+	Table             string          `json:"table,omitempty"`
+	Timeout           string          `json:"timeout,omitempty"`
+	Wait              *bool           `json:"wait,omitempty"`
+	RollbackOnFailure bool            `json:"rollback-on-failure"`
+	DryRun            bool            `json:"dry-run"`
+	Confirm           bool            `json:"confirm"`
 	// LockWait, LockTTL, ECSQuotaShare, ECSRate and ECSBurst are the CLI's
 	// --lock-wait, --lock-ttl, --ecs-quota-share, --ecs-rate and
 	// --ecs-burst; unset means its default.
@@ -80,16 +67,16 @@ type config struct {
 }
 
 // optionUse says which commands read an option that only some read.
-func optionUse(option string) []string {
+func optionUse(option string) []entry.Operation {
 	switch option {
 	case "from-label":
-		return []string{cmdPrepare, cmdReleaseDeploy, cmdPlan}
+		return []entry.Operation{entry.Prepare, entry.ReleaseDeploy, entry.Plan}
 	case "release":
-		return []string{cmdDeploy, cmdPlan}
+		return []entry.Operation{entry.Deploy, entry.Plan}
 	case "from-environment":
-		return []string{cmdPromote, cmdPlan}
+		return []entry.Operation{entry.Promote, entry.Plan}
 	}
-	return commands()
+	return entry.Operations()
 }
 
 // maxConfig is the longest configuration accepted, in bytes: far more
@@ -258,27 +245,27 @@ func article(jsonType string) string {
 // validate applies the rules a JSON schema alone states less clearly.
 func (c *config) validate() error {
 	if c.Command == "" {
-		c.Command = cmdReleaseDeploy
+		c.Command = entry.ReleaseDeploy
 	}
-	if !slices.Contains(commands(), c.Command) {
-		hint := "use one of " + strings.Join(commands(), ", ")
-		if s := suggest.Closest(c.Command, commands()); s != "" {
-			hint = fmt.Sprintf("did you mean %s? (the commands are %s)", s, strings.Join(commands(), ", "))
-		}
-		return fmt.Errorf("%w: option \"command\" is %s: %s", errConfig, inputcheck.Quote(c.Command), hint)
+	if !slices.Contains(entry.Operations(), c.Command) {
+		return fmt.Errorf("%w: option \"command\" is %s: %s", errConfig, inputcheck.Quote(string(c.Command)), entry.OperationHint(string(c.Command)))
 	}
-	if c.Environment == "" && c.Command != cmdPrepare && c.Command != cmdStatus {
+	if c.Environment == "" && c.Command != entry.Prepare && c.Command != entry.Status {
 		return fmt.Errorf("%w: option \"environment\" is missing: command %s needs the environment to deploy to, e.g. `environment: stage`",
 			errConfig, c.Command)
 	}
 	set := map[string]string{"from-label": c.FromLabel, "release": c.Release, "from-environment": c.FromEnvironment}
 	for _, name := range []string{"from-label", "release", "from-environment"} {
 		if set[name] != "" && !slices.Contains(optionUse(name), c.Command) {
+			var use []string
+			for _, o := range optionUse(name) {
+				use = append(use, string(o))
+			}
 			return fmt.Errorf("%w: option %q is not used by command %s: remove it, or use command %s",
-				errConfig, name, c.Command, strings.Join(optionUse(name), " or "))
+				errConfig, name, c.Command, strings.Join(use, " or "))
 		}
 	}
-	if c.Command == cmdPlan && c.Release != "" && c.FromEnvironment != "" {
+	if c.Command == entry.Plan && c.Release != "" && c.FromEnvironment != "" {
 		return fmt.Errorf("%w: options \"release\" and \"from-environment\" both given: a plan is of a deploy (release) or of a promote (from-environment), not both", errConfig)
 	}
 	for _, o := range []struct {
@@ -351,6 +338,46 @@ func (c *config) validateLimits() error {
 
 // wait reports whether to wait for ECS (default true).
 func (c *config) wait() bool { return c.Wait == nil || *c.Wait }
+
+// openConfig is how the plugin opens buoy: with its options, and its
+// words for what to do when that fails.
+func (c *config) openConfig(sink event.Sink, logger *slog.Logger) entry.Config {
+	return entry.Config{
+		Manifest: c.Manifest,
+		Project:  c.Project,
+		Table:    c.Table,
+		Limits:   c.limits,
+		Sink:     sink,
+		Logger:   logger,
+		Advice: entry.Advice{
+			Manifest:    "set the manifest option to its path (did the step check out the repository?)",
+			Credentials: "give the agent credentials (an instance or task role, AWS_PROFILE, or a plugin that assumes a role before this one)",
+		},
+	}
+}
+
+// request is the operation the options ask for, by origin; the
+// description is the build's URL unless given.
+func (c *config) request(origin entry.Origin) entry.Request {
+	r := entry.Request{
+		Operation:       c.Command,
+		Environment:     c.Environment,
+		Label:           c.FromLabel,
+		Release:         c.Release,
+		FromEnvironment: c.FromEnvironment,
+		Description:     c.Description,
+		Origin:          origin,
+		Timeout:         c.timeout,
+		NoWait:          !c.wait(),
+		Rollback:        c.RollbackOnFailure,
+		DryRun:          c.DryRun,
+		Confirm:         c.Confirm,
+	}
+	if r.Description == "" {
+		r.Description = origin.CI.BuildURL
+	}
+	return r
+}
 
 // optionNames lists the options, as JSON names, in the order config
 // declares them.

@@ -3,27 +3,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/internal/cihost"
 )
 
 // buildPlugin builds the plugin binary into a temporary directory.
 func buildPlugin(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "buoy-buildkite-plugin")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return cihost.Build(t, "github.com/buoy-deploy/buoy/buildkite-plugin", "buoy-buildkite-plugin")
 }
 
 // runBinary runs the plugin binary in the world's checkout as
@@ -58,27 +52,10 @@ func runBinary(t *testing.T, bin, dir, config string, extra map[string]string) (
 }
 
 // runLogged runs cmd with its standard output and error as the job log
-// and returns its exit status and the log. It fails the test when cmd
-// cannot start, and marks it failed when the log shows one of secrets.
+// (cihost.RunLogged) and returns its exit status and the log.
 func runLogged(t *testing.T, cmd *exec.Cmd, secrets ...string) (int, string) {
 	t.Helper()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %s: %v\n%s", cmd.Path, err, out.String())
-	}
-	log := out.String()
-	for _, secret := range secrets {
-		if strings.Contains(log, secret) {
-			t.Errorf("a secret reached the job log: %q", secret)
-		}
-	}
-	return code, log
+	return cihost.RunLogged(t, cmd, secrets...)
 }
 
 // hasSection reports whether the job log has a line starting with section.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
@@ -45,10 +46,10 @@ func FuzzParseConfig(f *testing.F) {
 			}
 			return
 		}
-		if !slices.Contains(commands(), c.Command) {
+		if !slices.Contains(entry.Operations(), c.Command) {
 			t.Errorf("accepted command %q", c.Command)
 		}
-		if c.Environment == "" && c.Command != cmdPrepare && c.Command != cmdStatus {
+		if c.Environment == "" && c.Command != entry.Prepare && c.Command != entry.Status {
 			t.Errorf("accepted command %s without an environment", c.Command)
 		}
 		if (c.Timeout != "") != (c.timeout > 0) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 )
 
@@ -27,7 +28,7 @@ projects:
 	if err := os.WriteFile(path, []byte(evil), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	log, calls, err := runPluginWith(t, `{"environment":"stage","manifest":"`+path+`"}`, nil, openDeployer, false)
+	log, calls, err := runPluginWith(t, `{"environment":"stage","manifest":"`+path+`"}`, nil, entry.Opener, false)
 	if code := exitCode(err); code != exitcode.BadInput {
 		t.Errorf("exit code = %d (%v), want %d", code, err, exitcode.BadInput)
 	}

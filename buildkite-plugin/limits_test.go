@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
@@ -42,14 +43,14 @@ func TestLimitOptionsReachTheDeployer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fake := &fakeDeployer{result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
+			fake := &entrytest.Deployer{Result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
 			if _, _, err := runPlugin(t, tt.config, fake, false); err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			if fake.opened == nil {
+			if fake.Opened() == nil {
 				t.Fatal("the deployer was not opened")
 			}
-			if got := fake.opened.Limits; got != tt.want {
+			if got := fake.Opened().Limits; got != tt.want {
 				t.Errorf("limits = %+v, want %+v", got, tt.want)
 			}
 		})

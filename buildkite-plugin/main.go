@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/interrupt"
 )
@@ -28,7 +29,7 @@ func main() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	err := run(ctx, os.Getenv, deps{
-		open:   openDeployer,
+		open:   entry.Opener,
 		agent:  agent{run: execRunner{env: os.Environ()}},
 		stdout: os.Stdout,
 		logger: logger,

@@ -14,6 +14,8 @@ import (
 	"github.com/buildkite/go-pipeline"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/buoy-deploy/buoy/internal/entry"
 )
 
 // pluginDefinition reads ../plugin.yml as the agent and plugin-linter do.
@@ -117,15 +119,15 @@ func TestOptionsMatchConfig(t *testing.T) {
 		t.Errorf("plugin.yml options and config fields differ:\nplugin.yml: %v\nconfig:     %v", declared, read)
 	}
 	cmd := props["command"].(map[string]any)
-	var enum []string
+	var enum []entry.Operation
 	for _, c := range cmd["enum"].([]any) {
-		enum = append(enum, c.(string))
+		enum = append(enum, entry.Operation(c.(string)))
 	}
-	if !slices.Equal(enum, commands()) {
-		t.Errorf("plugin.yml commands = %v, config's = %v", enum, commands())
+	if !slices.Equal(enum, entry.Operations()) {
+		t.Errorf("plugin.yml commands = %v, the operations = %v", enum, entry.Operations())
 	}
-	if cmd["default"] != cmdReleaseDeploy {
-		t.Errorf("plugin.yml command default = %v, want %s", cmd["default"], cmdReleaseDeploy)
+	if cmd["default"] != string(entry.ReleaseDeploy) {
+		t.Errorf("plugin.yml command default = %v, want %s", cmd["default"], entry.ReleaseDeploy)
 	}
 }
 

@@ -126,9 +126,6 @@ func describe(e event.Event) string {
 		}
 	}
 	line := strings.Join(parts, ": ")
-	if e.File != "" {
-		line += fmt.Sprintf(" (%s:%d:%d)", e.File, e.Line, e.Column)
-	}
 	switch e.Kind {
 	case event.Warning:
 		return "⚠️ warning: " + line

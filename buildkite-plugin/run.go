@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"unicode"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
@@ -20,7 +22,7 @@ import (
 // deps is what run needs from the world; main passes the real ones and
 // tests their own.
 type deps struct {
-	open   openFunc
+	open   entry.OpenFunc
 	agent  agent
 	stdout io.Writer
 	logger *slog.Logger
@@ -34,27 +36,26 @@ func run(ctx context.Context, getenv func(string) string, d deps) error {
 	if d.logger == nil {
 		d.logger = slog.New(slog.DiscardHandler)
 	}
-	b := readBuild(getenv)
 	raw := getenv("BUILDKITE_PLUGIN_CONFIGURATION")
 	cfg, err := parseConfig(raw)
 	if err != nil {
 		s := &step{log: log, agent: d.agent, context: annotationContext(rawOption(raw, "project"), rawOption(raw, "environment"), "")}
 		return s.fail(ctx, "buoy: bad plugin configuration", err)
 	}
-	s := &step{log: log, agent: d.agent, cfg: cfg, build: b, context: annotationContext(cfg.Project, cfg.Environment, cfg.Command)}
+	s := &step{log: log, agent: d.agent, cfg: cfg, context: annotationContext(cfg.Project, cfg.Environment, string(cfg.Command))}
 	log.header(s.heading())
-	dep, err := d.open(ctx, openOptions{Manifest: cfg.Manifest, Project: cfg.Project, Table: cfg.Table, Limits: cfg.limits, Sink: log, Logger: d.logger})
+	dep, err := d.open(ctx, cfg.openConfig(log, d.logger))
 	if err != nil {
 		return s.fail(ctx, "buoy: could not start", err)
 	}
+	out, err := entry.Do(ctx, dep, cfg.request(entry.ReadOrigin(getenv, os.Hostname)))
 	switch cfg.Command {
-	case cmdPrepare:
-		return s.prepare(ctx, dep)
-	case cmdStatus:
-		return s.status(ctx, dep)
+	case entry.Prepare:
+		return s.prepared(ctx, out.Release, err)
+	case entry.Status:
+		return s.status(ctx, out.Status, err)
 	}
-	op, res, err := s.deploy(ctx, dep)
-	return s.finish(ctx, op, res, err)
+	return s.finish(ctx, out.Ran, out.Result, err)
 }
 
 // step is one run of the plugin.
@@ -62,13 +63,12 @@ type step struct {
 	log     *logRenderer
 	agent   agent
 	cfg     *config
-	build   build
 	context string
 }
 
 // heading is the first log section's title.
 func (s *step) heading() string {
-	h := ":ship: buoy " + s.cfg.Command
+	h := ":ship: buoy " + string(s.cfg.Command)
 	if s.cfg.Project != "" {
 		h += " " + s.cfg.Project
 	}
@@ -81,58 +81,9 @@ func (s *step) heading() string {
 	return h
 }
 
-// request builds the deploy.Request every deploying command shares.
-func (s *step) request() deploy.Request {
-	return deploy.Request{
-		Environment: s.cfg.Environment,
-		RequestedBy: s.build.requester(),
-		Description: s.build.description(s.cfg.Description),
-		CI:          s.build.ci(),
-		Timeout:     s.cfg.timeout,
-		NoWait:      !s.cfg.wait(),
-		Rollback:    s.cfg.RollbackOnFailure,
-		DryRun:      s.cfg.DryRun || s.cfg.Command == cmdPlan,
-		Confirm:     s.cfg.Confirm,
-	}
-}
-
-// deploy runs a deploying command and returns the name of the operation
-// it ran (a plan runs release-deploy, deploy or promote as a dry run).
-func (s *step) deploy(ctx context.Context, dep deployer) (string, *deploy.Result, error) {
-	req := s.request()
-	op := s.cfg.Command
-	if op == cmdPlan {
-		switch {
-		case s.cfg.Release != "":
-			op = cmdDeploy
-		case s.cfg.FromEnvironment != "":
-			op = cmdPromote
-		default:
-			op = cmdReleaseDeploy
-		}
-	}
-	var res *deploy.Result
-	var err error
-	switch op {
-	case cmdDeploy:
-		release := s.cfg.Release
-		if release == inputcheck.LatestRelease {
-			release = "" // the latest release
-		}
-		res, err = dep.Deploy(ctx, deploy.DeployInput{Request: req, Release: release})
-	case cmdPromote:
-		res, err = dep.Promote(ctx, deploy.PromoteInput{Request: req, From: s.cfg.FromEnvironment})
-	case cmdRollback:
-		res, err = dep.Rollback(ctx, deploy.RollbackInput{Request: req})
-	default:
-		res, err = dep.ReleaseDeploy(ctx, deploy.ReleaseDeployInput{Request: req, Label: s.cfg.FromLabel})
-	}
-	return op, res, err
-}
-
 // finish renders a deploying command's outcome: the result section of the
 // log, the annotation and the meta-data.
-func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err error) error {
+func (s *step) finish(ctx context.Context, op entry.Operation, res *deploy.Result, err error) error {
 	err = clarify(err)
 	if res == nil {
 		if err == nil {
@@ -158,7 +109,7 @@ func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err er
 	} else if res.Status == deploy.StatusPlanned {
 		icon = ":memo:"
 	}
-	s.log.result(icon+" "+report.Title(op, shown), failed)
+	s.log.result(icon+" "+report.Title(string(op), shown), failed)
 	for _, svc := range res.Services {
 		line := fmt.Sprintf("  %s (cluster %s): %s", svc.Service, shortCluster(svc.Cluster), svc.Outcome)
 		if svc.Reason != "" {
@@ -170,7 +121,7 @@ func (s *step) finish(ctx context.Context, op string, res *deploy.Result, err er
 		s.log.printf("❌ error: %v", err)
 	}
 
-	body := report.Markdown(op, shown)
+	body := report.Markdown(string(op), shown)
 	if err != nil {
 		body += "\n**Error:** " + report.Escape(err.Error()) + "\n"
 	}

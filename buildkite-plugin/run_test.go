@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/buoy-deploy/buoy/internal/entry"
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/golden"
 	"reflect"
@@ -56,14 +58,14 @@ func deployEvents() []event.Event {
 
 // runPlugin runs the plugin with config against fake, with a stub agent,
 // and returns the error, the job log and the agent calls.
-func runPlugin(t *testing.T, config string, fake *fakeDeployer, failAgent bool) (string, []agentCall, error) {
+func runPlugin(t *testing.T, config string, fake *entrytest.Deployer, failAgent bool) (string, []agentCall, error) {
 	t.Helper()
-	return runPluginWith(t, config, nil, fake.open, failAgent)
+	return runPluginWith(t, config, nil, fake.Open, failAgent)
 }
 
 // runPluginWith is runPlugin with extra (or replaced) variables and any
 // way of opening the deployer.
-func runPluginWith(t *testing.T, config string, extra map[string]string, open openFunc, failAgent bool) (string, []agentCall, error) {
+func runPluginWith(t *testing.T, config string, extra map[string]string, open entry.OpenFunc, failAgent bool) (string, []agentCall, error) {
 	t.Helper()
 	dir, calls := stubAgent(t, failAgent)
 	env := buildEnv(config, dir+":/usr/bin:/bin")
@@ -88,7 +90,7 @@ func runPluginWith(t *testing.T, config string, extra map[string]string, open op
 
 func TestReleaseDeploySucceeds(t *testing.T) {
 	t.Parallel()
-	fake := &fakeDeployer{events: deployEvents(), result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
+	fake := &entrytest.Deployer{Events: deployEvents(), Result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
 	log, calls, err := runPlugin(t,
 		`{"environment":"stage","from-label":"ref.3f2a9c1","timeout":"10m","rollback-on-failure":true,"manifest":"deploy/buoy.yaml","project":"catalogue"}`,
 		fake, false)
@@ -96,10 +98,10 @@ func TestReleaseDeploySucceeds(t *testing.T) {
 		t.Fatalf("exit code = %d (%v), want 0\n%s", code, err, log)
 	}
 
-	if got, want := fake.opened.Manifest, "deploy/buoy.yaml"; got != want {
+	if got, want := fake.Opened().Manifest, "deploy/buoy.yaml"; got != want {
 		t.Errorf("opened manifest %q, want %q", got, want)
 	}
-	if got, want := fake.opened.Project, "catalogue"; got != want {
+	if got, want := fake.Opened().Project, "catalogue"; got != want {
 		t.Errorf("opened project %q, want %q", got, want)
 	}
 	want := deploy.ReleaseDeployInput{
@@ -114,8 +116,8 @@ func TestReleaseDeploySucceeds(t *testing.T) {
 			Rollback: true,
 		},
 	}
-	if len(fake.calls) != 1 || !reflect.DeepEqual(fake.calls[0], want) {
-		t.Errorf("deployer called with\n%#v\nwant\n%#v", fake.calls, want)
+	if len(fake.Calls()) != 1 || !reflect.DeepEqual(fake.Calls()[0], want) {
+		t.Errorf("deployer called with\n%#v\nwant\n%#v", fake.Calls(), want)
 	}
 
 	notes := annotations(calls)
@@ -141,12 +143,12 @@ func TestReleaseDeploySucceeds(t *testing.T) {
 func TestFailedRolloutFailsTheStep(t *testing.T) {
 	t.Parallel()
 	reason := "rolled back by the circuit breaker: 3 tasks stopped (CannotPullContainerError)"
-	fake := &fakeDeployer{
-		events: append(deployEvents()[:4],
+	fake := &entrytest.Deployer{
+		Events: append(deployEvents()[:4],
 			event.Event{Kind: event.ServiceDone, Service: "catalogue-api", Cluster: "stage", Outcome: "failed", Message: reason},
 			event.Event{Kind: event.Failed, Service: "catalogue-api", Message: reason}),
-		result: result(history.StatusFailed, history.StatusFailed, reason),
-		err:    fmt.Errorf("release-deploy catalogue to stage: %w: catalogue-api %s", deploy.ErrDeploymentFailed, reason),
+		Result: result(history.StatusFailed, history.StatusFailed, reason),
+		Err:    fmt.Errorf("release-deploy catalogue to stage: %w: catalogue-api %s", deploy.ErrDeploymentFailed, reason),
 	}
 	log, calls, err := runPlugin(t, `{"environment":"stage"}`, fake, false)
 	if code := exitCode(err); code != 1 {
@@ -202,15 +204,15 @@ func TestCommandsCallTheirOperation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fake := &fakeDeployer{result: tt.result}
+			fake := &entrytest.Deployer{Result: tt.result}
 			log, calls, err := runPlugin(t, tt.config, fake, false)
 			if err != nil {
 				t.Fatalf("run: %v\n%s", err, log)
 			}
-			if len(fake.calls) != 1 {
-				t.Fatalf("deployer calls = %v, want one", fake.calls)
+			if len(fake.Calls()) != 1 {
+				t.Fatalf("deployer calls = %v, want one", fake.Calls())
 			}
-			if got, want := stripRequest(fake.calls[0]), tt.want; !reflect.DeepEqual(got, want) {
+			if got, want := stripRequest(fake.Calls()[0]), tt.want; !reflect.DeepEqual(got, want) {
 				t.Errorf("deployer called with %#v, want %#v", got, want)
 			}
 			notes := annotations(calls)
@@ -272,7 +274,7 @@ func TestErrorsWithoutResult(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fake := &fakeDeployer{err: tt.err}
+			fake := &entrytest.Deployer{Err: tt.err}
 			log, calls, err := runPlugin(t, `{"command":"promote","environment":"prod"}`, fake, false)
 			if code := exitCode(err); code != tt.code {
 				t.Errorf("exit code = %d, want %d", code, tt.code)
@@ -304,12 +306,12 @@ func TestBadConfigurationChangesNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fake := &fakeDeployer{}
+			fake := &entrytest.Deployer{}
 			log, calls, err := runPlugin(t, tt.config, fake, false)
 			if code := exitCode(err); code != 2 {
 				t.Errorf("exit code = %d (%v), want 2", code, err)
 			}
-			if fake.opened != nil {
+			if fake.Opened() != nil {
 				t.Errorf("deployer opened despite a bad configuration")
 			}
 			if !strings.Contains(log, tt.want) {
@@ -331,14 +333,14 @@ func TestBadConfigurationChangesNothing(t *testing.T) {
 
 func TestPrepareSetsTheReleaseID(t *testing.T) {
 	t.Parallel()
-	fake := &fakeDeployer{release: &history.Release{ID: "01JD0000000000000000000000", Project: "catalogue",
+	fake := &entrytest.Deployer{Release: &history.Release{ID: "01JD0000000000000000000000", Project: "catalogue",
 		Images: map[string]history.ImageRef{"api": {Repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/catalogue/api", Digest: digestB}}}}
 	_, calls, err := runPlugin(t, `{"command":"prepare","from-label":"ref.3f2a9c1"}`, fake, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in, ok := fake.calls[0].(deploy.PrepareInput); !ok || in.Label != "ref.3f2a9c1" || in.CI.Provider != "buildkite" {
-		t.Errorf("Prepare called with %#v", fake.calls[0])
+	if in, ok := fake.Calls()[0].(deploy.PrepareInput); !ok || in.Label != "ref.3f2a9c1" || in.CI.Provider != "buildkite" {
+		t.Errorf("Prepare called with %#v", fake.Calls()[0])
 	}
 	if got := metaData(calls)["buoy:release-id"]; got != "01JD0000000000000000000000" {
 		t.Errorf("buoy:release-id = %q", got)
@@ -352,7 +354,7 @@ func TestPrepareSetsTheReleaseID(t *testing.T) {
 
 func TestStatusWarnsOnDrift(t *testing.T) {
 	t.Parallel()
-	fake := &fakeDeployer{status: &deploy.StatusReport{Project: "catalogue", Environments: []deploy.EnvironmentStatus{{
+	fake := &entrytest.Deployer{Report: &deploy.StatusReport{Project: "catalogue", Environments: []deploy.EnvironmentStatus{{
 		Environment: "stage", State: deploy.Drifted,
 		Current:  &history.Current{ReleaseID: "01JD0000000000000000000000"},
 		Services: []deploy.ServiceStatus{{Service: "catalogue-api", Running: 1, Desired: 2, State: deploy.Drifted}},
@@ -362,7 +364,7 @@ func TestStatusWarnsOnDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in := fake.calls[0].(deploy.StatusInput); !reflect.DeepEqual(in.Environments, []string{"stage"}) {
+	if in := fake.Calls()[0].(deploy.StatusInput); !reflect.DeepEqual(in.Environments, []string{"stage"}) {
 		t.Errorf("Status asked for %v, want [stage]", in.Environments)
 	}
 	notes := annotations(calls)
@@ -377,7 +379,7 @@ func TestStatusWarnsOnDrift(t *testing.T) {
 // and why, never a success that says the environment agrees.
 func TestStatusUnknownIsNotASuccess(t *testing.T) {
 	t.Parallel()
-	fake := &fakeDeployer{status: &deploy.StatusReport{Project: "catalogue", Environments: []deploy.EnvironmentStatus{
+	fake := &entrytest.Deployer{Report: &deploy.StatusReport{Project: "catalogue", Environments: []deploy.EnvironmentStatus{
 		{Environment: "stage", State: deploy.Agrees, Current: &history.Current{ReleaseID: "01JD0000000000000000000000"},
 			Services: []deploy.ServiceStatus{{Service: "catalogue-api", Running: 2, Desired: 2, State: deploy.Agrees}}},
 		{Environment: "prod", State: deploy.Unknown, Current: &history.Current{ReleaseID: "01JD0000000000000000000000"},
@@ -403,7 +405,7 @@ func TestInputCannotInjectLogSections(t *testing.T) {
 	evil := "x\n--- :skull: fake section\n+++ expanded\n^^^ +++\n~~~ raw\x1b]1339;url=https://evil.example\x07"
 	res := result(history.StatusSucceeded, history.StatusSucceeded, evil)
 	res.Services[0].Service = "--- svc"
-	fake := &fakeDeployer{result: res, events: []event.Event{
+	fake := &entrytest.Deployer{Result: res, Events: []event.Event{
 		{Kind: event.Progress, Service: "--- svc", Message: evil},
 		{Kind: event.Warning, Message: "+++ " + evil},
 	}}
@@ -440,7 +442,7 @@ func contains(list []string, s string) bool {
 
 func TestAgentFailureDoesNotFailADeployment(t *testing.T) {
 	t.Parallel()
-	fake := &fakeDeployer{result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
+	fake := &entrytest.Deployer{Result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
 	log, calls, err := runPlugin(t, `{"environment":"stage"}`, fake, true)
 	if err != nil {
 		t.Fatalf("run = %v, want success: the deployment succeeded", err)
@@ -457,8 +459,8 @@ func TestAgentMissingFromPath(t *testing.T) {
 	t.Parallel()
 	env := buildEnv(`{"environment":"stage"}`, t.TempDir())
 	var out bytes.Buffer
-	fake := &fakeDeployer{result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
-	err := run(context.Background(), envFunc(env), deps{open: fake.open, agent: agent{run: execRunner{env: envList(env)}}, stdout: &out})
+	fake := &entrytest.Deployer{Result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
+	err := run(context.Background(), envFunc(env), deps{open: fake.Open, agent: agent{run: execRunner{env: envList(env)}}, stdout: &out})
 	if err != nil {
 		t.Fatalf("run = %v, want success", err)
 	}
@@ -469,7 +471,7 @@ func TestAgentMissingFromPath(t *testing.T) {
 
 func TestOpenFailureIsReported(t *testing.T) {
 	t.Parallel()
-	fake := &fakeDeployer{openErr: fmt.Errorf("read buoy.yaml: %w: line 3: unknown key", deploy.ErrInvalidInput)}
+	fake := &entrytest.Deployer{OpenErr: fmt.Errorf("read buoy.yaml: %w: line 3: unknown key", deploy.ErrInvalidInput)}
 	log, calls, err := runPlugin(t, `{"environment":"stage"}`, fake, false)
 	if code := exitCode(err); code != 2 {
 		t.Errorf("exit code = %d, want 2", code)

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/secretscan"
 )
@@ -30,48 +30,31 @@ func TestPluginLeaksNoSecret(t *testing.T) {
 	w := newWorld(t, "", "")
 	secrets := secretscan.Fake()
 	bin := buildPlugin(t)
-	runs := []struct {
-		name, config string
-		code         int
-	}{
-		{"succeeds", fmt.Sprintf(`{"environment":"stage","from-label":"ref.%s","table":%q,"timeout":"2m"}`, deployfixture.NewCommit, w.table), exitcode.OK},
-		{"fails", fmt.Sprintf(`{"environment":"stage","table":%q}`, awstest.Name(t, "missing")), exitcode.BadInput}, // no history table: nothing could run
-		{"unknown release", fmt.Sprintf(`{"command":"deploy","environment":"stage","release":"01JD000000000000000000000Z","table":%q}`, w.table), exitcode.BadInput},
-		{"bad configuration", `{"environment":"stage","timeout":"soon"}`, exitcode.BadInput},
-	}
 	extra := map[string]string{"BUOY_DEBUG": "1"}
 	for name, v := range secrets {
 		extra[name] = v
 	}
-	haystacks := map[string]string{}
-	for _, run := range runs {
-		code, log, calls := runBinary(t, bin, w.dir, run.config, extra)
-		if code != run.code {
-			t.Errorf("%s: exit code = %d, want %d\n%s", run.name, code, run.code, log)
+	haystacks := entrytest.Haystacks{}
+	for _, run := range entrytest.LeakRuns(t, w.table) {
+		config, err := json.Marshal(run.Settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, log, calls := runBinary(t, bin, w.dir, string(config), extra)
+		if code != run.Code {
+			t.Errorf("%s: exit code = %d, want %d\n%s", run.Name, code, run.Code, log)
 		}
 		if len(annotations(calls)) != 1 {
-			t.Errorf("%s: %d annotations, want one to scan", run.name, len(annotations(calls)))
+			t.Errorf("%s: %d annotations, want one to scan", run.Name, len(annotations(calls)))
 		}
-		haystacks[run.name+": log"] = log
-		haystacks[run.name+": buildkite-agent calls"] = fmt.Sprintf("%q", calls)
+		haystacks[run.Name+": log"] = log
+		haystacks[run.Name+": buildkite-agent calls"] = fmt.Sprintf("%q", calls)
 	}
 	if !strings.Contains(haystacks["succeeds: log"], "level=DEBUG") {
 		t.Errorf("the successful run wrote no debug logs to scan:\n%s", haystacks["succeeds: log"])
 	}
-	scan, err := dynamodb.NewFromConfig(awstest.Config(t)).Scan(context.Background(), &dynamodb.ScanInput{TableName: &w.table})
-	if err != nil {
-		t.Fatalf("scan the history: %v", err)
-	}
-	if len(scan.Items) < 3 {
-		t.Errorf("the history holds %d items, want the release, the deployment and the current record to scan", len(scan.Items))
-	}
-	records, _ := json.Marshal(scan.Items)
-	haystacks["history"] = string(records)
-	for where, text := range haystacks {
-		if found := secretscan.Find(text, secrets); len(found) > 0 {
-			t.Errorf("%s holds %v", where, found)
-		}
-	}
+	haystacks.AddHistory(context.Background(), t, w.table)
+	haystacks.CheckNoSecret(t, secrets)
 }
 
 // TestInjectionThroughAWSText deploys to a service whose task definition

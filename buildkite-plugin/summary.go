@@ -7,23 +7,18 @@ import (
 	"strings"
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/report"
 )
 
-// prepare creates a release and reports it.
-func (s *step) prepare(ctx context.Context, dep deployer) error {
-	label := s.cfg.FromLabel
-	rel, err := dep.Prepare(ctx, deploy.PrepareInput{
-		Label:       label,
-		RequestedBy: s.build.requester(),
-		Description: s.build.description(s.cfg.Description),
-		CI:          s.build.ci(),
-	})
+// prepared reports the release prepare created, or why it did not.
+func (s *step) prepared(ctx context.Context, rel *history.Release, err error) error {
 	if err != nil {
 		return s.fail(ctx, "buoy prepare", err)
 	}
+	label := s.cfg.FromLabel
 	if label == "" {
-		label = "latest"
+		label = deploy.DefaultLabel
 	}
 	title := fmt.Sprintf("%s: release %s prepared from %s", rel.Project, report.ShortID(rel.ID), label)
 	s.log.result(":package: "+title, false)
@@ -45,13 +40,9 @@ func (s *step) prepare(ctx context.Context, dep deployer) error {
 	return nil
 }
 
-// status reports what each environment runs and any drift.
-func (s *step) status(ctx context.Context, dep deployer) error {
-	in := deploy.StatusInput{}
-	if s.cfg.Environment != "" {
-		in.Environments = []string{s.cfg.Environment}
-	}
-	rep, err := dep.Status(ctx, in)
+// status reports what each environment runs and any drift, or why it
+// cannot.
+func (s *step) status(ctx context.Context, rep *deploy.StatusReport, err error) error {
 	if err != nil {
 		return s.fail(ctx, "buoy status", err)
 	}

@@ -5,16 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
@@ -29,8 +30,9 @@ type app struct {
 	terminal bool // stdin is a terminal: ask for missing choices
 	version  string
 
-	// awsConfig loads the base AWS configuration (default: the SDK's
-	// default chain, which honours AWS_ENDPOINT_URL and AWS_REGION).
+	// awsConfig loads the base AWS configuration (default: entry.LoadAWS,
+	// the SDK's default chain, which honours AWS_ENDPOINT_URL and
+	// AWS_REGION).
 	awsConfig func(ctx context.Context, region, profile string) (aws.Config, error)
 	// options are added to every Deployer (tests: fake clusters, clocks).
 	options []deploy.Option
@@ -148,53 +150,49 @@ deployment is recorded in DynamoDB.`,
 
 // loadAWS returns the base AWS configuration.
 func (a *app) loadAWS(ctx context.Context, region, profile string) (aws.Config, error) {
-	if a.awsConfig != nil {
-		return a.awsConfig(ctx, region, profile)
+	load := a.awsConfig
+	if load == nil {
+		load = entry.LoadAWS
 	}
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	if profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(profile))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := load(ctx, region, profile)
 	if err != nil {
 		return cfg, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return cfg, nil
 }
 
-// open loads the manifest and AWS configuration and returns a Deployer
-// whose events are rendered to stderr.
-func (a *app) open(ctx context.Context, c *commonFlags, extra ...deploy.Option) (*deploy.Deployer, error) {
-	cfg, err := a.loadAWS(ctx, c.region, c.profile)
-	if err != nil {
-		return nil, err
-	}
+// open opens the Deployer, with the library's default limits, through the
+// entrypoints' shared layer (openConfig).
+func (a *app) open(ctx context.Context, c *commonFlags) (*deploy.Deployer, error) {
+	return entry.Open(ctx, a.openConfig(c))
+}
+
+// openConfig is how the CLI opens the library: with the common flags; its
+// events (the manifest's warnings first) are rendered to stderr. On a
+// terminal, the library asks there to confirm a protected environment.
+func (a *app) openConfig(c *commonFlags) entry.Config {
 	var logger *slog.Logger
 	if c.verbose {
 		logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	opts := append(append([]deploy.Option{}, a.options...), extra...)
-	d, m, err := deploy.Open(ctx, deploy.Config{
-		ManifestPath: c.manifest,
-		ProjectID:    c.project,
-		Table:        c.table,
-		AWS:          cfg,
-		Store:        a.store,
-		Sink:         newProgress(a.stderr, c.output == "json"),
-		Logger:       logger,
-		Options:      opts,
-		WecoTable:    c.wecoTable,
-	})
-	if err != nil {
-		return nil, err
+	opts := slices.Clone(a.options)
+	if a.terminal {
+		opts = append(opts, deploy.WithConfirmer(a.confirmOnTerminal))
 	}
-	for _, w := range m.Warnings {
-		fmt.Fprintf(a.stderr, "warning: %s\n", w.String())
+	return entry.Config{
+		Manifest:  c.manifest,
+		Project:   c.project,
+		Table:     c.table,
+		Region:    c.region,
+		Profile:   c.profile,
+		WecoTable: c.wecoTable,
+		Options:   opts,
+		Store:     a.store,
+		Sink:      newProgress(a.stderr, c.output == "json"),
+		Logger:    logger,
+		LoadAWS:   a.awsConfig,
+		Advice:    entry.Advice{Manifest: "pass --manifest with its path"},
 	}
-	return d, nil
 }
 
 // ask prompts on the terminal and returns the trimmed answer.
@@ -210,27 +208,8 @@ func (a *app) ask(prompt string) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
-// requester says who asks: the CI actor, or $USER@hostname.
-func (a *app) requester() (string, history.CI) {
-	switch {
-	case a.getenv("GITHUB_ACTIONS") == "true":
-		ci := history.CI{Provider: "github-actions", Commit: a.getenv("GITHUB_SHA"), Actor: a.getenv("GITHUB_ACTOR")}
-		if s, r, id := a.getenv("GITHUB_SERVER_URL"), a.getenv("GITHUB_REPOSITORY"), a.getenv("GITHUB_RUN_ID"); s != "" && r != "" && id != "" {
-			ci.BuildURL = s + "/" + r + "/actions/runs/" + id
-		}
-		return ci.Actor + " via github-actions", ci
-	case a.getenv("BUILDKITE") == "true":
-		ci := history.CI{Provider: "buildkite", BuildURL: a.getenv("BUILDKITE_BUILD_URL"),
-			Commit: a.getenv("BUILDKITE_COMMIT"), Actor: a.getenv("BUILDKITE_BUILD_CREATOR")}
-		return ci.Actor + " via buildkite", ci
-	}
-	user := a.getenv("USER")
-	if user == "" {
-		user = "unknown"
-	}
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		return user, history.CI{}
-	}
-	return user + "@" + host, history.CI{}
+// origin says who asks and from which CI build, as the Action and the
+// plugin say it: the CI's actor and build, or $USER@hostname.
+func (a *app) origin() entry.Origin {
+	return entry.ReadOrigin(a.getenv, os.Hostname)
 }

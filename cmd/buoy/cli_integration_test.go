@@ -42,6 +42,9 @@ type cliEnv struct {
 	loadAWS func(ctx context.Context, region, profile string) (aws.Config, error)
 	// env is the environment the app sees (default USER=alice).
 	env map[string]string
+	// stdin is what a person types; terminal says stdin is a terminal.
+	stdin    string
+	terminal bool
 }
 
 func newCLIEnv(t *testing.T) *cliEnv {
@@ -64,7 +67,7 @@ func (e *cliEnv) run(args ...string) (code int, stdout, stderr string) {
 		env = map[string]string{"USER": "alice"}
 	}
 	a := &app{
-		stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+		stdin: strings.NewReader(e.stdin), stdout: &out, stderr: &errb, terminal: e.terminal,
 		getenv:    func(k string) string { return env[k] },
 		version:   "test",
 		awsConfig: func(context.Context, string, string) (aws.Config, error) { return e.cfg, nil },
@@ -175,6 +178,27 @@ func TestCLIDemoScenario(t *testing.T) {
 	var policy iampolicy.Document
 	if code := e.runJSON(&policy, "iam-policy"); code != 0 || len(policy.Statement) < 3 {
 		t.Errorf("iam-policy: exit %d, %d statements; want 0 and at least 3", code, len(policy.Statement))
+	}
+}
+
+// TestCLIConfirmsOnATerminal: on a terminal, a release-deploy to the
+// protected prod asks once, before anything moves, and a yes deploys it:
+// prod's floating tags point at the release's digests.
+func TestCLIConfirmsOnATerminal(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	e.stdin, e.terminal = "y\n", true
+	code, _, stderr := e.run("release-deploy", "--environment", "prod")
+	if code != 0 {
+		t.Fatalf("release-deploy to prod, confirmed: exit %d, want 0\nstderr: %s", code, stderr)
+	}
+	if n := strings.Count(stderr, "prod is protected. Deploy to it? [y/N] "); n != 1 {
+		t.Errorf("asked %d times, want once\nstderr: %s", n, stderr)
+	}
+	for _, img := range demo.ImageIDs() {
+		if got, want := e.tagged(img, "env.prod"), e.world.Image(img).New; got != want {
+			t.Errorf("%s:env.prod: got %s, want %s", img, got, want)
+		}
 	}
 }
 

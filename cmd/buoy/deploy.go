@@ -5,18 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/buoy-deploy/buoy/internal/inputcheck"
-	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/internal/entry"
 )
-
-// releaseID is the --release flag as the library takes it: "" for the
-// latest release (--release latest, or no flag).
-func releaseID(flag string) string {
-	if flag == inputcheck.LatestRelease {
-		return ""
-	}
-	return flag
-}
 
 // deployConfig is what `buoy deploy` takes.
 type deployConfig struct {
@@ -44,13 +34,5 @@ func newDeployCommand(a *app) *cobra.Command {
 }
 
 func runDeploy(ctx context.Context, a *app, cfg deployConfig) error {
-	d, req, err := a.openRequest(ctx, &cfg.common, &cfg.req, "deploy to")
-	if err != nil {
-		return err
-	}
-	if err := a.confirm(d.Project(), &req, ""); err != nil {
-		return err
-	}
-	res, err := d.Deploy(ctx, deploy.DeployInput{Request: req, Release: releaseID(cfg.release)})
-	return printResult(a.stdout, cfg.common.output, "deploy", res, err)
+	return a.operate(ctx, &cfg.common, &cfg.req, entry.Request{Operation: entry.Deploy, Release: cfg.release}, "deploy to")
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -97,67 +99,54 @@ func (r *requestFlags) check() error {
 	return nil
 }
 
-// openRequest is how every deploying command starts: check the flags,
-// open the Deployer (waiting up to --lock-wait for a held lock, holding it
-// with a --lock-ttl lease, pacing ECS by --ecs-quota-share, --ecs-rate and
-// --ecs-burst) and build the Request. Confirming a protected environment
-// is left to the command, since promote confirms by its source
-// environment.
-func (a *app) openRequest(ctx context.Context, c *commonFlags, r *requestFlags, verb string) (*deploy.Deployer, deploy.Request, error) {
+// operate is how every deploying command and plan runs: check the
+// flags, open the Deployer (waiting up to --lock-wait for a held lock,
+// holding it with a --lock-ttl lease, pacing ECS by --ecs-quota-share,
+// --ecs-rate and --ecs-burst), complete req from the flags (asking on a
+// terminal for a missing environment), run it through the entrypoints'
+// shared layer and print the result. Whether a protected environment may
+// be deployed to is the library's decision (it asks on a terminal).
+func (a *app) operate(ctx context.Context, c *commonFlags, r *requestFlags, req entry.Request, verb string) error {
 	if err := c.check(); err != nil {
-		return nil, deploy.Request{}, err
+		return err
 	}
 	if err := r.check(); err != nil {
-		return nil, deploy.Request{}, err
+		return err
 	}
-	d, err := a.open(ctx, c, r.limits.Options()...)
-	if err != nil {
-		return nil, deploy.Request{}, err
-	}
-	req, err := a.request(d.Project(), r, verb)
-	if err != nil {
-		return nil, deploy.Request{}, err
-	}
-	return d, req, nil
-}
-
-// request builds the library's Request, asking on a terminal for what is
-// missing, or failing with the flag to pass.
-func (a *app) request(p *manifest.Project, r *requestFlags, verb string) (deploy.Request, error) {
-	env, err := a.chooseEnvironment(p, r.environment, "--environment", verb)
-	if err != nil {
-		return deploy.Request{}, err
-	}
-	by, ci := a.requester()
-	req := deploy.Request{
-		Environment: env, RequestedBy: by, CI: ci, Description: r.description,
-		Timeout: r.timeout, RollbackTimeout: r.rollbackTimeout, NoWait: r.noWait, Rollback: r.rollback, DryRun: r.dryRun, Confirm: r.yes,
-	}
-	return req, nil
-}
-
-// confirm asks on a terminal before deploying to a protected environment
-// unless --yes was given or the promotion is from the configured source.
-func (a *app) confirm(p *manifest.Project, req *deploy.Request, promotedFrom string) error {
-	env := findEnv(p, req.Environment)
-	if env == nil || !env.Protected || req.Confirm || req.DryRun {
-		return nil
-	}
-	if promotedFrom != "" && promotedFrom == env.PromotesFrom {
-		return nil
-	}
-	if !a.terminal {
-		return fmt.Errorf("%w: environment %s is protected: pass --yes to confirm", deploy.ErrConfirmationRequired, env.ID)
-	}
-	answer, err := a.ask(fmt.Sprintf("%s is protected. Deploy to it? [y/N] ", env.ID))
+	cfg := a.openConfig(c)
+	cfg.Limits = r.limits
+	d, err := entry.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	if a := strings.ToLower(answer); a != "y" && a != "yes" {
-		return fmt.Errorf("%w: not confirmed", deploy.ErrConfirmationRequired)
+	if req.Environment, err = a.chooseEnvironment(d.Project(), r.environment, "--environment", verb); err != nil {
+		return err
 	}
-	req.Confirm = true
-	return nil
+	req.Origin = a.origin()
+	req.Description, req.Timeout, req.RollbackTimeout = r.description, r.timeout, r.rollbackTimeout
+	req.NoWait, req.Rollback, req.DryRun, req.Confirm = r.noWait, r.rollback, r.dryRun, r.yes
+	out, err := entry.Do(ctx, d, req)
+	return printResult(a.stdout, c.output, string(req.Operation), out.Result, explain(err))
+}
+
+// confirmOnTerminal asks on the terminal to confirm a deployment to a
+// protected environment: the library asks (deploy.WithConfirmer) when it
+// decides the deployment needs it.
+func (a *app) confirmOnTerminal(_ context.Context, environment string) (bool, error) {
+	answer, err := a.ask(fmt.Sprintf("%s is protected. Deploy to it? [y/N] ", environment))
+	if err != nil {
+		return false, err
+	}
+	answer = strings.ToLower(answer)
+	return answer == "y" || answer == "yes", nil
+}
+
+// explain adds to an operation's error what to pass on the command line.
+func explain(err error) error {
+	if errors.Is(err, deploy.ErrConfirmationRequired) {
+		return fmt.Errorf("%w; pass --yes to confirm", err)
+	}
+	return err
 }
 
 // chooseEnvironment returns id, or asks for one on a terminal.

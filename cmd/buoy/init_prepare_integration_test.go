@@ -113,7 +113,7 @@ func TestCLIPrepare(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the release %q is not in the history: %v", rel.ID, err)
 	}
-	if stored.Label != "ref."+deployfixture.OldCommit || stored.Description != "hotfix" || stored.RequestedBy != "Ada via buildkite" ||
+	if stored.Label != "ref."+deployfixture.OldCommit || stored.Description != "hotfix" || stored.RequestedBy != "Ada via Buildkite (https://buildkite.com/acme/shop/builds/7)" ||
 		stored.CI.BuildURL != "https://buildkite.com/acme/shop/builds/7" || stored.CI.Commit != deployfixture.OldCommit {
 		t.Errorf("stored release: got %+v", stored)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 )
 
@@ -43,32 +44,9 @@ a promotion with --from-environment. Nothing is changed or recorded.`,
 }
 
 func runPlan(ctx context.Context, a *app, cfg planConfig) error {
-	if err := cfg.common.check(); err != nil {
-		return err
-	}
 	if cfg.release != "" && cfg.from != "" {
 		return flagErrorf("pass --release or --from-environment, not both")
 	}
-	if err := cfg.req.check(); err != nil {
-		return err
-	}
-	d, err := a.open(ctx, &cfg.common, cfg.req.limits.Options()...)
-	if err != nil {
-		return err
-	}
-	cfg.req.dryRun = true
-	req, err := a.request(d.Project(), &cfg.req, "plan for")
-	if err != nil {
-		return err
-	}
-	var res *deploy.Result
-	switch {
-	case cfg.release != "":
-		res, err = d.Deploy(ctx, deploy.DeployInput{Request: req, Release: releaseID(cfg.release)})
-	case cfg.from != "":
-		res, err = d.Promote(ctx, deploy.PromoteInput{Request: req, From: cfg.from})
-	default:
-		res, err = d.ReleaseDeploy(ctx, deploy.ReleaseDeployInput{Request: req, Label: cfg.label})
-	}
-	return printResult(a.stdout, cfg.common.output, "plan", res, err)
+	req := entry.Request{Operation: entry.Plan, Label: cfg.label, Release: cfg.release, FromEnvironment: cfg.from}
+	return a.operate(ctx, &cfg.common, &cfg.req, req, "plan for")
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 )
 
@@ -48,10 +49,9 @@ func runPrepare(ctx context.Context, a *app, cfg prepareConfig) error {
 	if err != nil {
 		return err
 	}
-	by, ci := a.requester()
-	rel, err := d.Prepare(ctx, deploy.PrepareInput{Label: cfg.label, RequestedBy: by, Description: cfg.description, CI: ci})
+	out, err := entry.Do(ctx, d, entry.Request{Operation: entry.Prepare, Label: cfg.label, Description: cfg.description, Origin: a.origin()})
 	if err != nil {
 		return err
 	}
-	return printRelease(a.stdout, cfg.common.output, rel)
+	return printRelease(a.stdout, cfg.common.output, out.Release)
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/internal/entry"
 )
 
 // promoteConfig is what `buoy promote` takes.
@@ -38,17 +38,5 @@ configured source needs no --yes for a protected environment.`,
 }
 
 func runPromote(ctx context.Context, a *app, cfg promoteConfig) error {
-	d, req, err := a.openRequest(ctx, &cfg.common, &cfg.req, "promote to")
-	if err != nil {
-		return err
-	}
-	from := cfg.from
-	if env := findEnv(d.Project(), req.Environment); from == "" && env != nil {
-		from = env.PromotesFrom
-	}
-	if err := a.confirm(d.Project(), &req, from); err != nil {
-		return err
-	}
-	res, err := d.Promote(ctx, deploy.PromoteInput{Request: req, From: cfg.from})
-	return printResult(a.stdout, cfg.common.output, "promote", res, err)
+	return a.operate(ctx, &cfg.common, &cfg.req, entry.Request{Operation: entry.Promote, FromEnvironment: cfg.from}, "promote to")
 }

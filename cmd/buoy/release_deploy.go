@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 )
 
@@ -44,13 +45,5 @@ service is updated.`,
 }
 
 func runReleaseDeploy(ctx context.Context, a *app, cfg releaseDeployConfig) error {
-	d, req, err := a.openRequest(ctx, &cfg.common, &cfg.req, "deploy to")
-	if err != nil {
-		return err
-	}
-	if err := a.confirm(d.Project(), &req, ""); err != nil {
-		return err
-	}
-	res, err := d.ReleaseDeploy(ctx, deploy.ReleaseDeployInput{Request: req, Label: cfg.label})
-	return printResult(a.stdout, cfg.common.output, "release-deploy", res, err)
+	return a.operate(ctx, &cfg.common, &cfg.req, entry.Request{Operation: entry.ReleaseDeploy, Label: cfg.label}, "deploy to")
 }

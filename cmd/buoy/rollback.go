@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/internal/entry"
 )
 
 // rollbackConfig is what `buoy rollback` takes.
@@ -39,13 +39,5 @@ why. docs/cli.md states the whole rule.`,
 }
 
 func runRollback(ctx context.Context, a *app, cfg rollbackConfig) error {
-	d, req, err := a.openRequest(ctx, &cfg.common, &cfg.req, "roll back")
-	if err != nil {
-		return err
-	}
-	if err := a.confirm(d.Project(), &req, ""); err != nil {
-		return err
-	}
-	res, err := d.Rollback(ctx, deploy.RollbackInput{Request: req})
-	return printResult(a.stdout, cfg.common.output, "rollback", res, err)
+	return a.operate(ctx, &cfg.common, &cfg.req, entry.Request{Operation: entry.Rollback}, "roll back")
 }

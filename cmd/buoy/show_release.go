@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -45,6 +46,15 @@ func newShowReleaseCommand(a *app) *cobra.Command {
 	cfg.common.register(cmd)
 	cmd.Flags().StringVar(&cfg.release, "release", "", "release id or unique prefix (default: the latest)")
 	return cmd
+}
+
+// releaseID is the --release flag as the library takes it: "" for the
+// latest release (--release latest, or no flag).
+func releaseID(flag string) string {
+	if flag == inputcheck.LatestRelease {
+		return ""
+	}
+	return flag
 }
 
 func runShowRelease(ctx context.Context, a *app, cfg showReleaseConfig) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/imageref"
 )
@@ -51,10 +52,11 @@ func runStatus(ctx context.Context, a *app, cfg statusConfig) error {
 	if err != nil {
 		return err
 	}
-	rep, err := d.Status(ctx, deploy.StatusInput{Environments: cfg.environments})
+	out, err := entry.Do(ctx, d, entry.Request{Operation: entry.Status, Environments: cfg.environments})
 	if err != nil {
 		return err
 	}
+	rep := out.Status
 	if cfg.common.output == "json" {
 		return writeJSON(a.stdout, rep)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,8 +62,8 @@ func runUnlock(ctx context.Context, a *app, cfg unlockConfig) error {
 	if err != nil {
 		return err
 	}
-	by, ci := a.requester()
-	res, err := d.Unlock(ctx, deploy.UnlockInput{Environment: env, Reason: cfg.reason, RequestedBy: by, CI: ci})
+	o := a.origin()
+	res, err := d.Unlock(ctx, deploy.UnlockInput{Environment: env, Reason: cfg.reason, RequestedBy: o.RequestedBy, CI: o.CI})
 	if err != nil {
 		return err
 	}
@@ -85,9 +86,10 @@ func printUnlock(w io.Writer, res *deploy.UnlockResult) {
 	fmt.Fprintln(w, "that run stops at its next lock renewal and closes its record as failed")
 }
 
-// whoRan names a run by its requester and, when known, its CI build.
+// whoRan names a run by its requester and, when known, its CI build
+// (once: a requester in CI names its build already).
 func whoRan(requestedBy, buildURL string) string {
-	if buildURL == "" {
+	if buildURL == "" || strings.Contains(requestedBy, "("+buildURL+")") {
 		return requestedBy
 	}
 	return requestedBy + " (" + buildURL + ")"

@@ -44,6 +44,42 @@ func lowerBound(n, targets int) map[string]int {
 	}
 }
 
+// legacyLowerBound returns the fewest AWS calls a release-deploy with
+// waiting can make of a legacy project (a .wellcome_project: no cluster,
+// services found by their tags, SSM published after success) of n images
+// in n repositories each feeding one service, its services spread over
+// clusters clusters (deployfixture.LegacyProject: two), when every tag
+// moves and ECS has finished by the first poll: lowerBound's ECR, task
+// definition, update and DynamoDB calls, and
+//
+//   - ceil(n/20) GetResources: the tagging API takes 20 service ids a
+//     call (and answers 100 services a page, more than the project's);
+//   - per cluster, ceil(s/10) DescribeServices for its s services to
+//     confirm what the search found (which is also the preflight's
+//     read), and as many for the one poll;
+//   - ceil(n/10) GetParameters and n PutParameter: SSM is read, ten
+//     names a call, so that only parameters whose value changes are
+//     written, and every one changes.
+//
+// Nothing in it depends on the services of other projects in the
+// account.
+func legacyLowerBound(n, clusters int) map[string]int {
+	b := lowerBound(n, 1)
+	describe := 0
+	for c := range clusters {
+		s := n / clusters
+		if c < n%clusters {
+			s++
+		}
+		describe += (s + 9) / 10
+	}
+	b["ECS.DescribeServices"] = 2 * describe
+	b["ResourceGroupsTaggingAPI.GetResources"] = (n + 19) / 20
+	b["SSM.GetParameters"] = (n + 9) / 10
+	b["SSM.PutParameter"] = n
+	return b
+}
+
 func total(m map[string]int) int {
 	t := 0
 	for _, v := range m {
@@ -62,10 +98,22 @@ func byService(m map[string]int) map[string]int {
 	return out
 }
 
+// bound returns the lower bound of the measurement's row.
+func (m *measurement) bound() map[string]int {
+	if m.legacy {
+		return legacyLowerBound(m.n, m.targets)
+	}
+	return lowerBound(m.n, m.targets)
+}
+
 func (m *measurement) printDetail(w io.Writer) {
-	fmt.Fprintf(w, "N=%d targets=%d: setup %.1fs, release-deploy %.2fs, %s; calls by operation (lower bound):\n",
-		m.n, m.targets, m.setup.Seconds(), m.wall.Seconds(), m.status)
-	lb := lowerBound(m.n, m.targets)
+	what := fmt.Sprintf("N=%d targets=%d", m.n, m.targets)
+	if m.legacy {
+		what = fmt.Sprintf("legacy N=%d over %d clusters, %d other services in the account", m.n, m.targets, m.others)
+	}
+	fmt.Fprintf(w, "%s: setup %.1fs, release-deploy %.2fs, %s; calls by operation (lower bound):\n",
+		what, m.setup.Seconds(), m.wall.Seconds(), m.status)
+	lb := m.bound()
 	for _, k := range slices.Sorted(maps.Keys(m.stats)) {
 		bound := "-"
 		if v, ok := lb[k]; ok {
@@ -80,10 +128,42 @@ func printTable(w io.Writer, ms []*measurement) {
 	fmt.Fprintln(w, "| N images | targets | wall time | AWS calls | lower bound | calls / bound | peak RSS | ECR | ECS | DynamoDB |")
 	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, m := range ms {
-		calls, bound := total(m.stats), total(lowerBound(m.n, m.targets))
+		calls, bound := total(m.stats), total(m.bound())
 		svc := byService(m.stats)
 		fmt.Fprintf(w, "| %d | %d | %.2f s | %d | %d | %.2f | %.1f MiB | %d | %d | %d |\n",
 			m.n, m.targets, m.wall.Seconds(), calls, bound, float64(calls)/float64(bound),
 			float64(m.maxRSSKiB)/1024, svc["ECR"], svc["ECS"], svc["DynamoDB"])
+	}
+}
+
+// searchable returns the calls of stats that could depend on what else
+// the account holds: all but DynamoDB's PutItem, whose count depends on
+// timing alone (the record's progress writes are coalesced while one is
+// in flight) and differs between two runs of one row.
+func searchable(stats map[string]int) map[string]int {
+	out := maps.Clone(stats)
+	delete(out, "DynamoDB.PutItem")
+	return out
+}
+
+// printLegacyTable prints the legacy rows, each crowded row beside the
+// quiet one of its N: their calls must be the same, operation by
+// operation (searchable).
+func printLegacyTable(w io.Writer, quiet, crowded []*measurement) {
+	fmt.Fprintln(w, "| N images | other services in the account | wall time | AWS calls | lower bound | calls / bound | peak RSS | GetResources | ECS | SSM | calls as without them |")
+	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+	for i, m := range append(slices.Clone(quiet), crowded...) {
+		calls, bound := total(m.stats), total(m.bound())
+		svc := byService(m.stats)
+		same := "-"
+		if i >= len(quiet) {
+			same = "**differ**"
+			if maps.Equal(searchable(m.stats), searchable(quiet[i-len(quiet)].stats)) {
+				same = "equal"
+			}
+		}
+		fmt.Fprintf(w, "| %d | %d | %.2f s | %d | %d | %.2f | %.1f MiB | %d | %d | %d | %s |\n",
+			m.n, m.others, m.wall.Seconds(), calls, bound, float64(calls)/float64(bound),
+			float64(m.maxRSSKiB)/1024, m.stats["ResourceGroupsTaggingAPI.GetResources"], svc["ECS"], svc["SSM"], same)
 	}
 }

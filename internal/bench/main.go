@@ -21,7 +21,9 @@ import (
 func main() {
 	cfg := options{}
 	flag.StringVar(&cfg.buoy, "buoy", ".bench/buoy", "the built buoy binary")
-	sizes := flag.String("sizes", "1,10,50,200", "comma-separated numbers of images (and services)")
+	sizes := flag.String("sizes", "1,10,50,200", "comma-separated numbers of images (and services); empty for none")
+	legacy := flag.String("legacy-sizes", "1,10,50", "comma-separated numbers of images (and services) of the legacy rows; empty for none")
+	flag.IntVar(&cfg.crowd, "crowd", 200, "unrelated services in the account of each crowded legacy row")
 	flag.IntVar(&cfg.fanoutN, "fanout-images", 50, "images of the row whose environment fans out to 3 targets (0: no such row)")
 	flag.IntVar(&cfg.fanoutTargets, "fanout-targets", 3, "targets (clusters) of the fan-out row")
 	flag.IntVar(&cfg.versionRuns, "version-runs", 20, "runs of `buoy --version` to take the best of")
@@ -31,13 +33,16 @@ func main() {
 		return nil
 	})
 	flag.Parse()
-	for s := range strings.SplitSeq(*sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 {
-			fmt.Fprintf(os.Stderr, "bench: bad size %q in -sizes\n", s)
-			os.Exit(2)
-		}
-		cfg.sizes = append(cfg.sizes, n)
+	var err error
+	if cfg.sizes, err = parseSizes("sizes", *sizes); err == nil {
+		cfg.legacySizes, err = parseSizes("legacy-sizes", *legacy)
+	}
+	if err == nil && cfg.crowd < 1 {
+		err = fmt.Errorf("-crowd %d: give at least 1 unrelated service", cfg.crowd)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(2)
 	}
 	cfg.endpoint = os.Getenv("BUOY_TEST_AWS_ENDPOINT")
 	if err := run(context.Background(), os.Stdout, cfg); err != nil {
@@ -46,11 +51,30 @@ func main() {
 	}
 }
 
+// parseSizes reads a comma-separated list of sizes, each at least 1; an
+// empty list is none.
+func parseSizes(flagName, list string) ([]int, error) {
+	var out []int
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	for s := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad size %q in -%s", s, flagName)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 // options is what a benchmark run takes.
 type options struct {
 	buoy          string
 	endpoint      string
 	sizes         []int
+	legacySizes   []int
+	crowd         int
 	fanoutN       int
 	fanoutTargets int
 	versionRuns   int
@@ -71,6 +95,12 @@ func run(ctx context.Context, out io.Writer, cfg options) error {
 		return err
 	}
 	fmt.Fprintf(out, "buoy --version: best of %d runs %.1f ms\n\n", cfg.versionRuns, float64(best.Microseconds())/1000)
+	// The legacy rows come first: their quiet account must hold no
+	// crowd (nor the other rows' services), and each crowded row then
+	// adds its own.
+	if err := b.legacyRows(ctx, out); err != nil {
+		return err
+	}
 	type row struct {
 		n, targets int
 	}
@@ -92,6 +122,41 @@ func run(ctx context.Context, out io.Writer, cfg options) error {
 			m.printDetail(out)
 		}
 	}
-	printTable(out, results)
+	if len(results) > 0 {
+		printTable(out, results)
+	}
+	return nil
+}
+
+// legacyRows measures a legacy project of each legacy size, first in the
+// account as it is, then beside cfg.crowd more unrelated services each,
+// and prints both with the lower bound.
+func (b *bench) legacyRows(ctx context.Context, out io.Writer) error {
+	if len(b.cfg.legacySizes) == 0 {
+		return nil
+	}
+	var quiet, crowded []*measurement
+	others := 0 // services in the account that are not the row's project's
+	for _, crowd := range []int{0, b.cfg.crowd} {
+		for _, n := range b.cfg.legacySizes {
+			m, err := b.measureLegacy(ctx, n, crowd)
+			if err != nil {
+				return fmt.Errorf("legacy row of %d images, %d more unrelated services: %w", n, crowd, err)
+			}
+			others += crowd
+			m.others = others
+			others += 2 * n // its stage and prod services, for the rows after it
+			if crowd == 0 {
+				quiet = append(quiet, m)
+			} else {
+				crowded = append(crowded, m)
+			}
+			if b.cfg.detail {
+				m.printDetail(out)
+			}
+		}
+	}
+	printLegacyTable(out, quiet, crowded)
+	fmt.Fprintln(out)
 	return nil
 }

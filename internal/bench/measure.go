@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/buoy-deploy/buoy/internal/demo"
+	"github.com/buoy-deploy/buoy/internal/deployfixture"
 )
 
 // bench holds the clients that build worlds and how to run buoy.
@@ -48,11 +49,17 @@ func newBench(ctx context.Context, cfg options) (*bench, error) {
 // measurement is one row of the table.
 type measurement struct {
 	n, targets int
-	wall       time.Duration
-	maxRSSKiB  int64
-	status     string
-	stats      map[string]int
-	setup      time.Duration
+	// legacy rows deploy a .wellcome_project (targets is then the
+	// clusters its services are spread over), beside crowd services of
+	// other projects built with it; others counts every service of the
+	// account that is not the project's.
+	legacy        bool
+	crowd, others int
+	wall          time.Duration
+	maxRSSKiB     int64
+	status        string
+	stats         map[string]int
+	setup         time.Duration
 }
 
 // result is the part of `buoy --output json` the benchmark reads.
@@ -64,26 +71,54 @@ type result struct {
 // measure builds a world of n images and services on targets clusters and
 // runs release-deploy against it once.
 func (b *bench) measure(ctx context.Context, n, targets int) (*measurement, error) {
-	suffix := make([]byte, 3)
-	_, _ = rand.Read(suffix)
-	prefix := fmt.Sprintf("b%d-%d-%s", n, targets, hex.EncodeToString(suffix))
-	w := newWorld(prefix, n, targets)
+	prefix := fmt.Sprintf("b%d-%d-%s", n, targets, suffix())
 	m := &measurement{n: n, targets: targets}
+	return m, b.deploy(ctx, m, newWorld(prefix, n, targets), "buoy.yaml")
+}
+
+// measureLegacy builds a weco-deploy project of n images and services
+// (deployfixture.LegacyProject: its .wellcome_project names no cluster,
+// its services are spread over two clusters and found by their tags),
+// with crowd services of other projects beside it (deployfixture.NewCrowd:
+// some tagged for the same environment, some decoys with its service ids
+// for another), and runs release-deploy against it once.
+func (b *bench) measureLegacy(ctx context.Context, n, crowd int) (*measurement, error) {
+	w := deployfixture.LegacyProject(fmt.Sprintf("l%d-%d-%s", n, crowd, suffix()), n)
+	if crowd > 0 {
+		w.Crowd = deployfixture.NewCrowd(w, crowd)
+	}
+	m := &measurement{n: n, targets: len(w.Environments[0].Clusters), legacy: true, crowd: crowd}
+	return m, b.deploy(ctx, m, w, ".wellcome_project")
+}
+
+func suffix() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// deploy builds w, writes its manifest as file, creates its history table
+// (`buoy init`, unless Build made it) and runs release-deploy to stage
+// from latest once, filling m.
+func (b *bench) deploy(ctx context.Context, m *measurement, w *deployfixture.World, file string) error {
 	start := time.Now()
 	if err := w.Build(ctx, b.aws); err != nil {
-		return nil, fmt.Errorf("set up: %w", err)
+		return fmt.Errorf("set up: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "buoy-bench-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, "buoy.yaml"), []byte(w.YAML()), 0o644); err != nil {
-		return nil, err
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(w.YAML()), 0o644); err != nil {
+		return err
 	}
-	table := prefix + "-history"
-	if _, _, err := b.buoy(ctx, dir, "init", "--table", table); err != nil {
-		return nil, err
+	table := w.Table
+	if table == "" {
+		table = w.Project + "-history"
+		if _, _, err := b.buoy(ctx, dir, "init", "--table", table); err != nil {
+			return err
+		}
 	}
 	m.setup = time.Since(start)
 
@@ -93,18 +128,18 @@ func (b *bench) measure(ctx context.Context, n, targets int) (*measurement, erro
 	stdout, rusage, err := b.buoy(ctx, dir, args...)
 	m.wall = time.Since(start)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	m.maxRSSKiB = rusage.Maxrss
 	var res result
 	if err := json.Unmarshal(stdout, &res); err != nil {
-		return nil, fmt.Errorf("read release-deploy's JSON: %w", err)
+		return fmt.Errorf("read release-deploy's JSON: %w", err)
 	}
 	m.status, m.stats = res.Status, res.Stats
 	if m.status != "succeeded" {
-		return nil, fmt.Errorf("release-deploy ended %q, want succeeded", m.status)
+		return fmt.Errorf("release-deploy ended %q, want succeeded", m.status)
 	}
-	return m, nil
+	return nil
 }
 
 // buoy runs the built binary in dir and returns its stdout and resource

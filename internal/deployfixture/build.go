@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
@@ -25,13 +28,14 @@ const concurrency = 16
 
 // Build creates the world through clients made from cfg (a configuration
 // that reaches the emulator): the history table when Table is set, one
-// ECR repository per image with its old and new builds, and in every
-// environment that is not External its clusters, one task definition per
-// service and cluster running the images that feed it through the
-// floating tag, and the services (desired count 2, so that moto reports
-// their rollouts COMPLETED, tagged deployment:service and deployment:env
-// for legacy manifests), and the Crowd. It fills each image's Service, Old
-// and New.
+// ECR repository per image with its old and new builds (with SSMImages,
+// the parameters CI wrote for them), and in every environment that is not
+// External its clusters, one task definition per service and cluster
+// running the images that feed it through the floating tag, and the
+// services (desired count 2, so that moto reports their rollouts
+// COMPLETED, tagged deployment:service and deployment:env for legacy
+// manifests), each in its Region, and the Crowd. It fills each image's
+// Service, Old and New.
 func (w *World) Build(ctx context.Context, cfg aws.Config) error {
 	if err := w.complete(); err != nil {
 		return err
@@ -41,24 +45,20 @@ func (w *World) Build(ctx context.Context, cfg aws.Config) error {
 			return fmt.Errorf("create history table %s: %w", w.Table, err)
 		}
 	}
-	ecrc, ecsc := ecr.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+	ecrc, ssmc := ecr.NewFromConfig(cfg), ssm.NewFromConfig(cfg)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	for i := range w.Images {
-		g.Go(func() error { return w.pushImage(gctx, ecrc, &w.Images[i]) })
+		g.Go(func() error { return w.pushImage(gctx, ecrc, ssmc, &w.Images[i]) })
 	}
-	for _, e := range w.Environments {
-		for _, c := range e.Clusters {
-			if !e.External {
-				g.Go(func() error {
-					_, err := ecsc.CreateCluster(gctx, &ecs.CreateClusterInput{ClusterName: aws.String(c)})
-					if err != nil {
-						return fmt.Errorf("create cluster %s: %w", c, err)
-					}
-					return nil
-				})
+	for _, c := range w.clusters() {
+		g.Go(func() error {
+			_, err := ecsIn(cfg, c.region).CreateCluster(gctx, &ecs.CreateClusterInput{ClusterName: aws.String(c.name)})
+			if err != nil {
+				return fmt.Errorf("create cluster %s in %s: %w", c.name, orDefault(c.region, cfg.Region), err)
 			}
-		}
+			return nil
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -71,14 +71,62 @@ func (w *World) Build(ctx context.Context, cfg aws.Config) error {
 		}
 		for _, s := range w.Services {
 			for _, c := range w.ClustersOf(e.ID, s.ID) {
-				g.Go(func() error { return w.createService(gctx, ecsc, e, c, s) })
+				g.Go(func() error { return w.createService(gctx, ecsIn(cfg, s.Region), e, c, s) })
 			}
 		}
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	return w.Crowd.build(ctx, ecsc)
+	return w.Crowd.Build(ctx, cfg)
+}
+
+// placedCluster is a cluster name in a region ("" is the configuration's).
+type placedCluster struct{ name, region string }
+
+// clusters returns the clusters Build creates: every cluster of every
+// environment that is not External, and those of services that run in a
+// region of their own, there.
+func (w *World) clusters() []placedCluster {
+	var out []placedCluster
+	add := func(c placedCluster) {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	for _, e := range w.Environments {
+		if e.External {
+			continue
+		}
+		for _, c := range e.Clusters {
+			add(placedCluster{name: c})
+		}
+		for _, s := range w.Services {
+			if s.Region == "" {
+				continue
+			}
+			for _, c := range w.ClustersOf(e.ID, s.ID) {
+				add(placedCluster{name: c, region: s.Region})
+			}
+		}
+	}
+	return out
+}
+
+// ecsIn returns an ECS client of cfg in region ("" keeps cfg's).
+func ecsIn(cfg aws.Config, region string) *ecs.Client {
+	return ecs.NewFromConfig(cfg, func(o *ecs.Options) {
+		if region != "" {
+			o.Region = region
+		}
+	})
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // complete fills each image's Service from its first service.
@@ -98,20 +146,37 @@ func (w *World) complete() error {
 	return nil
 }
 
-func (w *World) pushImage(ctx context.Context, ecrc *ecr.Client, img *Image) error {
+func (w *World) pushImage(ctx context.Context, ecrc *ecr.Client, ssmc *ssm.Client, img *Image) error {
 	if _, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(img.Repository)}); err != nil {
 		return fmt.Errorf("create repository %s: %w", img.Repository, err)
 	}
+	// moto answers BatchGetImage with each image under the tag put on it
+	// last, not under the tag asked for as ECR does, and buoy then asks
+	// for a floating tag it did not see answered on its own: the first
+	// environment's tag goes last, so that a deployment to it makes the
+	// calls it makes on AWS (docs/performance.md).
 	oldTags := []string{"ref." + OldCommit}
-	for _, e := range w.Environments {
-		oldTags = append(oldTags, e.FloatingTag())
+	if !w.SSMImages {
+		for _, e := range slices.Backward(w.Environments) {
+			oldTags = append(oldTags, e.FloatingTag())
+		}
 	}
 	var err error
 	if img.Old, err = Push(ctx, ecrc, img.Repository, oldTags...); err != nil {
 		return err
 	}
-	img.New, err = Push(ctx, ecrc, img.Repository, "ref."+NewCommit, "latest")
-	return err
+	if img.New, err = Push(ctx, ecrc, img.Repository, "ref."+NewCommit, "latest"); err != nil || !w.SSMImages {
+		return err
+	}
+	for label, tag := range map[string]string{"latest": "ref." + NewCommit, "ref." + OldCommit: "ref." + OldCommit} {
+		name := "/" + w.Project + "/images/" + label + "/" + img.ID
+		_, err := ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(URI(img.Repository) + ":" + tag),
+			Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)})
+		if err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 func (w *World) createService(ctx context.Context, ecsc *ecs.Client, e Env, cluster string, s Service) error {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -174,20 +173,38 @@ func (f *Fixture) Deployments(ctx context.Context, t testing.TB) []*history.Depl
 // name), as ECS lists them.
 func (f *Fixture) ECSDeployments(ctx context.Context, t testing.TB) map[string][]ecstypes.Deployment {
 	t.Helper()
-	byCluster := map[string][]string{}
-	for _, s := range f.Services {
-		c := f.Cluster
-		if len(f.Environments) > 0 {
-			if cs := f.ClustersOf(f.Environments[0].ID, s.ID); len(cs) > 0 {
-				c = cs[0]
-			}
-		}
-		byCluster[c] = append(byCluster[c], f.ServiceName(s.ID))
+	env := ""
+	if len(f.Environments) > 0 {
+		env = f.Environments[0].ID
 	}
 	out := map[string][]ecstypes.Deployment{}
-	for c, names := range byCluster {
-		for k, d := range f.describe(ctx, t, c, names) {
-			out[k[strings.Index(k, "/")+1:]] = d
+	for id, deps := range f.ServiceDeployments(ctx, t, env) {
+		out[f.ServiceName(id)] = deps
+	}
+	return out
+}
+
+// ServiceDeployments returns the ECS deployments of each service of
+// environment env (by service id) in the first cluster it runs in there,
+// in its region, as ECS lists them.
+func (f *Fixture) ServiceDeployments(ctx context.Context, t testing.TB, env string) map[string][]ecstypes.Deployment {
+	t.Helper()
+	type place struct{ region, cluster string }
+	byPlace := map[place][]string{}
+	ids := map[string]string{} // "region/cluster/name" to service id
+	for _, s := range f.Services {
+		c := f.Cluster
+		if cs := f.ClustersOf(env, s.ID); len(cs) > 0 {
+			c = cs[0]
+		}
+		p := place{f.RegionOf(s.ID), c}
+		byPlace[p] = append(byPlace[p], f.ServiceName(s.ID))
+		ids[p.region+"/"+c+"/"+f.ServiceName(s.ID)] = s.ID
+	}
+	out := map[string][]ecstypes.Deployment{}
+	for p, names := range byPlace {
+		for k, d := range describe(ctx, t, ecsIn(f.cfg, p.region), p.cluster, names) {
+			out[ids[p.region+"/"+k]] = d
 		}
 	}
 	return out
@@ -198,25 +215,31 @@ func (f *Fixture) ECSDeployments(ctx context.Context, t testing.TB) map[string][
 // deployment to show that none was touched.
 func (f *Fixture) CrowdDeployments(ctx context.Context, t testing.TB) map[string][]ecstypes.Deployment {
 	t.Helper()
+	return f.Crowd.Deployments(ctx, t, f.cfg)
+}
+
+// Deployments returns the ECS deployments of every service of the crowd,
+// by "cluster/name", read with cfg in the crowd's region.
+func (c Crowd) Deployments(ctx context.Context, t testing.TB, cfg aws.Config) map[string][]ecstypes.Deployment {
+	t.Helper()
 	byCluster := map[string][]string{}
-	for _, s := range f.Crowd.Members() {
+	for _, s := range c.Members() {
 		byCluster[s.Cluster] = append(byCluster[s.Cluster], s.Name)
 	}
 	out := map[string][]ecstypes.Deployment{}
-	for c, names := range byCluster {
-		maps.Copy(out, f.describe(ctx, t, c, names))
+	for cluster, names := range byCluster {
+		maps.Copy(out, describe(ctx, t, ecsIn(cfg, c.Region), cluster, names))
 	}
-	if len(out) != f.Crowd.Services {
-		t.Fatalf("the crowd has %d services, ECS describes %d", f.Crowd.Services, len(out))
+	if len(out) != c.Services {
+		t.Fatalf("the crowd has %d services, ECS describes %d", c.Services, len(out))
 	}
 	return out
 }
 
 // describe returns the deployments of the named services of cluster, by
 // "cluster/name".
-func (f *Fixture) describe(ctx context.Context, t testing.TB, cluster string, names []string) map[string][]ecstypes.Deployment {
+func describe(ctx context.Context, t testing.TB, client *ecs.Client, cluster string, names []string) map[string][]ecstypes.Deployment {
 	t.Helper()
-	client := ecs.NewFromConfig(f.cfg)
 	out := map[string][]ecstypes.Deployment{}
 	for batch := range slices.Chunk(names, 10) {
 		res, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})

@@ -7,11 +7,14 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
@@ -182,4 +185,91 @@ func tagsOf(tags []ecstypes.Tag) map[string]string {
 		out[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	return out
+}
+
+// A service with a Region of its own runs there, in its environment's
+// cluster of that name, tagged; ServiceDeployments reads it there. A
+// crowd built on its own lives in its Region.
+func TestServiceAndCrowdInAnotherRegion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := awstest.Config(t)
+	const other = "eu-west-2"
+	w := deployfixture.LegacyProject(awstest.Name(t, "rg"), 2)
+	w.Services[1].Region = other
+	f := deployfixture.Start(ctx, t, cfg, w)
+	crowd := deployfixture.Crowd{Prefix: w.Project + "-far", Clusters: 2, Services: 6, Env: "stage", Decoys: []string{w.Services[1].ID}, Region: other}
+	if err := crowd.Build(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, env := range []string{"stage", "prod"} {
+		deps := f.ServiceDeployments(ctx, t, env)
+		if len(deps) != 2 || len(deps[w.Services[0].ID]) != 1 || len(deps[w.Services[1].ID]) != 1 {
+			t.Errorf("%s: deployments %v, want one for each of the two services", env, deps)
+		}
+		for i, s := range w.Services {
+			region := awstest.Region
+			if i == 1 {
+				region = other
+			}
+			if got := w.RegionOf(s.ID); got != region {
+				t.Errorf("RegionOf(%s) = %s, want %s", s.ID, got, region)
+			}
+			cluster := w.ClustersOf(env, s.ID)[0]
+			for _, r := range []string{awstest.Region, other} {
+				out, err := ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.Region = r }).DescribeServices(ctx, &ecs.DescribeServicesInput{
+					Cluster: aws.String(cluster), Services: []string{s.ID}, Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags}})
+				found := err == nil && len(out.Services) == 1
+				if found != (r == region) {
+					t.Errorf("%s in %s of %s: found %v (%v), want it only in %s", s.ID, cluster, r, found, err, region)
+				}
+				if found && tagsOf(out.Services[0].Tags)[deployfixture.TagEnv] != env {
+					t.Errorf("%s in %s of %s: tags %v", s.ID, cluster, r, tagsOf(out.Services[0].Tags))
+				}
+			}
+		}
+	}
+	if got := crowd.Deployments(ctx, t, cfg); len(got) != 6 {
+		t.Errorf("the crowd in %s: %d services described, want 6", other, len(got))
+	}
+}
+
+// A world whose images are in SSM: every repository has its two builds,
+// neither under a floating tag, and SSM holds, per image, the URI CI
+// wrote for latest (the new build's ref tag) and for ref.<OldCommit>;
+// its manifest is a .wellcome_project without image_repositories.
+func TestSSMImagesWorld(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := awstest.Config(t)
+	p := strings.ReplaceAll(awstest.Name(t, "storage"), "-", "_")
+	w := &deployfixture.World{Project: p, Table: p + "-history", Legacy: true, SSMImages: true,
+		Images:       []deployfixture.Image{{ID: "bag_register", Repository: p + "/bag_register"}, {ID: "bag_tagger", Repository: p + "/bag_tagger"}},
+		Environments: []deployfixture.Env{{ID: "stage"}, {ID: "prod"}}}
+	f := deployfixture.Start(ctx, t, cfg, w)
+
+	m, err := manifest.Load(f.Manifest)
+	if err != nil {
+		t.Fatalf("the manifest does not parse: %v\n%s", err, f.YAML())
+	}
+	if proj, err := m.Project(p); err != nil || proj.SSMImages == nil {
+		t.Errorf("project %s: %v, SSMImages %v; want a project whose images are in SSM", p, err, proj)
+	}
+	client := ssm.NewFromConfig(cfg)
+	for _, img := range f.Images {
+		for label, want := range map[string]string{"latest": deployfixture.URI(img.Repository) + ":ref." + deployfixture.NewCommit,
+			"ref." + deployfixture.OldCommit: deployfixture.URI(img.Repository) + ":ref." + deployfixture.OldCommit} {
+			name := "/" + p + "/images/" + label + "/" + img.ID
+			out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+			if err != nil || aws.ToString(out.Parameter.Value) != want || out.Parameter.Type != ssmtypes.ParameterTypeString {
+				t.Errorf("%s: %v %+v, want String %s", name, err, out, want)
+			}
+		}
+		for tag, want := range map[string]string{"env.stage": "", "env.prod": "", "latest": img.New, "ref." + deployfixture.OldCommit: img.Old} {
+			if got := f.TagDigest(ctx, t, img.Repository, tag); got != want {
+				t.Errorf("%s:%s: got %q, want %q", img.Repository, tag, got, want)
+			}
+		}
+	}
 }

@@ -56,6 +56,9 @@ func (w *World) LegacyYAML() string {
 	for _, e := range w.Environments {
 		fmt.Fprintf(&b, "    - {id: %s, name: %s}\n", e.ID, e.ID)
 	}
+	if w.SSMImages { // a 2019 project: its images are in SSM
+		return b.String()
+	}
 	b.WriteString("  image_repositories:\n")
 	for _, img := range w.Images {
 		fmt.Fprintf(&b, "    - id: %s\n      namespace: %s\n      services: [%s]\n",
@@ -69,13 +72,18 @@ func (w *World) LegacyYAML() string {
 // one is tagged as another project's service in environment Env, one
 // carries a deployment:service tag of Decoys (the project's own service
 // ids, say) for environment "retired", and one has only other tags. A
-// search by tags must pass over all of them.
+// search by tags must pass over all of them. Tests that share one crowd
+// among several projects build it with Build and give it all their
+// service ids as Decoys.
 type Crowd struct {
 	Prefix   string
 	Clusters int
 	Services int
 	Env      string
 	Decoys   []string
+	// Region is where the crowd runs; "" is the region of the
+	// configuration it is built with.
+	Region string
 }
 
 // CrowdService is one service of a Crowd.
@@ -115,12 +123,15 @@ func (c Crowd) Members() []CrowdService {
 	return out
 }
 
-// build creates the crowd's clusters, one task definition and its
-// services (desired count 2, so that moto reports them COMPLETED).
-func (c Crowd) build(ctx context.Context, ecsc *ecs.Client) error {
+// Build creates, with cfg (a configuration reaching the emulator), the
+// crowd's clusters, one task definition and its services (desired count
+// 2, so that moto reports them COMPLETED), in Region. World.Build builds
+// its Crowd; a crowd shared by several worlds is built once with Build.
+func (c Crowd) Build(ctx context.Context, cfg aws.Config) error {
 	if c.Services == 0 {
 		return nil
 	}
+	ecsc := ecsIn(cfg, c.Region)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	for i := range max(c.Clusters, 1) {

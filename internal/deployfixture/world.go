@@ -49,6 +49,17 @@ type World struct {
 	// cluster, services found by their tags in every cluster of the
 	// account. Every image's repository is then <namespace>/<image id>.
 	Legacy bool
+	// SSMImages makes the project one whose images are in SSM (a 2019
+	// .wellcome_project without image_repositories): Build writes, per
+	// image, /{Project}/images/latest/{image} = its repository URI with the
+	// tag ref.<NewCommit> and /{Project}/images/ref.<OldCommit>/{image} =
+	// the same with ref.<OldCommit>, as CI did, and tags no build with an
+	// environment's floating tag. Its images feed no service.
+	SSMImages bool
+	// Text, when set, is the manifest as a user wrote it (comments,
+	// ignored keys, other projects): YAML returns it instead of writing
+	// one. It must describe this World.
+	Text string
 	// Crowd fills the account with services that are not the project's.
 	Crowd Crowd
 }
@@ -69,6 +80,9 @@ type Image struct {
 type Service struct {
 	ID   string // service id in buoy.yaml
 	Name string // its ECS name; "" means ID
+	// Region is where it runs (its clusters are made there); "" means
+	// awstest.Region. Its images stay in awstest.Region.
+	Region string
 }
 
 // Env is one environment of the project.
@@ -102,6 +116,16 @@ func (w *World) ServiceName(id string) string {
 		}
 	}
 	return id
+}
+
+// RegionOf returns the region where the service with id runs.
+func (w *World) RegionOf(id string) string {
+	for _, s := range w.Services {
+		if s.ID == id && s.Region != "" {
+			return s.Region
+		}
+	}
+	return awstest.Region
 }
 
 // Image returns the image with id; the zero Image if there is none.
@@ -153,9 +177,12 @@ func URI(repository string) string {
 // unique, since cluster names are.
 func Family(cluster, serviceID string) string { return cluster + "-" + serviceID }
 
-// YAML returns the project's manifest: buoy.yaml, or with Legacy, the
-// .wellcome_project (LegacyYAML).
+// YAML returns the project's manifest: Text when set, else buoy.yaml,
+// or with Legacy, the .wellcome_project (LegacyYAML).
 func (w *World) YAML() string {
+	if w.Text != "" {
+		return w.Text
+	}
 	if w.Legacy {
 		return w.LegacyYAML()
 	}

@@ -96,7 +96,15 @@ func cliEnv(t *testing.T, endpoint, user string, extra ...string) []string {
 // start starts the CLI with args in env.
 func start(t *testing.T, bin string, env []string, args ...string) *run {
 	t.Helper()
+	return startIn(t, "", bin, env, args...)
+}
+
+// startIn starts the CLI with args in env, in directory dir ("" is the
+// test's), as a person runs it in their repository's checkout.
+func startIn(t *testing.T, dir, bin string, env []string, args ...string) *run {
+	t.Helper()
 	r := &run{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
+	r.cmd.Dir = dir
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	if err := r.cmd.Start(); err != nil {

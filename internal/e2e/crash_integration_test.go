@@ -45,7 +45,7 @@ func (r *run) kill(t *testing.T) {
 // deadRunBy how buoy names such a run: requester and build.
 var (
 	deadRunCI = []string{"BUILDKITE=true", "BUILDKITE_BUILD_CREATOR=first-run", "BUILDKITE_BUILD_URL=https://buildkite.com/acme/shop/builds/41"}
-	deadRunBy = "first-run via buildkite (https://buildkite.com/acme/shop/builds/41)"
+	deadRunBy = "first-run via Buildkite (https://buildkite.com/acme/shop/builds/41)"
 )
 
 // TestCrashAndRerun kills release-deploy (SIGKILL) at each stage of a

@@ -241,14 +241,14 @@ func TestUnlockFreesTheLockAndStopsItsRun(t *testing.T) {
 	}
 	u := rep.Unlocks[0]
 	if u.Environment != deployfixture.Environment || !strings.HasPrefix(u.RequestedBy, "ops@") || u.Reason != why || u.At.IsZero() ||
-		u.Freed.RequestedBy != "first-run via buildkite" || u.Freed.BuildURL != "https://buildkite.com/acme/shop/builds/41" {
+		u.Freed.RequestedBy != deadRunBy || u.Freed.BuildURL != "https://buildkite.com/acme/shop/builds/41" {
 		t.Errorf("history's unlock: got %+v; want ops freeing first-run's lock, saying why", u)
 	}
 	text := start(t, bin, cliEnv(t, awstest.Endpoint(t), "ops"), "history", "--manifest", f.Manifest, "--table", f.Table)
 	if code := text.wait(t); code != 0 {
 		t.Fatalf("history: exit %d\n%s", code, text.output())
 	}
-	contains(t, "history", text.stdout.String(), "LOCKS FREED BY HAND", "first-run via buildkite (https://buildkite.com/acme/shop/builds/41)", why)
+	contains(t, "history", text.stdout.String(), "LOCKS FREED BY HAND", deadRunBy, why)
 }
 
 // TestKilledMidTagMovesRecordsNoMovedTagAsNotMoved: a run is killed

@@ -26,7 +26,14 @@ import (
 // exist.
 func parameter(ctx context.Context, t *testing.T, name string) string {
 	t.Helper()
-	out, err := ssm.NewFromConfig(awstest.Config(t)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+	return parameterIn(ctx, t, awstest.Region, name)
+}
+
+// parameterIn reads one SSM parameter of region with the SDK; "" when it
+// does not exist.
+func parameterIn(ctx context.Context, t *testing.T, region, name string) string {
+	t.Helper()
+	out, err := ssm.NewFromConfig(awstest.Config(t), func(o *ssm.Options) { o.Region = region }).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
 	var nf *ssmtypes.ParameterNotFound
 	if errors.As(err, &nf) {
 		return ""

@@ -9,7 +9,10 @@
 // or option.
 //
 // Limits holds the lock and ECS budget settings all three entrypoints
-// (the CLI too) take, and checks them with one set of rules and messages.
+// (the CLI too) take, and checks them with one set of rules and messages
+// against the library's bounds and defaults (pkg/deploy's MinLockTTL,
+// DefaultLockTTL, DefaultECSRate, ...): this package states no limit of
+// its own.
 package inputcheck
 
 import (

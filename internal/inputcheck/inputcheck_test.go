@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
+	"github.com/buoy-deploy/buoy/pkg/deploy"
 )
 
 func TestChecks(t *testing.T) {
@@ -94,7 +95,7 @@ func TestLimitsProblems(t *testing.T) {
 	if errs := inputcheck.DefaultLimits().Problems(flag); len(errs) != 0 {
 		t.Errorf("the defaults have problems: %v", errs)
 	}
-	edge := inputcheck.Limits{LockWait: 0, LockTTL: inputcheck.MinLockTTL, ECSQuotaShare: 0.01, ECSRate: 0.01, ECSBurst: 1}
+	edge := inputcheck.Limits{LockWait: 0, LockTTL: deploy.MinLockTTL, ECSQuotaShare: 0.01, ECSRate: 0.01, ECSBurst: 1}
 	if errs := edge.Problems(flag); len(errs) != 0 {
 		t.Errorf("the smallest allowed limits have problems: %v", errs)
 	}
@@ -116,11 +117,11 @@ func TestLimitsProblems(t *testing.T) {
 		}
 	}
 	longest := inputcheck.DefaultLimits()
-	longest.LockTTL = inputcheck.MaxLockTTL
+	longest.LockTTL = deploy.MaxLockTTL
 	if errs := longest.Problems(flag); len(errs) != 0 {
 		t.Errorf("the longest allowed lock TTL has problems: %v", errs)
 	}
-	for _, ttl := range []time.Duration{inputcheck.MaxLockTTL + time.Nanosecond, time.Hour, 2562047 * time.Hour, math.MaxInt64} {
+	for _, ttl := range []time.Duration{deploy.MaxLockTTL + time.Nanosecond, time.Hour, 2562047 * time.Hour, math.MaxInt64} {
 		l := inputcheck.DefaultLimits()
 		l.LockTTL = ttl
 		errs := l.Problems(flag)
@@ -178,6 +179,14 @@ func TestEmpty(t *testing.T) {
 		"release":    "--release is empty: give a release id (`buoy history` lists them), or leave it out to deploy the latest release (an empty value is often a variable that is not set)",
 		"from-label": "--from-label is empty: give the tag to take the digests from, e.g. ref.3f2a9c1, or leave it out to use latest",
 		"cluster":    "--cluster is empty: give a value, or leave it out for the default",
+		// The defaults named are the library's.
+		"timeout":         "--timeout is empty: write it like 30m, or leave it out for 30m (",
+		"lock-wait":       "--lock-wait is empty: write it like 10m (0 gives up at once), or leave it out for 5m (",
+		"lock-ttl":        "--lock-ttl is empty: write it like 2m, or leave it out for 2m (",
+		"ecs-quota-share": "--ecs-quota-share is empty: write it like 0.5, or leave it out for 0.5 (",
+		"ecs-rate":        "--ecs-rate is empty: write it like 20, or leave it out for 20 (",
+		"ecs-burst":       "--ecs-burst is empty: write it like 50, or leave it out for 50 (",
+		"table":           "--table is empty: give the DynamoDB table, or leave it out for buoy-history (",
 	} {
 		if got := inputcheck.Empty(flag, key).Error(); !strings.HasPrefix(got, want) {
 			t.Errorf("Empty(%s) = %q, want it to start with %q", key, got, want)

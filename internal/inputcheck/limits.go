@@ -7,17 +7,7 @@ import (
 	"time"
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
-	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
-
-// MinLockTTL is the shortest lock lease: the lease is renewed every third
-// of it, so a shorter one would lapse whenever one renewal is slow.
-const MinLockTTL = 3 * time.Second
-
-// MaxLockTTL is the longest lock lease (the library's): the lease is
-// renewed every third of it, so it never needs to be long, and a killed
-// run's lock is taken over only a lease after it stopped.
-const MaxLockTTL = deploy.MaxLockTTL
 
 // Limits are how a run waits for and holds the environment's lock, and
 // how fast it may call ECS: the same five settings, with the same
@@ -44,14 +34,16 @@ func DefaultLimits() Limits {
 	return Limits{
 		LockWait:      deploy.DefaultLockWait,
 		LockTTL:       deploy.DefaultLockTTL,
-		ECSQuotaShare: rollout.DefaultQuotaShare,
-		ECSRate:       rollout.DefaultRate,
-		ECSBurst:      rollout.DefaultBurst,
+		ECSQuotaShare: deploy.DefaultECSQuotaShare,
+		ECSRate:       deploy.DefaultECSRate,
+		ECSBurst:      deploy.DefaultECSBurst,
 	}
 }
 
-// Problems checks each limit and returns one error per bad value, in the
-// order lock-wait, lock-ttl, ecs-quota-share, ecs-rate, ecs-burst. subject names a setting
+// Problems checks each limit against the library's bounds
+// (deploy.MinLockTTL, deploy.MaxLockTTL, ...) and returns one error per
+// bad value, in the order lock-wait, lock-ttl, ecs-quota-share, ecs-rate,
+// ecs-burst. subject names a setting
 // by its kebab-case key for the entrypoint's user, e.g. "--lock-wait" or
 // "input lock-wait"; each message reads "<subject> must ...".
 func (l Limits) Problems(subject func(key string) string) []error {
@@ -60,11 +52,11 @@ func (l Limits) Problems(subject func(key string) string) []error {
 		errs = append(errs, fmt.Errorf("%s must not be negative, got %s", subject("lock-wait"), l.LockWait))
 	}
 	switch {
-	case l.LockTTL < MinLockTTL:
-		errs = append(errs, fmt.Errorf("%s must be at least %s (the lease is renewed every third of it), got %s", subject("lock-ttl"), MinLockTTL, l.LockTTL))
-	case l.LockTTL > MaxLockTTL:
+	case l.LockTTL < deploy.MinLockTTL:
+		errs = append(errs, fmt.Errorf("%s must be at least %s (the lease is renewed every third of it), got %s", subject("lock-ttl"), deploy.MinLockTTL, l.LockTTL))
+	case l.LockTTL > deploy.MaxLockTTL:
 		errs = append(errs, fmt.Errorf("%s must be at most %s (the lease is renewed every third of it, so it never needs to be long, and a killed run's lock is taken over only a lease after it stopped): write %s, the default, or up to %s, got %s",
-			subject("lock-ttl"), MaxLockTTL, shortDuration(deploy.DefaultLockTTL), shortDuration(MaxLockTTL), l.LockTTL))
+			subject("lock-ttl"), deploy.MaxLockTTL, shortDuration(deploy.DefaultLockTTL), shortDuration(deploy.MaxLockTTL), l.LockTTL))
 	}
 	if !(l.ECSQuotaShare > 0) || math.IsInf(l.ECSQuotaShare, 0) {
 		errs = append(errs, fmt.Errorf("%s must be a number above 0 (0.5 is half of AWS's quota, 1 all of it), not %v", subject("ecs-quota-share"), l.ECSQuotaShare))

@@ -14,7 +14,6 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
-	"github.com/buoy-deploy/buoy/pkg/rollout"
 	"github.com/buoy-deploy/buoy/pkg/ssmparam"
 )
 
@@ -59,6 +58,8 @@ type Deployer struct {
 	storeCalls *awsconfig.Counter
 	// weco is weco-deploy's table of the project's past, if any.
 	weco *history.WecoTable
+	// confirmer is asked to confirm a protected environment, if set.
+	confirmer Confirmer
 }
 
 // Option configures a Deployer.
@@ -107,7 +108,7 @@ func WithStoreCounter(c *awsconfig.Counter) Option { return func(d *Deployer) { 
 func WithConcurrency(n int) Option { return func(d *Deployer) { d.concurrency = n } }
 
 // WithLockTTL sets the lease of the environment lock (default 2 minutes,
-// at most MaxLockTTL); it is renewed every third of it while the
+// at least MinLockTTL, at most MaxLockTTL); it is renewed every third of it while the
 // deployment runs, and the run stops acting as soon as no renewal has
 // succeeded for a whole lease.
 func WithLockTTL(ttl time.Duration) Option { return func(d *Deployer) { d.lockTTL = ttl } }
@@ -126,8 +127,8 @@ func WithPollInterval(p time.Duration) Option { return func(d *Deployer) { d.pol
 // than rate calls a second, in each account and Region. The budget is
 // shared by all the targets of an operation in one account and Region, as
 // AWS throttles them, and slows down while ECS throttles
-// (rollout.Budget). The default caps, rollout.DefaultRate and
-// rollout.DefaultBurst, do not bind at the default share
+// (rollout.Budget). The default caps, DefaultECSRate and
+// DefaultECSBurst, do not bind at the default share
 // (WithECSQuotaShare); lower ones slow every category down.
 func WithECSRequestBudget(rate float64, burst int) Option {
 	return func(d *Deployer) { d.ecsRate, d.ecsBurst = rate, burst }
@@ -135,7 +136,7 @@ func WithECSRequestBudget(rate float64, burst int) Option {
 
 // WithECSQuotaShare sets the share of AWS's documented quota of each
 // category of ECS actions that the budget uses (default
-// rollout.DefaultQuotaShare, half; above 0). A run that owns its account
+// DefaultECSQuotaShare, half; above 0). A run that owns its account
 // may take 1, all of it; an account whose quotas AWS raised, more (with
 // WithECSRequestBudget's caps raised to match).
 func WithECSQuotaShare(share float64) Option { return func(d *Deployer) { d.ecsShare = share } }
@@ -158,9 +159,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 		lockTTL:      DefaultLockTTL,
 		lockWait:     DefaultLockWait,
 		pollInterval: DefaultPollInterval,
-		ecsRate:      rollout.DefaultRate,
-		ecsBurst:     rollout.DefaultBurst,
-		ecsShare:     rollout.DefaultQuotaShare,
+		ecsRate:      DefaultECSRate,
+		ecsBurst:     DefaultECSBurst,
+		ecsShare:     DefaultECSQuotaShare,
 		owner:        newOwner,
 	}
 	for _, opt := range opts {
@@ -183,6 +184,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 	}
 	if d.lockTTL <= 0 || d.pollInterval <= 0 || d.lockWait < 0 {
 		return nil, invalid("lock TTL and poll interval must be positive, lock wait not negative")
+	}
+	if d.lockTTL < MinLockTTL {
+		return nil, invalid("lock TTL %s is below the minimum, %s: the lease is renewed every third of it, so a shorter one lapses whenever one renewal is slow; use the default %s", d.lockTTL, MinLockTTL, DefaultLockTTL)
 	}
 	if d.lockTTL > MaxLockTTL {
 		return nil, invalid("lock TTL %s is above the maximum, %s: the lease is renewed every third of it, so it never needs to be long; use the default %s", d.lockTTL, MaxLockTTL, DefaultLockTTL)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -353,12 +354,14 @@ func (h *heldLock) release(ctx context.Context) error {
 	return nil
 }
 
-// who names a run by its requester and, when known, its CI build.
+// who names a run by its requester and, when known, its CI build (once:
+// a requester in CI, "alice via Buildkite (<build URL>)", names it
+// already).
 func who(requestedBy, buildURL string) string {
 	if requestedBy == "" {
 		requestedBy = "an unknown requester"
 	}
-	if buildURL == "" {
+	if buildURL == "" || strings.Contains(requestedBy, "("+buildURL+")") {
 		return requestedBy
 	}
 	return requestedBy + " (" + buildURL + ")"

@@ -231,6 +231,22 @@ func testDeadLockTakenOver(t *testing.T, stores lockStores, deadSkew, challenger
 	}
 }
 
+// TestLockTTLHasAMinimum: a lease below MinLockTTL is refused by New,
+// saying what to write; MinLockTTL itself is fine.
+func TestLockTTLHasAMinimum(t *testing.T) {
+	t.Parallel()
+	store := history.NewMemory()
+	if _, err := New(testProject(), store, WithLockTTL(MinLockTTL)); err != nil {
+		t.Errorf("New with the shortest lease: %v", err)
+	}
+	for _, ttl := range []time.Duration{MinLockTTL - time.Nanosecond, time.Second} {
+		_, err := New(testProject(), store, WithLockTTL(ttl))
+		if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "is below the minimum, 3s") || !strings.Contains(err.Error(), "use the default 2m0s") {
+			t.Errorf("New with a lease of %s: got %v, want ErrInvalidInput naming the minimum and the default", ttl, err)
+		}
+	}
+}
+
 // TestLockTTLHasAMaximum: a lease above MaxLockTTL is refused by New,
 // saying what to write; MaxLockTTL itself is fine.
 func TestLockTTLHasAMaximum(t *testing.T) {
@@ -243,6 +259,23 @@ func TestLockTTLHasAMaximum(t *testing.T) {
 		_, err := New(testProject(), store, WithLockTTL(ttl))
 		if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "is above the maximum, 10m0s") || !strings.Contains(err.Error(), "use the default 2m0s") {
 			t.Errorf("New with a lease of %s: got %v, want ErrInvalidInput naming the maximum and the default", ttl, err)
+		}
+	}
+}
+
+// TestWhoNamesTheBuildOnce: a run is named by its requester and its
+// build URL, once when the requester names the build already.
+func TestWhoNamesTheBuildOnce(t *testing.T) {
+	t.Parallel()
+	const url = "https://buildkite.com/acme/shop/builds/41"
+	for _, tc := range []struct{ by, url, want string }{
+		{"", "", "an unknown requester"},
+		{"alice@laptop", "", "alice@laptop"},
+		{"alice via buildkite", url, "alice via buildkite (" + url + ")"},
+		{"alice via Buildkite (" + url + ")", url, "alice via Buildkite (" + url + ")"},
+	} {
+		if got := who(tc.by, tc.url); got != tc.want {
+			t.Errorf("who(%q, %q) = %q, want %q", tc.by, tc.url, got, tc.want)
 		}
 	}
 }

@@ -38,9 +38,10 @@ func (d *Deployer) ReleaseDeploy(ctx context.Context, in ReleaseDeployInput) (*R
 	}
 	op := operation{req: in.Request}
 	if !in.DryRun {
-		if err := d.checkProtected(env, op); err != nil {
+		if err := d.checkProtected(ctx, env, op); err != nil {
 			return d.earlyFinished(s, in.Request, err)
 		}
+		op.allowed = true
 		// Lock first, so that where the floating tags point, read in the
 		// same calls as the label, holds for the plan: one BatchGetImage
 		// per repository for the whole deployment. From here on ctx ends

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -20,8 +21,28 @@ func defaultSSM(p ClusterParams) (ssmparam.SSMAPI, error) {
 	return ssmparam.NewFromConfig(p.Config), nil
 }
 
+// publishPlaces returns where publish_ssm writes an environment's
+// parameters: the region and role of each of its targets, once each. A
+// target limited to some services (a legacy service's own role_arn or
+// region_name) publishes nothing of its own: a legacy project publishes
+// in its own region through its own role, as weco-deploy did, where its
+// stacks read the parameters.
+func publishPlaces(project *manifest.Project, env *manifest.Environment) []manifest.Target {
+	var out []manifest.Target
+	for _, t := range env.Targets {
+		place := manifest.Target{Region: t.Region, RoleARN: t.RoleARN}
+		if len(t.Services) > 0 {
+			place = manifest.Target{Region: project.Registry.Region, RoleARN: project.Registry.RoleARN}
+		}
+		if !slices.ContainsFunc(out, func(o manifest.Target) bool { return o.Region == place.Region && o.RoleARN == place.RoleARN }) {
+			out = append(out, place)
+		}
+	}
+	return out
+}
+
 // publishSSM writes the release's image URIs to SSM in the region and
-// account of every target of the environment.
+// account of every target of the environment (publishPlaces).
 func (d *Deployer) publishSSM(ctx context.Context, s *session, p *plan, depID string, t tracker) error {
 	if d.project.SSMImages != nil {
 		return d.writeParams(ctx, s, p, depID, t)
@@ -30,13 +51,7 @@ func (d *Deployer) publishSSM(ctx context.Context, s *session, p *plan, depID st
 	for _, pi := range p.images {
 		images[pi.image.ID] = ssmparam.ImageURI(pi.to.Repository, pi.to.Digest)
 	}
-	done := map[string]bool{}
-	for _, t := range p.env.Targets {
-		key := t.Region + "|" + t.RoleARN
-		if done[key] {
-			continue
-		}
-		done[key] = true
+	for _, t := range publishPlaces(d.project, p.env) {
 		client, err := d.ssmClient(ctx, s, t)
 		if err != nil {
 			return err

@@ -114,3 +114,49 @@ func TestPublishSSMAndAuditTags(t *testing.T) {
 		})
 	}
 }
+
+// publish_ssm writes in each target's region and account once; a legacy
+// project whose services have their own role or region (targets limited
+// to those services) writes in its own region through its own role only,
+// as weco-deploy did (docs/manifest.md, "SSM parameters: the layout of
+// 2019").
+func TestPublishPlaces(t *testing.T) {
+	t.Parallel()
+	const (
+		projectRole = "arn:aws:iam::123456789012:role/identity-ci"
+		drRole      = "arn:aws:iam::123456789012:role/identity-dr-ci"
+		prodRole    = "arn:aws:iam::210987654321:role/deploy"
+	)
+	tests := []struct {
+		name    string
+		project manifest.Registry
+		targets []manifest.Target
+		want    []manifest.Target
+	}{
+		{"buoy.yaml: every target's region and account, once",
+			manifest.Registry{Region: "eu-west-1"},
+			[]manifest.Target{{Cluster: "a", Region: "eu-west-1"}, {Cluster: "b", Region: "eu-west-1"},
+				{Cluster: "c", Region: "eu-west-2", RoleARN: prodRole}},
+			[]manifest.Target{{Region: "eu-west-1"}, {Region: "eu-west-2", RoleARN: prodRole}}},
+		{"legacy with service overrides: the project's region and role only",
+			manifest.Registry{Region: "eu-west-1", RoleARN: projectRole},
+			[]manifest.Target{{Region: "eu-west-1", RoleARN: projectRole, Services: []string{"identity"}},
+				{Region: "eu-west-2", RoleARN: drRole, Services: []string{"identity-dr"}}},
+			[]manifest.Target{{Region: "eu-west-1", RoleARN: projectRole}}},
+		{"legacy whose every service is overridden: still the project's",
+			manifest.Registry{Region: "eu-west-1", RoleARN: projectRole},
+			[]manifest.Target{{Region: "eu-west-2", RoleARN: drRole, Services: []string{"identity-dr"}}},
+			[]manifest.Target{{Region: "eu-west-1", RoleARN: projectRole}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := publishPlaces(&manifest.Project{ID: "identity", Registry: tt.project}, &manifest.Environment{ID: "stage", Targets: tt.targets})
+			if !slices.EqualFunc(got, tt.want, func(a, b manifest.Target) bool {
+				return a.Region == b.Region && a.RoleARN == b.RoleARN && a.Cluster == b.Cluster && len(a.Services) == 0 && len(b.Services) == 0
+			}) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -25,6 +25,9 @@ type operation struct {
 	// held is the environment's lock when the caller took it already
 	// (ReleaseDeploy, to read the tags once under it).
 	held *heldLock
+	// allowed says the caller decided already that the environment's
+	// protection allows the deployment (ReleaseDeploy, before it locks).
+	allowed bool
 }
 
 // apply runs a deployment (or, with DryRun, only plans it). It returns a
@@ -48,9 +51,11 @@ func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result
 		res.Status = history.StatusFailed
 		return finish(err)
 	}
-	if err := d.checkProtected(env, op); err != nil {
-		res.Status = history.StatusFailed
-		return finish(err)
+	if !op.allowed {
+		if err := d.checkProtected(ctx, env, op); err != nil {
+			res.Status = history.StatusFailed
+			return finish(err)
+		}
 	}
 	if err := checkDigests(op.release); err != nil {
 		res.Status = history.StatusFailed
@@ -106,22 +111,6 @@ func deploymentID(r *history.Deployment) string {
 		return ""
 	}
 	return r.ID
-}
-
-// checkProtected refuses a protected environment unless confirmed or
-// promoted from its source.
-func (d *Deployer) checkProtected(env *manifest.Environment, op operation) error {
-	if !env.Protected || op.req.Confirm || op.req.DryRun {
-		return nil
-	}
-	if op.promotion != "" && op.promotion == env.PromotesFrom {
-		return nil
-	}
-	how := "confirm it"
-	if env.PromotesFrom != "" {
-		how += ", or promote from " + env.PromotesFrom
-	}
-	return fmt.Errorf("%w: environment %s is protected: %s", ErrConfirmationRequired, env.ID, how)
 }
 
 // execute runs a deployment whose record exists and whose lock is held,

@@ -8,6 +8,7 @@ package history
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -210,7 +211,9 @@ type LockedError struct {
 
 func (e *LockedError) Error() string {
 	msg := "environment " + e.Held.Project + "/" + e.Held.Environment + " is locked by " + e.Held.RequestedBy
-	if e.Held.BuildURL != "" {
+	// A requester in CI, "alice via Buildkite (<build URL>)", names its
+	// build already.
+	if e.Held.BuildURL != "" && !strings.Contains(e.Held.RequestedBy, "("+e.Held.BuildURL+")") {
 		msg += " (" + e.Held.BuildURL + ")"
 	}
 	return msg + " until " + e.Held.ExpiresAt.UTC().Format(time.RFC3339)

@@ -53,6 +53,8 @@ func TestParseRejects(t *testing.T) {
 		{"bad merge", "version: 1\nprojects: [{<<: 3}]\n", "merge key value must be a mapping"},
 		{"legacy no projects", "{}", "has no projects"},
 		{"legacy id mismatch", "a: {id: b, image_repositories: [{id: x}], environments: [stage]}", `differs from its key`},
+		// An SSM-era environment moves no tag, but names an SSM path.
+		{"ssm-era environment id", `{"id": "storage", "environments": [{"id": "prod/eu"}]}`, `environment id "prod/eu" is not valid`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
