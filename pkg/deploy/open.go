@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -20,10 +18,6 @@ import (
 
 // DefaultTable is the DynamoDB table the history is kept in by default.
 const DefaultTable = "buoy-history"
-
-// manifestNames returns the manifest files Open looks for, in order, when
-// no path is given.
-func manifestNames() []string { return []string{"buoy.yaml", ".wellcome_project"} }
 
 // Config is what Open needs: where the manifest is, which project, where
 // the history is kept, and the base AWS configuration. Only AWS is
@@ -116,15 +110,11 @@ func TableName(table string) string {
 // first of buoy.yaml and .wellcome_project in the working directory.
 func LoadManifest(path string) (*manifest.Manifest, error) {
 	if path == "" {
-		for _, name := range manifestNames() {
-			if _, err := os.Stat(name); err == nil {
-				path = name
-				break
-			}
+		found, err := manifest.Find(".")
+		if err != nil {
+			return nil, classError(ErrInvalidInput, err)
 		}
-		if path == "" {
-			return nil, invalid("no manifest here: write %s (see docs/manifest.md) or pass its path", strings.Join(manifestNames(), " or "))
-		}
+		path = found
 	}
 	m, err := loadManifest(path)
 	if errors.Is(err, fs.ErrNotExist) {
