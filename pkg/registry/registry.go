@@ -51,8 +51,8 @@ var _ ECRAPI = (*ecr.Client)(nil)
 var (
 	// ErrRepositoryNotFound: the repository does not exist in the registry.
 	ErrRepositoryNotFound = errors.New("repository not found")
-	// ErrImageNotFound: no image has that tag or digest. A *MissingError
-	// lists every missing image of a Resolve.
+	// ErrImageNotFound: no image has the digest PointTag was to put under
+	// the tag (Resolve answers nil for what is missing).
 	ErrImageNotFound = errors.New("image not found")
 	// ErrImmutableTag: the repository's tags are immutable, so a floating
 	// tag cannot move. The error is an *ImmutableTagError.
