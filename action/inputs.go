@@ -8,9 +8,9 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
-	"github.com/buoy-deploy/buoy/internal/editdistance"
 	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
+	"github.com/buoy-deploy/buoy/pkg/suggest"
 )
 
 // The names of the action's inputs, as declared in action.yml. The runner
@@ -260,7 +260,7 @@ func unknownInputs(environ []string) []error {
 	errs := make([]error, 0, len(unknown))
 	for _, name := range unknown {
 		hint := "the inputs are " + strings.Join(inputNames(), ", ")
-		if s := editdistance.Closest(name, inputNames()); s != "" {
+		if s := suggest.Closest(name, inputNames()); s != "" {
 			hint = "did you mean " + s + "?"
 		}
 		errs = append(errs, fmt.Errorf("input %s is not an input of buoy: %s", inputcheck.Quote(name), hint))

@@ -13,10 +13,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/buoy-deploy/buoy/internal/editdistance"
 	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/suggest"
 )
 
 // errConfig marks a bad plugin configuration: nothing was changed, and the
@@ -224,7 +224,7 @@ func unknownOption(quoted string) error {
 		name = quoted
 	}
 	hint := "the options are " + strings.Join(optionNames(), ", ") + " (see plugin.yml)"
-	switch s := editdistance.Closest(name, optionNames()); {
+	switch s := suggest.Closest(name, optionNames()); {
 	case s != "":
 		hint = fmt.Sprintf("did you mean %q?", s)
 	case strings.Contains(name, "#") || strings.HasSuffix(name, ".git") || strings.Contains(name, "buoy"):

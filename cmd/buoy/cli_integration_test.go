@@ -7,11 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/buoy-deploy/buoy/internal/exitcode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,6 +23,7 @@ import (
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/iampolicy"
 )
 
 // cliEnv is the demo's world on moto, with its own manifest, history
@@ -173,7 +175,7 @@ func TestCLIDemoScenario(t *testing.T) {
 	if out := e.mustRun("show-release", res.Release[:10]); !strings.Contains(out, e.world.Image("nginx").New) {
 		t.Errorf("show-release:\n%s\nlacks nginx's digest %s", out, e.world.Image("nginx").New)
 	}
-	var policy deploy.PolicyDocument
+	var policy iampolicy.Document
 	if code := e.runJSON(&policy, "iam-policy"); code != 0 || len(policy.Statement) < 3 {
 		t.Errorf("iam-policy: exit %d, %d statements; want 0 and at least 3", code, len(policy.Statement))
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/ecsdeploy"
 )
 
 // ecsDeployConfig is what `buoy ecs-deploy` takes: the classic ecs-deploy
@@ -83,15 +83,13 @@ func runECSDeploy(ctx context.Context, a *app, cfg ecsDeployConfig, changed func
 	if err := cfg.checkNumbers(changed); err != nil {
 		return err
 	}
-	image := cfg.image
+	var tag string
 	if cfg.tagEnvVar != "" {
-		tag := a.getenv(cfg.tagEnvVar)
-		if tag == "" {
+		if tag = a.getenv(cfg.tagEnvVar); tag == "" {
 			return flagErrorf("-e %s: the environment variable is empty or unset", cfg.tagEnvVar)
 		}
-		image = withTag(image, tag)
 	}
-	in := deploy.SingleInput{Cluster: cfg.cluster, Service: cfg.service, TaskDefinition: cfg.taskDefinition, Image: image,
+	in := ecsdeploy.Input{Cluster: cfg.cluster, Service: cfg.service, TaskDefinition: cfg.taskDefinition, Image: cfg.image, Tag: tag,
 		Timeout: time.Duration(cfg.timeout) * time.Second, NoWait: cfg.noWait, Rollback: cfg.rollback, MaxDefinitions: cfg.maxDefinitions}
 	if changed("desired-count") {
 		in.DesiredCount = &cfg.desiredCount
@@ -106,7 +104,7 @@ func runECSDeploy(ctx context.Context, a *app, cfg ecsDeployConfig, changed func
 	if err != nil {
 		return err
 	}
-	res, err := deploy.DeploySingle(ctx, awsCfg, newProgress(a.stderr, cfg.output == "json"), in)
+	res, err := ecsdeploy.Deploy(ctx, awsCfg, newProgress(a.stderr, cfg.output == "json"), in)
 	if res == nil {
 		return err
 	}
@@ -144,21 +142,4 @@ func (cfg ecsDeployConfig) checkNumbers(changed func(string) bool) error {
 		return flagErrorf("--max-definitions must not be negative, got %d: give how many revisions to keep, or leave it out to keep them all", cfg.maxDefinitions)
 	}
 	return nil
-}
-
-// withTag replaces or adds the tag of an image reference.
-func withTag(image, tag string) string {
-	slash := -1
-	for i := len(image) - 1; i >= 0; i-- {
-		if image[i] == '/' {
-			slash = i
-			break
-		}
-	}
-	for i := len(image) - 1; i > slash; i-- {
-		if image[i] == ':' || image[i] == '@' {
-			return image[:i] + ":" + tag
-		}
-	}
-	return image + ":" + tag
 }

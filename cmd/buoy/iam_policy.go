@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/iampolicy"
 )
 
 // iamPolicyConfig is what `buoy iam-policy` takes.
@@ -64,7 +65,7 @@ func runIAMPolicy(ctx context.Context, a *app, cfg iamPolicyConfig) error {
 		}
 		region = awsCfg.Region
 	}
-	doc := deploy.IAMPolicy(deploy.PolicyInput{Project: p, Table: cfg.common.table, AccountID: cfg.accountID,
+	doc := iampolicy.Build(iampolicy.Input{Project: p, Table: cfg.common.table, AccountID: cfg.accountID,
 		Region: region, Init: cfg.init, WecoTable: deploy.WecoTableName(m, p, cfg.common.wecoTable)})
 	return writeJSON(a.stdout, doc)
 }

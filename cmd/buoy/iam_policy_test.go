@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/iampolicy"
 )
 
 // crossAccountManifest is a project whose images live in another account
@@ -68,7 +68,7 @@ func TestIAMPolicyNamesTheTableInTheCallersAccountAndRegion(t *testing.T) {
 			if code := a.main(context.Background(), append([]string{"iam-policy", "--manifest", path}, tc.args...)); code != 0 {
 				t.Fatalf("iam-policy: exit %d: %s", code, errb.String())
 			}
-			var doc deploy.PolicyDocument
+			var doc iampolicy.Document
 			if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 				t.Fatal(err)
 			}

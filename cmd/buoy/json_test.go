@@ -7,6 +7,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/internal/golden"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/ecsdeploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -34,7 +35,7 @@ func TestJSONOutputGolden(t *testing.T) {
 		Freed: history.Lock{Project: "shop", Environment: "stage", Owner: "9f2c4e1a7b3d5f60", RequestedBy: "alice via buildkite",
 			BuildURL: ci.BuildURL, AcquiredAt: t0, ExpiresAt: t0.Add(2 * time.Minute), Token: "KJ3D8W2QXZ7VN4M5", TTL: 2 * time.Minute}}
 	status := sampleStatus(rel, dep)
-	single := &deploy.SingleResult{Service: "api", Cluster: "production", Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:ref.3f2a9c1e",
+	single := &ecsdeploy.Result{Service: "api", Cluster: "production", Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:ref.3f2a9c1e",
 		TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:12",
 		PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:11", ECSDeployment: "ecs-svc/2222",
 		Outcome: history.StatusRolledBack, Reason: "the circuit breaker stopped deployment ecs-svc/2222; rolled back to api:11",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func TestPrintSSMEraGolden(t *testing.T) {
 	rep := &deploy.StatusReport{Project: "storage", Environments: []deploy.EnvironmentStatus{
 		{Environment: "stage", State: deploy.Agrees, Current: &history.Current{ReleaseID: "01JD3QX7Z8M4N5P6Q7R8S9T0VW", DeploymentID: "01JD3QX80000000000000000AA", UpdatedAt: t0},
 			Images: []deploy.ImageStatus{
-				{Image: "bag_register", Repository: repo, Parameter: "/storage/images/stage/bag_register", Recorded: "sha256:580466ef65191bd0a2e1", Published: repo + "@sha256:580466ef65191bd0a2e1"},
+				{Image: "bag_register", Repository: repo, Parameter: "/storage/images/stage/bag_register", Recorded: "sha256:580466ef65191bd0a2e1", Published: repo + "@sha256:580466ef65191bd0a2e1" + strings.Repeat("0", 44)},
 			}},
 		{Environment: "prod", State: deploy.Drifted, Drift: []string{"nothing was ever deployed here by buoy"},
 			Images: []deploy.ImageStatus{

@@ -14,6 +14,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 )
 
 // statusConfig is what `buoy status` takes.
@@ -129,8 +130,8 @@ func printStatus(w io.Writer, rep *deploy.StatusReport) {
 // URI pinned by digest, else the value itself ("-" when it does not
 // exist).
 func publishedCell(v string) string {
-	if _, digest, ok := strings.Cut(v, "@"); ok {
-		return short(digest)
+	if ref, err := imageref.Parse(v); err == nil && ref.Digest() != "" {
+		return short(ref.Digest())
 	}
 	return dash(v)
 }

@@ -150,7 +150,7 @@ func TestManifestLookups(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"unknown project", projectErr, `has no project "catalog": pass --project with one of catalogue`},
+		{"unknown project", projectErr, `has no project "catalog": choose one of catalogue`},
 		{"unknown environment", envErr, `project catalogue has no environment "production": use one of stage, prod`},
 		{"unknown image", imageErr, `no image "web"`},
 		{"unknown service", serviceErr, `no service "search"`},

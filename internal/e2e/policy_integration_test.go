@@ -16,7 +16,7 @@ import (
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
 	"github.com/buoy-deploy/buoy/internal/faultproxy"
 	"github.com/buoy-deploy/buoy/internal/secretscan"
-	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/iampolicy"
 )
 
 // TestEveryCallIsInThePolicyAndNoSecretLeaks runs the CLI end to end
@@ -93,14 +93,14 @@ func TestEveryCallIsInThePolicyAndNoSecretLeaks(t *testing.T) {
 // policyCovers checks that the policy `buoy iam-policy` prints for the
 // manifest allows every call, and returns it with the number of distinct
 // calls (action and resource) checked.
-func policyCovers(t *testing.T, bin, endpoint, manifest, table string, calls []faultproxy.Call) (deploy.PolicyDocument, int) {
+func policyCovers(t *testing.T, bin, endpoint, manifest, table string, calls []faultproxy.Call) (iampolicy.Document, int) {
 	t.Helper()
 	pol := start(t, bin, cliEnv(t, endpoint, "ci"), "iam-policy", "--manifest", manifest, "--table", table,
 		"--account-id", awstest.AccountID, "--region", awstest.Region)
 	if code := pol.wait(t); code != 0 {
 		t.Fatalf("iam-policy: exit %d\n%s", code, pol.output())
 	}
-	var doc deploy.PolicyDocument
+	var doc iampolicy.Document
 	if err := json.Unmarshal(pol.stdout.Bytes(), &doc); err != nil {
 		t.Fatalf("decode the policy: %v\n%s", err, pol.stdout.String())
 	}
@@ -180,7 +180,7 @@ func resources(t *testing.T, c faultproxy.Call) []string {
 
 // allowed reports whether some statement of doc allows action on res,
 // with IAM's wildcards.
-func allowed(doc deploy.PolicyDocument, action, res string) bool {
+func allowed(doc iampolicy.Document, action, res string) bool {
 	for _, st := range doc.Statement {
 		if st.Effect != "Allow" {
 			continue

@@ -20,8 +20,8 @@ import (
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
-	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/iampolicy"
 )
 
 // ssmWorld is an SSM-era project on moto, as weco-deploy's users had it:
@@ -344,7 +344,7 @@ func TestEveryCallOfAnSSMEraProjectIsInThePolicy(t *testing.T) {
 	if code := pol.wait(t); code != exitcode.OK {
 		t.Fatalf("iam-policy: exit %d\n%s", code, pol.output())
 	}
-	var policy deploy.PolicyDocument
+	var policy iampolicy.Document
 	if err := json.Unmarshal(pol.stdout.Bytes(), &policy); err != nil {
 		t.Fatalf("decode the policy: %v\n%s", err, pol.stdout.String())
 	}

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/buoy-deploy/buoy/internal/editdistance"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/suggest"
 )
 
 // Operation is what a run does: the CLI's command, the Action's command
@@ -42,7 +42,7 @@ func OperationHint(v string) string {
 		names = append(names, string(o))
 	}
 	all := strings.Join(names, ", ")
-	if s := editdistance.Closest(v, names); s != "" {
+	if s := suggest.Closest(v, names); s != "" {
 		return fmt.Sprintf("did you mean %s? (the commands are %s)", s, all)
 	}
 	return "use one of " + all

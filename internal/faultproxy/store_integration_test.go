@@ -68,13 +68,18 @@ func TestRegistryUnderFaults(t *testing.T) {
 	p, cfg := proxied(t, faultproxy.WithRate(0.2), faultproxy.WithSeed(7))
 	reg := registry.New(ecr.NewFromConfig(cfg))
 
-	lookups := make([]registry.Lookup, len(repos))
+	queries := make([]registry.Query, len(repos))
 	for i, repo := range repos {
-		lookups[i] = registry.Lookup{Repository: repo, Tag: "latest", FloatingTag: "env.stage"}
+		queries[i] = registry.Query{Repository: repo, Tag: "latest"}
 	}
-	resolved, err := reg.Resolve(ctx, lookups)
+	resolved, err := reg.Resolve(ctx, queries)
 	if err != nil {
 		t.Fatalf("Resolve under 20%% faults: %v", err)
+	}
+	for i, r := range resolved {
+		if r == nil || r.Digest != digests[i] {
+			t.Fatalf("Resolve %s:latest under 20%% faults: got %+v, want %s", repos[i], r, digests[i])
+		}
 	}
 	var wg sync.WaitGroup
 	moves := make([]*registry.Move, len(resolved))
@@ -82,8 +87,8 @@ func TestRegistryUnderFaults(t *testing.T) {
 	for i, r := range resolved {
 		wg.Go(func() {
 			moves[i], errs[i] = reg.PointTag(ctx, registry.PointTagInput{
-				Repository: r.Lookup.Repository, Tag: "env.stage", Digest: r.Image.Digest,
-				MediaType: r.Image.MediaType, Manifest: r.Image.Manifest,
+				Repository: repos[i], Tag: "env.stage", Digest: r.Digest,
+				MediaType: r.MediaType, Manifest: r.Manifest,
 			})
 		})
 	}

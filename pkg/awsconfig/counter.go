@@ -55,6 +55,16 @@ func (c *Counter) Counts() map[string]int {
 	return maps.Clone(c.counts)
 }
 
+// Stats returns the counts by "Service.Operation" (e.g.
+// "ECS.UpdateService"), as buoy's results report them.
+func (c *Counter) Stats() map[string]int {
+	out := map[string]int{}
+	for k, n := range c.Counts() {
+		out[strings.Replace(k, ":", ".", 1)] += n
+	}
+	return out
+}
+
 // Total returns how many calls were counted.
 func (c *Counter) Total() int {
 	n := 0

@@ -9,6 +9,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/history/historytest"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
@@ -17,8 +18,8 @@ import (
 // write fails.
 func (f *fixture) dieWhileWaiting() {
 	f.w.onWait = func() error {
-		f.store.setDead(true)
-		return errDead
+		f.store.SetDead(true)
+		return historytest.ErrDied
 	}
 }
 
@@ -33,7 +34,7 @@ func (f *fixture) killed(rel *history.Release, die func()) *history.Deployment {
 	f.t.Helper()
 	die()
 	res, err := f.deploy(rel.ID)
-	if !errors.Is(err, errDead) {
+	if !errors.Is(err, historytest.ErrDied) {
 		f.t.Fatalf("the dying run: got %v, want it to die", err)
 	}
 	dead := f.deployment(res.Deployment.ID)
@@ -48,7 +49,7 @@ func (f *fixture) killed(rel *history.Release, die func()) *history.Deployment {
 // service update: the update is made, but no store write succeeds after.
 func (f *fixture) dieAsECSAccepts() {
 	f.w.onRedeploy = func(string) error {
-		f.store.setDead(true)
+		f.store.SetDead(true)
 		return nil
 	}
 }
@@ -122,7 +123,7 @@ func TestRerunAdoptsTheDeadRunsECSDeployment(t *testing.T) {
 		// Only worker's digest differs: api's tags are at the release,
 		// but the dead run deployed another one.
 		{name: "another release: redeployed", rerunNew: true, updated: []string{"api", "worker"},
-			meanwhile: func(f *fixture) { f.w.push("demo/worker", "sha256:2222worker", "latest") }},
+			meanwhile: func(f *fixture) { f.w.push("demo/worker", sha("2222worker"), "latest") }},
 		// Killed as ECS accepted api's update, before the record could
 		// say so: it says api was being updated, outcome unknown, and
 		// names no ECS deployment.
@@ -248,7 +249,7 @@ func TestRerunOfARunRollingBackDoesNotAdopt(t *testing.T) {
 	// The rollback dies moving the tags back, leaving them at the release.
 	f.w.beforeChange = func(what string) {
 		if what == "PutImage" && f.w.ecsDeployment("demo-stage", "api") != nil {
-			f.store.setDead(true)
+			f.store.SetDead(true)
 		}
 	}
 	first, err := f.deployRollingBack(rel.ID)

@@ -37,7 +37,7 @@ func BenchmarkPreflight200(b *testing.B) {
 		rel.Images[img.ID] = history.ImageRef{Repository: ecrHost + img.Repository, Tag: "latest", Digest: newDigest(img.ID)}
 	}
 	clock := newFakeClock()
-	d, err := New(p, newMemStore(clock.Now), WithClock(clock),
+	d, err := New(p, newStore(clock.Now), WithClock(clock),
 		WithRegistry(func(RegistryParams) (Registry, error) { return fakeRegistry{w}, nil }),
 		WithCluster(func(cp ClusterParams) (Cluster, error) { return fakeCluster{w, cp.Target.Cluster}, nil }))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
@@ -149,7 +150,7 @@ func TestECSRequestBudgetPacesTheCalls(t *testing.T) {
 			t.Parallel()
 			srv := ecsfake.New(t, ecsfake.Unsupported, scriptedService("api", tdAPI), scriptedService("worker", tdWorker))
 			srv.AddTaskDefinitions(ecsfake.TaskDefinition{ARN: tdAPI}, ecsfake.TaskDefinition{ARN: tdWorker})
-			clock := ecsfake.NewClock(ecsfake.T0)
+			clock := clocktest.NewAuto(ecsfake.T0)
 			c := NewECSCluster(srv.Client(), ClusterParams{Target: manifest.Target{Cluster: ecsfake.Cluster}, Clock: clock,
 				RequestRate: tc.rate, RequestBurst: tc.burst})
 			if _, err := c.Find(context.Background(), FindInput{Names: []string{"api", "worker"}}); err != nil {

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/history/historytest"
 )
 
 // dieOnRedeploy makes the process "die" at the n-th service update (1 is
@@ -21,8 +23,8 @@ func (f *fixture) dieOnRedeploy(n int) {
 		if calls++; calls < n {
 			return nil
 		}
-		f.store.setDead(true)
-		return errDead
+		f.store.SetDead(true)
+		return historytest.ErrDied
 	}
 }
 
@@ -40,7 +42,7 @@ func (f *fixture) prepare() *history.Release {
 // lock (the clock moving by itself) and takes over the dead run's, once
 // it has seen it unrenewed for a lease and a margin.
 func (f *fixture) revive() {
-	f.store.setDead(false)
+	f.store.SetDead(false)
 	f.w.onRedeploy, f.w.onWait = nil, nil
 	f.rerunWaits()
 }
@@ -49,7 +51,7 @@ func (f *fixture) revive() {
 // take it over, the clock moving as it waits.
 func (f *fixture) rerunWaits() {
 	f.d.lockWait = DefaultLockWait
-	f.clock.setAuto(true)
+	f.clock.AutoAdvance(time.Minute)
 }
 
 func (f *fixture) deployRollingBack(relID string) (*Result, error) {
@@ -76,7 +78,7 @@ func TestRerunRollsBackTagsADeadRunMoved(t *testing.T) {
 	f := newFixture(t)
 	rel := f.prepare()
 	f.dieOnRedeploy(1)
-	if _, err := f.deployRollingBack(rel.ID); !errors.Is(err, errDead) {
+	if _, err := f.deployRollingBack(rel.ID); !errors.Is(err, historytest.ErrDied) {
 		t.Fatalf("the dying run: got %v, want it to die", err)
 	}
 	f.revive()
@@ -100,7 +102,7 @@ func TestKilledWhileRollingBack(t *testing.T) {
 	f.w.failRollout["api"] = "tasks stopped: CannotPullContainerError"
 	f.dieOnRedeploy(3) // two services forward, then the rollback's first update
 	first, err := f.deployRollingBack(rel.ID)
-	if !errors.Is(err, errDead) {
+	if !errors.Is(err, historytest.ErrDied) {
 		t.Fatalf("the dying run: got %v, want it to die in its rollback", err)
 	}
 	dead := f.deployment(first.Deployment.ID)

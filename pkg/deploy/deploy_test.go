@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/history/historytest"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
@@ -23,8 +25,8 @@ const ecrHost = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/"
 type fixture struct {
 	t       *testing.T
 	w       *world
-	store   *memStore
-	clock   *fakeClock
+	store   *historytest.Faulty
+	clock   *clocktest.Clock
 	events  *event.Recorder
 	project *manifest.Project
 	d       *Deployer
@@ -50,7 +52,7 @@ func testProject() *manifest.Project {
 func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
 	f := &fixture{t: t, w: newWorld(), clock: newFakeClock(), events: &event.Recorder{}, project: testProject()}
-	f.store = newMemStore(f.clock.Now)
+	f.store = newStore(f.clock.Now)
 	for _, img := range f.project.Images {
 		f.w.push(img.Repository, oldDigest(img.ID), "env.stage", "env.prod")
 		f.w.push(img.Repository, newDigest(img.ID), "latest", "ref.abc123")
@@ -75,8 +77,8 @@ func newFixture(t *testing.T, opts ...Option) *fixture {
 	return f
 }
 
-func oldDigest(img string) string { return "sha256:0000" + img }
-func newDigest(img string) string { return "sha256:1111" + img }
+func oldDigest(img string) string { return sha("0000" + img) }
+func newDigest(img string) string { return sha("1111" + img) }
 
 func (f *fixture) releaseDeploy(env string, mod ...func(*ReleaseDeployInput)) (*Result, error) {
 	in := ReleaseDeployInput{Request: Request{Environment: env, RequestedBy: "alice@laptop"}}
@@ -134,7 +136,7 @@ func TestReleaseDeployMovesTagsAndRedeploysEveryService(t *testing.T) {
 	if err != nil || cur.ReleaseID != res.Release.ID || cur.DeploymentID != rec.ID {
 		t.Errorf("current of stage: got %+v, %v; want release %s deployment %s", cur, err, res.Release.ID, rec.ID)
 	}
-	if f.store.lockHeld("demo", "stage") {
+	if lockHeld(f.store, "demo", "stage") {
 		t.Error("the lock of stage is still held after the deployment")
 	}
 	if got := len(f.events.OfKind(event.Plan)); got != 5 {
@@ -146,7 +148,7 @@ func TestReleaseDeployMovesTagsAndRedeploysEveryService(t *testing.T) {
 	// Four writes (the plan, the two stages, the close) and at most one
 	// more per tag moved and per service updated: progress is written as
 	// it is made, writes in flight coalesced.
-	if got := f.store.writes["UpdateDeployment"]; got > 4+3+2 {
+	if got := f.store.Writes()["UpdateDeployment"]; got > 4+3+2 {
 		t.Errorf("deployment record updates: got %d, want at most 9 (4, and one per tag moved and service updated)", got)
 	}
 }
@@ -164,8 +166,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if got := f.w.sideEffects(); len(got) != 0 {
 		t.Errorf("a dry run changed AWS: %q", got)
 	}
-	if len(f.store.writes) != 0 {
-		t.Errorf("a dry run wrote the history: %v", f.store.writes)
+	if len(f.store.Writes()) != 0 {
+		t.Errorf("a dry run wrote the history: %v", f.store.Writes())
 	}
 	if len(res.Images) != 3 || !res.Images[0].Moved || res.Images[0].To != newDigest("api") {
 		t.Errorf("planned images: got %+v, want 3 that would move", res.Images)
@@ -205,7 +207,7 @@ func TestLockHeldByAnotherRunFailsNamingTheHolder(t *testing.T) {
 func TestLockWaitTakesTheLockOnceFreed(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, WithLockWait(time.Minute), WithPollInterval(time.Second))
-	f.clock.auto = true
+	f.clock.AutoAdvance(time.Minute)
 	other := history.Lock{Project: "demo", Environment: "stage", Owner: "other-run", RequestedBy: "bob"}
 	if _, err := f.store.AcquireLock(context.Background(), other, 10*time.Second); err != nil {
 		t.Fatal(err)
@@ -276,7 +278,7 @@ func TestFailedRolloutClosesTheRecordWithWhatHappened(t *testing.T) {
 	if _, err := f.store.GetCurrent(context.Background(), "demo", "stage"); !errors.Is(err, history.ErrNotFound) {
 		t.Errorf("current of stage after a failure: got %v, want not set", err)
 	}
-	if f.store.lockHeld("demo", "stage") {
+	if lockHeld(f.store, "demo", "stage") {
 		t.Error("the lock is still held after a failure")
 	}
 }
@@ -315,8 +317,8 @@ func TestCrashHalfWayThenRerunCompletes(t *testing.T) {
 	// The process dies after moving the tags, while updating services:
 	// nothing more reaches the history, the lock stays.
 	f.w.onRedeploy = func(string) error {
-		f.store.setDead(true)
-		return errDead
+		f.store.SetDead(true)
+		return historytest.ErrDied
 	}
 	first, err := f.d.Deploy(context.Background(), DeployInput{Request: Request{Environment: "stage", RequestedBy: "ci"}, Release: rel.ID})
 	if err == nil {
@@ -327,7 +329,7 @@ func TestCrashHalfWayThenRerunCompletes(t *testing.T) {
 		t.Fatalf("crashed record: got %s, want left in progress", crashed.Status)
 	}
 
-	f.store.setDead(false)
+	f.store.SetDead(false)
 	f.w.onRedeploy = nil
 	f.rerunWaits()
 	before := len(f.w.sideEffects())
@@ -452,7 +454,7 @@ func TestPromoteRefuses(t *testing.T) {
 			if _, err := f.releaseDeploy("stage"); err != nil {
 				t.Fatal(err)
 			}
-			f.w.push("demo/worker", "sha256:2222hotfix", "env.stage")
+			f.w.push("demo/worker", sha("2222hotfix"), "env.stage")
 		}, "drifted"},
 	}
 	for _, tt := range tests {
@@ -548,7 +550,7 @@ func TestRollbackRedeploysThePreviousRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, img := range f.project.Images {
-		f.w.push(img.Repository, "sha256:3333"+img.ID, "latest")
+		f.w.push(img.Repository, sha("3333"+img.ID), "latest")
 	}
 	second, err := f.releaseDeploy("stage")
 	if err != nil {
@@ -580,7 +582,7 @@ func TestCancelledDeploymentClosesItsRecordAndFreesTheLock(t *testing.T) {
 	if rec.Status != history.StatusCancelled {
 		t.Errorf("record: got %s, want cancelled", rec.Status)
 	}
-	if f.store.lockHeld("demo", "stage") {
+	if lockHeld(f.store, "demo", "stage") {
 		t.Error("the lock is still held after cancellation")
 	}
 }
@@ -593,7 +595,7 @@ func TestStatusReportsDrift(t *testing.T) {
 	}
 	f.w.running["api|"+ecrHost+"demo/api"] = []string{newDigest("api"), oldDigest("api")}
 	f.w.running["worker|"+ecrHost+"demo/worker"] = []string{newDigest("worker")}
-	f.w.push("demo/nginx", "sha256:4444", "env.stage")
+	f.w.push("demo/nginx", sha("4444"), "env.stage")
 
 	rep, err := f.d.Status(context.Background(), StatusInput{Environments: []string{"stage"}})
 	if err != nil {
@@ -602,8 +604,8 @@ func TestStatusReportsDrift(t *testing.T) {
 	es := rep.Environments[0]
 	drift := strings.Join(es.Drift, "\n")
 	for _, want := range []string{
-		"demo/nginx:env.stage points at 4444, but release",
-		"service api runs api 0000api, not the recorded 1111api",
+		"demo/nginx:env.stage points at " + shortDigest(sha("4444")) + ", but release",
+		"service api runs api " + shortDigest(oldDigest("api")) + ", not the recorded " + shortDigest(newDigest("api")),
 	} {
 		if !strings.Contains(drift, want) {
 			t.Errorf("drift:\n%s\nlacks %q", drift, want)

@@ -5,16 +5,15 @@ import (
 	"errors"
 	"log/slog"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
+	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
-	"github.com/buoy-deploy/buoy/pkg/rollout"
 	"github.com/buoy-deploy/buoy/pkg/ssmparam"
 )
 
@@ -42,7 +41,7 @@ type Deployer struct {
 
 	sink         event.Sink
 	log          *slog.Logger
-	clock        Clock
+	clock        clock.Clock
 	awsConfig    func(ctx context.Context, t manifest.Target) (aws.Config, error)
 	newRegistry  func(RegistryParams) (Registry, error)
 	newCluster   func(ClusterParams) (Cluster, error)
@@ -73,8 +72,10 @@ func WithSink(s event.Sink) Option { return func(d *Deployer) { d.sink = s } }
 // WithLogger sends debug logs to l (default: silent).
 func WithLogger(l *slog.Logger) Option { return func(d *Deployer) { d.log = l } }
 
-// WithClock makes the Deployer take time from c and wait with it.
-func WithClock(c Clock) Option { return func(d *Deployer) { d.clock = c } }
+// WithClock makes the Deployer take time from c and wait with it
+// (default: clock.System). The targets' rollouts get it too, so one clock
+// drives the orchestration and the rollout waiter alike.
+func WithClock(c clock.Clock) Option { return func(d *Deployer) { d.clock = c } }
 
 // WithAWSConfig sets how the aws.Config of each target (and each image
 // registry, as a target with its region and role) is made. The default
@@ -153,7 +154,7 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 		store:        store,
 		sink:         event.Discard{},
 		log:          slog.New(slog.DiscardHandler),
-		clock:        rollout.SystemClock{},
+		clock:        clock.System{},
 		concurrency:  DefaultConcurrency,
 		lockTTL:      DefaultLockTTL,
 		lockWait:     DefaultLockWait,
@@ -226,24 +227,6 @@ func (d *Deployer) sleep(ctx context.Context, dur time.Duration) error {
 
 // environment finds an environment of the project by id.
 func (d *Deployer) environment(id string) (*manifest.Environment, error) {
-	if id == "" {
-		return nil, invalid("no environment given: pass one of %s", envIDs(d.project))
-	}
-	for _, e := range d.project.Environments {
-		if e.ID == id {
-			return e, nil
-		}
-	}
-	return nil, invalid("project %s has no environment %q: use one of %s", d.project.ID, id, envIDs(d.project))
-}
-
-func envIDs(p *manifest.Project) string {
-	var ids []string
-	for _, e := range p.Environments {
-		ids = append(ids, e.ID)
-	}
-	if len(ids) == 0 {
-		return "(none: add environments to the manifest)"
-	}
-	return strings.Join(ids, ", ")
+	env, err := d.project.Environment(id)
+	return env, classError(ErrInvalidInput, err)
 }

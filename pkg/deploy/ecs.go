@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
+	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
@@ -29,13 +30,11 @@ var _ Adopter = (*ecsCluster)(nil)
 // later call (redeploy, adopt, wait, tasks, rollback) addresses, through
 // the one Rollout and request budget of the target's account and Region.
 type ecsCluster struct {
-	api     rollout.ECSAPI
-	budget  *rollout.Budget
 	r       *rollout.Rollout
 	cluster string // "" searches every cluster of the account
 	region  string
 	account string // the role's account, "" for the default credentials'
-	clock   Clock
+	clock   clock.Clock
 
 	mu    sync.Mutex
 	found map[string]rollout.Service // by ARN
@@ -57,8 +56,20 @@ type search struct {
 // a target with no cluster finds its services through the Resource Groups
 // Tagging API rather than by listing every cluster.
 func NewECSCluster(api rollout.ECSAPI, p ClusterParams, opts ...rollout.Option) Cluster {
+	return newECSCluster(p, func(own ...rollout.Option) *rollout.Rollout { return rollout.New(api, append(own, opts...)...) })
+}
+
+// defaultCluster is the default Cluster: pkg/rollout with the ECS and
+// tagging API clients made from the target's configuration.
+func defaultCluster(p ClusterParams) (Cluster, error) {
+	return newECSCluster(p, func(own ...rollout.Option) *rollout.Rollout { return rollout.NewFromConfig(p.Config, own...) }), nil
+}
+
+// newECSCluster makes the Cluster of target p with the Rollout newRollout
+// makes from the options the Deployer sets.
+func newECSCluster(p ClusterParams, newRollout func(...rollout.Option) *rollout.Rollout) Cluster {
 	if p.Clock == nil {
-		p.Clock = rollout.SystemClock{}
+		p.Clock = clock.System{}
 	}
 	budget := p.Budget
 	if budget == nil {
@@ -87,18 +98,13 @@ func NewECSCluster(api rollout.ECSAPI, p ClusterParams, opts ...rollout.Option) 
 	if p.Logger != nil {
 		own = append(own, rollout.WithLogger(p.Logger))
 	}
-	return &ecsCluster{api: api, budget: budget, r: rollout.New(api, append(own, opts...)...), cluster: p.Target.Cluster,
-		region: p.Config.Region, account: accountOfRole(p.Target.RoleARN), clock: p.Clock,
+	return &ecsCluster{r: newRollout(own...), cluster: p.Target.Cluster,
+		region: p.Config.Region, account: awsconfig.AccountOfRole(p.Target.RoleARN), clock: p.Clock,
 		found: map[string]rollout.Service{}, searches: map[string]*search{}}
 }
 
 // findConcurrency bounds how many task definitions Find reads at once.
 const findConcurrency = 8
-
-func defaultCluster(p ClusterParams) (Cluster, error) {
-	return NewECSCluster(ecs.NewFromConfig(p.Config), p,
-		rollout.WithTaggingAPI(resourcegroupstaggingapi.NewFromConfig(p.Config))), nil
-}
 
 // findServices finds the services of in: by name or tags in the target's
 // cluster, or by tags across every cluster once per environment and names.
@@ -212,11 +218,17 @@ func (c *ecsCluster) clusterOf(svc ServiceRef) string {
 }
 
 func (c *ecsCluster) PinImages(ctx context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
-	ps := make([]rollout.Pin, len(pins))
+	images := make([]imageref.Reference, len(pins))
 	for i, p := range pins {
-		ps[i] = rollout.Pin{Repository: p.Repository, Digest: p.Digest}
+		repo, err := imageref.Parse(p.Repository)
+		if err == nil {
+			images[i], err = repo.WithDigest(p.Digest)
+		}
+		if err != nil {
+			return "", fmt.Errorf("pin %s@%s: %w", p.Repository, p.Digest, err)
+		}
 	}
-	return c.r.RegisterPinned(ctx, svc.TaskDefinition, ps)
+	return c.r.RegisterImages(ctx, svc.TaskDefinition, images)
 }
 
 func (c *ecsCluster) Redeploy(ctx context.Context, svc ServiceRef, taskDefinition string) (Started, error) {
@@ -322,5 +334,5 @@ func targetWhere(cluster, region, account string) string {
 
 // where says where t's services are looked for.
 func where(t manifest.Target) string {
-	return targetWhere(t.Cluster, t.Region, accountOfRole(t.RoleARN))
+	return targetWhere(t.Cluster, t.Region, awsconfig.AccountOfRole(t.RoleARN))
 }

@@ -2,344 +2,37 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/history/historytest"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
-// fakeClock is a clock tests move by hand. After fires once Advance
-// passes its deadline; with auto set, After advances the clock itself
-// and fires at once.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	auto   bool
-	timers []fakeTimer
+// newFakeClock returns the tests' clock: at 10:30 on 22 November 2026,
+// its waits end when the test advances it (or, after AutoAdvance, at
+// once).
+func newFakeClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC))
 }
 
-type fakeTimer struct {
-	at time.Time
-	ch chan time.Time
+// newStore returns the tests' history store: history.Memory, timed by
+// now, behind historytest's fault switches and write counts, so that the
+// flow's tests run against the real store's rules.
+func newStore(now func() time.Time) *historytest.Faulty {
+	return historytest.NewFaulty(history.NewMemory(history.WithClock(now)))
 }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if c.auto && d < time.Minute {
-		c.now = c.now.Add(d)
-		ch <- c.now
-		return ch
-	}
-	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-func (c *fakeClock) setAuto(auto bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.auto = auto
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		if !t.at.After(c.now) {
-			t.ch <- c.now
-			continue
-		}
-		kept = append(kept, t)
-	}
-	c.timers = kept
-}
-
-// memStore is a minimal in-memory history.Store for the flow's tests.
-type memStore struct {
-	mu       sync.Mutex
-	now      func() time.Time
-	seq      int
-	releases []*history.Release
-	deps     []*history.Deployment
-	current  map[string]*history.Current
-	locks    *history.Memory
-	// dead makes every write fail, as if the process had died.
-	dead bool
-	// beforeWrite, when set, runs before each write (m.mu held) and
-	// fails it with its error.
-	beforeWrite func(op string) error
-	// writes counts successful writes by method.
-	writes map[string]int
-}
-
-func newMemStore(now func() time.Time) *memStore {
-	return &memStore{now: now, current: map[string]*history.Current{}, locks: history.NewMemory(history.WithClock(now)), writes: map[string]int{}}
-}
-
-var errDead = errors.New("process died")
-
-func (m *memStore) id() string {
-	m.seq++
-	return fmt.Sprintf("01J%023d", m.seq)
-}
-
-func (m *memStore) write(op string) error {
-	if m.dead {
-		return errDead
-	}
-	if m.beforeWrite != nil {
-		if err := m.beforeWrite(op); err != nil {
-			return err
-		}
-	}
-	m.writes[op]++
-	return nil
-}
-
-func (m *memStore) PutRelease(_ context.Context, r *history.Release) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.write("PutRelease"); err != nil {
-		return err
-	}
-	if r.ID == "" {
-		r.ID = m.id()
-	}
-	c := *r
-	c.Images = maps.Clone(r.Images)
-	m.releases = append(m.releases, &c)
-	return nil
-}
-
-func (m *memStore) GetRelease(_ context.Context, project, id string) (*history.Release, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var found []*history.Release
-	for _, r := range m.releases {
-		if r.Project == project && strings.HasPrefix(r.ID, id) {
-			found = append(found, r)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return nil, history.ErrNotFound
-	case 1:
-		c := *found[0]
-		return &c, nil
-	}
-	return nil, history.ErrAmbiguous
-}
-
-func (m *memStore) LatestRelease(ctx context.Context, project string) (*history.Release, error) {
-	rs, _ := m.ListReleases(ctx, project, 1)
-	if len(rs) == 0 {
-		return nil, history.ErrNotFound
-	}
-	return rs[0], nil
-}
-
-func (m *memStore) ListReleases(_ context.Context, project string, limit int) ([]*history.Release, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []*history.Release
-	for _, r := range slices.Backward(m.releases) {
-		if r.Project == project && (limit == 0 || len(out) < limit) {
-			c := *r
-			out = append(out, &c)
-		}
-	}
-	return out, nil
-}
-
-func copyDep(d *history.Deployment) *history.Deployment {
-	c := *d
-	c.Images = maps.Clone(d.Images)
-	c.Services = slices.Clone(d.Services)
-	return &c
-}
-
-func (m *memStore) CreateDeployment(_ context.Context, d *history.Deployment) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.write("CreateDeployment"); err != nil {
-		return err
-	}
-	if d.ID == "" {
-		d.ID = m.id()
-	}
-	d.Version = 1
-	m.deps = append(m.deps, copyDep(d))
-	return nil
-}
-
-func (m *memStore) UpdateDeployment(_ context.Context, d *history.Deployment) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.write("UpdateDeployment"); err != nil {
-		return err
-	}
-	for i, old := range m.deps {
-		if old.ID == d.ID {
-			if old.Version != d.Version {
-				return history.ErrConflict
-			}
-			d.Version++
-			m.deps[i] = copyDep(d)
-			return nil
-		}
-	}
-	return history.ErrNotFound
-}
-
-func (m *memStore) GetDeployment(_ context.Context, _, id string) (*history.Deployment, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, d := range m.deps {
-		if d.ID == id {
-			return copyDep(d), nil
-		}
-	}
-	return nil, history.ErrNotFound
-}
-
-func (m *memStore) ListDeployments(_ context.Context, project, env string, limit int) ([]*history.Deployment, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []*history.Deployment
-	for _, d := range slices.Backward(m.deps) {
-		if d.Project == project && (env == "" || d.Environment == env) && (limit == 0 || len(out) < limit) {
-			out = append(out, copyDep(d))
-		}
-	}
-	return out, nil
-}
-
-func (m *memStore) GetCurrent(_ context.Context, project, env string) (*history.Current, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.current[project+"/"+env]
-	if !ok {
-		return nil, history.ErrNotFound
-	}
-	cc := *c
-	cc.Images = maps.Clone(c.Images)
-	return &cc, nil
-}
-
-func (m *memStore) ListCurrent(_ context.Context, project string) ([]*history.Current, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []*history.Current
-	for _, c := range m.current {
-		if c.Project == project {
-			cc := *c
-			out = append(out, &cc)
-		}
-	}
-	return out, nil
-}
-
-func (m *memStore) SetCurrent(_ context.Context, c *history.Current) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.write("SetCurrent"); err != nil {
-		return err
-	}
-	key := c.Project + "/" + c.Environment
-	var have int64
-	if old, ok := m.current[key]; ok {
-		have = old.Version
-	}
-	if have != c.Version {
-		return history.ErrConflict
-	}
-	c.Version++
-	cc := *c
-	cc.Images = maps.Clone(c.Images)
-	m.current[key] = &cc
-	return nil
-}
-
-// The lock is history.Memory's, behind the dead switch and the write
-// counts: the flow's tests run against the real lock rules.
-
-func (m *memStore) AcquireLock(ctx context.Context, l history.Lock, ttl time.Duration) (*history.Lock, error) {
-	if err := m.lockWrite("AcquireLock"); err != nil {
-		return nil, err
-	}
-	return m.locks.AcquireLock(ctx, l, ttl)
-}
-
-func (m *memStore) TakeOverLock(ctx context.Context, l history.Lock, ttl time.Duration, stale history.Lock) (*history.Lock, error) {
-	if err := m.lockWrite("TakeOverLock"); err != nil {
-		return nil, err
-	}
-	return m.locks.TakeOverLock(ctx, l, ttl, stale)
-}
-
-func (m *memStore) RenewLock(ctx context.Context, l *history.Lock, ttl time.Duration) error {
-	if err := m.lockWrite("RenewLock"); err != nil {
-		return err
-	}
-	return m.locks.RenewLock(ctx, l, ttl)
-}
-
-func (m *memStore) ReleaseLock(ctx context.Context, l *history.Lock) error {
-	if err := m.lockWrite("ReleaseLock"); err != nil {
-		return err
-	}
-	return m.locks.ReleaseLock(ctx, l)
-}
-
-func (m *memStore) GetLock(ctx context.Context, project, env string) (*history.Lock, error) {
-	return m.locks.GetLock(ctx, project, env)
-}
-
-func (m *memStore) BreakLock(ctx context.Context, u *history.Unlock) error {
-	if err := m.lockWrite("BreakLock"); err != nil {
-		return err
-	}
-	return m.locks.BreakLock(ctx, u)
-}
-
-func (m *memStore) ListUnlocks(ctx context.Context, project, env string, limit int) ([]*history.Unlock, error) {
-	return m.locks.ListUnlocks(ctx, project, env, limit)
-}
-
-func (m *memStore) lockWrite(op string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.write(op)
-}
-
-func (m *memStore) lockHeld(project, env string) bool {
-	_, err := m.locks.GetLock(context.Background(), project, env)
+// lockHeld reports whether the store holds env's lock.
+func lockHeld(s history.Store, project, env string) bool {
+	_, err := s.GetLock(context.Background(), project, env)
 	return err == nil
-}
-
-func (m *memStore) setDead(dead bool) {
-	m.mu.Lock()
-	m.dead = dead
-	m.mu.Unlock()
 }
 
 // world is a fake AWS: ECR repositories with tags, ECS services, and a
@@ -526,9 +219,8 @@ func (c fakeCluster) PinImages(ctx context.Context, svc ServiceRef, pins []histo
 	td := fmt.Sprintf("%s:%d", svc.Name, c.w.seq+1)
 	containers := maps.Clone(svc.Containers)
 	for name, img := range containers {
-		repo, _, _ := splitImage(img)
 		for _, pin := range pins {
-			if repo == pin.Repository {
+			if ref, err := imageref.Parse(img); err == nil && ref.NameAsWritten() == pin.Repository {
 				containers[name] = pin.Repository + "@" + pin.Digest
 			}
 		}
@@ -615,8 +307,11 @@ func (c fakeCluster) Tasks(_ context.Context, svc ServiceRef) (map[string][]stri
 	defer c.w.mu.Unlock()
 	out := map[string][]string{}
 	for _, img := range svc.Containers {
-		repo, _, _ := splitImage(img)
-		if d, ok := c.w.running[svc.Name+"|"+repo]; ok {
+		ref, err := imageref.Parse(img)
+		if err != nil {
+			continue
+		}
+		if d, ok := c.w.running[svc.Name+"|"+ref.NameAsWritten()]; ok {
 			out[img] = d
 		}
 	}

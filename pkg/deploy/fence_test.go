@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/history/historytest"
 )
 
 // signalSink closes fired the first time an event matching match is
@@ -34,7 +37,7 @@ func (s *signalSink) Emit(e event.Event) {
 // a sink that says when the run is fenced.
 type fencedRun struct {
 	*lockRun
-	clock   *stepClock
+	clock   *clocktest.Clock
 	w       *world
 	store   history.Store
 	fenced  *signalSink
@@ -44,7 +47,7 @@ type fencedRun struct {
 
 func newFencedRun(t *testing.T, store history.Store) *fencedRun {
 	t.Helper()
-	f := &fencedRun{clock: newStepClock(), w: lockWorld(), store: store,
+	f := &fencedRun{clock: newFakeClock(), w: lockWorld(), store: store,
 		inside: make(chan struct{}), release: make(chan struct{})}
 	var once sync.Once
 	f.w.onRedeploy = func(string) error {
@@ -68,7 +71,7 @@ func newFencedRun(t *testing.T, store history.Store) *fencedRun {
 	f.d = d
 	f.start("alice")
 	<-f.inside
-	f.clock.parked(t, 1, f.done) // the heartbeat
+	f.clock.WaitUntilWaiting(t, 1, f.done) // the heartbeat
 	return f
 }
 
@@ -77,7 +80,7 @@ func (f *fencedRun) untilFenced(t *testing.T) {
 	t.Helper()
 	for !closed(f.fenced.fired) {
 		f.clock.Advance(lockStep)
-		f.clock.parked(t, 1, f.fenced.fired)
+		f.clock.WaitUntilWaiting(t, 1, f.fenced.fired)
 	}
 }
 
@@ -165,20 +168,21 @@ func TestTakeoverFencesTheHolder(t *testing.T) {
 	f.check(t, "bob (https://ci.example/7) holds it now")
 }
 
-// renewalFails is a store whose lock renewals fail, as when DynamoDB is
-// out of reach (or a proxy holds the calls) for the holder alone.
-type renewalFails struct{ history.Store }
-
-func (renewalFails) RenewLock(context.Context, *history.Lock, time.Duration) error {
-	return errors.New("dial tcp: connection refused")
-}
-
 // TestExpiredLeaseFencesTheRun: no renewal succeeds; the run stops when
 // its own lease ends by its own clock (a lease counted from when it sent
 // the acquire), before anyone could take over, and says why.
 func TestExpiredLeaseFencesTheRun(t *testing.T) {
 	t.Parallel()
-	f := newFencedRun(t, renewalFails{history.NewMemory()})
+	// Lock renewals fail, as when DynamoDB is out of reach (or a proxy
+	// holds the calls) for the holder alone.
+	store := historytest.NewFaulty(history.NewMemory())
+	store.BeforeWrite(func(op string) error {
+		if op == "RenewLock" {
+			return errors.New("dial tcp: connection refused")
+		}
+		return nil
+	})
+	f := newFencedRun(t, store)
 	start := f.clock.Now()
 	f.untilFenced(t)
 	if got := f.clock.Now().Sub(start); got < DefaultLockTTL || got > DefaultLockTTL+lockStep {
@@ -197,16 +201,16 @@ func TestExpiredLeaseFencesTheRun(t *testing.T) {
 func TestRecordWriteFailureStopsTheRun(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	updates := 0
-	f.store.beforeWrite = func(op string) error {
+	var updates atomic.Int32
+	f.store.BeforeWrite(func(op string) error {
 		if op != "UpdateDeployment" {
 			return nil
 		}
-		if updates++; updates == 2 { // 1: the tag stage opens; 2: the first move's progress
+		if updates.Add(1) == 2 { // 1: the tag stage opens; 2: the first move's progress
 			return errors.New("ProvisionedThroughputExceededException: too many writes")
 		}
 		return nil
-	}
+	})
 	res, err := f.releaseDeploy("stage")
 	if err == nil || !strings.Contains(err.Error(), "the deployment record cannot be written") || !strings.Contains(err.Error(), "too many writes") {
 		t.Fatalf("error: got %v, want the run stopped because its record could not be written", err)
@@ -226,7 +230,7 @@ func TestRecordWriteFailureStopsTheRun(t *testing.T) {
 	if _, err := f.store.GetCurrent(context.Background(), "demo", "stage"); !errors.Is(err, history.ErrNotFound) {
 		t.Errorf("current record: got %v, want none", err)
 	}
-	if f.store.lockHeld("demo", "stage") {
+	if lockHeld(f.store, "demo", "stage") {
 		t.Error("the lock is still held")
 	}
 }
@@ -244,13 +248,13 @@ func TestDeadRecordNeverSaysNotMoved(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if moves++; moves == 3 {
-			f.store.setDead(true)
-			return errDead
+			f.store.SetDead(true)
+			return historytest.ErrDied
 		}
 		return nil
 	}
 	res, err := f.releaseDeploy("stage")
-	if !errors.Is(err, errDead) && !strings.Contains(fmt.Sprint(err), errDead.Error()) {
+	if !errors.Is(err, historytest.ErrDied) && !strings.Contains(fmt.Sprint(err), historytest.ErrDied.Error()) {
 		t.Fatalf("the dying run: got %v, want it to die", err)
 	}
 	dead := f.deployment(res.Deployment.ID)
@@ -278,7 +282,7 @@ func TestDeadRecordNeverSaysNotMoved(t *testing.T) {
 // slowWrites is a store whose deployment record writes wait for a gate
 // and are counted: how many at once, and what each carried.
 type slowWrites struct {
-	*memStore
+	history.Store
 	gate func(n int) // runs before write n (1-based)
 
 	mu       sync.Mutex
@@ -302,7 +306,7 @@ func (s *slowWrites) UpdateDeployment(ctx context.Context, d *history.Deployment
 	s.carrying = append(s.carrying, moved)
 	s.mu.Unlock()
 	s.gate(n)
-	err := s.memStore.UpdateDeployment(ctx, d)
+	err := s.Store.UpdateDeployment(ctx, d)
 	s.mu.Lock()
 	s.now--
 	s.mu.Unlock()
@@ -328,7 +332,7 @@ func TestProgressWritesAreCoalesced(t *testing.T) {
 			close(allMoved)
 		}
 	}
-	store := &slowWrites{memStore: f.store, gate: func(n int) {
+	store := &slowWrites{Store: f.store, gate: func(n int) {
 		if n == 2 { // the first move's progress: held until every tag moved
 			<-allMoved
 		}

@@ -3,16 +3,9 @@ package deploy
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
-	"github.com/buoy-deploy/buoy/pkg/event"
 )
 
 // TestNegativeNumbersAreRefused: a negative timeout or history limit is
@@ -58,8 +51,11 @@ func TestNegativeNumbersAreRefused(t *testing.T) {
 			if got := f.w.sideEffects(); len(got) != 0 {
 				t.Errorf("refused request changed AWS: %q", got)
 			}
-			if n := len(f.store.deps); n != 0 {
-				t.Errorf("refused request recorded %d deployments, want none", n)
+			if deps, err := f.store.ListDeployments(context.Background(), "demo", "", 0); err != nil || len(deps) != 0 {
+				t.Errorf("refused request: got %d deployments recorded, %v; want none", len(deps), err)
+			}
+			if w := f.store.Writes(); len(w) != 0 {
+				t.Errorf("refused request wrote %v to the history, want nothing", w)
 			}
 		})
 	}
@@ -71,54 +67,3 @@ func TestNegativeNumbersAreRefused(t *testing.T) {
 		}
 	})
 }
-
-// TestDeploySingleRefusesBadNumbers: the classic ecs-deploy's numbers
-// that ECS would take to mean something else (a negative desired count,
-// percentages out of range) or that would silently become a default (a
-// negative timeout or max definitions) are refused before any AWS call,
-// so no revision is registered.
-func TestDeploySingleRefusesBadNumbers(t *testing.T) {
-	t.Parallel()
-	i32 := func(v int32) *int32 { return &v }
-	base := SingleInput{Cluster: "main", Service: "api", Image: "repo/api:v1"}
-	tests := []struct {
-		name string
-		mod  func(*SingleInput)
-		want string
-	}{
-		{"negative desired count", func(in *SingleInput) { in.DesiredCount = i32(-5) }, "desired count -5 is negative"},
-		{"minimum over 100", func(in *SingleInput) { in.MinimumHealthyPercent = i32(101) }, "minimum healthy percent 101 is not from 0 to 100"},
-		{"negative minimum", func(in *SingleInput) { in.MinimumHealthyPercent = i32(-1) }, "minimum healthy percent -1 is not from 0 to 100"},
-		{"maximum below 100", func(in *SingleInput) { in.MaximumPercent = i32(99) }, "maximum percent 99 is below 100"},
-		{"negative timeout", func(in *SingleInput) { in.Timeout = -time.Second }, "timeout -1s is negative"},
-		{"negative max definitions", func(in *SingleInput) { in.MaxDefinitions = -2 }, "max definitions -2 is negative"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var calls atomic.Int32
-			cfg := aws.Config{
-				Region:      "eu-west-1",
-				Credentials: credentials.NewStaticCredentialsProvider("x", "y", ""),
-				HTTPClient: roundTrip(func(*http.Request) (*http.Response, error) {
-					calls.Add(1)
-					return nil, errors.New("no AWS call may be made")
-				}),
-			}
-			in := base
-			tt.mod(&in)
-			_, err := DeploySingle(context.Background(), cfg, event.Discard{}, in)
-			if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error: got %v, want ErrInvalidInput saying %q", err, tt.want)
-			}
-			if n := calls.Load(); n != 0 {
-				t.Errorf("%d AWS calls made, want none", n)
-			}
-		})
-	}
-}
-
-// roundTrip is an HTTP client made of a function.
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) Do(r *http.Request) (*http.Response, error) { return f(r) }

@@ -12,11 +12,11 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
-// LockMargin is how much longer than a lock's lease a run watches it,
+// lockMargin is how much longer than a lock's lease a run watches it,
 // unchanged, before taking it over: a second for a call the holder sent
 // just before its lease ended, and a twentieth of the lease for clocks
 // that do not tick at quite the same rate.
-func LockMargin(ttl time.Duration) time.Duration { return time.Second + ttl/20 }
+func lockMargin(ttl time.Duration) time.Duration { return time.Second + ttl/20 }
 
 // patience is how long a run must see l unchanged before taking it over:
 // its lease and the margin. A lock that does not say its lease (written
@@ -26,7 +26,7 @@ func patience(l history.Lock) time.Duration {
 	if lease <= 0 || lease > MaxLockTTL {
 		lease = MaxLockTTL
 	}
-	return lease + LockMargin(lease)
+	return lease + lockMargin(lease)
 }
 
 // sighting is another run's lock as this run watches it: as last seen,
@@ -145,7 +145,7 @@ func (d *Deployer) takeOver(ctx context.Context, want history.Lock, watched sigh
 	}
 	d.emit(event.Event{Kind: event.Warning, Environment: want.Environment,
 		Message: fmt.Sprintf("took over the lock of %s, whose lease expired: this run saw it unrenewed for %s (its lease, %s, and a margin of %s), so that run stopped without freeing it",
-			who(watched.lock.RequestedBy, watched.lock.BuildURL), now.Sub(watched.since).Round(time.Millisecond), lease, LockMargin(lease).Round(time.Millisecond))})
+			who(watched.lock.RequestedBy, watched.lock.BuildURL), now.Sub(watched.since).Round(time.Millisecond), lease, lockMargin(lease).Round(time.Millisecond))})
 	h, hctx := d.hold(ctx, got, sent)
 	return h, hctx, nil
 }

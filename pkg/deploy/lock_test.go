@@ -8,92 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/buoy-deploy/buoy/pkg/clock"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
-
-// stepClock is a fake clock a test moves one step at a time, waiting
-// after each step until the runs it drives are parked on its timers
-// again: nothing sleeps, every wait is on observable state.
-type stepClock struct {
-	mu     sync.Mutex
-	wake   *sync.Cond
-	now    time.Time
-	timers []fakeTimer
-}
-
-func newStepClock() *stepClock {
-	c := &stepClock{now: time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)}
-	c.wake = sync.NewCond(&c.mu)
-	return c
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), ch: ch})
-	c.wake.Broadcast()
-	return ch
-}
-
-// Advance moves the clock by d and fires the timers due.
-func (c *stepClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		if !t.at.After(c.now) {
-			t.ch <- c.now
-			continue
-		}
-		kept = append(kept, t)
-	}
-	c.timers = kept
-}
-
-// parked waits until n timers are pending (the runs driven wait on the
-// clock), or done is closed. A run stuck elsewhere fails the test after
-// ten seconds.
-func (c *stepClock) parked(t *testing.T, n int, done <-chan struct{}) {
-	t.Helper()
-	stop := make(chan struct{})
-	defer close(stop)
-	timedOut := false
-	go func() {
-		select {
-		case <-done:
-		case <-stop:
-			return
-		case <-time.After(10 * time.Second):
-			c.mu.Lock()
-			timedOut = true
-			c.mu.Unlock()
-		}
-		c.mu.Lock()
-		c.wake.Broadcast()
-		c.mu.Unlock()
-	}()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for len(c.timers) < n && !timedOut && !closed(done) {
-		c.wake.Wait()
-	}
-	if timedOut {
-		t.Fatalf("the runs never parked on %d timers (%d pending): one is stuck", n, len(c.timers))
-	}
-}
 
 func closed(ch <-chan struct{}) bool {
 	select {
@@ -104,13 +23,14 @@ func closed(ch <-chan struct{}) bool {
 	}
 }
 
-// skewed is a run's view of a stepClock: off by offset, ticking alike.
+// skewed is a run's view of the test's clock: off by offset, ticking
+// alike.
 type skewed struct {
-	*stepClock
+	*clocktest.Clock
 	offset time.Duration
 }
 
-func (s skewed) Now() time.Time { return s.stepClock.Now().Add(s.offset) }
+func (s skewed) Now() time.Time { return s.Clock.Now().Add(s.offset) }
 
 // lockStores returns the history store a run uses, seeing time through
 // now: one store, or one table, for every run of a test.
@@ -143,10 +63,10 @@ type lockRun struct {
 	err    error
 }
 
-func newLockRun(t *testing.T, w *world, store history.Store, clock Clock, lockWait time.Duration) *lockRun {
+func newLockRun(t *testing.T, w *world, store history.Store, c clock.Clock, lockWait time.Duration) *lockRun {
 	t.Helper()
 	r := &lockRun{events: &event.Recorder{}, done: make(chan struct{})}
-	d, err := New(testProject(), store, WithClock(clock), WithSink(r.events), WithLockWait(lockWait),
+	d, err := New(testProject(), store, WithClock(c), WithSink(r.events), WithLockWait(lockWait),
 		WithRegistry(func(RegistryParams) (Registry, error) { return fakeRegistry{w}, nil }),
 		WithCluster(func(p ClusterParams) (Cluster, error) { return fakeCluster{w, p.Target.Cluster}, nil }))
 	if err != nil {
@@ -217,7 +137,7 @@ func TestSkewedClocksTakeOverADeadLockAfterOneLease(t *testing.T) {
 const lockStep = time.Second
 
 func testLiveLockKept(t *testing.T, stores lockStores, holderSkew, challengerSkew time.Duration) {
-	clock := newStepClock()
+	clock := newFakeClock()
 	w := lockWorld()
 	waiting, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
@@ -235,13 +155,13 @@ func testLiveLockKept(t *testing.T, stores lockStores, holderSkew, challengerSke
 	challenger := newLockRun(t, w, stores(t, cc.Now), cc, time.Hour)
 	holder.start("holder")
 	<-waiting
-	clock.parked(t, 1, holder.done) // the holder's heartbeat
+	clock.WaitUntilWaiting(t, 1, holder.done) // the holder's heartbeat
 	challenger.start("challenger")
-	clock.parked(t, 2, challenger.done) // and the challenger's lock wait
+	clock.WaitUntilWaiting(t, 2, challenger.done) // and the challenger's lock wait
 
 	for elapsed := time.Duration(0); elapsed < 10*DefaultLockTTL; elapsed += lockStep {
 		clock.Advance(lockStep)
-		clock.parked(t, 2, challenger.done)
+		clock.WaitUntilWaiting(t, 2, challenger.done)
 		if closed(challenger.done) {
 			t.Fatalf("after %s the challenger ended (%v) while the holder still renewed its lock\nchallenger's warnings:\n%s",
 				elapsed, challenger.err, challenger.warnings())
@@ -256,7 +176,7 @@ func testLiveLockKept(t *testing.T, stores lockStores, holderSkew, challengerSke
 	<-holder.done
 	for !closed(challenger.done) {
 		clock.Advance(lockStep)
-		clock.parked(t, 1, challenger.done)
+		clock.WaitUntilWaiting(t, 1, challenger.done)
 	}
 	if holder.err != nil || holder.res.Status != history.StatusSucceeded {
 		t.Errorf("holder: got %v, %s; want it to succeed, never fenced", holder.err, holder.res.Status)
@@ -274,7 +194,7 @@ func testLiveLockKept(t *testing.T, stores lockStores, holderSkew, challengerSke
 
 func testDeadLockTakenOver(t *testing.T, stores lockStores, deadSkew, challengerSkew time.Duration) {
 	ctx := context.Background()
-	clock := newStepClock()
+	clock := newFakeClock()
 	dc, cc := skewed{clock, deadSkew}, skewed{clock, challengerSkew}
 	dead := history.Lock{Project: "demo", Environment: "stage", Owner: "dead-run", RequestedBy: "dead-run@ci", BuildURL: "https://ci.example/41"}
 	if _, err := stores(t, dc.Now).AcquireLock(ctx, dead, DefaultLockTTL); err != nil {
@@ -283,7 +203,7 @@ func testDeadLockTakenOver(t *testing.T, stores lockStores, deadSkew, challenger
 	challenger := newLockRun(t, lockWorld(), stores(t, cc.Now), cc, time.Hour)
 	firstSeen := clock.Now()
 	challenger.start("challenger")
-	clock.parked(t, 1, challenger.done)
+	clock.WaitUntilWaiting(t, 1, challenger.done)
 
 	var takenAt time.Time
 	for !closed(challenger.done) {
@@ -294,7 +214,7 @@ func testDeadLockTakenOver(t *testing.T, stores lockStores, deadSkew, challenger
 			}
 		}
 		clock.Advance(lockStep)
-		clock.parked(t, 1, challenger.done)
+		clock.WaitUntilWaiting(t, 1, challenger.done)
 	}
 	if challenger.err != nil || challenger.res.Status != history.StatusSucceeded {
 		t.Fatalf("challenger: got %v; want it to take the dead run's lock over and deploy", challenger.err)
@@ -302,7 +222,7 @@ func testDeadLockTakenOver(t *testing.T, stores lockStores, deadSkew, challenger
 	if takenAt.IsZero() {
 		takenAt = clock.Now()
 	}
-	wait, least := takenAt.Sub(firstSeen), DefaultLockTTL+LockMargin(DefaultLockTTL)
+	wait, least := takenAt.Sub(firstSeen), DefaultLockTTL+lockMargin(DefaultLockTTL)
 	if wait < least || wait > least+DefaultPollInterval+2*lockStep {
 		t.Errorf("the dead run's lock was taken over %s after the challenger first saw it; want after its lease and margin, %s, and within a poll of it", wait, least)
 	}

@@ -1,16 +1,14 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/event"
@@ -20,10 +18,6 @@ import (
 
 // DefaultTable is the DynamoDB table the history is kept in by default.
 const DefaultTable = "buoy-history"
-
-// ManifestNames returns the manifest files Open looks for, in order, when
-// no path is given.
-func ManifestNames() []string { return []string{"buoy.yaml", ".wellcome_project"} }
 
 // Config is what Open needs: where the manifest is, which project, where
 // the history is kept, and the base AWS configuration. Only AWS is
@@ -85,12 +79,11 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	})
 	store := cfg.Store
 	if store == nil {
-		store = history.NewDynamoDB(dynamodb.NewFromConfig(StoreConfig(base, p)), TableName(cfg.Table))
+		store = history.NewDynamoDBFromConfig(StoreConfig(base, p), TableName(cfg.Table))
 	}
 	opts := []Option{WithAWSConfig(TargetConfig(base))}
 	if name := WecoTableName(m, p, cfg.WecoTable); name != "" {
-		client := dynamodb.NewFromConfig(WecoConfig(base, p))
-		opts = append(opts, WithWecoTable(history.NewWecoTable(client, name, p.ID)))
+		opts = append(opts, WithWecoTable(history.NewWecoTableFromConfig(wecoConfig(base, p), name, p.ID)))
 	}
 	if cfg.Sink != nil {
 		opts = append(opts, WithSink(cfg.Sink))
@@ -117,15 +110,11 @@ func TableName(table string) string {
 // first of buoy.yaml and .wellcome_project in the working directory.
 func LoadManifest(path string) (*manifest.Manifest, error) {
 	if path == "" {
-		for _, name := range ManifestNames() {
-			if _, err := os.Stat(name); err == nil {
-				path = name
-				break
-			}
+		found, err := manifest.Find(".")
+		if err != nil {
+			return nil, classError(ErrInvalidInput, err)
 		}
-		if path == "" {
-			return nil, invalid("no manifest here: write %s (see docs/manifest.md) or pass its path", strings.Join(ManifestNames(), " or "))
-		}
+		path = found
 	}
 	m, err := loadManifest(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -138,19 +127,10 @@ func LoadManifest(path string) (*manifest.Manifest, error) {
 }
 
 // PickProject returns the project id names, or the only project when id
-// is empty.
+// is empty (m.Project, its error an ErrInvalidInput).
 func PickProject(m *manifest.Manifest, id string) (*manifest.Project, error) {
-	var ids []string
-	for _, p := range m.Projects {
-		if p.ID == id || (id == "" && len(m.Projects) == 1) {
-			return p, nil
-		}
-		ids = append(ids, p.ID)
-	}
-	if id == "" {
-		return nil, invalid("%s has %d projects: choose one of %s", m.File, len(m.Projects), strings.Join(ids, ", "))
-	}
-	return nil, invalid("%s has no project %q: choose one of %s", m.File, id, strings.Join(ids, ", "))
+	p, err := m.Project(id)
+	return p, classError(ErrInvalidInput, err)
 }
 
 func loadManifest(path string) (*manifest.Manifest, error) {
@@ -165,10 +145,5 @@ func loadManifest(path string) (*manifest.Manifest, error) {
 // the base configuration, in the project registry's region when the base
 // has none.
 func StoreConfig(base aws.Config, p *manifest.Project) aws.Config {
-	cfg := base.Copy()
-	cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)] // appending never writes into base's
-	if cfg.Region == "" {
-		cfg.Region = p.Registry.Region
-	}
-	return cfg
+	return awsconfig.ForTarget(base, cmp.Or(base.Region, p.Registry.Region), "")
 }

@@ -180,11 +180,7 @@ func (d *Deployer) tagDrift(ctx context.Context, s *session, env, tag string, cu
 	if d.project.SSMImages != nil {
 		return d.paramDrift(ctx, s, env, cur)
 	}
-	queries := make([]ImageQuery, len(d.project.Images))
-	for i, img := range d.project.Images {
-		queries[i] = ImageQuery{Image: img, Tag: tag}
-	}
-	refs, err := s.resolve(ctx, queries)
+	refs, err := s.resolve(ctx, d.imagesAt(tag))
 	if err != nil {
 		return nil, fmt.Errorf("read the tags of %s: %w", env, err)
 	}

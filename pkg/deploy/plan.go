@@ -9,6 +9,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
@@ -147,47 +148,19 @@ func (d *Deployer) planImages(ctx context.Context, s *session, p *plan) error {
 	return nil
 }
 
-// serviceName is the ECS service name (or tag value) of a service in env.
-func serviceName(env *manifest.Environment, svc *manifest.Service) string {
-	if env.FindByTags {
-		return svc.ID
-	}
-	if n := env.ServiceNames[svc.ID]; n != "" {
-		return n
-	}
-	if svc.Name != "" {
-		return svc.Name
-	}
-	return svc.ID
-}
-
-// feeding returns the ids of the project's images that feed service id.
-func feeding(p *manifest.Project, id string) []string {
-	var out []string
-	for _, img := range p.Images {
-		if slices.Contains(img.Services, id) {
-			out = append(out, img.ID)
-		}
-	}
-	return out
-}
-
 func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error {
 	var problems []string
 	var missing []*MissingError
 	for _, t := range p.env.Targets {
-		if len(targetServices(d.project, t)) == 0 {
+		svcs := d.project.ServicesOf(t)
+		if len(svcs) == 0 {
 			continue // nothing to find (an SSM-era project has no services)
 		}
 		c, err := s.cluster(ctx, t)
 		if err != nil {
 			return err
 		}
-		in := FindInput{ByTags: p.env.FindByTags, Environment: p.env.ID}
-		for _, svc := range targetServices(d.project, t) {
-			in.Names = append(in.Names, serviceName(p.env, svc))
-		}
-		found, err := c.Find(ctx, in)
+		found, err := c.Find(ctx, findInput(p.env, svcs))
 		var me *MissingError
 		if errors.As(err, &me) {
 			missing = append(missing, me)
@@ -200,13 +173,16 @@ func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error 
 		for _, f := range found {
 			byKey[f.Key] = f
 		}
-		for _, svc := range targetServices(d.project, t) {
-			ref, ok := byKey[serviceName(p.env, svc)]
+		for _, svc := range svcs {
+			ref, ok := byKey[p.env.ServiceName(svc)]
 			if !ok {
-				missing = append(missing, &MissingError{What: "service", Names: []string{serviceName(p.env, svc)}, Where: where(t)})
+				missing = append(missing, &MissingError{What: "service", Names: []string{p.env.ServiceName(svc)}, Where: where(t)})
 				continue
 			}
-			ps := &plannedService{id: svc.ID, target: t, ref: ref, images: feeding(d.project, svc.ID)}
+			ps := &plannedService{id: svc.ID, target: t, ref: ref}
+			for _, img := range d.project.ImagesFeeding(svc.ID) {
+				ps.images = append(ps.images, img.ID)
+			}
 			problems = append(problems, d.checkContainers(p, ps)...)
 			p.services = append(p.services, ps)
 		}
@@ -229,6 +205,15 @@ func (d *Deployer) findServices(ctx context.Context, s *session, p *plan) error 
 	return nil
 }
 
+// findInput asks a Cluster for svcs as env finds them.
+func findInput(env *manifest.Environment, svcs []*manifest.Service) FindInput {
+	in := FindInput{ByTags: env.FindByTags, Environment: env.ID}
+	for _, svc := range svcs {
+		in.Names = append(in.Names, env.ServiceName(svc))
+	}
+	return in
+}
+
 // checkContainers says how a service's task definition does not fit the
 // images that feed it: each must be used by a container, and with the tag
 // strategy, through the floating tag.
@@ -239,13 +224,13 @@ func (d *Deployer) checkContainers(p *plan, ps *plannedService) []string {
 		uses, viaTag := false, false
 		var seen []string
 		for _, img := range ps.ref.Containers {
-			repo, tag, _ := splitImage(img)
 			seen = append(seen, img)
-			if !sameRepository(repo, pi.to.Repository, pi.image.Repository) {
+			ref, ok := ofImage(img, pi.to.Repository, pi.image.Repository)
+			if !ok {
 				continue
 			}
 			uses = true
-			if tag == p.env.Tag {
+			if ref.Digest() == "" && ref.Tag() == p.env.Tag {
 				viaTag = true
 			}
 		}
@@ -360,8 +345,7 @@ func (p *plan) unpinned(ps *plannedService) string {
 		pi := p.image(id)
 		pinned := false
 		for _, img := range ps.ref.Containers {
-			repo, _, digest := splitImage(img)
-			if sameRepository(repo, pi.to.Repository, pi.image.Repository) && digest == pi.to.Digest {
+			if ref, ok := ofImage(img, pi.to.Repository, pi.image.Repository); ok && ref.Digest() == pi.to.Digest {
 				pinned = true
 			}
 		}
@@ -417,21 +401,19 @@ func unfinished(ps *plannedService, resumed *history.Deployment) bool {
 	return false
 }
 
-// splitImage splits an image reference into repository, tag and digest.
-func splitImage(ref string) (repo, tag, digest string) {
-	if before, after, ok := strings.Cut(ref, "@"); ok {
-		ref, digest = before, after
+// ofImage parses a container's image (as a task definition or a task
+// names it) and reports whether it is of a manifest image: of the
+// repository uri (the release's, "" when unknown), or of the manifest's
+// repository name in any registry.
+func ofImage(container, uri, name string) (imageref.Reference, bool) {
+	ref, err := imageref.Parse(container)
+	if err != nil {
+		return ref, false
 	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		ref, tag = ref[:i], ref[i+1:]
+	if repo, err := imageref.Parse(uri); err == nil && imageref.SameRepository(ref, repo) {
+		return ref, true
 	}
-	return ref, tag, digest
-}
-
-// sameRepository reports whether repo (from a task definition) is the
-// image's repository, given as a full URI or a bare ECR repository name.
-func sameRepository(repo, uri, name string) bool {
-	return repo == uri || repo == name || strings.HasSuffix(repo, "/"+name)
+	return ref, ref.NameAsWritten() == name || ref.Repository() == name
 }
 
 // emitPlan reports the plan, one event per image and service.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -149,7 +150,7 @@ type ClusterParams struct {
 	Target       manifest.Target
 	Sink         event.Sink
 	Logger       *slog.Logger
-	Clock        Clock
+	Clock        clock.Clock
 	PollInterval time.Duration
 	// Budget is the ECS request budget of the target's account and
 	// Region, shared with the operation's other targets there. When nil,
@@ -167,8 +168,3 @@ type RegistryParams struct {
 	Registry manifest.Registry
 	Logger   *slog.Logger
 }
-
-// Clock tells the time and waits. Tests pass a fake so nothing sleeps.
-// It is the rollout's Clock, so one clock drives the orchestration and
-// the rollout waiter alike.
-type Clock = rollout.Clock

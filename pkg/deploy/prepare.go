@@ -25,6 +25,15 @@ func (d *Deployer) Prepare(ctx context.Context, in PrepareInput) (*history.Relea
 	return rel, nil
 }
 
+// imagesAt asks for every image of the project under tag.
+func (d *Deployer) imagesAt(tag string) []ImageQuery {
+	queries := make([]ImageQuery, len(d.project.Images))
+	for i, img := range d.project.Images {
+		queries[i] = ImageQuery{Image: img, Tag: tag}
+	}
+	return queries
+}
+
 // newRelease resolves a label to a release without storing it. With a
 // floating tag, it reads where that tag points in the same calls, for the
 // deployment that follows.
@@ -39,14 +48,9 @@ func (d *Deployer) newRelease(ctx context.Context, s *session, in PrepareInput, 
 	if len(d.project.Images) == 0 {
 		return nil, invalid("project %s has no images: add them to the manifest", d.project.ID)
 	}
-	queries := make([]ImageQuery, len(d.project.Images))
-	for i, img := range d.project.Images {
-		queries[i] = ImageQuery{Image: img, Tag: label}
-	}
+	queries := d.imagesAt(label)
 	if floating != "" && floating != label {
-		for _, img := range d.project.Images {
-			queries = append(queries, ImageQuery{Image: img, Tag: floating})
-		}
+		queries = append(queries, d.imagesAt(floating)...)
 	}
 	refs, err := s.resolve(ctx, queries)
 	if err != nil {

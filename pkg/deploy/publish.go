@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 	"github.com/buoy-deploy/buoy/pkg/registry"
@@ -19,7 +17,9 @@ func WithSSM(f func(ClusterParams) (ssmparam.SSMAPI, error)) Option {
 	return func(d *Deployer) { d.newSSM = f }
 }
 
-func defaultSSM(p ClusterParams) (ssmparam.SSMAPI, error) { return ssm.NewFromConfig(p.Config), nil }
+func defaultSSM(p ClusterParams) (ssmparam.SSMAPI, error) {
+	return ssmparam.NewFromConfig(p.Config), nil
+}
 
 // publishPlaces returns where publish_ssm writes an environment's
 // parameters: the region and role of each of its targets, once each. A

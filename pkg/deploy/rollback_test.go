@@ -182,7 +182,7 @@ func TestChooseRollback(t *testing.T) {
 func (f *fixture) deployRelease(n string, fail bool) *Result {
 	f.t.Helper()
 	for _, img := range f.project.Images {
-		f.w.push(img.Repository, "sha256:"+n+n+n+n+img.ID, "latest")
+		f.w.push(img.Repository, sha(n+n+n+n+img.ID), "latest")
 	}
 	if fail {
 		f.w.failRollout["api"] = "tasks stopped: CannotPullContainerError"
@@ -216,7 +216,7 @@ func TestRollbackAfterAFailedDeployRedeploysTheLastGood(t *testing.T) {
 		t.Errorf("rollback: got release %s rolling back %s, want the last good %s rolling back the failed %s",
 			res.Release.ID, res.Deployment.RollbackOf, good.Release.ID, bad.Deployment.ID)
 	}
-	if got, want := f.w.tagged("demo/api", "env.stage"), "sha256:3333api"; got != want {
+	if got, want := f.w.tagged("demo/api", "env.stage"), sha("3333api"); got != want {
 		t.Errorf("demo/api:env.stage after the rollback: got %s, want %s", got, want)
 	}
 	said := false

@@ -3,13 +3,12 @@ package deploy
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -53,16 +52,25 @@ func circuitBreakerFrame(td string) ecsfake.Frame {
 	return ecsfake.Frame{Deployments: []ecsfake.Deployment{fakeDeployment("ecs-svc/2222", "PRIMARY", td, 0, 0, "IN_PROGRESS"), ours}, RunningCount: 2}
 }
 
-// scriptedFixture is the usual fixture whose stage cluster is the
-// scripted ECS server playing api and worker.
-func scriptedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *ecsfake.Server) {
+// scriptedServer is the scripted ECS server playing api and worker, with
+// their task definitions: api's containers run api and nginx, worker's
+// worker, at env.stage.
+func scriptedServer(t *testing.T, api, worker ecsfake.Service) *ecsfake.Server {
 	t.Helper()
 	srv := ecsfake.New(t, ecsfake.Unsupported, api, worker)
 	srv.AddTaskDefinitions(
 		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
 			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
 		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
-	clock := ecsfake.NewClock(ecsfake.T0)
+	return srv
+}
+
+// scriptedFixture is the usual fixture whose stage cluster is the
+// scripted ECS server playing api and worker.
+func scriptedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *ecsfake.Server) {
+	t.Helper()
+	srv := scriptedServer(t, api, worker)
+	clock := clocktest.NewAuto(ecsfake.T0)
 	f := newFixture(t, WithCluster(func(p ClusterParams) (Cluster, error) {
 		p.Clock = clock // the waiter's polls take no real time
 		return NewECSCluster(srv.Client(), p), nil
@@ -139,20 +147,6 @@ func TestScriptedRolloutTimesOut(t *testing.T) {
 	}
 }
 
-// sleepLog records the waits asked of a clock.
-type sleepLog struct {
-	*ecsfake.Clock
-	mu     sync.Mutex
-	sleeps []time.Duration
-}
-
-func (l *sleepLog) After(d time.Duration) <-chan time.Time {
-	l.mu.Lock()
-	l.sleeps = append(l.sleeps, d)
-	l.mu.Unlock()
-	return l.Clock.After(d)
-}
-
 // TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval: the first
 // poll follows the updates with no wait, the intervals grow from about 2 s
 // and never pass the Deployer's poll interval (plus 20% jitter), so buoy
@@ -164,12 +158,8 @@ func TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval(t *testing.T) {
 		frames = append(frames, inProgressFrame(tdAPI))
 	}
 	frames = append(frames, completedFrame(tdAPI))
-	srv := ecsfake.New(t, ecsfake.Unsupported, scriptedService("api", tdAPI, frames...), scriptedService("worker", tdWorker, completedFrame(tdWorker)))
-	srv.AddTaskDefinitions(
-		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
-			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
-		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
-	clock := &sleepLog{Clock: ecsfake.NewClock(ecsfake.T0)}
+	srv := scriptedServer(t, scriptedService("api", tdAPI, frames...), scriptedService("worker", tdWorker, completedFrame(tdWorker)))
+	clock := clocktest.NewAuto(ecsfake.T0)
 	const every = 5 * time.Second
 	f := newFixture(t, WithPollInterval(every), WithCluster(func(p ClusterParams) (Cluster, error) {
 		p.Clock = clock
@@ -178,9 +168,7 @@ func TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval(t *testing.T) {
 	if _, err := f.releaseDeploy("stage"); err != nil {
 		t.Fatalf("ReleaseDeploy: %v", err)
 	}
-	clock.mu.Lock()
-	sleeps := slices.Clone(clock.sleeps)
-	clock.mu.Unlock()
+	sleeps := clock.Sleeps()
 	if got, want := srv.Polls("api"), len(frames); got != want {
 		t.Fatalf("polls of api: got %d, want %d", got, want)
 	}

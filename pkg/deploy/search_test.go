@@ -16,6 +16,7 @@ import (
 	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
@@ -138,7 +139,7 @@ func (f *spanECS) ListTasks(_ context.Context, in *ecs.ListTasksInput, _ ...func
 var spanTarget = manifest.Target{Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/ci"}
 
 func spanCluster(f *spanECS) Cluster {
-	return NewECSCluster(f, ClusterParams{Config: aws.Config{Region: "eu-west-1"}, Target: spanTarget, Clock: ecsfake.NewClock(ecsfake.T0)},
+	return NewECSCluster(f, ClusterParams{Config: aws.Config{Region: "eu-west-1"}, Target: spanTarget, Clock: clocktest.NewAuto(ecsfake.T0)},
 		rollout.WithTaggingAPI(f), rollout.WithoutServiceDeploymentsAPI())
 }
 
@@ -211,7 +212,7 @@ func TestSearchAcrossClustersIsMadeOncePerSession(t *testing.T) {
 	f.add("b", "api-stage", rollout.TagService, "api", rollout.TagEnv, "stage")
 	f.add("a", "api-prod", rollout.TagService, "api", rollout.TagEnv, "prod")
 	proj := &manifest.Project{ID: "p"}
-	d, err := New(proj, newMemStore(time.Now), WithCluster(func(p ClusterParams) (Cluster, error) {
+	d, err := New(proj, newStore(time.Now), WithCluster(func(p ClusterParams) (Cluster, error) {
 		return NewECSCluster(f, p, rollout.WithTaggingAPI(f)), nil
 	}))
 	if err != nil {

@@ -1,16 +1,14 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -61,7 +59,7 @@ type lookupKey struct {
 func (d *Deployer) newSession(ctx context.Context) (*session, context.Context) {
 	var base map[string]int
 	if d.storeCalls != nil {
-		base = d.storeCalls.Counts()
+		base = d.storeCalls.Stats()
 	}
 	s := &session{
 		d:          d,
@@ -85,23 +83,8 @@ func (s *session) config(ctx context.Context, t manifest.Target) (aws.Config, er
 	return cfg, nil
 }
 
-// registryOf returns the registry the image lives in.
-func (s *session) registryOf(img *manifest.Image) manifest.Registry {
-	r := s.d.project.Registry
-	if img.Registry.AccountID != "" {
-		r.AccountID = img.Registry.AccountID
-	}
-	if img.Registry.Region != "" {
-		r.Region = img.Registry.Region
-	}
-	if img.Registry.RoleARN != "" {
-		r.RoleARN = img.Registry.RoleARN
-	}
-	return r
-}
-
 func (s *session) registry(ctx context.Context, img *manifest.Image) (Registry, error) {
-	key := s.registryOf(img)
+	key := s.d.project.RegistryOf(img)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.registries[key]; ok {
@@ -148,11 +131,7 @@ func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, erro
 // (a target reaching that same account through a role gets a budget of
 // its own: buoy does not ask STS who it is).
 func (s *session) budget(region, roleARN string) *rollout.Budget {
-	account := roleARN
-	if a, err := arn.Parse(roleARN); err == nil {
-		account = a.AccountID
-	}
-	key := account + "|" + region
+	key := cmp.Or(awsconfig.AccountOfRole(roleARN), roleARN) + "|" + region
 	b, ok := s.budgets[key]
 	if !ok {
 		b = rollout.NewBudget(s.d.clock, s.d.ecsShare, s.d.ecsRate, s.d.ecsBurst)
@@ -176,7 +155,7 @@ func (s *session) lockHeld(h *heldLock) {
 }
 
 func (s *session) lookupKey(q ImageQuery) lookupKey {
-	k := lookupKey{registry: s.registryOf(q.Image), repository: q.Image.Repository, digest: q.Digest}
+	k := lookupKey{registry: s.d.project.RegistryOf(q.Image), repository: q.Image.Repository, digest: q.Digest}
 	if q.Digest == "" {
 		k.tag = q.Tag
 	}
@@ -224,7 +203,7 @@ func (s *session) resolve(ctx context.Context, queries []ImageQuery) ([]*history
 			out[i] = ref
 			continue
 		}
-		k := s.registryOf(q.Image)
+		k := s.d.project.RegistryOf(q.Image)
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -257,14 +236,11 @@ func (s *session) resolve(ctx context.Context, queries []ImageQuery) ([]*history
 
 // stats returns the AWS calls counted so far, by "Service.Operation".
 func (s *session) stats() map[string]int {
-	out := map[string]int{}
-	for k, n := range s.calls.Counts() {
-		out[strings.Replace(k, ":", ".", 1)] += n
-	}
+	out := s.calls.Stats()
 	if s.d.storeCalls != nil {
-		for k, n := range s.d.storeCalls.Counts() {
+		for k, n := range s.d.storeCalls.Stats() {
 			if n -= s.storeBase[k]; n > 0 {
-				out[strings.Replace(k, ":", ".", 1)] += n
+				out[k] += n
 			}
 		}
 	}
@@ -276,15 +252,7 @@ func (s *session) stats() map[string]int {
 // credentials refreshed before they expire) when set.
 func TargetConfig(base aws.Config) func(ctx context.Context, t manifest.Target) (aws.Config, error) {
 	return func(_ context.Context, t manifest.Target) (aws.Config, error) {
-		cfg := base.Copy()
-		cfg.APIOptions = cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)]
-		if t.Region != "" {
-			cfg.Region = t.Region
-		}
-		if t.RoleARN != "" {
-			cfg.Credentials = awsconfig.AssumeRole(cfg, t.RoleARN, "buoy")
-		}
-		return cfg, nil
+		return awsconfig.ForTarget(base, t.Region, t.RoleARN), nil
 	}
 }
 
@@ -297,19 +265,4 @@ func newOwner() string {
 // targetKey identifies a target: its cluster in its region and account.
 func targetKey(t manifest.Target) string {
 	return t.Cluster + "|" + t.Region + "|" + t.RoleARN
-}
-
-// targetServices returns the services of the project a target runs: all,
-// unless the target names some (legacy per-service roles and regions).
-func targetServices(p *manifest.Project, t manifest.Target) []*manifest.Service {
-	if len(t.Services) == 0 {
-		return p.Services
-	}
-	var out []*manifest.Service
-	for _, svc := range p.Services {
-		if slices.Contains(t.Services, svc.ID) {
-			out = append(out, svc)
-		}
-	}
-	return out
 }

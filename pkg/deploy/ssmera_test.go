@@ -10,6 +10,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/history/historytest"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 	"github.com/buoy-deploy/buoy/pkg/ssmparam"
 )
@@ -37,7 +38,7 @@ type ssmFixture struct {
 	t      *testing.T
 	w      *world
 	ssm    *fakeSSM
-	store  *memStore
+	store  *historytest.Faulty
 	events *event.Recorder
 	d      *Deployer
 }
@@ -49,7 +50,7 @@ func newSSMFixture(t *testing.T) *ssmFixture {
 		t.Fatal(err)
 	}
 	clock := newFakeClock()
-	f := &ssmFixture{t: t, w: newWorld(), ssm: &fakeSSM{params: map[string]string{}}, store: newMemStore(clock.Now), events: &event.Recorder{}}
+	f := &ssmFixture{t: t, w: newWorld(), ssm: &fakeSSM{params: map[string]string{}}, store: newStore(clock.Now), events: &event.Recorder{}}
 	f.w.push("uk.ac.wellcome/bag_register", sha("bag_register v2"), "ref.2222", "latest")
 	f.w.push("uk.ac.wellcome/notifier", sha("notifier v1"), "ref.1111")
 	f.ssm.params["/storage/images/latest/bag_register"] = platformECR + "uk.ac.wellcome/bag_register:ref.2222"

@@ -64,11 +64,7 @@ func (d *Deployer) environmentStatus(ctx context.Context, s *session, env *manif
 		es.Imported = d.importedStatus(ctx, env.ID, latest)
 	}
 
-	queries := make([]ImageQuery, len(d.project.Images))
-	for i, img := range d.project.Images {
-		queries[i] = ImageQuery{Image: img, Tag: env.Tag}
-	}
-	refs, err := s.resolve(ctx, queries)
+	refs, err := s.resolve(ctx, d.imagesAt(env.Tag))
 	if err != nil {
 		return nil, fmt.Errorf("read the tags of %s: %w", env.ID, err)
 	}
@@ -118,18 +114,15 @@ func agreement(drift, unknown []string) Agreement {
 }
 
 func (d *Deployer) targetStatus(ctx context.Context, s *session, env *manifest.Environment, t manifest.Target, es *EnvironmentStatus) error {
-	if len(targetServices(d.project, t)) == 0 {
+	svcs := d.project.ServicesOf(t)
+	if len(svcs) == 0 {
 		return nil // nothing to find (an SSM-era project has no services)
 	}
 	c, err := s.cluster(ctx, t)
 	if err != nil {
 		return err
 	}
-	in := FindInput{ByTags: env.FindByTags, Environment: env.ID}
-	for _, svc := range targetServices(d.project, t) {
-		in.Names = append(in.Names, serviceName(env, svc))
-	}
-	found, err := c.Find(ctx, in)
+	found, err := c.Find(ctx, findInput(env, svcs))
 	var me *MissingError
 	if errors.As(err, &me) {
 		es.Drift = append(es.Drift, me.Error())
@@ -158,13 +151,16 @@ func (d *Deployer) targetStatus(ctx context.Context, s *session, env *manifest.E
 func (d *Deployer) serviceStatus(env *manifest.Environment, ref ServiceRef, tasks map[string][]string, es *EnvironmentStatus) (ss ServiceStatus, drift, unknown []string) {
 	ss = ServiceStatus{Service: ref.Name, Cluster: ref.Cluster, Region: ref.Region,
 		TaskDefinition: ref.TaskDefinition, Running: ref.Running, Desired: ref.Desired, Digests: map[string][]string{}}
-	for _, imgID := range feeding(d.project, serviceIDOf(d.project, env, ref.Key)) {
-		img := imageByID(d.project, imgID)
+	var feeding []*manifest.Image
+	if svc := d.project.ServiceNamed(env, ref.Key); svc != nil {
+		feeding = d.project.ImagesFeeding(svc.ID)
+	}
+	for _, img := range feeding {
+		imgID := img.ID
 		unreported := false
 		ss.Digests[imgID] = []string{}
 		for image, digests := range tasks {
-			repo, _, _ := splitImage(image)
-			if !sameRepository(repo, "", img.Repository) && !sameRepository(repo, es.imageRepository(imgID), img.Repository) {
+			if _, ok := ofImage(image, es.imageRepository(imgID), img.Repository); !ok {
 				continue
 			}
 			for _, dg := range digests {
@@ -235,24 +231,6 @@ func (es *EnvironmentStatus) imageRepository(imgID string) string {
 		}
 	}
 	return ""
-}
-
-func serviceIDOf(p *manifest.Project, env *manifest.Environment, key string) string {
-	for _, svc := range p.Services {
-		if serviceName(env, svc) == key {
-			return svc.ID
-		}
-	}
-	return key
-}
-
-func imageByID(p *manifest.Project, id string) *manifest.Image {
-	for _, img := range p.Images {
-		if img.ID == id {
-			return img
-		}
-	}
-	return &manifest.Image{ID: id}
 }
 
 func appendUnique(s []string, vs ...string) []string {

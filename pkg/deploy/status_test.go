@@ -82,7 +82,7 @@ func TestStatusReadsEveryRunningTask(t *testing.T) {
 			for i := range n {
 				digests := apiOld
 				if i == tc.odd {
-					digests = map[string]string{"app": "sha256:9999api", "nginx": oldDigest("nginx")}
+					digests = map[string]string{"app": sha("9999api"), "nginx": oldDigest("nginx")}
 				}
 				api = append(api, runningTask("api", i, apiImages, digests))
 			}
@@ -92,7 +92,7 @@ func TestStatusReadsEveryRunningTask(t *testing.T) {
 			f, srv := statusFixture(t, n, api, worker)
 			es := f.stageStatus()
 			drift := strings.Join(es.Drift, "\n")
-			if got := strings.Contains(drift, "service api runs api 9999api, not the recorded 0000api"); got != tc.drift {
+			if got := strings.Contains(drift, "service api runs api "+shortDigest(sha("9999api"))+", not the recorded "+shortDigest(oldDigest("api"))); got != tc.drift {
 				t.Errorf("drift:\n%s\nnames the 201st task's digest: %v, want %v", drift, got, tc.drift)
 			}
 			if tasks, pages := srv.DescribedTasks(); tasks != n+2 || pages != 3+1 {
@@ -142,7 +142,7 @@ func TestStatusWhenECSDoesNotSayIsUnknown(t *testing.T) {
 			unknown: []string{"service api runs no task", "service worker runs no task"}},
 		{name: "unknown here, drifted there", running: 2,
 			api:      []ecsfake.Task{runningTask("api", 0, apiImages, none), runningTask("api", 1, apiImages, none)},
-			worker:   []ecsfake.Task{runningTask("worker", 0, workerImages, map[string]string{"worker": "sha256:9999worker"})},
+			worker:   []ecsfake.Task{runningTask("worker", 0, workerImages, map[string]string{"worker": sha("9999worker")})},
 			apiState: Unknown, env: Drifted,
 			unknown: []string{"service api: none of its 2 running tasks reported a digest for api"}},
 	} {

@@ -7,45 +7,30 @@ import (
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 )
-
-// waitClock is the scripted ECS's clock (a wait moves it forward at
-// once) for the Deployer and the rollout alike, except that waits of
-// never or longer (the lock's heartbeat) never end: the clock moves only
-// as the rollout waits.
-type waitClock struct {
-	*sleepLog
-	never time.Duration
-}
-
-func (c waitClock) After(d time.Duration) <-chan time.Time {
-	if d >= c.never {
-		return nil
-	}
-	return c.sleepLog.After(d)
-}
 
 // clockedFixture is scriptedFixture with one clock for the Deployer and
 // the rollout, and a lock whose heartbeat never comes.
-func clockedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *sleepLog) {
+func clockedFixture(t *testing.T, api, worker ecsfake.Service) (*fixture, *clocktest.Clock) {
 	t.Helper()
-	srv := ecsfake.New(t, ecsfake.Unsupported, api, worker)
-	srv.AddTaskDefinitions(
-		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
-			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
-		ecsfake.TaskDefinition{ARN: tdWorker, Containers: []ecsfake.ContainerDefinition{{Name: "worker", Image: ecrHost + "demo/worker:env.stage"}}})
-	log := &sleepLog{Clock: ecsfake.NewClock(ecsfake.T0)}
-	clock := waitClock{sleepLog: log, never: 10 * time.Minute}
+	srv := scriptedServer(t, api, worker)
+	// The scripted ECS's clock (a wait moves it forward at once) for the
+	// Deployer and the rollout alike, except that waits of ten minutes or
+	// longer (the lock's heartbeat) never end: the clock moves only as
+	// the rollout waits.
+	clock := clocktest.New(ecsfake.T0)
+	clock.AutoAdvance(10 * time.Minute)
 	f := newFixture(t, WithClock(clock), WithCluster(func(p ClusterParams) (Cluster, error) {
 		p.Clock = clock
 		return NewECSCluster(srv.Client(), p), nil
 	}))
 	// A lease longer than any lease a caller may ask for (MaxLockTTL),
-	// set behind New's back: its renewal is due after never, so the
+	// set behind New's back: its renewal is due after ten minutes, so the
 	// heartbeat's wait neither fires nor moves the clock these tests
 	// read, and the lease outlasts the operation's fake minutes.
 	f.d.lockTTL = 3 * time.Hour
-	return f, log
+	return f, clock
 }
 
 // TestEachServiceIsTimedToItsOwnOutcome: a service that fails fast and
@@ -64,9 +49,7 @@ func TestEachServiceIsTimedToItsOwnOutcome(t *testing.T) {
 	if !errors.Is(err, ErrDeploymentFailed) {
 		t.Fatalf("error: got %v, want ErrDeploymentFailed (api failed)", err)
 	}
-	clock.mu.Lock()
-	sleeps := clock.sleeps
-	clock.mu.Unlock()
+	sleeps := clock.Sleeps()
 	if len(sleeps) != 10 {
 		t.Fatalf("waits between polls: got %d, want 10 (worker completes at the 11th poll)", len(sleeps))
 	}

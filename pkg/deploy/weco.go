@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -22,9 +23,9 @@ import (
 // Open sets it from Config.WecoTable.
 func WithWecoTable(t *history.WecoTable) Option { return func(d *Deployer) { d.weco = t } }
 
-// DefaultWecoRegion is where weco-deploy kept a project's releases table
+// defaultWecoRegion is where weco-deploy kept a project's releases table
 // when its manifest named no region.
-const DefaultWecoRegion = "eu-west-1"
+const defaultWecoRegion = "eu-west-1"
 
 // WecoTableName returns the weco-deploy table a project's history is
 // read from: name when given, else, for a legacy .wellcome_project
@@ -37,18 +38,18 @@ func WecoTableName(m *manifest.Manifest, p *manifest.Project, name string) strin
 	return name
 }
 
-// WecoConfig returns the AWS configuration weco-deploy read a project's
-// table with: the project's role and region (DefaultWecoRegion when
+// wecoConfig returns the AWS configuration weco-deploy read a project's
+// table with: the project's role and region (defaultWecoRegion when
 // neither the manifest nor base names one).
-func WecoConfig(base aws.Config, p *manifest.Project) aws.Config {
+func wecoConfig(base aws.Config, p *manifest.Project) aws.Config {
 	region := p.Registry.Region
 	if region == "" {
 		region = base.Region
 	}
 	if region == "" {
-		region = DefaultWecoRegion
+		region = defaultWecoRegion
 	}
-	cfg, _ := TargetConfig(base)(context.Background(), manifest.Target{Region: region, RoleARN: p.Registry.RoleARN})
+	cfg := awsconfig.ForTarget(base, region, p.Registry.RoleARN)
 	return cfg
 }
 

@@ -301,28 +301,6 @@ func TestStatusShowsWhatWecoDeployLastDeployed(t *testing.T) {
 	check("from buoy's table only")
 }
 
-func TestIAMPolicyReadsTheWecoTableOnlyWhenThereIsOne(t *testing.T) {
-	t.Parallel()
-	p := testProject()
-	p.Registry = manifest.Registry{Region: "eu-west-1", RoleARN: "arn:aws:iam::760097843905:role/catalogue-ci"}
-	find := func(doc PolicyDocument) *PolicyStatement {
-		for i, st := range doc.Statement {
-			if st.Sid == "ReadWecoDeployHistory" {
-				return &doc.Statement[i]
-			}
-		}
-		return nil
-	}
-	if st := find(IAMPolicy(PolicyInput{Project: p})); st != nil {
-		t.Errorf("without a weco-deploy table: got %+v, want no statement", st)
-	}
-	st := find(IAMPolicy(PolicyInput{Project: p, WecoTable: "wellcome-releases-demo"}))
-	want := []string{"arn:aws:dynamodb:eu-west-1:760097843905:table/wellcome-releases-demo", "arn:aws:dynamodb:eu-west-1:760097843905:table/wellcome-releases-demo/index/*"}
-	if st == nil || !slices.Equal(st.Action, []string{"dynamodb:Query"}) || !slices.Equal(st.Resource, want) {
-		t.Errorf("with a weco-deploy table: got %+v, want dynamodb:Query on %v", st, want)
-	}
-}
-
 func TestWecoTableName(t *testing.T) {
 	t.Parallel()
 	p := &manifest.Project{ID: "catalogue_api"}
@@ -356,14 +334,14 @@ func TestWecoConfigReadsWhereWecoDeployDid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := &manifest.Project{ID: "p", Registry: manifest.Registry{Region: tt.manifest}}
-			if got := WecoConfig(aws.Config{Region: tt.base}, p).Region; got != tt.want {
+			if got := wecoConfig(aws.Config{Region: tt.base}, p).Region; got != tt.want {
 				t.Errorf("region: got %q, want %q", got, tt.want)
 			}
 		})
 	}
 	base := aws.Config{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}}
 	p := &manifest.Project{ID: "p", Registry: manifest.Registry{RoleARN: "arn:aws:iam::760097843905:role/catalogue-ci"}}
-	if _, same := WecoConfig(base, p).Credentials.(aws.AnonymousCredentials); same {
+	if _, same := wecoConfig(base, p).Credentials.(aws.AnonymousCredentials); same {
 		t.Errorf("with the project's role_arn: got the base credentials, want the role assumed")
 	}
 }

@@ -46,7 +46,7 @@ const timeKey = "2006-01-02T15:04:05.000000000Z"
 type DynamoDB struct {
 	client DynamoDBAPI
 	table  string
-	ids    *IDSource
+	ids    *idSource
 	now    func() time.Time
 }
 
@@ -57,7 +57,12 @@ var _ Store = (*DynamoDB)(nil)
 // *TableMissingError (errors.Is(err, ErrNoTable)).
 func NewDynamoDB(client DynamoDBAPI, table string, opts ...Option) *DynamoDB {
 	o := newOptions(opts)
-	return &DynamoDB{client: withTableErrors(client, table), table: table, ids: NewIDSource(o.now, o.entropy), now: o.now}
+	return &DynamoDB{client: withTableErrors(client, table), table: table, ids: newIDSource(o.now, o.entropy), now: o.now}
+}
+
+// NewDynamoDBFromConfig is NewDynamoDB through a client made from cfg.
+func NewDynamoDBFromConfig(cfg aws.Config, table string, opts ...Option) *DynamoDB {
+	return NewDynamoDB(dynamodb.NewFromConfig(cfg), table, opts...)
 }
 
 func projectKey(project string) string { return "PROJECT#" + project }

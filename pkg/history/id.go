@@ -17,30 +17,30 @@ func NewID(t time.Time) string {
 	return ulid.MustNew(ulid.Timestamp(t), rand.Reader).String()
 }
 
-// IDSource makes ULIDs that are unique and strictly increasing within a
+// idSource makes ULIDs that are unique and strictly increasing within a
 // process, even when several are made in the same millisecond (the random
 // part is then incremented, as ulid.Monotonic does). It is safe for
 // concurrent use.
-type IDSource struct {
+type idSource struct {
 	mu      sync.Mutex
 	now     func() time.Time
 	entropy *ulid.MonotonicEntropy
 }
 
-// NewIDSource returns an IDSource that takes time from now and randomness
+// newIDSource returns an idSource that takes time from now and randomness
 // from entropy (crypto/rand when nil).
-func NewIDSource(now func() time.Time, entropy io.Reader) *IDSource {
+func newIDSource(now func() time.Time, entropy io.Reader) *idSource {
 	if now == nil {
 		now = time.Now
 	}
 	if entropy == nil {
 		entropy = rand.Reader
 	}
-	return &IDSource{now: now, entropy: ulid.Monotonic(entropy, 0)}
+	return &idSource{now: now, entropy: ulid.Monotonic(entropy, 0)}
 }
 
 // New returns the next id and the time it was taken at.
-func (s *IDSource) New() (string, time.Time, error) {
+func (s *idSource) New() (string, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.now().UTC()

@@ -16,7 +16,7 @@ import (
 // records are copied in and out (through the same JSON encoding), so a
 // caller never shares memory with the store.
 type Memory struct {
-	ids *IDSource
+	ids *idSource
 	now func() time.Time
 
 	mu          sync.Mutex
@@ -38,7 +38,7 @@ var _ Store = (*Memory)(nil)
 func NewMemory(opts ...Option) *Memory {
 	o := newOptions(opts)
 	return &Memory{
-		ids:         NewIDSource(o.now, o.entropy),
+		ids:         newIDSource(o.now, o.entropy),
 		now:         o.now,
 		releases:    map[string]map[string][]byte{},
 		deployments: map[string]map[string]memDeployment{},

@@ -44,7 +44,7 @@ func checkKey(what, v string) error {
 }
 
 // prepareRelease validates r and fills its ID and CreatedAt when unset.
-func prepareRelease(r *Release, ids *IDSource) error {
+func prepareRelease(r *Release, ids *idSource) error {
 	if err := checkKey("release project", r.Project); err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func prepareRelease(r *Release, ids *IDSource) error {
 }
 
 // prepareDeployment validates d and fills its ID and StartedAt when unset.
-func prepareDeployment(d *Deployment, ids *IDSource) error {
+func prepareDeployment(d *Deployment, ids *idSource) error {
 	if err := checkKey("deployment project", d.Project); err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func lockedBy(held Lock) error {
 }
 
 // prepareUnlock validates u and fills its ID and At when unset.
-func prepareUnlock(u *Unlock, ids *IDSource) error {
+func prepareUnlock(u *Unlock, ids *idSource) error {
 	if err := checkKey("unlock project", u.Project); err != nil {
 		return err
 	}

@@ -60,6 +60,12 @@ func NewWecoTable(client WecoAPI, table, project string) *WecoTable {
 	return &WecoTable{client: client, table: table, project: project, wecoID: wecoID}
 }
 
+// NewWecoTableFromConfig is NewWecoTable through a DynamoDB client made
+// from cfg.
+func NewWecoTableFromConfig(cfg aws.Config, table, project string) *WecoTable {
+	return NewWecoTable(dynamodb.NewFromConfig(cfg), table, project)
+}
+
 // Name returns the table's name.
 func (w *WecoTable) Name() string { return w.table }
 

@@ -11,6 +11,8 @@ import (
 
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/oklog/ulid/v2"
+
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 )
 
 // Origin says where an imported record came from; it is nil on buoy's own
@@ -187,27 +189,31 @@ func wecoPerson(v any) string {
 
 // wecoImage reads an image of a release: a URI with a tag
 // (…/uk.ac.wellcome/api:ref.<sha>) or a digest (…@sha256:…), or a tag alone
-// (ref.<sha>).
+// (ref.<sha>). What is not an image reference is kept as it was, as the
+// repository.
 func wecoImage(v string) ImageRef {
-	if repo, digest, ok := strings.Cut(v, "@"); ok {
-		return ImageRef{Repository: repo, Digest: digest}
-	}
-	slash := strings.LastIndex(v, "/")
-	colon := strings.LastIndex(v, ":")
-	switch {
-	case slash < 0 && colon < 0:
+	if !strings.ContainsAny(v, "/:@") {
 		return ImageRef{Tag: v}
-	case colon > slash:
-		return ImageRef{Repository: v[:colon], Tag: v[colon+1:]}
 	}
-	return ImageRef{Repository: v}
+	ref, err := imageref.Parse(v)
+	if err != nil {
+		return ImageRef{Repository: v}
+	}
+	if ref.Digest() != "" {
+		return ImageRef{Repository: ref.NameAsWritten(), Digest: ref.Digest()}
+	}
+	return ImageRef{Repository: ref.NameAsWritten(), Tag: ref.Tag()}
 }
 
 // wecoTagMove reads a tag_result: {source, target, status}, source and
 // target "repository:tag", status "success" (moved) or "noop" (already
 // there). weco-deploy recorded no digests.
 func wecoTagMove(tr map[string]any) TagMove {
-	repo, tag, _ := strings.Cut(str(tr["target"]), ":")
+	target := str(tr["target"])
+	repo, tag := target, ""
+	if ref, err := imageref.Parse(target); err == nil {
+		repo, tag = ref.NameAsWritten(), ref.Tag()
+	}
 	status := str(tr["status"])
 	return TagMove{Repository: repo, Tag: tag, Moved: status == "success", Done: status == "success" || status == "noop"}
 }

@@ -225,6 +225,9 @@ func TestWecoMapIDsAreStableAndSortable(t *testing.T) {
 	}
 }
 
+// wecoDigest is a digest as ECR gives them.
+const wecoDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 func TestWecoMapTimesAndImages(t *testing.T) {
 	t.Parallel()
 	w := history.NewWecoTable(nil, "t", "shop")
@@ -239,10 +242,13 @@ func TestWecoMapTimesAndImages(t *testing.T) {
 			history.ImageRef{Repository: "repo/api", Tag: "ref.abc"}},
 		{"isoformat at a whole second", "2020-07-10T10:44:12", "ref.abc", time.Date(2020, 7, 10, 10, 44, 12, 0, time.UTC),
 			history.ImageRef{Tag: "ref.abc"}},
+		// An image with neither tag nor digest is at latest, as Docker reads it.
 		{"str(datetime)", "2020-07-10 10:44:12.5", "host:5000/repo/api", time.Date(2020, 7, 10, 10, 44, 12, 500000000, time.UTC),
-			history.ImageRef{Repository: "host:5000/repo/api"}},
-		{"with a zone", "2020-07-10T11:44:12+01:00", "repo/api@sha256:abcd", time.Date(2020, 7, 10, 10, 44, 12, 0, time.UTC),
-			history.ImageRef{Repository: "repo/api", Digest: "sha256:abcd"}},
+			history.ImageRef{Repository: "host:5000/repo/api", Tag: "latest"}},
+		{"with a zone", "2020-07-10T11:44:12+01:00", "repo/api@" + wecoDigest, time.Date(2020, 7, 10, 10, 44, 12, 0, time.UTC),
+			history.ImageRef{Repository: "repo/api", Digest: wecoDigest}},
+		{"not an image reference: kept whole", "2020-07-10T10:44:12", "Repo/API:x:y", time.Date(2020, 7, 10, 10, 44, 12, 0, time.UTC),
+			history.ImageRef{Repository: "Repo/API:x:y"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -217,6 +217,17 @@ func (r Reference) Repository() string {
 // Name returns Registry() + "/" + Repository().
 func (r Reference) Name() string { return r.Registry() + "/" + r.Repository() }
 
+// NameAsWritten returns the registry (when the reference names one) and
+// the repository path as written, without tag or digest and without the
+// defaults Name fills in: "uk.ac.wellcome/api" for
+// "uk.ac.wellcome/api:env.prod", the repository URI for an ECR reference.
+func (r Reference) NameAsWritten() string {
+	if r.registry == "" {
+		return r.path
+	}
+	return r.registry + "/" + r.path
+}
+
 // Tag returns the tag: as written, or "latest" when the reference names
 // neither tag nor digest, or "" for a reference pinned by digest only.
 func (r Reference) Tag() string {
@@ -241,7 +252,9 @@ func (r Reference) ECR() (account, region string, ok bool) {
 	return "", "", false
 }
 
-// WithTag returns a copy of r with the tag set to tag and no digest.
+// WithTag returns a copy of r with the tag set to tag and no digest: a
+// reference pinned by digest becomes one by tag (repo@sha256:… with tag
+// v2 is repo:v2).
 func (r Reference) WithTag(tag string) (Reference, error) {
 	if !tagRe.MatchString(tag) {
 		return Reference{}, &Error{Input: r.path + ":" + tag, Reason: fmt.Sprintf("tag %q is not valid: a tag is up to 128 letters, digits, '_', '.' or '-', and does not start with '.' or '-'", tag)}
@@ -291,15 +304,4 @@ func sameRegistry(a, b Reference) bool {
 // repository, same effective tag and same digest.
 func Equal(a, b Reference) bool {
 	return SameRepository(a, b) && a.Tag() == b.Tag() && a.digest == b.digest
-}
-
-// Uses reports whether a container image reference (as found in a task
-// definition) uses the repository of repo at tag: it names the same
-// repository and either carries the tag (when it has no digest), or, when
-// tag is "", any tag or digest at all.
-func Uses(image, repo Reference, tag string) bool {
-	if !SameRepository(image, repo) {
-		return false
-	}
-	return tag == "" || (image.digest == "" && image.Tag() == tag)
 }

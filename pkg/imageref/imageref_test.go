@@ -144,6 +144,13 @@ func TestWithTagAndDigest(t *testing.T) {
 	if got, want := pinned.String(), "123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api@"+sha; got != want {
 		t.Errorf("WithDigest = %q, want %q", got, want)
 	}
+	byTag, err := pinned.WithTag("v2")
+	if err != nil {
+		t.Fatalf("WithTag on a digest reference: %v", err)
+	}
+	if got, want := byTag.String(), "123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api:v2"; got != want {
+		t.Errorf("WithTag on a digest reference = %q, want %q: the tag replaces the digest", got, want)
+	}
 	if _, err := r.WithTag("-bad"); err == nil {
 		t.Error("WithTag(-bad) succeeded, want an error")
 	}
@@ -173,7 +180,7 @@ func TestECRRepositoryURI(t *testing.T) {
 	}
 }
 
-func TestSameRepositoryEqualUses(t *testing.T) {
+func TestSameRepositoryAndEqual(t *testing.T) {
 	t.Parallel()
 	const ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api"
 	tests := []struct {
@@ -198,22 +205,19 @@ func TestSameRepositoryEqualUses(t *testing.T) {
 			t.Errorf("Equal(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.equal)
 		}
 	}
+}
 
-	repo := MustParse(ecr)
-	uses := []struct {
-		image, tag string
-		want       bool
-	}{
-		{ecr + ":env.prod", "env.prod", true},
-		{ecr + ":env.stage", "env.prod", false},
-		{ecr + "@" + sha, "env.prod", false},
-		{ecr + "@" + sha, "", true},
-		{ecr + ":env.prod@" + sha, "env.prod", false},
-		{"mariadb:env.prod", "env.prod", false},
-	}
-	for _, tt := range uses {
-		if got := Uses(MustParse(tt.image), repo, tt.tag); got != tt.want {
-			t.Errorf("Uses(%q, %q, %q) = %v, want %v", tt.image, ecr, tt.tag, got, tt.want)
+func TestNameAsWritten(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"mariadb":                      "mariadb",
+		"uk.ac.wellcome/api:env.prod":  "uk.ac.wellcome/api",
+		"docker.io/library/mariadb:10": "docker.io/library/mariadb",
+		"localhost:5000/x@" + sha:      "localhost:5000/x",
+		"123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api:env.prod@" + sha: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/uk.ac.wellcome/api",
+	} {
+		if got := MustParse(in).NameAsWritten(); got != want {
+			t.Errorf("NameAsWritten(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -250,6 +254,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if !Equal(r, n) {
 			t.Fatalf("Parse(Normalized()) = %v, not Equal to %v", n, r)
+		}
+		name, err := Parse(r.NameAsWritten())
+		if err != nil || !SameRepository(name, r) || name.String() != r.NameAsWritten() || name.Digest() != "" {
+			t.Fatalf("Parse(%q.NameAsWritten() = %q) = %v, %v; want the same repository, without tag or digest", s, r.NameAsWritten(), name, err)
+		}
+		tagged, err := r.WithTag("v2")
+		if err != nil || tagged.Tag() != "v2" || tagged.Digest() != "" || !SameRepository(tagged, r) {
+			t.Fatalf("Parse(%q).WithTag(v2) = %v, %v; want the same repository at tag v2, no digest", s, tagged, err)
 		}
 		r.ECR()
 	})

@@ -135,7 +135,7 @@ func promotionCycle(p *Project, env *Environment) string {
 }
 
 func unknownHint(got string, known []string, otherwise string) string {
-	if h := suggest(got, known, "known ids"); strings.HasPrefix(h, "did you mean") {
+	if h := didYouMean(got, known, "known ids"); strings.HasPrefix(h, "did you mean") {
 		return h
 	}
 	if len(known) == 0 {

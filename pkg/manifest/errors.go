@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/buoy-deploy/buoy/internal/editdistance"
+	"github.com/buoy-deploy/buoy/pkg/suggest"
 )
 
 // String returns "file:line:col", leaving out the parts that are unknown.
@@ -41,10 +41,10 @@ func (e *Error) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// suggest returns a hint naming the candidate closest to got, or listing
+// didYouMean returns a hint naming the candidate closest to got, or listing
 // all candidates when none is close.
-func suggest(got string, candidates []string, what string) string {
-	if best := editdistance.Closest(got, candidates); best != "" {
+func didYouMean(got string, candidates []string, what string) string {
+	if best := suggest.Closest(got, candidates); best != "" {
 		return fmt.Sprintf("did you mean %q?", best)
 	}
 	if len(candidates) == 0 {

@@ -121,8 +121,8 @@ func TestLookups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Project(""); err == nil || !strings.Contains(err.Error(), "pass --project with one of them") || !strings.Contains(err.Error(), "a, b") {
-		t.Errorf(`Project("") error = %v, want one listing a, b and saying to pass --project`, err)
+	if _, err := m.Project(""); err == nil || !strings.Contains(err.Error(), "has 2 projects: choose one of a, b") {
+		t.Errorf(`Project("") error = %v, want one saying to choose one of a, b`, err)
 	}
 	if _, err := m.Project("c"); err == nil || !strings.Contains(err.Error(), "one of a, b") {
 		t.Errorf(`Project("c") error = %v, want one listing a, b`, err)
@@ -131,8 +131,14 @@ func TestLookups(t *testing.T) {
 	if err != nil || p.ID != "a" {
 		t.Fatalf(`Project("a") = %v, %v; want project a`, p, err)
 	}
-	if _, err := p.Environment("qa"); err == nil || !strings.Contains(err.Error(), "stage, prod") {
+	if _, err := p.Environment("qa"); err == nil || !strings.Contains(err.Error(), `project a has no environment "qa": use one of stage, prod`) {
 		t.Errorf(`Environment("qa") error = %v, want one listing stage, prod`, err)
+	}
+	if _, err := p.Environment(""); err == nil || !strings.Contains(err.Error(), "no environment given: pass one of stage, prod") {
+		t.Errorf(`Environment("") error = %v, want one asking for one of stage, prod`, err)
+	}
+	if _, err := (&Project{ID: "bare"}).Environment("stage"); err == nil || !strings.Contains(err.Error(), "(none: add environments to the manifest)") {
+		t.Errorf(`Environment of a project with none: error = %v, want one saying to add environments`, err)
 	}
 	prod, err := p.Environment("prod")
 	if err != nil {
@@ -151,11 +157,24 @@ func TestLookups(t *testing.T) {
 			t.Errorf("ServiceName = %q, want %q", c.got, c.want)
 		}
 	}
-	if got := ids(p.ServicesFedBy("web")); got != "web,worker" {
-		t.Errorf(`ServicesFedBy("web") = %s, want web,worker`, got)
+	byTags := &Environment{ID: "stage", FindByTags: true, ServiceNames: map[string]string{"web": "ignored"}}
+	if got := byTags.ServiceName(web); got != "web" {
+		t.Errorf("ServiceName found by tags = %q, want the id, web", got)
 	}
-	if got := p.ServicesFedBy("nope"); got != nil {
-		t.Errorf(`ServicesFedBy("nope") = %v, want nil`, got)
+	for _, c := range []struct {
+		env  *Environment
+		name string
+		want *Service
+	}{{prod, "a-web-prod", web}, {stage, "a-web", web}, {prod, "a-web", nil}, {byTags, "web", web}, {prod, "worker", worker}} {
+		if got := p.ServiceNamed(c.env, c.name); got != c.want {
+			t.Errorf("ServiceNamed(%s, %q) = %v, want %v", c.env.ID, c.name, got, c.want)
+		}
+	}
+	if got := ids(p.ServicesOf(Target{Cluster: "c"})); got != "web,worker" {
+		t.Errorf("ServicesOf a target naming none = %s, want web,worker", got)
+	}
+	if got := ids(p.ServicesOf(Target{Cluster: "c", Services: []string{"worker"}})); got != "worker" {
+		t.Errorf("ServicesOf a target naming worker = %s, want worker", got)
 	}
 	if got := imageIDs(p.ImagesFeeding("web")); got != "web,sidecar" {
 		t.Errorf(`ImagesFeeding("web") = %s, want web,sidecar`, got)
@@ -173,6 +192,25 @@ func TestLookups(t *testing.T) {
 }
 
 func p2(m *Manifest) []*Project { return m.Projects[1:] }
+
+func TestRegistryOf(t *testing.T) {
+	t.Parallel()
+	p := &Project{Registry: Registry{AccountID: "111111111111", Region: "eu-west-1", RoleARN: "arn:aws:iam::111111111111:role/ci"}}
+	for _, c := range []struct {
+		name string
+		own  Registry
+		want Registry
+	}{
+		{"none of its own: the project's", Registry{}, p.Registry},
+		{"its own region", Registry{Region: "us-east-1"}, Registry{AccountID: "111111111111", Region: "us-east-1", RoleARN: p.Registry.RoleARN}},
+		{"its own account and role", Registry{AccountID: "222222222222", RoleARN: "arn:aws:iam::222222222222:role/ecr"},
+			Registry{AccountID: "222222222222", Region: "eu-west-1", RoleARN: "arn:aws:iam::222222222222:role/ecr"}},
+	} {
+		if got := p.RegistryOf(&Image{Registry: c.own}); got != c.want {
+			t.Errorf("%s: RegistryOf = %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
 
 func ids(ss []*Service) string {
 	var out []string

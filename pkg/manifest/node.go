@@ -158,7 +158,7 @@ func (d *decoder) collect(n *yaml.Node, s schema, out map[string]field, depth in
 			continue
 		}
 		if !slices.Contains(s.known, key) {
-			d.errorf(k, suggest(key, s.known, "known keys"), "unknown key %q in %s", key, s.what)
+			d.errorf(k, didYouMean(key, s.known, "known keys"), "unknown key %q in %s", key, s.what)
 			continue
 		}
 		out[key] = field{k, v}

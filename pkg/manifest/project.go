@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -16,9 +17,9 @@ func (m *Manifest) Project(id string) (*Project, error) {
 		ids[i] = p.ID
 	}
 	if id == "" {
-		return nil, fmt.Errorf("%s has %d projects (%s): pass --project with one of them", m.File, len(m.Projects), strings.Join(ids, ", "))
+		return nil, fmt.Errorf("%s has %d projects: choose one of %s", m.File, len(m.Projects), strings.Join(ids, ", "))
 	}
-	return nil, fmt.Errorf("%s has no project %q: pass --project with one of %s", m.File, id, strings.Join(ids, ", "))
+	return nil, fmt.Errorf("%s has no project %q: choose one of %s", m.File, id, strings.Join(ids, ", "))
 }
 
 // Environment returns the environment with the given id.
@@ -30,7 +31,14 @@ func (p *Project) Environment(id string) (*Environment, error) {
 		}
 		ids[i] = e.ID
 	}
-	return nil, fmt.Errorf("project %s has no environment %q: use one of %s", p.ID, id, strings.Join(ids, ", "))
+	known := strings.Join(ids, ", ")
+	if len(ids) == 0 {
+		known = "(none: add environments to the manifest)"
+	}
+	if id == "" {
+		return nil, fmt.Errorf("no environment given: pass one of %s", known)
+	}
+	return nil, fmt.Errorf("project %s has no environment %q: use one of %s", p.ID, id, known)
 }
 
 // Image returns the image with the given id.
@@ -57,22 +65,6 @@ func (p *Project) Service(id string) (*Service, error) {
 	return nil, fmt.Errorf("project %s has no service %q: use one of %s", p.ID, id, strings.Join(ids, ", "))
 }
 
-// ServicesFedBy returns the services the image imageID feeds, in the order
-// the image lists them; nil for an unknown image.
-func (p *Project) ServicesFedBy(imageID string) []*Service {
-	img, err := p.Image(imageID)
-	if err != nil {
-		return nil
-	}
-	var out []*Service
-	for _, id := range img.Services {
-		if s, err := p.Service(id); err == nil {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // ImagesFeeding returns the images that feed the service serviceID, in
 // manifest order.
 func (p *Project) ImagesFeeding(serviceID string) []*Image {
@@ -88,10 +80,14 @@ func (p *Project) ImagesFeeding(serviceID string) []*Image {
 	return out
 }
 
-// ServiceName returns the ECS service name of svc in this environment: the
-// environment's override if it has one, else the service's name, else its
-// id.
+// ServiceName returns what svc is found by in this environment: with
+// FindByTags, the value of its deployment:service tag, its id; else its
+// ECS service name: the environment's override if it has one, else the
+// service's name, else its id.
 func (e *Environment) ServiceName(svc *Service) string {
+	if e.FindByTags {
+		return svc.ID
+	}
 	if n := e.ServiceNames[svc.ID]; n != "" {
 		return n
 	}
@@ -99,4 +95,48 @@ func (e *Environment) ServiceName(svc *Service) string {
 		return svc.Name
 	}
 	return svc.ID
+}
+
+// ServiceNamed returns the service that env finds by name (ServiceName),
+// or nil.
+func (p *Project) ServiceNamed(env *Environment, name string) *Service {
+	for _, svc := range p.Services {
+		if env.ServiceName(svc) == name {
+			return svc
+		}
+	}
+	return nil
+}
+
+// ServicesOf returns the services of the project that target t runs:
+// all, unless the target names some (legacy per-service roles and
+// regions).
+func (p *Project) ServicesOf(t Target) []*Service {
+	if len(t.Services) == 0 {
+		return p.Services
+	}
+	var out []*Service
+	for _, svc := range p.Services {
+		if slices.Contains(t.Services, svc.ID) {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+// RegistryOf returns the registry img lives in and how to reach it: the
+// image's own account, region and role, field by field, over the
+// project's.
+func (p *Project) RegistryOf(img *Image) Registry {
+	r := p.Registry
+	if img.Registry.AccountID != "" {
+		r.AccountID = img.Registry.AccountID
+	}
+	if img.Registry.Region != "" {
+		r.Region = img.Registry.Region
+	}
+	if img.Registry.RoleARN != "" {
+		r.RoleARN = img.Registry.RoleARN
+	}
+	return r
 }

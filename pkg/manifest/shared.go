@@ -73,16 +73,9 @@ func (d *decoder) reportSharedTags(p *Project, img *Image, other *Project, tags 
 		img.ID, p.ID, strings.Join(otherImages, ", "), other.ID, other.Pos.Line, what, img.Repository)
 }
 
-// registryIn is the registry img is in: its own, field by field, over
-// its project's.
+// registryIn is the registry img is in, whatever role reaches it.
 func (img *Image) registryIn(p *Project) Registry {
-	r := p.Registry
-	if img.Registry.AccountID != "" {
-		r.AccountID = img.Registry.AccountID
-	}
-	if img.Registry.Region != "" {
-		r.Region = img.Registry.Region
-	}
+	r := p.RegistryOf(img)
 	r.RoleARN = "" // the role does not change which repository it is
 	return r
 }

@@ -194,7 +194,7 @@ func (d *decoder) v1Environment(p *Project, r *refs, n *yaml.Node) {
 		if slices.Contains(strategies, v) {
 			env.Strategy = Strategy(v)
 		} else {
-			d.errorf(f.val, suggest(v, strategies, "write one of"), "strategy %q is not known", v)
+			d.errorf(f.val, didYouMean(v, strategies, "write one of"), "strategy %q is not known", v)
 		}
 	}
 	for key, dst := range map[string]*bool{"protected": &env.Protected, "find_by_tags": &env.FindByTags, "publish_ssm": &env.PublishSSM, "audit_tag": &env.AuditTag} {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -20,9 +21,10 @@ type found struct {
 
 // fetch asks ECR for tags and digests of one repository in as few
 // BatchGetImage calls as it takes (100 ids each). ECR answers each image
-// once with one of its tags, so a tag that shares an image with another
-// tag asked for in the same call may go unanswered; it is then asked for
-// on its own.
+// once, under one of the ids asked for, so a tag that shares an image with
+// another tag or digest asked for in the same calls may go unanswered
+// (with no failure either): when the calls returned a single image, the
+// tag is on it; otherwise the tag is asked for on its own.
 func (r *Registry) fetch(ctx context.Context, k repoKey, tags, digests []string) (*found, error) {
 	f := &found{byTag: map[string]Image{}, byDigest: map[string]Image{}, tagFailures: map[string]ecrtypes.ImageFailureCode{}}
 	ids := make([]ecrtypes.ImageIdentifier, 0, len(tags)+len(digests))
@@ -38,10 +40,18 @@ func (r *Registry) fetch(ctx context.Context, k repoKey, tags, digests []string)
 			return nil, err
 		}
 	}
+	answered := len(f.byDigest)
 	for _, t := range dedupe(tags) {
 		_, ok := f.byTag[t]
 		_, failed := f.tagFailures[t]
 		if ok || failed {
+			continue
+		}
+		if answered == 1 {
+			for _, img := range f.byDigest {
+				img.Tag = t
+				f.byTag[t] = img
+			}
 			continue
 		}
 		if err := r.batchGet(ctx, k, []ecrtypes.ImageIdentifier{{ImageTag: &t}}, f, t); err != nil {
@@ -69,7 +79,7 @@ func (r *Registry) batchGet(ctx context.Context, k repoKey, ids []ecrtypes.Image
 	}
 	for _, img := range out.Images {
 		im := Image{
-			RegistryID: k.registryID,
+			RegistryID: cmp.Or(str(img.RegistryId), k.registryID),
 			Repository: k.repository,
 			MediaType:  str(img.ImageManifestMediaType),
 			Manifest:   str(img.ImageManifest),
@@ -83,6 +93,7 @@ func (r *Registry) batchGet(ctx context.Context, k repoKey, ids []ecrtypes.Image
 		if im.Digest == "" {
 			return fmt.Errorf("read images of %s: ECR returned an image without a digest", k)
 		}
+		r.keep(k, im)
 		if im.Tag != "" {
 			f.byTag[im.Tag] = im
 		}

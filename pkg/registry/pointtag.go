@@ -18,15 +18,17 @@ type PointTagInput struct {
 	Tag        string // e.g. env.prod
 	Digest     string // the digest Tag must point at, sha256:...
 	// MediaType and Manifest are the image's manifest exactly as ECR
-	// returned it (Resolved.Image has them). When Manifest is empty it is
-	// read by Digest, in the same call that reads where Tag points now.
+	// returned it. When Manifest is empty, the one this Registry read
+	// (Resolve) is used, else it is read by Digest, in the same call that
+	// reads where Tag points now.
 	MediaType string
 	Manifest  string
 	// FromKnown says the caller has just read where Tag points (From;
-	// "" when the tag does not exist), e.g. in the BatchGetImage that
-	// resolved the image: PointTag then puts the manifest without reading
-	// the tag again, and leaves it alone when From is Digest. Manifest is
-	// required with it.
+	// "" when the tag does not exist), e.g. in the Resolve that found the
+	// image: PointTag then puts the manifest without reading the tag
+	// again, and leaves it alone when From is Digest. When the manifest
+	// is neither given nor read by this Registry, PointTag reads as
+	// without FromKnown.
 	FromKnown bool
 	From      string
 }
@@ -54,10 +56,10 @@ func (r *Registry) PointTag(ctx context.Context, in PointTagInput) (*Move, error
 		return nil, fmt.Errorf("%s: repository, tag and digest are required", doing)
 	}
 	move := &Move{RegistryID: in.RegistryID, Repository: in.Repository, Tag: in.Tag, To: in.Digest}
-	if in.FromKnown {
-		if in.Manifest == "" {
-			return nil, fmt.Errorf("%s: the manifest is required when where the tag points is known", doing)
-		}
+	if in.Manifest == "" {
+		in.Manifest, in.MediaType, _ = r.kept(k, in.Digest)
+	}
+	if in.FromKnown && in.Manifest != "" {
 		move.From = in.From
 		if move.From == in.Digest {
 			return move, nil

@@ -14,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 )
@@ -49,8 +51,8 @@ var _ ECRAPI = (*ecr.Client)(nil)
 var (
 	// ErrRepositoryNotFound: the repository does not exist in the registry.
 	ErrRepositoryNotFound = errors.New("repository not found")
-	// ErrImageNotFound: no image has that tag or digest. A *MissingError
-	// lists every missing image of a Resolve.
+	// ErrImageNotFound: no image has the digest PointTag was to put under
+	// the tag (Resolve answers nil for what is missing).
 	ErrImageNotFound = errors.New("image not found")
 	// ErrImmutableTag: the repository's tags are immutable, so a floating
 	// tag cannot move. The error is an *ImmutableTagError.
@@ -58,15 +60,49 @@ var (
 )
 
 // Registry reads and moves tags through one ECR client (one region and
-// set of credentials; RegistryID picks the account). It is safe for
-// concurrent use.
+// set of credentials; RegistryID picks the account). It keeps the
+// manifests it reads, so that pointing a tag at an image it resolved
+// takes one PutImage and no second read: make one per operation. It is
+// safe for concurrent use.
 type Registry struct {
 	client ECRAPI
+
+	mu        sync.Mutex
+	manifests map[manifestKey]Image // by repository and digest
+}
+
+// manifestKey names an image's manifest: its repository and digest.
+type manifestKey struct {
+	repo   repoKey
+	digest string
 }
 
 // New returns a Registry that calls ECR through client.
 func New(client ECRAPI) *Registry {
-	return &Registry{client: client}
+	return &Registry{client: client, manifests: map[manifestKey]Image{}}
+}
+
+// NewFromConfig returns a Registry that calls ECR through a client made
+// from cfg.
+func NewFromConfig(cfg aws.Config) *Registry { return New(ecr.NewFromConfig(cfg)) }
+
+// keep remembers img's manifest, read from ECR.
+func (r *Registry) keep(k repoKey, img Image) {
+	if img.Manifest == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.manifests[manifestKey{k, img.Digest}] = Image{MediaType: img.MediaType, Manifest: img.Manifest}
+}
+
+// kept returns the manifest and media type of the image of k with
+// digest, if this Registry has read it.
+func (r *Registry) kept(k repoKey, digest string) (manifest, mediaType string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.manifests[manifestKey{k, digest}]
+	return m.Manifest, m.MediaType, ok
 }
 
 // Image is one image found in ECR under a tag or digest.

@@ -54,55 +54,52 @@ func TestResolveAgainstMoto(t *testing.T) {
 	index := awstest.OCIIndex(t)
 	webDigest := awstest.PushManifest(ctx, t, client, web, index, awstest.MediaTypeOCIIndex, "latest")
 
-	got, err := reg.Resolve(ctx, []registry.Lookup{
-		{Repository: api, Tag: "latest", FloatingTag: "env.stage"},
-		{Repository: web, Tag: "latest", FloatingTag: "env.stage"},
+	got, err := reg.Resolve(ctx, []registry.Query{
+		{Repository: api, Tag: "latest"}, {Repository: api, Tag: "env.stage"},
+		{Repository: web, Tag: "latest"}, {Repository: web, Tag: "env.stage"},
+		{Repository: api, Digest: old},
 	})
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
-	if len(got) != 2 {
-		t.Fatalf("Resolve: got %d results, want 2", len(got))
+	if len(got) != 5 {
+		t.Fatalf("Resolve: got %d results, want 5", len(got))
 	}
 	tests := []struct {
 		name                     string
-		res                      registry.Resolved
+		img                      *registry.Image
 		digest, mediaType, manif string
-		floating                 string
 	}{
-		{"docker manifest with a floating tag", got[0], apiDigest, awstest.MediaTypeDockerManifest, apiManifest, old},
-		{"OCI index, floating tag not there yet", got[1], webDigest, awstest.MediaTypeOCIIndex, index, ""},
+		{"docker manifest", got[0], apiDigest, awstest.MediaTypeDockerManifest, apiManifest},
+		{"its floating tag", got[1], old, awstest.MediaTypeDockerManifest, ""},
+		{"OCI index", got[2], webDigest, awstest.MediaTypeOCIIndex, index},
+		{"by digest", got[4], old, awstest.MediaTypeDockerManifest, ""},
 	}
 	for _, tc := range tests {
-		if tc.res.Image.Digest != tc.digest || tc.res.Image.MediaType != tc.mediaType || tc.res.Image.Manifest != tc.manif {
+		if tc.img == nil {
+			t.Errorf("%s: got nil, want %s", tc.name, tc.digest)
+			continue
+		}
+		if tc.img.Digest != tc.digest || tc.img.MediaType != tc.mediaType || (tc.manif != "" && tc.img.Manifest != tc.manif) {
 			t.Errorf("%s: got digest %s, media type %s, manifest changed %v; want %s, %s, unchanged",
-				tc.name, tc.res.Image.Digest, tc.res.Image.MediaType, tc.res.Image.Manifest != tc.manif, tc.digest, tc.mediaType)
-		}
-		var floating string
-		if tc.res.Floating != nil {
-			floating = tc.res.Floating.Digest
-		}
-		if floating != tc.floating {
-			t.Errorf("%s: floating tag digest: got %q, want %q", tc.name, floating, tc.floating)
+				tc.name, tc.img.Digest, tc.img.MediaType, tc.img.Manifest != tc.manif, tc.digest, tc.mediaType)
 		}
 	}
+	if got[3] != nil {
+		t.Errorf("a floating tag not there yet: got %+v, want nil", got[3])
+	}
 
-	// Every missing image is reported at once.
-	_, err = reg.Resolve(ctx, []registry.Lookup{
+	// What is missing is answered nil: a tag, a repository.
+	got, err = reg.Resolve(ctx, []registry.Query{
 		{Repository: api, Tag: "ref.missing"},
 		{Repository: web, Tag: "latest"},
 		{Repository: "buoy/no-such-repo", Tag: "latest"},
 	})
-	var missing *registry.MissingError
-	if !errors.As(err, &missing) || !errors.Is(err, registry.ErrImageNotFound) {
-		t.Fatalf("Resolve with missing images: got %v, want a *MissingError", err)
+	if err != nil {
+		t.Fatalf("Resolve with missing images: %v", err)
 	}
-	var names []string
-	for _, m := range missing.Missing {
-		names = append(names, m.Repository+":"+m.Tag)
-	}
-	if want := []string{api + ":ref.missing", "buoy/no-such-repo:latest"}; len(names) != 2 || names[0] != want[0] || names[1] != want[1] {
-		t.Errorf("missing images: got %v, want %v", names, want)
+	if got[0] != nil || got[1] == nil || got[1].Digest != webDigest || got[2] != nil {
+		t.Errorf("Resolve with missing images: got %+v, %+v, %+v; want nil, %s, nil", got[0], got[1], got[2], webDigest)
 	}
 }
 

@@ -5,158 +5,162 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+
+	"github.com/buoy-deploy/buoy/pkg/registry/registrytest"
 )
-
-// fakeECR is a registry of manifests by digest and tags by repository.
-// Like ECR at its least helpful, BatchGetImage answers each image once,
-// under the first tag asked for.
-type fakeECR struct {
-	mu        sync.Mutex
-	tags      map[string]map[string]string // repository → tag → digest
-	manifests map[string]string            // digest → manifest
-	putErr    error                        // returned by PutImage when set
-	gets      []*ecr.BatchGetImageInput
-	puts      []*ecr.PutImageInput
-}
-
-func newFake() *fakeECR {
-	return &fakeECR{tags: map[string]map[string]string{}, manifests: map[string]string{}}
-}
-
-func (f *fakeECR) push(repo, digest string, tags ...string) {
-	if f.tags[repo] == nil {
-		f.tags[repo] = map[string]string{}
-	}
-	f.manifests[digest] = `{"manifest":"` + digest + `"}`
-	for _, t := range tags {
-		f.tags[repo][t] = digest
-	}
-}
-
-func (f *fakeECR) BatchGetImage(_ context.Context, in *ecr.BatchGetImageInput, _ ...func(*ecr.Options)) (*ecr.BatchGetImageOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.gets = append(f.gets, in)
-	repo, ok := f.tags[*in.RepositoryName]
-	if !ok {
-		return nil, &ecrtypes.RepositoryNotFoundException{Message: in.RepositoryName}
-	}
-	out := &ecr.BatchGetImageOutput{}
-	seen := map[string]bool{}
-	for _, id := range in.ImageIds {
-		digest := str(id.ImageDigest)
-		if id.ImageTag != nil {
-			digest = repo[*id.ImageTag]
-		}
-		if _, ok := f.manifests[digest]; !ok || digest == "" {
-			out.Failures = append(out.Failures, ecrtypes.ImageFailure{ImageId: &id, FailureCode: ecrtypes.ImageFailureCodeImageNotFound})
-			continue
-		}
-		if seen[digest] {
-			continue
-		}
-		seen[digest] = true
-		d, m, mt := digest, f.manifests[digest], MediaTypeOCIIndex
-		out.Images = append(out.Images, ecrtypes.Image{
-			ImageId:                &ecrtypes.ImageIdentifier{ImageTag: id.ImageTag, ImageDigest: &d},
-			ImageManifest:          &m,
-			ImageManifestMediaType: &mt,
-		})
-	}
-	return out, nil
-}
-
-func (f *fakeECR) PutImage(_ context.Context, in *ecr.PutImageInput, _ ...func(*ecr.Options)) (*ecr.PutImageOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.puts = append(f.puts, in)
-	if f.putErr != nil {
-		return nil, f.putErr
-	}
-	f.tags[*in.RepositoryName][*in.ImageTag] = *in.ImageDigest
-	return &ecr.PutImageOutput{Image: &ecrtypes.Image{ImageId: &ecrtypes.ImageIdentifier{ImageDigest: in.ImageDigest}}}, nil
-}
-
-func (f *fakeECR) DescribeRepositories(_ context.Context, in *ecr.DescribeRepositoriesInput, _ ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error) {
-	return &ecr.DescribeRepositoriesOutput{Repositories: []ecrtypes.Repository{{
-		RepositoryName: &in.RepositoryNames[0], ImageTagMutability: ecrtypes.ImageTagMutabilityImmutableWithExclusion,
-	}}}, nil
-}
 
 func digest(n int) string { return fmt.Sprintf("sha256:%064d", n) }
 
 func TestResolveBatchesByRepository(t *testing.T) {
 	t.Parallel()
-	f := newFake()
-	var lookups []Lookup
+	f := registrytest.New()
+	var queries []Query
 	for i := 0; i < 150; i++ {
-		f.push("big", digest(i), fmt.Sprintf("ref.%d", i))
-		lookups = append(lookups, Lookup{Repository: "big", Tag: fmt.Sprintf("ref.%d", i)})
+		f.Push("big", digest(i), fmt.Sprintf("ref.%d", i))
+		queries = append(queries, Query{Repository: "big", Tag: fmt.Sprintf("ref.%d", i)})
 	}
-	f.push("small", digest(1000), "latest", "env.prod") // one image, two tags
-	lookups = append(lookups, Lookup{Repository: "small", Tag: "latest", FloatingTag: "env.prod"})
+	f.Push("small", digest(1000), "latest", "env.prod") // one image, two tags
+	queries = append(queries, Query{Repository: "small", Tag: "latest"}, Query{Repository: "small", Tag: "env.prod"})
 
-	got, err := New(f).Resolve(context.Background(), lookups)
+	got, err := New(f).Resolve(context.Background(), queries)
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
-	if len(got) != len(lookups) {
-		t.Fatalf("Resolve: got %d results, want %d", len(got), len(lookups))
+	if len(got) != len(queries) {
+		t.Fatalf("Resolve: got %d results, want %d", len(got), len(queries))
 	}
-	for i, res := range got[:150] {
-		if res.Image.Digest != digest(i) || res.Image.Tag != lookups[i].Tag {
-			t.Errorf("result %d: got %s under %s, want %s under %s", i, res.Image.Digest, res.Image.Tag, digest(i), lookups[i].Tag)
+	for i, img := range got[:150] {
+		if img == nil || img.Digest != digest(i) || img.Tag != queries[i].Tag {
+			t.Errorf("result %d: got %+v, want %s under %s", i, img, digest(i), queries[i].Tag)
 		}
 	}
-	last := got[150]
-	if last.Image.Digest != digest(1000) || last.Floating == nil || last.Floating.Digest != digest(1000) || last.Floating.Tag != "env.prod" {
-		t.Errorf("tags sharing an image: got %+v floating %+v, want both at %s", last.Image, last.Floating, digest(1000))
+	for i, tag := range []string{"latest", "env.prod"} {
+		if img := got[150+i]; img == nil || img.Digest != digest(1000) || img.Tag != tag {
+			t.Errorf("tags sharing an image: %s got %+v, want %s", tag, img, digest(1000))
+		}
 	}
-	// big: 100 + 50 ids; small: one call for both tags, then one for the
-	// tag ECR answered under the other name.
+	// big: 100 + 50 ids; small: one call for both tags, answered under
+	// one of them: the other is on the one image returned.
 	var sizes []int
-	for _, in := range f.gets {
+	for _, in := range f.Gets() {
 		sizes = append(sizes, len(in.ImageIds))
 		if !reflect.DeepEqual(in.AcceptedMediaTypes, acceptedMediaTypes) {
 			t.Errorf("AcceptedMediaTypes: got %v, want %v", in.AcceptedMediaTypes, acceptedMediaTypes)
 		}
 	}
-	if want := []int{100, 50, 2, 1}; !reflect.DeepEqual(sizes, want) {
+	slices.Sort(sizes) // repositories are read concurrently
+	if want := []int{2, 50, 100}; !reflect.DeepEqual(sizes, want) {
 		t.Errorf("BatchGetImage calls by number of ids: got %v, want %v", sizes, want)
 	}
 }
 
-func TestResolveReportsEveryMissingImage(t *testing.T) {
+// TestResolveAsksAnUnansweredTagOnItsOwn: ECR answers an image once; a
+// tag it left unanswered while it returned several images is asked for
+// on its own, once, and nothing else is.
+func TestResolveAsksAnUnansweredTagOnItsOwn(t *testing.T) {
 	t.Parallel()
-	f := newFake()
-	f.push("api", digest(1), "latest")
-	f.push("web", digest(2), "ref.1")
-	_, err := New(f).Resolve(context.Background(), []Lookup{
-		{Repository: "api", Tag: "latest", FloatingTag: "env.prod"}, // a missing floating tag is fine
-		{Repository: "web", Tag: "latest"},
+	f := registrytest.New()
+	f.Push("api", digest(1), "latest", "env.stage")
+	f.Push("api", digest(2), "env.prod")
+	got, err := New(f).Resolve(context.Background(), []Query{
+		{Repository: "api", Tag: "latest"}, {Repository: "api", Tag: "env.prod"}, {Repository: "api", Tag: "env.stage"},
+	})
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	for i, want := range []string{digest(1), digest(2), digest(1)} {
+		if got[i] == nil || got[i].Digest != want {
+			t.Errorf("answer %d: got %+v, want %s", i, got[i], want)
+		}
+	}
+	if len(f.Gets()) != 2 || len(f.Gets()[1].ImageIds) != 1 || str(f.Gets()[1].ImageIds[0].ImageTag) != "env.stage" {
+		t.Errorf("BatchGetImage calls: got %d, want 2, the second for env.stage alone", len(f.Gets()))
+	}
+}
+
+// TestResolveByDigest: a query by digest finds the image, with its
+// manifest, in the same call as the tags of its repository.
+func TestResolveByDigest(t *testing.T) {
+	t.Parallel()
+	f := registrytest.New()
+	f.Push("api", digest(1), "env.stage")
+	f.Push("api", digest(2), "ref.2")
+	got, err := New(f).Resolve(context.Background(), []Query{
+		{Repository: "api", Digest: digest(2)}, {Repository: "api", Tag: "env.stage"},
+	})
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if got[0] == nil || got[0].Digest != digest(2) || got[0].Tag != "" || got[0].Manifest != f.Manifest(digest(2)) {
+		t.Errorf("by digest: got %+v, want %s with its manifest, under no tag", got[0], digest(2))
+	}
+	if got[1] == nil || got[1].Digest != digest(1) {
+		t.Errorf("by tag: got %+v, want %s", got[1], digest(1))
+	}
+	if len(f.Gets()) != 1 {
+		t.Errorf("BatchGetImage calls: got %d, want 1", len(f.Gets()))
+	}
+}
+
+// TestResolveAnswersNilForWhatIsMissing: a tag or digest no image has, or
+// a repository that does not exist, is answered nil, not an error.
+func TestResolveAnswersNilForWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	f := registrytest.New()
+	f.Push("api", digest(1), "latest")
+	got, err := New(f).Resolve(context.Background(), []Query{
+		{Repository: "api", Tag: "latest"},
+		{Repository: "api", Tag: "env.prod"},
+		{Repository: "api", Digest: digest(9)},
 		{RegistryID: "210987654321", Repository: "gone", Tag: "latest"},
 	})
-	var missing *MissingError
-	if !errors.As(err, &missing) {
-		t.Fatalf("Resolve: got %v, want a *MissingError", err)
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
 	}
-	want := []Missing{
-		{Repository: "web", Tag: "latest", Reason: "ImageNotFound"},
-		{RegistryID: "210987654321", Repository: "gone", Tag: "latest", Reason: "repository not found"},
+	if got[0] == nil || got[0].Digest != digest(1) {
+		t.Errorf("latest: got %+v, want %s", got[0], digest(1))
 	}
-	if !reflect.DeepEqual(missing.Missing, want) {
-		t.Errorf("missing: got %+v, want %+v", missing.Missing, want)
+	for i, what := range []string{"a missing tag", "a missing digest", "a missing repository"} {
+		if got[1+i] != nil {
+			t.Errorf("%s: got %+v, want nil", what, got[1+i])
+		}
 	}
-	for _, s := range []string{"web:latest", "210987654321/gone:latest", "push them first"} {
-		if !strings.Contains(err.Error(), s) {
-			t.Errorf("message %q does not mention %q", err, s)
+}
+
+// TestPointTagAfterResolveReadsNoManifest: a Registry that resolved an
+// image puts it under a tag with the manifest it read: with where the
+// tag points known, one PutImage and no read; without, one read of the
+// tag alone.
+func TestPointTagAfterResolveReadsNoManifest(t *testing.T) {
+	t.Parallel()
+	for _, known := range []bool{true, false} {
+		f := registrytest.New()
+		f.Push("api", digest(1), "env.prod")
+		f.Push("api", digest(2), "ref.2")
+		reg := New(f)
+		if _, err := reg.Resolve(context.Background(), []Query{{Repository: "api", Digest: digest(2)}}); err != nil {
+			t.Fatal(err)
+		}
+		before := len(f.Gets())
+		move, err := reg.PointTag(context.Background(), PointTagInput{Repository: "api", Tag: "env.prod", Digest: digest(2),
+			FromKnown: known, From: digest(1)})
+		if err != nil || !move.Moved || move.From != digest(1) {
+			t.Fatalf("where the tag points known %v: got %+v, %v; want moved from %s", known, move, err, digest(1))
+		}
+		reads, puts := f.Gets()[before:], f.Puts()
+		wantReads := map[bool]int{true: 0, false: 1}[known]
+		if len(reads) != wantReads || len(puts) != 1 || str(puts[0].ImageManifest) != f.Manifest(digest(2)) {
+			t.Errorf("where the tag points known %v: got %d reads and %d puts; want %d and 1, of the manifest read", known, len(reads), len(puts), wantReads)
+		}
+		if !known && len(reads) == 1 && len(reads[0].ImageIds) != 1 {
+			t.Errorf("the read asked for %d ids, want the tag alone", len(reads[0].ImageIds))
 		}
 	}
 }
@@ -183,13 +187,13 @@ func TestPointTag(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake()
-			f.push("api", digest(1), "env.prod")
-			f.push("api", digest(2), "ref.2")
-			f.putErr = tc.putErr
+			f := registrytest.New()
+			f.Push("api", digest(1), "env.prod")
+			f.Push("api", digest(2), "ref.2")
+			f.FailPuts(tc.putErr)
 			move, err := New(f).PointTag(context.Background(), PointTagInput{Repository: "api", Tag: tc.tag, Digest: digest(2)})
-			if len(f.puts) != tc.wantPuts {
-				t.Errorf("PutImage calls: got %d, want %d", len(f.puts), tc.wantPuts)
+			if len(f.Puts()) != tc.wantPuts {
+				t.Errorf("PutImage calls: got %d, want %d", len(f.Puts()), tc.wantPuts)
 			}
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
@@ -208,8 +212,8 @@ func TestPointTag(t *testing.T) {
 				t.Errorf("got %+v, want %+v", move, want)
 			}
 			if tc.wantPuts > 0 {
-				put := f.puts[0]
-				if str(put.ImageManifest) != f.manifests[digest(2)] || str(put.ImageDigest) != digest(2) || str(put.ImageManifestMediaType) != MediaTypeOCIIndex {
+				put := f.Puts()[0]
+				if str(put.ImageManifest) != f.Manifest(digest(2)) || str(put.ImageDigest) != digest(2) || str(put.ImageManifestMediaType) != MediaTypeOCIIndex {
 					t.Errorf("PutImage: got manifest %s digest %s media type %s; want the stored bytes, digest and media type",
 						str(put.ImageManifest), str(put.ImageDigest), str(put.ImageManifestMediaType))
 				}
@@ -222,9 +226,9 @@ func TestPointTag(t *testing.T) {
 // read and our put; ECR refuses the put, and that is success.
 func TestPointTagRace(t *testing.T) {
 	t.Parallel()
-	f := &racingECR{fakeECR: newFake()}
-	f.push("api", digest(1), "env.prod")
-	f.push("api", digest(2), "ref.2")
+	f := &racingECR{ECR: registrytest.New()}
+	f.Push("api", digest(1), "env.prod")
+	f.Push("api", digest(2), "ref.2")
 	move, err := New(f).PointTag(context.Background(), PointTagInput{Repository: "api", Tag: "env.prod", Digest: digest(2)})
 	if err != nil {
 		t.Fatalf("PointTag: %v", err)
@@ -234,12 +238,12 @@ func TestPointTagRace(t *testing.T) {
 	}
 }
 
-type racingECR struct{ *fakeECR }
+// racingECR is an ECR where another run moves the tag just before each
+// PutImage, which ECR then refuses.
+type racingECR struct{ *registrytest.ECR }
 
 func (r *racingECR) PutImage(_ context.Context, in *ecr.PutImageInput, _ ...func(*ecr.Options)) (*ecr.PutImageOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.tags[*in.RepositoryName][*in.ImageTag] = *in.ImageDigest
+	r.Push(*in.RepositoryName, *in.ImageDigest, *in.ImageTag)
 	return nil, &ecrtypes.ImageAlreadyExistsException{}
 }
 
@@ -268,16 +272,16 @@ func TestPointTagFromKnown(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake()
-			f.push("api", digest(1), "env.prod")
-			f.push("api", digest(2), "ref.2")
+			f := registrytest.New()
+			f.Push("api", digest(1), "env.prod")
+			f.Push("api", digest(2), "ref.2")
 			move, err := New(f).PointTag(context.Background(), PointTagInput{Repository: "api", Tag: "env.prod", Digest: digest(2),
-				Manifest: f.manifests[digest(2)], MediaType: MediaTypeOCIIndex, FromKnown: true, From: tc.from})
+				Manifest: f.Manifest(digest(2)), MediaType: MediaTypeOCIIndex, FromKnown: true, From: tc.from})
 			if err != nil {
 				t.Fatalf("PointTag: %v", err)
 			}
-			if len(f.gets) != 0 || len(f.puts) != tc.wantPuts {
-				t.Errorf("calls: got %d BatchGetImage and %d PutImage, want 0 and %d", len(f.gets), len(f.puts), tc.wantPuts)
+			if len(f.Gets()) != 0 || len(f.Puts()) != tc.wantPuts {
+				t.Errorf("calls: got %d BatchGetImage and %d PutImage, want 0 and %d", len(f.Gets()), len(f.Puts()), tc.wantPuts)
 			}
 			want := &Move{Repository: "api", Tag: "env.prod", From: tc.from, To: digest(2), Moved: tc.wantMoved}
 			if !reflect.DeepEqual(move, want) {
@@ -285,7 +289,14 @@ func TestPointTagFromKnown(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(newFake()).PointTag(context.Background(), PointTagInput{Repository: "api", Tag: "env.prod", Digest: digest(2), FromKnown: true}); err == nil {
-		t.Error("FromKnown without a manifest: got no error, want one")
+	// Without the manifest, given or read before, it reads as without
+	// FromKnown.
+	f := registrytest.New()
+	f.Push("api", digest(1), "env.prod")
+	f.Push("api", digest(2), "ref.2")
+	move, err := New(f).PointTag(context.Background(), PointTagInput{Repository: "api", Tag: "env.prod", Digest: digest(2), FromKnown: true})
+	if err != nil || !move.Moved || move.From != digest(1) || len(f.Gets()) != 1 || len(f.Puts()) != 1 {
+		t.Errorf("FromKnown without a manifest: got %+v, %v, %d reads, %d puts; want moved from %s with one read and one put",
+			move, err, len(f.Gets()), len(f.Puts()), digest(1))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -16,7 +17,7 @@ import (
 func adoptedBy(t *testing.T, srv *ecsfake.Server, in rollout.AdoptInput) (*rollout.Rollout, rollout.Handle, error) {
 	t.Helper()
 	deployed(t, srv, "app", rollout.RedeployInput{TaskDefinition: tdNew})
-	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)),
+	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)),
 		rollout.WithPolling(rollout.Polling{Min: 10 * time.Second, Max: 10 * time.Second, Growth: 1, ThrottledMax: 30 * time.Second}))
 	svcs, err := r.Find(context.Background(), rollout.FindInput{Cluster: ecsfake.Cluster, Names: []string{"app"}})
 	if err != nil {

@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 )
@@ -35,3 +36,11 @@ type TaggingAPI interface {
 }
 
 var _ TaggingAPI = (*resourcegroupstaggingapi.Client)(nil)
+
+// NewFromConfig returns a Rollout that calls ECS, and the Resource Groups
+// Tagging API for searches across clusters (WithTaggingAPI), through
+// clients made from cfg; opts are applied after.
+func NewFromConfig(cfg aws.Config, opts ...Option) *Rollout {
+	tagging := WithTaggingAPI(resourcegroupstaggingapi.NewFromConfig(cfg))
+	return New(ecs.NewFromConfig(cfg), append([]Option{tagging}, opts...)...)
+}

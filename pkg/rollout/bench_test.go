@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -47,7 +48,7 @@ func waitOnce(b *testing.B, mode ecsfake.DeploymentsAPI, noCurrent bool, n int) 
 			NoCurrentServiceDeployment: noCurrent})
 	}
 	srv := ecsfake.New(b, mode, services...)
-	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
+	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
 	ctx := context.Background()
 	svcs, err := r.Find(ctx, rollout.FindInput{Cluster: ecsfake.Cluster, Names: names})
 	if err != nil {

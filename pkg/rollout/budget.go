@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/buoy-deploy/buoy/pkg/clock"
 )
 
 // Category is a group of ECS actions that share one of AWS's throttling
@@ -95,8 +97,8 @@ type Budget struct {
 // NewBudget returns a budget that gives each category share of AWS's
 // quota for it (DefaultQuotaShare if share is not above 0), at most
 // maxRate requests a second and bursts of maxBurst (no cap if 0), timed
-// by clock (nil: the system clock).
-func NewBudget(clock Clock, share, maxRate float64, maxBurst int) *Budget {
+// by clk (nil: the system clock).
+func NewBudget(clk clock.Clock, share, maxRate float64, maxBurst int) *Budget {
 	if !(share > 0) || math.IsInf(share, 0) {
 		share = DefaultQuotaShare
 	}
@@ -110,17 +112,7 @@ func NewBudget(clock Clock, share, maxRate float64, maxBurst int) *Budget {
 		if maxBurst > 0 {
 			burst = min(burst, maxBurst)
 		}
-		b.limiters[c] = NewLimiter(clock, rate, burst)
-	}
-	return b
-}
-
-// NewSharedBudget returns a budget in which every category takes from l,
-// one bucket for all ECS calls.
-func NewSharedBudget(l *Limiter) *Budget {
-	b := &Budget{limiters: map[Category]*Limiter{}}
-	for _, c := range Categories() {
-		b.limiters[c] = l
+		b.limiters[c] = NewLimiter(clk, rate, burst)
 	}
 	return b
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -81,7 +82,7 @@ func TestBudgetGivesEachCategoryItsShareOfAWSQuota(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := ecsfake.NewClock(ecsfake.T0)
+			clock := clocktest.NewAuto(ecsfake.T0)
 			b := rollout.NewBudget(clock, tc.share, tc.maxRate, tc.maxBurst)
 			for c, q := range tc.want {
 				if got := b.Limiter(c).Rate(); got != q.Rate {
@@ -102,7 +103,7 @@ func TestBudgetGivesEachCategoryItsShareOfAWSQuota(t *testing.T) {
 				if s, want := clock.Slept(), time.Duration(float64(time.Second)/q.Rate); s != want {
 					t.Errorf("%s: call after the burst waited %s, want %s", c, s, want)
 				}
-				clock = ecsfake.NewClock(ecsfake.T0)
+				clock = clocktest.NewAuto(ecsfake.T0)
 				b = rollout.NewBudget(clock, tc.share, tc.maxRate, tc.maxBurst)
 			}
 		})
@@ -116,7 +117,7 @@ func TestBudgetGivesEachCategoryItsShareOfAWSQuota(t *testing.T) {
 // waits 1/2.5 s, the categories' own pace, whatever the others did.
 func TestBudgetPacesEachCategoryApart(t *testing.T) {
 	t.Parallel()
-	clock := ecsfake.NewClock(ecsfake.T0)
+	clock := clocktest.NewAuto(ecsfake.T0)
 	b := rollout.NewBudget(clock, rollout.DefaultQuotaShare, 0, 0)
 	ctx := context.Background()
 	take := func(op string, n int) {
@@ -149,7 +150,7 @@ func TestBudgetPacesEachCategoryApart(t *testing.T) {
 // reads keep their pace.
 func TestThrottlingHalvesOnlyItsCategory(t *testing.T) {
 	t.Parallel()
-	clock := ecsfake.NewClock(ecsfake.T0)
+	clock := clocktest.NewAuto(ecsfake.T0)
 	b := rollout.NewBudget(clock, rollout.DefaultQuotaShare, 0, 0)
 	throttled := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
 	b.Observe("UpdateService", throttled)
@@ -179,21 +180,5 @@ func TestThrottlingHalvesOnlyItsCategory(t *testing.T) {
 	}
 	if got, want := b.Limiter(rollout.ServiceModify).Rate(), 2.5; got != want {
 		t.Errorf("service modify after 20 successes: %v a second, want %v", got, want)
-	}
-}
-
-// TestSharedBudgetIsOneBucket: WithLimiter's budget puts every category
-// in one bucket, as buoy did before it knew AWS's categories.
-func TestSharedBudgetIsOneBucket(t *testing.T) {
-	t.Parallel()
-	clock := ecsfake.NewClock(ecsfake.T0)
-	b := rollout.NewSharedBudget(rollout.NewLimiter(clock, 2, 2))
-	for _, op := range []string{"UpdateService", "DescribeServices", "ListTasks"} {
-		if err := b.Wait(context.Background(), op); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if s, want := clock.Slept(), 500*time.Millisecond; s != want {
-		t.Errorf("third call of a shared 2/2 bucket waited %s, want %s", s, want)
 	}
 }

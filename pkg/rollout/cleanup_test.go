@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -39,7 +40,7 @@ func shortNames(arns []string) []string {
 func TestCleanupNeverDeregistersARevisionInUse(t *testing.T) {
 	t.Parallel()
 	srv := cleanupServer(t)
-	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
+	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
 	// Keep 7 and 6; 4 (batch), 2 (app's draining deployment) and 3
 	// (named in use) stay too.
 	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Cluster: ecsfake.Cluster, Family: "app", Keep: 2,
@@ -59,7 +60,7 @@ func TestCleanupNeverDeregistersARevisionInUse(t *testing.T) {
 func TestCleanupWithNothingBeyondKeepCallsNothingElse(t *testing.T) {
 	t.Parallel()
 	srv := cleanupServer(t)
-	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
+	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
 	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Cluster: ecsfake.Cluster, Family: "app", Keep: 7})
 	if err != nil || len(gone) != 0 {
 		t.Fatalf("Cleanup: got %v, %v; want nothing deregistered", gone, err)
@@ -78,7 +79,7 @@ func TestCleanupReportsEachRevisionItCouldNotDeregister(t *testing.T) {
 	t.Parallel()
 	srv := cleanupServer(t)
 	srv.Throttle("DeregisterTaskDefinition", 1)
-	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
+	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
 	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Cluster: ecsfake.Cluster, Family: "app", Keep: 2,
 		InUse: []string{ecsfake.TaskDefinitionARN("app", 3)}})
 	if got := shortNames(gone); !slices.Equal(got, []string{"app:1"}) {

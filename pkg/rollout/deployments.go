@@ -126,7 +126,7 @@ func (r *Rollout) deploymentsCallOptions() []func(*ecs.Options) {
 // of the Rollout's life on any error but throttling or the end of ctx, and
 // says so once.
 func (r *Rollout) deploymentsAPIError(ctx context.Context, err error) error {
-	if IsThrottle(err) || ctx.Err() != nil {
+	if isThrottle(err) || ctx.Err() != nil {
 		return err
 	}
 	if r.deploymentsAPI.Swap(apiUnavailable) != apiUnavailable {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
@@ -31,7 +32,7 @@ func TestServiceDeploymentsProbeIsOneAttempt(t *testing.T) {
 			srv := ecsfake.New(t, tc.api, ecsfake.Service{Name: "app", TaskDefinition: tdOld, DesiredCount: 2,
 				Before: before, Update: updateResp, Frames: []ecsfake.Frame{progress(0), progress(1), completed()}})
 			var rec event.Recorder
-			r := rollout.New(srv.ClientWithAttempts(5), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)), rollout.WithSink(&rec))
+			r := rollout.New(srv.ClientWithAttempts(5), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)), rollout.WithSink(&rec))
 			h := redeployed(t, r, "app", rollout.RedeployInput{TaskDefinition: tdNew})
 			res, err := r.Wait(context.Background(), rollout.WaitInput{Handles: []rollout.Handle{h}, Timeout: time.Hour})
 			if err != nil || res[0].Outcome != rollout.Succeeded || res[0].Polls != 3 {

@@ -4,8 +4,7 @@
 // A deployment finds its services ([Rollout.Find], [Rollout.FindByTags];
 // with no cluster, across every cluster of the account and Region,
 // through the Resource Groups Tagging API given by [WithTaggingAPI]),
-// checks that they use the expected image ([Rollout.CheckImage]), redeploys
-// them ([Rollout.Redeploy], after [Rollout.RegisterPinned] for the
+// redeploys them ([Rollout.Redeploy], after [Rollout.RegisterImages] for the
 // task-definition strategy), waits ([Rollout.Wait]) and, on failure, rolls
 // back ([Rollout.Rollback]). After success, [Rollout.Cleanup] deregisters old
 // task definition revisions that nothing uses.

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -41,13 +42,13 @@ func (e *AmbiguousError) Error() string {
 		len(e.Matches), e.Name, where(e.Cluster), strings.Join(e.Matches, ", "))
 }
 
-// ImageMismatchError says that no container of a service's task definition
-// uses the expected image.
+// ImageMismatchError says that no container of a task definition runs an
+// image of the repository RegisterImages was to point at a new image.
 type ImageMismatchError struct {
-	Service        string
 	TaskDefinition string
-	Want           string
-	// Images maps container name to the image it uses.
+	// Want is the image the containers of its repository were to run.
+	Want string
+	// Images maps container name to the image it runs.
 	Images map[string]string
 }
 
@@ -56,9 +57,9 @@ func (e *ImageMismatchError) Error() string {
 	for name, img := range e.Images {
 		got = append(got, name+"="+img)
 	}
-	sortStrings(got)
-	return fmt.Sprintf("service %s does not use %s: its task definition %s has containers %s; point a container at %s, or fix the service list of this image in the manifest",
-		e.Service, e.Want, e.TaskDefinition, strings.Join(got, ", "), e.Want)
+	slices.Sort(got)
+	return fmt.Sprintf("no container of task definition %s runs an image of the repository of %s (its containers: %s)",
+		e.TaskDefinition, e.Want, strings.Join(got, ", "))
 }
 
 // ServiceError says that the rollout of a service did not succeed.

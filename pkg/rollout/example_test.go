@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -15,7 +16,7 @@ func ExampleRollout_Wait() {
 	t := &testing.T{}
 	srv := ecsfake.New(t, ecsfake.Unsupported, ecsfake.Service{Name: "app", TaskDefinition: tdOld, DesiredCount: 2,
 		Before: before, Update: updateResp, Frames: []ecsfake.Frame{rolledBack()}})
-	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
+	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
 	ctx := context.Background()
 
 	svcs, err := r.Find(ctx, rollout.FindInput{Cluster: ecsfake.Cluster, Names: []string{"app"}})

@@ -147,28 +147,3 @@ func TestRedeployTagStrategy(t *testing.T) {
 		t.Errorf("handle:\ngot  %+v\nwant %+v", h, want)
 	}
 }
-
-func TestCheckImage(t *testing.T) {
-	t.Parallel()
-	fake := &tdFake{described: &ecs.DescribeTaskDefinitionOutput{TaskDefinition: fullTaskDefinition()}}
-	r := rollout.New(fake)
-	s := rollout.Service{Name: "api", TaskDefinition: tdOld}
-	repo := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"
-	tests := []struct {
-		img     rollout.Image
-		want    []string
-		wantErr bool
-	}{
-		{rollout.Image{Repository: repo, Tag: "env.prod"}, []string{"app"}, false},
-		{rollout.Image{Repository: repo}, []string{"app"}, false},
-		{rollout.Image{Repository: repo, Tag: "env.stage"}, nil, true},
-		{rollout.Image{Repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/other"}, nil, true},
-	}
-	for _, tt := range tests {
-		got, err := r.CheckImage(context.Background(), s, tt.img)
-		var mis *rollout.ImageMismatchError
-		if !slices.Equal(got, tt.want) || errors.As(err, &mis) != tt.wantErr {
-			t.Errorf("CheckImage(%s): got %v, %v; want %v, error %v", tt.img, got, err, tt.want, tt.wantErr)
-		}
-	}
-}

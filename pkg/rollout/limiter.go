@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/buoy-deploy/buoy/pkg/clock"
 )
 
 // DefaultRate and DefaultBurst are the default caps of a Budget made by
@@ -20,12 +22,11 @@ const (
 	DefaultBurst = 50
 )
 
-// Limiter is a token bucket: one category's share of a Budget, or (with
-// NewSharedBudget) one bucket for all ECS calls. It halves its rate each
+// Limiter is a token bucket: one category's share of a Budget. It halves its rate each
 // time ECS throttles and recovers slowly after successful calls. It is
 // safe for concurrent use.
 type Limiter struct {
-	clock Clock
+	clock clock.Clock
 
 	mu     sync.Mutex
 	base   float64 // configured rate
@@ -36,14 +37,14 @@ type Limiter struct {
 }
 
 // NewLimiter returns a budget of rate requests a second with bursts of
-// burst requests, timed by clock (nil: the system clock).
-func NewLimiter(clock Clock, rate float64, burst int) *Limiter {
-	if clock == nil {
-		clock = SystemClock{}
+// burst requests, timed by clk (nil: the system clock).
+func NewLimiter(clk clock.Clock, rate float64, burst int) *Limiter {
+	if clk == nil {
+		clk = clock.System{}
 	}
 	rate = max(rate, 0.01)
 	b := float64(max(burst, 1))
-	return &Limiter{clock: clock, base: rate, rate: rate, burst: b, tokens: b, last: clock.Now()}
+	return &Limiter{clock: clk, base: rate, rate: rate, burst: b, tokens: b, last: clk.Now()}
 }
 
 // Wait takes one request from the budget, waiting for it if needed.
@@ -82,7 +83,7 @@ func (l *Limiter) reserve() time.Duration {
 func (l *Limiter) Observe(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if IsThrottle(err) {
+	if isThrottle(err) {
 		l.rate = max(l.rate/2, l.base/16)
 		l.tokens = 0
 		return
@@ -99,9 +100,9 @@ func (l *Limiter) Rate() float64 {
 	return l.rate
 }
 
-// IsThrottle reports whether err is AWS saying "too many requests". The
+// isThrottle reports whether err is AWS saying "too many requests". The
 // ECS SDK has no typed throttling error, so this reads the error code.
-func IsThrottle(err error) bool {
+func isThrottle(err error) bool {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return false

@@ -18,7 +18,7 @@ import (
 func (r *Rollout) poll(ctx context.Context, ws []*watch) (throttled bool, err error) {
 	var errs []error
 	note := func(e error) {
-		if IsThrottle(e) {
+		if isThrottle(e) {
 			throttled = true
 			r.log.DebugContext(ctx, "throttled by ECS", "err", e)
 		} else if e != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -31,7 +32,7 @@ func backTo(td string) ecsfake.Script {
 // rollback undoes) and returns the Rollout and its handle.
 func deployed(t *testing.T, srv *ecsfake.Server, name string, in rollout.RedeployInput) (*rollout.Rollout, rollout.Handle) {
 	t.Helper()
-	r := rollout.New(srv.Client(), rollout.WithClock(ecsfake.NewClock(ecsfake.T0)))
+	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
 	return r, redeployed(t, r, name, in)
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/event"
 )
 
@@ -14,7 +15,7 @@ import (
 // them. It is safe for concurrent use. Create it with New.
 type Rollout struct {
 	api       ECSAPI
-	clock     Clock
+	clock     clock.Clock
 	sink      event.Sink
 	log       *slog.Logger
 	budget    *Budget
@@ -58,7 +59,7 @@ func DefaultPolling() Polling {
 type Option func(*Rollout)
 
 // WithClock sets the clock Wait sleeps on (default: the system clock).
-func WithClock(c Clock) Option { return func(r *Rollout) { r.clock = c } }
+func WithClock(c clock.Clock) Option { return func(r *Rollout) { r.clock = c } }
 
 // WithSink sets where events go (default: discarded).
 func WithSink(s event.Sink) Option { return func(r *Rollout) { r.sink = s } }
@@ -71,10 +72,6 @@ func WithLogger(l *slog.Logger) Option { return func(r *Rollout) { r.log = l } }
 // throttles them. By default each Rollout has its own NewBudget at
 // DefaultQuotaShare.
 func WithBudget(b *Budget) Option { return func(r *Rollout) { r.budget = b } }
-
-// WithLimiter makes every ECS call take from l, one bucket for all
-// categories (NewSharedBudget).
-func WithLimiter(l *Limiter) Option { return func(r *Rollout) { r.budget = NewSharedBudget(l) } }
 
 // WithPolling sets the poll intervals (default: DefaultPolling).
 func WithPolling(p Polling) Option { return func(r *Rollout) { r.polling = p } }
@@ -101,7 +98,7 @@ func WithTaggingAPI(t TaggingAPI) Option { return func(r *Rollout) { r.tagging =
 func New(api ECSAPI, opts ...Option) *Rollout {
 	r := &Rollout{
 		api:       api,
-		clock:     SystemClock{},
+		clock:     clock.System{},
 		sink:      event.Discard{},
 		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		polling:   DefaultPolling(),

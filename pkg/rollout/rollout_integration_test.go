@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -107,18 +108,22 @@ func TestMotoRedeployAndWait(t *testing.T) {
 	}
 }
 
-func TestMotoRegisterPinnedAndCleanup(t *testing.T) {
+func TestMotoRegisterImagesAndCleanup(t *testing.T) {
 	t.Parallel()
 	client := ecs.NewFromConfig(awstest.Config(t))
 	cluster, family, tdARN := motoFixture(t, client, map[string][]types.Tag{"api": nil})
 	r := rollout.New(client)
 	ctx := context.Background()
-	digest := "sha256:ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
+	digest := "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	pinned, err := imageref.MustParse(motoRepo).WithDigest(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var revs []string
 	for range 3 {
-		arn, err := r.RegisterPinned(ctx, tdARN, []rollout.Pin{{Repository: motoRepo, Digest: digest}})
+		arn, err := r.RegisterImages(ctx, tdARN, []imageref.Reference{pinned})
 		if err != nil {
-			t.Fatalf("RegisterPinned: %v", err)
+			t.Fatalf("RegisterImages: %v", err)
 		}
 		revs = append(revs, arn)
 	}

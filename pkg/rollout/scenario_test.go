@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
@@ -168,7 +169,7 @@ func TestWaitScenarios(t *testing.T) {
 			t.Parallel()
 			srv := ecsfake.New(t, sc.api, ecsfake.Service{Name: "app", TaskDefinition: tdOld, DesiredCount: 2,
 				Before: before, Update: updateResp, Frames: sc.frames, NoCurrentServiceDeployment: sc.noCurrent})
-			clock := ecsfake.NewClock(ecsfake.T0)
+			clock := clocktest.NewAuto(ecsfake.T0)
 			var rec event.Recorder
 			r := rollout.New(srv.Client(), rollout.WithClock(clock), rollout.WithSink(&rec),
 				rollout.WithPolling(rollout.Polling{Min: 10 * time.Second, Max: 10 * time.Second, Growth: 1, ThrottledMax: 30 * time.Second}))

@@ -10,13 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-)
 
-// Pin pins the containers that run Repository to Digest (sha256:...).
-type Pin struct {
-	Repository string
-	Digest     string
-}
+	"github.com/buoy-deploy/buoy/pkg/imageref"
+)
 
 // readOnlyFields are the fields of types.TaskDefinition that ECS sets and
 // RegisterTaskDefinition does not take. Every other field is copied; a
@@ -27,10 +23,10 @@ var readOnlyFields = []string{
 	"RequiresAttributes", "Revision", "Status", "TaskDefinitionArn",
 }
 
-// RegisterInput builds the RegisterTaskDefinition request that recreates
+// registerInput builds the RegisterTaskDefinition request that recreates
 // td with its tags: every field is copied by name through reflection.
 // It fails when td has a field the request cannot carry.
-func RegisterInput(td *types.TaskDefinition, tags []types.Tag) (*ecs.RegisterTaskDefinitionInput, error) {
+func registerInput(td *types.TaskDefinition, tags []types.Tag) (*ecs.RegisterTaskDefinitionInput, error) {
 	in := &ecs.RegisterTaskDefinitionInput{Tags: tags}
 	src := reflect.ValueOf(td).Elem()
 	dst := reflect.ValueOf(in).Elem()
@@ -56,31 +52,31 @@ func RegisterInput(td *types.TaskDefinition, tags []types.Tag) (*ecs.RegisterTas
 	return in, nil
 }
 
-// RegisterPinned registers a new revision of the task definition arn with
-// the images of matching containers pinned by digest (repo@sha256:...),
-// and every other field, tags included, as they were. It returns the new
-// revision's ARN. It fails, registering nothing, when a pin matches no
-// container.
-func (r *Rollout) RegisterPinned(ctx context.Context, arn string, pins []Pin) (string, error) {
+// RegisterImages registers a new revision of the task definition arn in
+// which the containers that run an image of each image's repository run
+// that image instead (repo@sha256:… pins them by digest), with every other
+// field, tags included, as it was. It returns the new revision's ARN. It
+// fails, registering nothing, with an *ImageMismatchError when no
+// container runs an image of an image's repository.
+func (r *Rollout) RegisterImages(ctx context.Context, arn string, images []imageref.Reference) (string, error) {
 	cur, err := r.TaskDefinition(ctx, arn)
 	if err != nil {
 		return "", err
 	}
-	in, err := RegisterInput(cur.TaskDefinition, cur.Tags)
+	in, err := registerInput(cur.TaskDefinition, cur.Tags)
 	if err != nil {
 		return "", err
 	}
-	for _, p := range pins {
+	for _, img := range images {
 		n := 0
 		for i, c := range in.ContainerDefinitions {
-			if (Image{Repository: p.Repository}).matches(aws.ToString(c.Image)) {
-				in.ContainerDefinitions[i].Image = aws.String(p.Repository + "@" + p.Digest)
+			if runs, err := imageref.Parse(aws.ToString(c.Image)); err == nil && imageref.SameRepository(runs, img) {
+				in.ContainerDefinitions[i].Image = aws.String(img.String())
 				n++
 			}
 		}
 		if n == 0 {
-			_, images := matchingContainers(cur.TaskDefinition, Image{})
-			return "", &ImageMismatchError{Service: "(task definition)", TaskDefinition: arn, Want: p.Repository, Images: images}
+			return "", &ImageMismatchError{TaskDefinition: arn, Want: img.String(), Images: containerImages(cur.TaskDefinition)}
 		}
 	}
 	if err := r.budget.Wait(ctx, "RegisterTaskDefinition"); err != nil {
@@ -95,4 +91,15 @@ func (r *Rollout) RegisterPinned(ctx context.Context, arn string, pins []Pin) (s
 		return "", fmt.Errorf("register a new revision of %s: ECS returned no task definition", shortARN(arn))
 	}
 	return aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
+}
+
+// containerImages maps each container of td to the image it runs.
+func containerImages(td *types.TaskDefinition) map[string]string {
+	images := map[string]string{}
+	if td != nil {
+		for _, c := range td.ContainerDefinitions {
+			images[aws.ToString(c.Name)] = aws.ToString(c.Image)
+		}
+	}
+	return images
 }

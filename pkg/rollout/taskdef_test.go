@@ -2,7 +2,9 @@ package rollout_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
@@ -99,6 +102,7 @@ type tdFake struct {
 	described  *ecs.DescribeTaskDefinitionOutput
 	describes  int
 	registered *ecs.RegisterTaskDefinitionInput
+	registers  int
 }
 
 func (f *tdFake) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
@@ -111,6 +115,7 @@ func (f *tdFake) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTaskD
 
 func (f *tdFake) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error) {
 	f.registered = in
+	f.registers++
 	return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &types.TaskDefinition{TaskDefinitionArn: aws.String(tdNew)}}, nil
 }
 
@@ -137,16 +142,20 @@ func fullTaskDefinition() *types.TaskDefinition {
 	}
 }
 
-func TestRegisterPinnedChangesOnlyTheImage(t *testing.T) {
+func TestRegisterImagesChangesOnlyTheImage(t *testing.T) {
 	t.Parallel()
 	tags := []types.Tag{{Key: aws.String("team"), Value: aws.String("platform")}}
 	fake := &tdFake{described: &ecs.DescribeTaskDefinitionOutput{TaskDefinition: fullTaskDefinition(), Tags: tags}}
 	r := rollout.New(fake)
-	digest := "sha256:ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
+	digest := "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	repo := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"
-	arn, err := r.RegisterPinned(context.Background(), tdOld, []rollout.Pin{{Repository: repo, Digest: digest}})
+	pinned, err := imageref.MustParse(repo).WithDigest(digest)
 	if err != nil {
-		t.Fatalf("RegisterPinned: %v", err)
+		t.Fatal(err)
+	}
+	arn, err := r.RegisterImages(context.Background(), tdOld, []imageref.Reference{pinned})
+	if err != nil {
+		t.Fatalf("RegisterImages: %v", err)
 	}
 	if arn != tdNew {
 		t.Errorf("ARN: got %s, want %s", arn, tdNew)
@@ -169,7 +178,13 @@ func TestRegisterPinnedChangesOnlyTheImage(t *testing.T) {
 	if fake.describes != 1 {
 		t.Errorf("DescribeTaskDefinition calls: got %d, want 1", fake.describes)
 	}
-	if _, err := r.RegisterPinned(context.Background(), tdOld, []rollout.Pin{{Repository: "other/repo", Digest: digest}}); err == nil {
-		t.Error("RegisterPinned with a repository no container uses: got nil error, want one")
+	other := imageref.MustParse("123456789012.dkr.ecr.eu-west-1.amazonaws.com/other@" + digest)
+	_, err = r.RegisterImages(context.Background(), tdOld, []imageref.Reference{other})
+	var mismatch *rollout.ImageMismatchError
+	if !errors.As(err, &mismatch) || mismatch.Images["app"] != repo+":env.prod" || !strings.Contains(err.Error(), "app="+repo+":env.prod") {
+		t.Errorf("RegisterImages of a repository no container runs: got %v, want an *ImageMismatchError naming what each container runs", err)
+	}
+	if fake.registers != 1 {
+		t.Errorf("RegisterTaskDefinition calls: got %d, want 1 (none for the mismatch)", fake.registers)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
@@ -31,6 +32,9 @@ type SSMAPI interface {
 }
 
 var _ SSMAPI = (*ssm.Client)(nil)
+
+// NewFromConfig returns an SSM client made from cfg.
+func NewFromConfig(cfg aws.Config) SSMAPI { return ssm.NewFromConfig(cfg) }
 
 // maxNames is how many names one GetParameters call takes.
 const maxNames = 10
@@ -96,7 +100,7 @@ func Plan(ctx context.Context, client SSMAPI, project, environment string, image
 	for i, r := range results {
 		names[i] = r.Name
 	}
-	current, err := Values(ctx, client, names)
+	current, err := values(ctx, client, names)
 	if err != nil {
 		return nil, err
 	}
@@ -108,9 +112,9 @@ func Plan(ctx context.Context, client SSMAPI, project, environment string, image
 	return results, nil
 }
 
-// Values returns the value of each named parameter that exists, ten
+// values returns the value of each named parameter that exists, ten
 // names per GetParameters call.
-func Values(ctx context.Context, client SSMAPI, names []string) (map[string]string, error) {
+func values(ctx context.Context, client SSMAPI, names []string) (map[string]string, error) {
 	current := make(map[string]string, len(names))
 	for start := 0; start < len(names); start += maxNames {
 		batch := names[start:min(start+maxNames, len(names))]

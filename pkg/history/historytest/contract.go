@@ -1,3 +1,11 @@
+// Package historytest holds the contract tests every history.Store must
+// pass. A Store implementation runs them with
+//
+//	func TestContract(t *testing.T) {
+//		historytest.Run(t, func(t *testing.T, opts ...history.Option) history.Store {
+//			return history.NewMemory(opts...)
+//		})
+//	}
 package historytest
 
 import (
@@ -10,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -24,7 +33,7 @@ var start = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
 type env struct {
 	ctx   context.Context
 	store history.Store
-	clock *Clock
+	clock *clocktest.Clock
 }
 
 // Run runs the contract tests against stores made by newStore. The
@@ -56,7 +65,7 @@ func Run(t *testing.T, newStore Factory) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := NewClock(start)
+			clock := clocktest.New(start)
 			tc.fn(t, env{ctx: context.Background(), store: newStore(t, history.WithClock(clock.Now)), clock: clock})
 		})
 	}

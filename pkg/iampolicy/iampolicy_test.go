@@ -1,4 +1,4 @@
-package deploy
+package iampolicy
 
 import (
 	"slices"
@@ -6,16 +6,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
 // TestIAMPolicyNamesTheHistoryTableWhereItIsUsed: the policy allows the
 // history table where Open keeps it, in the caller's account and the
-// region StoreConfig picks (the caller's base region, else the
+// region deploy.StoreConfig picks (the caller's base region, else the
 // registry's), never in the registry's account; an unknown account is *.
 func TestIAMPolicyNamesTheHistoryTableWhereItIsUsed(t *testing.T) {
 	t.Parallel()
-	p := testProject()
+	p := &manifest.Project{ID: "demo", Images: []*manifest.Image{{ID: "api", Repository: "demo/api"}},
+		Environments: []*manifest.Environment{{ID: "stage", Tag: "env.stage", Targets: []manifest.Target{{Cluster: "demo-stage"}}}}}
 	p.Registry = manifest.Registry{AccountID: "111111111111", Region: "us-east-1", RoleARN: "arn:aws:iam::111111111111:role/ecr"}
 	for _, tc := range []struct {
 		name                    string
@@ -28,9 +30,9 @@ func TestIAMPolicyNamesTheHistoryTableWhereItIsUsed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			doc := IAMPolicy(PolicyInput{Project: p, AccountID: tc.account, Region: tc.region, Init: true})
-			if used := StoreConfig(aws.Config{Region: tc.region}, p).Region; used != tc.wantRegion {
-				t.Fatalf("the table is used in %s (StoreConfig), but the test wants the policy to name %s", used, tc.wantRegion)
+			doc := Build(Input{Project: p, AccountID: tc.account, Region: tc.region, Init: true})
+			if used := deploy.StoreConfig(aws.Config{Region: tc.region}, p).Region; used != tc.wantRegion {
+				t.Fatalf("the table is used in %s (deploy.StoreConfig), but the test wants the policy to name %s", used, tc.wantRegion)
 			}
 			want := "arn:aws:dynamodb:" + tc.wantRegion + ":" + tc.wantAccount + ":table/buoy-history"
 			for _, sid := range []string{"KeepHistory", "CreateHistoryTable"} {
@@ -46,7 +48,7 @@ func TestIAMPolicyNamesTheHistoryTableWhereItIsUsed(t *testing.T) {
 	}
 }
 
-func statement(doc PolicyDocument, sid string) *PolicyStatement {
+func statement(doc Document, sid string) *Statement {
 	for i := range doc.Statement {
 		if doc.Statement[i].Sid == sid {
 			return &doc.Statement[i]
@@ -70,8 +72,8 @@ func TestIAMPolicyAllowsTheClusterSearchOnlyWhereATargetNeedsIt(t *testing.T) {
 		cluster string
 		want    bool
 	}{{"stage-cluster", false}, {"", true}} {
-		doc := IAMPolicy(PolicyInput{Project: project(tc.cluster), AccountID: "123456789012"})
-		var search *PolicyStatement
+		doc := Build(Input{Project: project(tc.cluster), AccountID: "123456789012"})
+		var search *Statement
 		for i, st := range doc.Statement {
 			if slices.Contains(st.Action, "tag:GetResources") || slices.Contains(st.Action, "ecs:ListClusters") {
 				search = &doc.Statement[i]
@@ -84,5 +86,27 @@ func TestIAMPolicyAllowsTheClusterSearchOnlyWhereATargetNeedsIt(t *testing.T) {
 			!slices.Equal(search.Resource, []string{"*"})):
 			t.Errorf("no cluster: got statement %+v, want tag:GetResources and ecs:ListClusters on *", search)
 		}
+	}
+}
+
+func TestIAMPolicyReadsTheWecoTableOnlyWhenThereIsOne(t *testing.T) {
+	t.Parallel()
+	p := &manifest.Project{ID: "demo", Images: []*manifest.Image{{ID: "api", Repository: "demo/api"}}}
+	p.Registry = manifest.Registry{Region: "eu-west-1", RoleARN: "arn:aws:iam::760097843905:role/catalogue-ci"}
+	find := func(doc Document) *Statement {
+		for i, st := range doc.Statement {
+			if st.Sid == "ReadWecoDeployHistory" {
+				return &doc.Statement[i]
+			}
+		}
+		return nil
+	}
+	if st := find(Build(Input{Project: p})); st != nil {
+		t.Errorf("without a weco-deploy table: got %+v, want no statement", st)
+	}
+	st := find(Build(Input{Project: p, WecoTable: "wellcome-releases-demo"}))
+	want := []string{"arn:aws:dynamodb:eu-west-1:760097843905:table/wellcome-releases-demo", "arn:aws:dynamodb:eu-west-1:760097843905:table/wellcome-releases-demo/index/*"}
+	if st == nil || !slices.Equal(st.Action, []string{"dynamodb:Query"}) || !slices.Equal(st.Resource, want) {
+		t.Errorf("with a weco-deploy table: got %+v, want dynamodb:Query on %v", st, want)
 	}
 }

@@ -1,9 +1,9 @@
-package editdistance_test
+package suggest_test
 
 import (
 	"testing"
 
-	"github.com/buoy-deploy/buoy/internal/editdistance"
+	"github.com/buoy-deploy/buoy/pkg/suggest"
 )
 
 func TestClosest(t *testing.T) {
@@ -18,7 +18,7 @@ func TestClosest(t *testing.T) {
 		"cluster":              "",
 		"":                     "",
 	} {
-		if s := editdistance.Closest(got, names); s != want {
+		if s := suggest.Closest(got, names); s != want {
 			t.Errorf("Closest(%q) = %q, want %q", got, s, want)
 		}
 	}

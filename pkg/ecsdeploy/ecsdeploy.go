@@ -1,25 +1,37 @@
-package deploy
+// Package ecsdeploy is buoy's classic single-service mode: the command
+// line of the ecs-deploy script (cluster, service or task definition,
+// image, desired count, minimum and maximum percent, timeout, a tag from
+// an environment variable, revisions kept, rollback) as one call, Deploy,
+// with no manifest and no history. It registers a new revision of the
+// service's task definition whose containers of the image's repository run
+// the image, updates the service and follows the rollout with pkg/rollout's
+// fail-fast waiter.
+//
+// Its errors are classed as pkg/deploy's (errors.Is with
+// deploy.ErrInvalidInput, deploy.ErrDeploymentFailed, deploy.ErrTimeout),
+// so that every entrypoint maps them to the same exit codes.
+package ecsdeploy
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
+	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
-// SingleInput is one classic ecs-deploy run: point the containers of one
+// Input is one classic ecs-deploy run: point the containers of one
 // service's (or one task definition's) that use an image's repository at
 // the image, in a new task definition revision, and roll it out.
-type SingleInput struct {
+type Input struct {
 	Cluster string
 	// Service is the ECS service; when empty, only a new revision of
 	// TaskDefinition is registered (for scheduled tasks).
@@ -28,6 +40,10 @@ type SingleInput struct {
 	// Image is repository[:tag] or repository@digest; a missing tag
 	// means "latest".
 	Image string
+	// Tag, when set, replaces Image's tag or digest: Image
+	// repo@sha256:… with Tag v2 deploys repo:v2 (the classic -e VAR,
+	// whose value is the tag).
+	Tag string
 	// DesiredCount (0 or more), MinimumHealthyPercent (0 to 100) and
 	// MaximumPercent (100 or more) change the service when set.
 	DesiredCount          *int32
@@ -46,9 +62,28 @@ type SingleInput struct {
 	MaxDefinitions int
 }
 
+// image returns the image to deploy: Image, with Tag in place of its tag
+// or digest when set, and the tag latest when it names neither.
+func (in Input) image() (imageref.Reference, error) {
+	image, err := imageref.Parse(in.Image)
+	if err != nil {
+		return image, classed(deploy.ErrInvalidInput, err)
+	}
+	tag := in.Tag
+	if tag == "" && image.Digest() == "" {
+		tag = image.Tag() // latest when it names none: say so
+	}
+	if tag != "" {
+		if image, err = image.WithTag(tag); err != nil {
+			return image, classed(deploy.ErrInvalidInput, err)
+		}
+	}
+	return image, nil
+}
+
 // check refuses numbers that ECS would take to mean something else, or
 // refuse only after a revision was registered.
-func (in SingleInput) check() error {
+func (in Input) check() error {
 	switch {
 	case in.Image == "" || (in.Service == "" && in.TaskDefinition == ""):
 		return invalid("an image and a service (or a task definition) are required")
@@ -68,8 +103,8 @@ func (in SingleInput) check() error {
 	return nil
 }
 
-// SingleResult says what a single-service deployment did.
-type SingleResult struct {
+// Result says what a single-service deployment did.
+type Result struct {
 	Service                string         `json:"service"`
 	Cluster                string         `json:"cluster"`
 	Image                  string         `json:"image"`
@@ -82,21 +117,20 @@ type SingleResult struct {
 	Stats                  map[string]int `json:"stats,omitempty"`
 }
 
-// DeploySingle runs the classic ecs-deploy flow against one service
-// without a manifest or history. sink receives progress (nil: dropped).
-// Calls are retried as awsconfig.DefaultRetries says unless cfg has a
-// retry policy of its own.
-func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in SingleInput) (*SingleResult, error) {
+// Deploy runs the classic ecs-deploy flow against one service without a
+// manifest or history. sink receives progress (nil: dropped). Calls are
+// retried as awsconfig.DefaultRetries says unless cfg has a retry policy
+// of its own.
+func Deploy(ctx context.Context, cfg aws.Config, sink event.Sink, in Input) (*Result, error) {
 	if sink == nil {
 		sink = event.Discard{}
 	}
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	image := in.Image
-	repo, tag, digest := splitImage(image)
-	if tag == "" && digest == "" {
-		image += ":latest"
+	image, err := in.image()
+	if err != nil {
+		return nil, err
 	}
 	counter := &awsconfig.Counter{}
 	cfg = cfg.Copy()
@@ -105,11 +139,9 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 		sink.Emit(event.Event{Kind: event.Retry, Time: time.Now().UTC(), Message: r.String()})
 	})
 	counter.Install(&cfg)
-	api := ecs.NewFromConfig(cfg)
-	budget := rollout.NewBudget(nil, rollout.DefaultQuotaShare, 0, 0)
-	r := rollout.New(api, rollout.WithSink(sink), rollout.WithBudget(budget))
-	res := &SingleResult{Service: in.Service, Cluster: in.Cluster, Image: image}
-	defer func() { res.Stats = statsOf(counter) }()
+	r := rollout.NewFromConfig(cfg, rollout.WithSink(sink))
+	res := &Result{Service: in.Service, Cluster: in.Cluster, Image: image.String()}
+	defer func() { res.Stats = counter.Stats() }()
 
 	var svc rollout.Service
 	tdARN := in.TaskDefinition
@@ -117,7 +149,7 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 		found, err := r.Find(ctx, rollout.FindInput{Cluster: in.Cluster, Names: []string{in.Service}})
 		var nf *rollout.NotFoundError
 		if errors.As(err, &nf) {
-			return res, classError(ErrInvalidInput, err)
+			return res, classed(deploy.ErrInvalidInput, err)
 		}
 		if err != nil {
 			return res, fmt.Errorf("find service %s: %w", in.Service, err)
@@ -127,38 +159,16 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 			tdARN = svc.TaskDefinition
 		}
 	}
-	cur, err := r.TaskDefinition(ctx, tdARN)
+	registered, err := r.RegisterImages(ctx, tdARN, []imageref.Reference{image})
+	var mismatch *rollout.ImageMismatchError
+	if errors.As(err, &mismatch) {
+		return res, classed(deploy.ErrInvalidInput, err)
+	}
 	if err != nil {
-		return res, fmt.Errorf("read task definition %s: %w", tdARN, err)
-	}
-	reg, err := rollout.RegisterInput(cur.TaskDefinition, cur.Tags)
-	if err != nil {
-		return res, err
-	}
-	n := 0
-	for i, c := range reg.ContainerDefinitions {
-		if r, _, _ := splitImage(aws.ToString(c.Image)); r == repo {
-			reg.ContainerDefinitions[i].Image = aws.String(image)
-			n++
-		}
-	}
-	if n == 0 {
-		var have []string
-		for _, c := range reg.ContainerDefinitions {
-			have = append(have, aws.ToString(c.Image))
-		}
-		return res, invalid("no container of task definition %s uses %s (they use %s)", tdARN, repo, strings.Join(have, ", "))
-	}
-	if err := budget.Wait(ctx, "RegisterTaskDefinition"); err != nil {
-		return res, err
-	}
-	out, err := api.RegisterTaskDefinition(ctx, reg)
-	budget.Observe("RegisterTaskDefinition", err)
-	if err != nil {
-		return res, fmt.Errorf("register a new revision of %s: %w", tdARN, err)
+		return res, fmt.Errorf("register a new revision of %s with %s: %w", tdARN, image, err)
 	}
 	res.PreviousTaskDefinition = tdARN
-	res.TaskDefinition = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	res.TaskDefinition = registered
 	sink.Emit(event.Event{Kind: event.ServiceUpdated, Time: time.Now().UTC(), Service: in.Service, Cluster: in.Cluster,
 		From: tdARN, To: res.TaskDefinition, Message: "registered " + res.TaskDefinition})
 	if in.Service == "" {
@@ -169,7 +179,7 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	h, err := r.Redeploy(ctx, svc, rollout.RedeployInput{TaskDefinition: res.TaskDefinition, DesiredCount: in.DesiredCount,
 		MinimumHealthyPercent: in.MinimumHealthyPercent, MaximumPercent: in.MaximumPercent})
 	if err != nil {
-		return res, classError(ErrDeploymentFailed, fmt.Errorf("update service %s: %w", in.Service, err))
+		return res, classed(deploy.ErrDeploymentFailed, fmt.Errorf("update service %s: %w", in.Service, err))
 	}
 	res.ECSDeployment = h.DeploymentID
 	if in.NoWait {
@@ -180,7 +190,13 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	if werr == nil {
 		res.Outcome = history.StatusSucceeded
 		if in.MaxDefinitions > 0 {
-			family := aws.ToString(out.TaskDefinition.Family)
+			// The new revision's family is its base's, read (once) to
+			// register it.
+			base, err := r.TaskDefinition(ctx, tdARN)
+			if err != nil {
+				return res, fmt.Errorf("read task definition %s: %w", tdARN, err)
+			}
+			family := aws.ToString(base.TaskDefinition.Family)
 			res.Deregistered, err = r.Cleanup(ctx, rollout.CleanupInput{Cluster: in.Cluster, Family: family,
 				Keep: in.MaxDefinitions, InUse: []string{res.TaskDefinition, res.PreviousTaskDefinition}})
 			if err != nil {
@@ -189,11 +205,11 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 		}
 		return res, nil
 	}
-	class := ErrDeploymentFailed
+	class := deploy.ErrDeploymentFailed
 	if len(results) == 1 {
 		res.Reason = results[0].Diagnosis
 		if results[0].Outcome == rollout.TimedOut {
-			class = ErrTimeout
+			class = deploy.ErrTimeout
 		}
 	}
 	res.Outcome = history.StatusFailed
@@ -210,10 +226,11 @@ func DeploySingle(ctx context.Context, cfg aws.Config, sink event.Sink, in Singl
 	return res, fmt.Errorf("%w: %w", class, werr)
 }
 
-func statsOf(c *awsconfig.Counter) map[string]int {
-	out := map[string]int{}
-	for k, n := range c.Counts() {
-		out[strings.Replace(k, ":", ".", 1)] += n
-	}
-	return out
+// invalid wraps a message as a deploy.ErrInvalidInput.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{deploy.ErrInvalidInput}, args...)...)
 }
+
+// classed wraps err, an error of a package below (rollout, imageref),
+// with class, so that errors.Is(err, class) holds.
+func classed(class, err error) error { return fmt.Errorf("%w: %w", class, err) }

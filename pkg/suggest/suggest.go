@@ -1,6 +1,7 @@
-// Package editdistance finds the name someone most likely meant, for
-// "did you mean" hints on misspelt keys, options, inputs and commands.
-package editdistance
+// Package suggest finds the name someone most likely meant, for the
+// "did you mean" hints on misspelt manifest keys, options, inputs and
+// commands that the manifest parser and every entrypoint give.
+package suggest
 
 import "strings"
 
@@ -10,7 +11,7 @@ import "strings"
 func Closest(got string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		d := Distance(strings.ToLower(got), strings.ToLower(c))
+		d := distance(strings.ToLower(got), strings.ToLower(c))
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
@@ -21,10 +22,10 @@ func Closest(got string, candidates []string) string {
 	return ""
 }
 
-// Distance is the edit distance (Levenshtein, with a swap of two adjacent
+// distance is the edit distance (Levenshtein, with a swap of two adjacent
 // letters counting as one edit) between a and b, counted in
 // bytes (manifest keys and ids are ASCII).
-func Distance(a, b string) int {
+func distance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return max(len(a), len(b)) // not worth comparing; never "close"
 	}

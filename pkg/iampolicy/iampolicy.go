@@ -1,4 +1,8 @@
-package deploy
+// Package iampolicy writes the least-privilege IAM policy for deploying a
+// project with buoy: only the AWS operations buoy calls (Permissions, the
+// one list of them), on the project's repositories, clusters, history
+// table, SSM parameters and roles.
+package iampolicy
 
 import (
 	"fmt"
@@ -7,15 +11,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/buoy-deploy/buoy/pkg/awsconfig"
+	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
 // Permission is one AWS operation buoy calls and the IAM action that
-// allows it. Permissions is the one list of them: the policy that
-// IAMPolicy prints is made from it, and a test can check every call
-// counted in Result.Stats against it.
+// allows it. Permissions is the one list of them: the policy Build makes
+// is made from it, and a test can check every call counted in a
+// deployment's Stats against it.
 type Permission struct {
-	// Operation is the call as Result.Stats names it, e.g.
+	// Operation is the call as deploy.Result.Stats names it, e.g.
 	// "ECS.UpdateService".
 	Operation string
 	// Action is the IAM action, e.g. "ecs:UpdateService".
@@ -25,7 +31,7 @@ type Permission struct {
 	// without resource-level permissions), "cluster-search" (finding
 	// services by tags across the clusters of an account, for targets
 	// with no cluster), "table", "table-init", "ssm", "role" or
-	// "weco-table" (reading weco-deploy's past, see WecoTableName).
+	// "weco-table" (reading weco-deploy's past, see deploy.WecoTableName).
 	Resource string
 }
 
@@ -72,14 +78,14 @@ func Permissions() []Permission {
 	}
 }
 
-// PolicyDocument is an IAM policy document.
-type PolicyDocument struct {
-	Version   string            `json:"Version"`
-	Statement []PolicyStatement `json:"Statement"`
+// Document is an IAM policy document.
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
 }
 
-// PolicyStatement is one statement of a PolicyDocument.
-type PolicyStatement struct {
+// Statement is one statement of a Document.
+type Statement struct {
 	Sid       string         `json:"Sid"`
 	Effect    string         `json:"Effect"`
 	Action    []string       `json:"Action"`
@@ -87,30 +93,30 @@ type PolicyStatement struct {
 	Condition map[string]any `json:"Condition,omitempty"`
 }
 
-// PolicyInput says what IAMPolicy covers.
-type PolicyInput struct {
+// Input says what Build covers.
+type Input struct {
 	Project *manifest.Project
-	// Table is the history table ("" means DefaultTable).
+	// Table is the history table ("" means deploy.DefaultTable).
 	Table string
 	// AccountID and Region are the caller's: the account of the
 	// credentials buoy runs with and its base region. They fill ARNs
 	// where the manifest leaves them empty, and name the history table,
 	// which is used with the caller's credentials in the base region (the
-	// registry's when Region is empty), as StoreConfig says. "" becomes
+	// registry's when Region is empty), as deploy.StoreConfig says. "" becomes
 	// "*".
 	AccountID string
 	Region    string
 	// Init includes creating the table (buoy init).
 	Init bool
 	// WecoTable is the weco-deploy table status and history read
-	// (WecoTableName); "" reads none.
+	// (deploy.WecoTableName); "" reads none.
 	WecoTable string
 }
 
-// IAMPolicy returns the least-privilege policy for deploying a project to
+// Build returns the least-privilege policy for deploying a project to
 // all its environments: only the actions in Permissions, on the project's
 // repositories, clusters, history table, SSM parameters and roles.
-func IAMPolicy(in PolicyInput) PolicyDocument {
+func Build(in Input) Document {
 	p := in.Project
 	or := func(s, def string) string {
 		if s != "" {
@@ -130,12 +136,12 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 		}
 		return out
 	}
-	doc := PolicyDocument{Version: "2012-10-17"}
+	doc := Document{Version: "2012-10-17"}
 
 	if p.SSMImages != nil {
 		// The images are wherever CI's parameters point: buoy only reads
 		// them, to pin a tag by digest.
-		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "PinImagesFromSSM", Effect: "Allow",
+		doc.Statement = append(doc.Statement, Statement{Sid: "PinImagesFromSSM", Effect: "Allow",
 			Action: []string{"ecr:BatchGetImage"}, Resource: []string{"arn:aws:ecr:*:*:repository/*"}})
 	} else {
 		var repos []string
@@ -144,7 +150,7 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 			region := or(img.Registry.Region, or(p.Registry.Region, in.Region))
 			repos = appendUnique(repos, fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, acct, img.Repository))
 		}
-		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "ReadAndMoveImageTags", Effect: "Allow",
+		doc.Statement = append(doc.Statement, Statement{Sid: "ReadAndMoveImageTags", Effect: "Allow",
 			Action: actions("repository"), Resource: repos})
 	}
 
@@ -154,7 +160,7 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 		ssm = ssm || env.PublishSSM || env.Strategy == manifest.StrategySSM
 		for _, t := range env.Targets {
 			search = search || t.Cluster == ""
-			region, acct, cluster := or(t.Region, in.Region), or(accountOfRole(t.RoleARN), in.AccountID), t.Cluster
+			region, acct, cluster := or(t.Region, in.Region), or(awsconfig.AccountOfRole(t.RoleARN), in.AccountID), t.Cluster
 			if strings.HasPrefix(cluster, "arn:") {
 				parts := strings.Split(cluster, ":")
 				region, acct, cluster = parts[3], parts[4], strings.TrimPrefix(parts[5], "cluster/")
@@ -172,39 +178,39 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 	}
 	if p.SSMImages == nil { // an SSM-era project's deployments touch no ECS service
 		doc.Statement = append(doc.Statement,
-			PolicyStatement{Sid: "RedeployServices", Effect: "Allow", Action: actions("ecs-service"), Resource: ecsRes},
+			Statement{Sid: "RedeployServices", Effect: "Allow", Action: actions("ecs-service"), Resource: ecsRes},
 			// These ECS actions take no resource-level permissions.
-			PolicyStatement{Sid: "ReadTasksAndTaskDefinitions", Effect: "Allow", Action: actions("ecs"), Resource: []string{"*"}},
+			Statement{Sid: "ReadTasksAndTaskDefinitions", Effect: "Allow", Action: actions("ecs"), Resource: []string{"*"}},
 			// A pinned task definition keeps its task and execution roles.
-			PolicyStatement{Sid: "PassTaskRolesToPinnedTaskDefinitions", Effect: "Allow", Action: []string{"iam:PassRole"},
+			Statement{Sid: "PassTaskRolesToPinnedTaskDefinitions", Effect: "Allow", Action: []string{"iam:PassRole"},
 				Resource: []string{"*"}, Condition: map[string]any{"StringEquals": map[string]string{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
 	}
 	if search {
 		// Targets with no cluster find their services by tags in every
 		// cluster; neither action takes resource-level permissions.
-		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "FindServicesByTagsInEveryCluster", Effect: "Allow",
+		doc.Statement = append(doc.Statement, Statement{Sid: "FindServicesByTagsInEveryCluster", Effect: "Allow",
 			Action: actions("cluster-search"), Resource: []string{"*"}})
 	}
 
-	// The table is where Open keeps the history: in the caller's account
+	// The table is where deploy.Open keeps the history: in the caller's account
 	// (no role is assumed for it) and the region StoreConfig picks, not
 	// in the registry's account.
-	tableRegion := StoreConfig(aws.Config{Region: in.Region}, p).Region
-	table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", or(tableRegion, ""), or(in.AccountID, ""), TableName(in.Table))
-	doc.Statement = append(doc.Statement, PolicyStatement{Sid: "KeepHistory", Effect: "Allow", Action: actions("table"),
+	tableRegion := deploy.StoreConfig(aws.Config{Region: in.Region}, p).Region
+	table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", or(tableRegion, ""), or(in.AccountID, ""), deploy.TableName(in.Table))
+	doc.Statement = append(doc.Statement, Statement{Sid: "KeepHistory", Effect: "Allow", Action: actions("table"),
 		Resource: []string{table, table + "/index/*"}})
 	if in.Init {
-		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "CreateHistoryTable", Effect: "Allow",
+		doc.Statement = append(doc.Statement, Statement{Sid: "CreateHistoryTable", Effect: "Allow",
 			Action: actions("table-init"), Resource: []string{table}})
 	}
 	if in.WecoTable != "" {
-		acct := or(accountOfRole(p.Registry.RoleARN), or(p.Registry.AccountID, in.AccountID))
+		acct := or(awsconfig.AccountOfRole(p.Registry.RoleARN), or(p.Registry.AccountID, in.AccountID))
 		weco := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", or(p.Registry.Region, in.Region), acct, in.WecoTable)
-		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "ReadWecoDeployHistory", Effect: "Allow",
+		doc.Statement = append(doc.Statement, Statement{Sid: "ReadWecoDeployHistory", Effect: "Allow",
 			Action: actions("weco-table"), Resource: []string{weco, weco + "/index/*"}})
 	}
 	if ssm {
-		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "PublishImagesToSSM", Effect: "Allow", Action: actions("ssm"),
+		doc.Statement = append(doc.Statement, Statement{Sid: "PublishImagesToSSM", Effect: "Allow", Action: actions("ssm"),
 			Resource: []string{fmt.Sprintf("arn:aws:ssm:*:*:parameter/%s/images/*", p.ID)}})
 	}
 	if p.Registry.RoleARN != "" {
@@ -217,16 +223,18 @@ func IAMPolicy(in PolicyInput) PolicyDocument {
 	}
 	if len(roles) > 0 {
 		slices.Sort(roles)
-		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "AssumeTargetRoles", Effect: "Allow",
+		doc.Statement = append(doc.Statement, Statement{Sid: "AssumeTargetRoles", Effect: "Allow",
 			Action: actions("role"), Resource: roles})
 	}
 	return doc
 }
 
-func accountOfRole(arn string) string {
-	parts := strings.Split(arn, ":")
-	if len(parts) > 4 {
-		return parts[4]
+// appendUnique appends each of vs to s that s does not hold yet.
+func appendUnique(s []string, vs ...string) []string {
+	for _, v := range vs {
+		if !slices.Contains(s, v) {
+			s = append(s, v)
+		}
 	}
-	return ""
+	return s
 }
