@@ -163,7 +163,19 @@ func TestCLILegacyProjectInACrowdedAccount(t *testing.T) {
 	if !maps.Equal(plans[0].Stats, plans[1].Stats) {
 		t.Errorf("plan's calls differ with 200 unrelated services:\nquiet   %v\ncrowded %v", plans[0].Stats, plans[1].Stats)
 	}
-	if !maps.Equal(deploys[0].Stats, deploys[1].Stats) {
+	// The record's progress writes (DynamoDB.PutItem) are coalesced: how
+	// many a run makes depends on how its tag moves and service updates
+	// interleave, never on the account. Each run makes at most one per
+	// tag move and service update beyond the fixed ones, so the two runs
+	// differ by at most that; every other call must be the same.
+	quiet, busy := maps.Clone(deploys[0].Stats), maps.Clone(deploys[1].Stats)
+	sideEffects := len(deploys[0].Images) + len(deploys[0].Services)
+	if d := quiet["DynamoDB.PutItem"] - busy["DynamoDB.PutItem"]; d > sideEffects || -d > sideEffects {
+		t.Errorf("release-deploy's record writes differ by %d with 200 unrelated services, more than its %d tag moves and service updates explain", d, sideEffects)
+	}
+	delete(quiet, "DynamoDB.PutItem")
+	delete(busy, "DynamoDB.PutItem")
+	if !maps.Equal(quiet, busy) {
 		t.Errorf("release-deploy's calls differ with 200 unrelated services:\nquiet   %v\ncrowded %v", deploys[0].Stats, deploys[1].Stats)
 	}
 

@@ -99,12 +99,24 @@ func New(tb testing.TB, api DeploymentsAPI, services ...Service) *Server {
 
 // Client returns a real ECS client aimed at the server, with one attempt
 // per call so that the caller sees every throttling answer.
+//
+// Only a call whose connection failed before the server answered it is
+// tried again (up to 3 times, at once): on a loaded machine the transport
+// now and then reuses a connection that has just closed, and such a call
+// never reached the server, so what the server counts stays exact.
 func (s *Server) Client() *ecs.Client {
 	return ecs.NewFromConfig(aws.Config{
-		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint:     aws.String(s.URL),
-		RetryMaxAttempts: 1,
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(s.URL),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+				o.RateLimiter = ratelimit.None
+			})
+		},
 	})
 }
 
