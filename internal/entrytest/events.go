@@ -18,7 +18,7 @@ const StuckEvent = "(service api) has started 1 tasks: (task 7f3c). ::warning::n
 // done, 1 pending and StuckEvent.
 func StuckRollout(start time.Time) []event.Event {
 	const cluster = "shop-stage"
-	at := func(d time.Duration) time.Time { return start.Add(d) }
+	at := start.Add
 	evs := []event.Event{
 		{Kind: event.ServiceUpdated, Time: at(0), Service: "api", Cluster: cluster, Message: "api: new ECS deployment ecs-svc/1111"},
 		{Kind: event.ServiceUpdated, Time: at(0), Service: "web", Cluster: cluster, Message: "web: new ECS deployment ecs-svc/2222"},
