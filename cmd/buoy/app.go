@@ -147,6 +147,7 @@ deployment is recorded in DynamoDB.`,
 		newIAMPolicyCommand(a),
 		newECSDeployCommand(a),
 	)
+	completeFromManifest(root)
 	return root
 }
 
