@@ -5,9 +5,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/buoy-deploy/buoy/internal/entrytest"
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
@@ -72,5 +75,25 @@ func TestEventsInGroups(t *testing.T) {
 	}, "\n")
 	if out.String() != want {
 		t.Errorf("log =\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// TestHeartbeatsGolden: a rollout stuck for 3 minutes shows a line every
+// 30 s in the rollout's log group, its outside text unable to issue a
+// workflow command.
+func TestHeartbeatsGolden(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	a := githubactions.New(githubactions.WithWriter(&out), githubactions.WithGetenv(func(string) string { return "" }))
+	r := newRenderer(a, "")
+	for _, e := range entrytest.StuckRollout(time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)) {
+		r.Emit(e)
+	}
+	r.Close()
+	golden.Check(t, "testdata/heartbeat.log", out.String())
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "not from buoy") && (strings.HasPrefix(strings.TrimSpace(line), "::") || strings.Contains(line, "##[")) {
+			t.Errorf("a line could issue a workflow command: %q", line)
+		}
 	}
 }

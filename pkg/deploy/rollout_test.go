@@ -9,6 +9,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
 	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
+	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -144,6 +145,28 @@ func TestScriptedRolloutTimesOut(t *testing.T) {
 	}
 	if res.Status != history.StatusFailed {
 		t.Errorf("status: got %s, want failed", res.Status)
+	}
+}
+
+// TestScriptedRolloutHeartbeatsReachTheSink: the waiter's heartbeats
+// come out of the Deployer, every 30 s of a rollout stuck for 3 minutes,
+// with the services done and pending.
+func TestScriptedRolloutHeartbeatsReachTheSink(t *testing.T) {
+	t.Parallel()
+	f, _ := scriptedFixture(t,
+		scriptedService("api", tdAPI, inProgressFrame(tdAPI)),
+		scriptedService("worker", tdWorker, completedFrame(tdWorker)))
+	if _, err := f.releaseDeploy("stage", func(in *ReleaseDeployInput) { in.Timeout = 3 * time.Minute }); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("error: got %v, want ErrTimeout", err)
+	}
+	beats := f.events.OfKind(event.Heartbeat)
+	if len(beats) != 6 {
+		t.Fatalf("heartbeats in a 3-minute wait: got %d, want 6", len(beats))
+	}
+	for i, b := range beats {
+		if w := b.Waiting; w == nil || w.Done != 1 || w.Pending != 1 || w.Elapsed != time.Duration(i+1)*30*time.Second {
+			t.Errorf("heartbeat %d: got %+v, want 1 done, 1 pending after %s", i, w, time.Duration(i+1)*30*time.Second)
+		}
 	}
 }
 
