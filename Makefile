@@ -37,7 +37,7 @@ lint-actions:
 	.tools/actionlint -color=false examples/github/*.yml .github/workflows/*.yml
 	@set -e; tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
 	mkdir -p "$$tmp/.git" "$$tmp/.github/workflows"; \
-	cp action.yml Dockerfile "$$tmp/"; cp action/testdata/workflows/*.yml "$$tmp/.github/workflows/"; \
+	cp action.yml "$$tmp/"; cp action/testdata/workflows/*.yml "$$tmp/.github/workflows/"; \
 	echo "actionlint action/testdata/workflows (uses: ./ against action.yml)"; \
 	cd "$$tmp" && "$(CURDIR)/.tools/actionlint" -color=false
 
