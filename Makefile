@@ -93,12 +93,15 @@ demo:
 fuzz:
 	GO=$(GO) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz
 
-# The Buildkite plugin's hooks: shellcheck, then the bats tests (Debian's
-# bats, bats-assert and bats-support, installed by scripts/install-bats).
+# The Buildkite plugin's hooks and the scripts releases run: shellcheck,
+# then the bats tests (Debian's bats, bats-assert and bats-support and
+# npm's bats-mock, installed by scripts/install-bats, which also writes
+# the load.bash Buildkite's plugin tester provides). tests/binary/ needs
+# Go; the plugin tester runs tests/ alone.
 test-hooks:
 	scripts/install-bats
-	shellcheck hooks/* scripts/install-bats
-	bats tests/
+	shellcheck hooks/* action/install.sh scripts/install-bats scripts/move-major-tag
+	BATS_PLUGIN_PATH=$(CURDIR)/.tools/bats bats tests/ tests/binary/
 
 # The performance benchmark (docs/performance.md): builds buoy, then on a
 # moto started for the run deploys projects of 1, 10, 50 and 200 images
