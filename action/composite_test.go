@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -486,5 +489,79 @@ func writeFile(t *testing.T, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCompositeJobsSharingARunnerDownloadApart: two jobs on one runner
+// (a self-hosted one, whose tool cache they share) downloading at once
+// each write a file of their own, and the binary appears in the tool
+// cache only whole. The server holds both downloads half-way until both
+// have started.
+func TestCompositeJobsSharingARunnerDownloadApart(t *testing.T) {
+	t.Parallel()
+	srv := newReleaseServer(t)
+	_, _, asset := runnerPlatform(t)
+	binary := standIn("v1.2.3")
+	srv.publish(t, "v1.2.3", map[string][]byte{asset: binary})
+	started := make(chan struct{}, 2)
+	finish := make(chan struct{})
+	files := http.FileServer(http.Dir(srv.root))
+	held := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/"+asset) {
+			files.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(binary)))
+		_, _ = w.Write(binary[:len(binary)/2])
+		w.(http.Flusher).Flush()
+		started <- struct{}{}
+		<-finish
+		_, _ = w.Write(binary[len(binary)/2:])
+	}))
+	t.Cleanup(held.Close)
+
+	jobs := make([]*cihost.CompositeAction, 2)
+	for i := range jobs {
+		jobs[i] = newComposite(t, srv, "v1.2.3")
+		jobs[i].Env["BUOY_RELEASE_SERVER"] = held.URL
+		jobs[i].ToolCache = jobs[0].ToolCache
+	}
+	results := make(chan cihost.CompositeResult, 2)
+	for _, c := range jobs {
+		go func() { results <- c.Run(t) }()
+	}
+	for range 2 {
+		select {
+		case <-started:
+		case res := <-results:
+			close(finish)
+			t.Fatalf("a job ended while the other had not started downloading (does one wait for the other?): exit %d in %s", res.ExitCode, res.FailedStep)
+		}
+	}
+	// Both downloads are half-way: each in a directory of its own, and
+	// nothing at the binary's place in the cache yet.
+	parts, err := filepath.Glob(filepath.Join(jobs[0].ToolCache, "buoy-action", "1.2.3", ".download.*", asset))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := filepath.Join(jobs[0].ToolCache, "buoy-action", "1.2.3", strings.ToLower(jobs[0].Env["RUNNER_ARCH"]), asset)
+	_, statErr := os.Stat(cached)
+	close(finish)
+	if len(parts) != 2 {
+		t.Errorf("half-way downloads %v, want two files apart", parts)
+	}
+	if !os.IsNotExist(statErr) {
+		t.Errorf("the tool cache holds %s before a download finished (%v)", cached, statErr)
+	}
+	for range 2 {
+		if res := <-results; res.ExitCode != 0 || res.Outputs["status"] != "v1.2.3 status" {
+			t.Errorf("a job: exit %d in %q, status %q; want the release's binary run", res.ExitCode, res.FailedStep, res.Outputs["status"])
+		}
+	}
+	if got, err := os.ReadFile(cached); err != nil || !bytes.Equal(got, binary) {
+		t.Errorf("the tool cache holds %q (%v), want the release's binary", got, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(jobs[0].ToolCache, "buoy-action", "1.2.3", ".download.*")); len(left) > 0 {
+		t.Errorf("downloads left %v behind", left)
 	}
 }
