@@ -38,6 +38,12 @@ type Config struct {
 		NameTemplate string `yaml:"name_template"`
 		Algorithm    string `yaml:"algorithm"`
 	} `yaml:"checksum"`
+	Signs []struct {
+		Cmd       string   `yaml:"cmd"`
+		Artifacts string   `yaml:"artifacts"`
+		Signature string   `yaml:"signature"`
+		Args      []string `yaml:"args"`
+	} `yaml:"signs"`
 }
 
 // Read parses .goreleaser.yaml at the repository's root.

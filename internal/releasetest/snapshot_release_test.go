@@ -101,6 +101,46 @@ func TestSnapshotRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("README's sha256sum check passes for a download and fails for a changed one", func(t *testing.T) {
+		var check string
+		for _, c := range verifyCommands(t) {
+			if strings.HasPrefix(c, "sha256sum ") {
+				check = c
+			}
+		}
+		if check == "" {
+			t.Fatal("README.md's verify commands have no sha256sum")
+		}
+		// A user's download directory: checksums.txt and one tarball.
+		dir := t.TempDir()
+		tarball := "buoy_" + s.version + "_linux_amd64.tar.gz"
+		for _, name := range []string{"checksums.txt", tarball} {
+			b, err := os.ReadFile(filepath.Join(s.assets, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command("bash", "-c", check)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), tarball+": OK") {
+			t.Errorf("%s: %v\n%s", check, err, out)
+		}
+		f, err := os.OpenFile(filepath.Join(dir, tarball), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = f.WriteString("changed")
+		_ = f.Close()
+		cmd = exec.Command("bash", "-c", check)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err == nil {
+			t.Errorf("%s passed for a changed %s:\n%s", check, tarball, out)
+		}
+	})
+
 	t.Run("every binary says the release's version", func(t *testing.T) {
 		for _, a := range s.artifacts {
 			// Each built binary (the uploaded ones are the same files

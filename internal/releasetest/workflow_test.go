@@ -251,3 +251,55 @@ func TestReleaseWorkflowSignsAttestsAndStamps(t *testing.T) {
 		t.Error("job major-tag: with contents: write, run scripts/move-major-tag \"$TAG\" with TAG ${{ github.ref_name }}")
 	}
 }
+
+// TestHomebrewCaskIsPublishedWhereTheDocsSay: `brew install --cask
+// buoy-deploy/tap/buoy` (README.md) reads the cask buoy from the
+// repository buoy-deploy/homebrew-tap, which goreleaser pushes to with
+// the token the workflow gives it, except for a prerelease.
+func TestHomebrewCaskIsPublishedWhereTheDocsSay(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(cihost.Root(), ".goreleaser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		HomebrewCasks []struct {
+			Name       string `yaml:"name"`
+			SkipUpload string `yaml:"skip_upload"`
+			Repository struct {
+				Owner string `yaml:"owner"`
+				Name  string `yaml:"name"`
+				Token string `yaml:"token"`
+			} `yaml:"repository"`
+		} `yaml:"homebrew_casks"`
+		Release struct {
+			Prerelease string `yaml:"prerelease"`
+		} `yaml:"release"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.HomebrewCasks) != 1 {
+		t.Fatalf(".goreleaser.yaml has %d homebrew_casks, want 1", len(cfg.HomebrewCasks))
+	}
+	cask := cfg.HomebrewCasks[0]
+	readme, err := os.ReadFile(filepath.Join(cihost.Root(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// brew's tap owner/x is the repository owner/homebrew-x.
+	install := "brew install --cask " + cask.Repository.Owner + "/" + strings.TrimPrefix(cask.Repository.Name, "homebrew-") + "/" + cask.Name
+	if !strings.HasPrefix(cask.Repository.Name, "homebrew-") || !strings.Contains(string(readme), install) {
+		t.Errorf("the cask %s goes to %s/%s; README.md should say `%s`", cask.Name, cask.Repository.Owner, cask.Repository.Name, install)
+	}
+	if cask.SkipUpload != "auto" || cfg.Release.Prerelease != "auto" {
+		t.Errorf("skip_upload %q, release.prerelease %q; want auto for both, so that a prerelease (v1.3.0-rc.1) does not reach the tap", cask.SkipUpload, cfg.Release.Prerelease)
+	}
+	w, _ := readWorkflow(t)
+	bin := w.Jobs["binaries"]
+	i := bin.step("goreleaser/goreleaser-action")
+	if cask.Repository.Token != "{{ .Env.HOMEBREW_TAP_GITHUB_TOKEN }}" || i < 0 ||
+		bin.Steps[i].Env["HOMEBREW_TAP_GITHUB_TOKEN"] != "${{ secrets.HOMEBREW_TAP_GITHUB_TOKEN }}" {
+		t.Error("goreleaser must push the cask with HOMEBREW_TAP_GITHUB_TOKEN, which the workflow passes from the secret of that name")
+	}
+}
