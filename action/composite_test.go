@@ -538,9 +538,11 @@ func TestCompositeJobsSharingARunnerDownloadApart(t *testing.T) {
 			t.Fatalf("a job ended while the other had not started downloading (does one wait for the other?): exit %d in %s", res.ExitCode, res.FailedStep)
 		}
 	}
-	// Both downloads are half-way: each in a directory of its own, and
-	// nothing at the binary's place in the cache yet.
-	parts, err := filepath.Glob(filepath.Join(jobs[0].ToolCache, "buoy-action", "1.2.3", ".download.*", asset))
+	// Both downloads are half-way, each in a directory of its own (which
+	// holds the checksums.txt it downloaded before asking for the
+	// binary; curl may not have written the binary's first half yet),
+	// and nothing is at the binary's place in the cache yet.
+	parts, err := filepath.Glob(filepath.Join(jobs[0].ToolCache, "buoy-action", "1.2.3", ".download.*", "checksums.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +550,7 @@ func TestCompositeJobsSharingARunnerDownloadApart(t *testing.T) {
 	_, statErr := os.Stat(cached)
 	close(finish)
 	if len(parts) != 2 {
-		t.Errorf("half-way downloads %v, want two files apart", parts)
+		t.Errorf("half-way downloads %v, want two, in directories apart", parts)
 	}
 	if !os.IsNotExist(statErr) {
 		t.Errorf("the tool cache holds %s before a download finished (%v)", cached, statErr)
