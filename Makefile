@@ -8,10 +8,12 @@ TOOL      := $(GO) tool -modfile=tools/go.mod
 GOFILES    = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
 AGENT     := .tools/buildkite-agent
+GORELEASER := .tools/goreleaser
+SYFT      := .tools/syft
 
-.PHONY: test check fmt-check vet lint lint-actions unit integration test-hooks demo fuzz bench
+.PHONY: test check fmt-check vet lint lint-actions release-check unit integration test-hooks demo fuzz bench
 
-test: check integration test-hooks fuzz
+test: check integration test-hooks fuzz release-check
 
 # Static checks: formatting, vet, golangci-lint (with depguard keeping CI
 # libraries out of pkg/).
@@ -23,10 +25,10 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags integration ./...
+	$(GO) vet -tags integration,release ./...
 
 lint:
-	$(TOOL) golangci-lint run --build-tags integration ./...
+	$(TOOL) golangci-lint run --build-tags integration,release ./...
 
 # actionlint (pinned in its own module, tools/actionlint/go.mod) over the
 # example workflows and the release workflow, and over action/testdata/workflows in a throwaway
@@ -37,9 +39,31 @@ lint-actions:
 	.tools/actionlint -color=false examples/github/*.yml .github/workflows/*.yml
 	@set -e; tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
 	mkdir -p "$$tmp/.git" "$$tmp/.github/workflows"; \
-	cp action.yml Dockerfile "$$tmp/"; cp action/testdata/workflows/*.yml "$$tmp/.github/workflows/"; \
+	cp action.yml "$$tmp/"; cp action/testdata/workflows/*.yml "$$tmp/.github/workflows/"; \
 	echo "actionlint action/testdata/workflows (uses: ./ against action.yml)"; \
 	cd "$$tmp" && "$(CURDIR)/.tools/actionlint" -color=false
+
+# The release short of publishing it (internal/releasetest,
+# TestSnapshotRelease): the pinned goreleaser checks .goreleaser.yaml and
+# builds a snapshot release (no publishing, no signing: they need GitHub
+# and its OIDC identity) with the pinned syft writing the SBOMs, then the
+# test checks the assets against what action.yml, hooks/command and the
+# docs download, the versions the binaries say, the SBOMs and the
+# Homebrew cask. The first run builds goreleaser and syft (a few minutes
+# each); the snapshot cross-compiles for every platform (about a minute).
+release-check: $(GORELEASER) $(SYFT)
+	$(GO) test -tags release -count=1 -timeout 20m -run TestSnapshotRelease ./internal/releasetest/
+
+# goreleaser and syft, each pinned in its own module (tools/goreleaser,
+# tools/syft); built only when missing or when that go.mod or go.sum
+# changed.
+$(GORELEASER): tools/goreleaser/go.mod tools/goreleaser/go.sum
+	$(GO) build -modfile=tools/goreleaser/go.mod -o $@.tmp github.com/goreleaser/goreleaser/v2
+	mv $@.tmp $@
+
+$(SYFT): tools/syft/go.mod tools/syft/go.sum
+	$(GO) build -modfile=tools/syft/go.mod -o $@.tmp github.com/anchore/syft/cmd/syft
+	mv $@.tmp $@
 
 # The real Buildkite agent, pinned in its own module
 # (tools/buildkite-agent/go.mod), for the test that runs the plugin under
@@ -69,12 +93,15 @@ demo:
 fuzz:
 	GO=$(GO) FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz
 
-# The Buildkite plugin's hooks: shellcheck, then the bats tests (Debian's
-# bats, bats-assert and bats-support, installed by scripts/install-bats).
+# The Buildkite plugin's hooks and the scripts releases run: shellcheck,
+# then the bats tests (Debian's bats, bats-assert and bats-support and
+# npm's bats-mock, installed by scripts/install-bats, which also writes
+# the load.bash Buildkite's plugin tester provides). tests/binary/ needs
+# Go; the plugin tester runs tests/ alone.
 test-hooks:
 	scripts/install-bats
-	shellcheck hooks/* scripts/install-bats
-	bats tests/
+	shellcheck hooks/* action/install.sh scripts/install-bats scripts/move-major-tag
+	BATS_PLUGIN_PATH=$(CURDIR)/.tools/bats bats tests/ tests/binary/
 
 # The performance benchmark (docs/performance.md): builds buoy, then on a
 # moto started for the run deploys projects of 1, 10, 50 and 200 images

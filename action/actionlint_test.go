@@ -21,8 +21,8 @@ func buildActionlint(t *testing.T) string {
 }
 
 // localProject makes a throwaway repository that actionlint accepts as a
-// project (.git and .github/workflows) with action.yml and the Dockerfile
-// at its root, so that `uses: ./` resolves to this action.
+// project (.git and .github/workflows) with action.yml at its root, so
+// that `uses: ./` resolves to this action.
 func localProject(t *testing.T, workflows map[string][]byte) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -31,7 +31,7 @@ func localProject(t *testing.T, workflows map[string][]byte) string {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"action.yml", "Dockerfile"} {
+	for _, f := range []string{"action.yml"} {
 		b, err := os.ReadFile(filepath.Join(repoRoot(t), f))
 		if err != nil {
 			t.Fatal(err)

@@ -29,10 +29,16 @@ type actionMetadata struct {
 	} `yaml:"inputs"`
 	Outputs map[string]struct {
 		Description string `yaml:"description"`
+		Value       string `yaml:"value"`
 	} `yaml:"outputs"`
 	Runs struct {
 		Using string `yaml:"using"`
-		Image string `yaml:"image"`
+		Steps []struct {
+			ID    string            `yaml:"id"`
+			Shell string            `yaml:"shell"`
+			Run   string            `yaml:"run"`
+			Env   map[string]string `yaml:"env"`
+		} `yaml:"steps"`
 	} `yaml:"runs"`
 }
 
@@ -93,8 +99,8 @@ func TestActionYMLShape(t *testing.T) {
 	if m.Name == "" || m.Description == "" || m.Branding.Icon == "" || m.Branding.Color == "" {
 		t.Errorf("action.yml needs name, description and branding; got %q, %q, %+v", m.Name, m.Description, m.Branding)
 	}
-	if m.Runs.Using != "docker" || m.Runs.Image != "Dockerfile" {
-		t.Errorf("runs = %+v, want using: docker, image: Dockerfile", m.Runs)
+	if m.Runs.Using != "composite" {
+		t.Errorf("runs.using = %q, want composite: a container action pulls or builds an image on every job", m.Runs.Using)
 	}
 	for name, in := range m.Inputs {
 		if strings.ToLower(name) != name || strings.ContainsAny(name, " _") {
@@ -123,6 +129,69 @@ func TestActionYMLShape(t *testing.T) {
 	}
 	if d := m.Inputs[inCommand].Default; d == nil || *d != string(entry.ReleaseDeploy) {
 		t.Errorf("command default = %v, want release-deploy", d)
+	}
+}
+
+// TestCompositeRunsTheBinaryAsTheRunnerRunsAnAction: a composite action
+// gets no INPUT_ variables from the runner, so action.yml's step that
+// runs the binary passes each input itself, under the name the runner
+// gives an action's input (INPUT_ + the name upper-cased, spaces as _,
+// hyphens kept), which the binary reads with go-githubactions; and each
+// output of the action is that step's output of the same name. With
+// TestActionYMLDeclaresWhatTheCodeUses this keeps the code's inputs and
+// outputs, action.yml's and what reaches the binary the same.
+func TestCompositeRunsTheBinaryAsTheRunnerRunsAnAction(t *testing.T) {
+	t.Parallel()
+	m := readActionYML(t)
+	steps := map[string]int{}
+	for i, s := range m.Runs.Steps {
+		steps[s.ID] = i
+		if s.Shell != "bash" {
+			t.Errorf("step %q: shell %q, want bash (Git Bash on Windows runners)", s.ID, s.Shell)
+		}
+		// An expression in run: is pasted into the script before bash
+		// reads it; through env: it is only ever a value.
+		if strings.Contains(s.Run, "${{") {
+			t.Errorf("step %q: run: holds an expression (%q): pass it through env: instead", s.ID, s.Run)
+		}
+	}
+	i, ok := steps["buoy"]
+	if !ok {
+		t.Fatalf("action.yml has no step with id buoy (the one that runs buoy-action); steps: %v", keys(steps))
+	}
+	run := m.Runs.Steps[i]
+	var passed []string
+	for name, value := range run.Env {
+		if !strings.HasPrefix(name, "INPUT_") {
+			continue
+		}
+		passed = append(passed, name)
+		input := strings.ToLower(strings.TrimPrefix(name, "INPUT_"))
+		if want := "${{ inputs." + input + " }}"; value != want {
+			t.Errorf("step buoy: env %s = %q, want %q", name, value, want)
+		}
+	}
+	var want []string
+	for name := range m.Inputs {
+		want = append(want, "INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_")))
+	}
+	if got := sorted(passed); !slices.Equal(got, sorted(want)) {
+		t.Errorf("step buoy passes %v,\nthe inputs action.yml declares are %v", got, sorted(want))
+	}
+	for name, out := range m.Outputs {
+		if want := "${{ steps.buoy.outputs." + name + " }}"; out.Value != want {
+			t.Errorf("output %s: value %q, want %q", name, out.Value, want)
+		}
+	}
+	install, ok := steps["install"]
+	if !ok || install > i {
+		t.Fatalf("action.yml has no step install before step buoy (steps: %v)", keys(steps))
+	}
+	if script := m.Runs.Steps[install].Run; !strings.Contains(script, "$GITHUB_ACTION_PATH/action/install.sh") {
+		t.Errorf("step install runs %q, want action/install.sh from the action's path", script)
+	}
+	if bin := run.Env["BUOY_ACTION_BIN"]; bin != "${{ steps.install.outputs.bin }}" || !strings.Contains(run.Run, "$BUOY_ACTION_BIN") {
+		t.Errorf("step buoy runs %q with BUOY_ACTION_BIN %q, want the binary step install put on disk", run.Run, bin)
 	}
 }
 

@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -113,17 +116,33 @@ func TestDockerfileFollowsGitHubRules(t *testing.T) {
 	}
 }
 
-// goBuilds returns the go build commands of the Dockerfile as argument
-// lists, with their package.
-func goBuilds(t *testing.T) [][]string {
+// goBuild is one `go build` of the Dockerfile: the variables its RUN
+// sets before the command (GOOS=$TARGETOS ...) and go's arguments.
+type goBuild struct {
+	Line int
+	Env  []string
+	Args []string // after "go"
+}
+
+// goBuilds returns the go build commands of the Dockerfile.
+func goBuilds(t *testing.T) []goBuild {
 	t.Helper()
-	var builds [][]string
+	var builds []goBuild
 	for _, st := range parseDockerfile(t, filepath.Join(repoRoot(t), "Dockerfile")) {
 		for _, in := range st.Instructions {
-			if in.Cmd != "RUN" || !strings.HasPrefix(in.Args, "go build") {
+			if in.Cmd != "RUN" || !strings.Contains(in.Args, "go build") {
 				continue
 			}
-			builds = append(builds, shellWords(t, in.Args))
+			b := goBuild{Line: in.Line}
+			words := shellWords(t, in.Args)
+			for len(words) > 0 && strings.Contains(words[0], "=") {
+				b.Env, words = append(b.Env, words[0]), words[1:]
+			}
+			if len(words) < 2 || words[0] != "go" || words[1] != "build" {
+				t.Fatalf("Dockerfile:%d: RUN %s: want [VAR=value ...] go build ...", in.Line, in.Args)
+			}
+			b.Args = words[1:]
+			builds = append(builds, b)
 		}
 	}
 	return builds
@@ -163,51 +182,105 @@ func shellWords(t *testing.T, s string) []string {
 	return words
 }
 
-func TestDockerfileBuildsTheRepositorysBinaries(t *testing.T) {
+// TestDockerfileBuildsStampedBinaries runs the Dockerfile's go build
+// commands as the build stage would for this machine's platform, with
+// --build-arg VERSION, and checks that they build the action and the
+// CLI, static, and that both say that version; and that the image is
+// labelled with it.
+func TestDockerfileBuildsStampedBinaries(t *testing.T) {
 	t.Parallel()
-	builds := goBuilds(t)
-	want := map[string]string{"./action": "/out/buoy-action", "./cmd/buoy": "/out/buoy"}
+	const version = "v9.8.7-dockerfile"
+	stages := parseDockerfile(t, filepath.Join(repoRoot(t), "Dockerfile"))
+	if len(stages) < 2 {
+		t.Fatalf("Dockerfile has %d stages, want a build stage and a final stage", len(stages))
+	}
+	// What `docker build --build-arg VERSION=... --platform <this
+	// machine's>` gives the build stage's ARGs.
+	args := map[string]string{"TARGETOS": runtime.GOOS, "TARGETARCH": runtime.GOARCH, "VERSION": version}
+	declared := map[string]bool{}
 	static := false
-	for _, st := range parseDockerfile(t, filepath.Join(repoRoot(t), "Dockerfile")) {
-		for _, in := range st.Instructions {
-			static = static || (in.Cmd == "ENV" || in.Cmd == "RUN") && strings.Contains(in.Args, "CGO_ENABLED=0")
+	for _, in := range stages[0].Instructions {
+		if in.Cmd == "ARG" {
+			name, _, _ := strings.Cut(in.Args, "=")
+			declared[name] = true
 		}
+		static = static || (in.Cmd == "ENV" || in.Cmd == "RUN") && strings.Contains(in.Args, "CGO_ENABLED=0")
 	}
 	if !static {
 		t.Errorf("the Dockerfile does not set CGO_ENABLED=0: the binaries would not be static")
 	}
-	got := map[string]string{}
-	for _, args := range builds {
-		pkg := args[len(args)-1]
+	expand := func(line int, s string) string {
+		return os.Expand(s, func(name string) string {
+			if !declared[name] {
+				t.Errorf("Dockerfile:%d: $%s is not an ARG of the build stage (it declares %v)", line, name, slices.Sorted(maps.Keys(declared)))
+			}
+			return args[name]
+		})
+	}
+
+	want := map[string]string{"./action": "/out/buoy-action", "./cmd/buoy": "/out/buoy"}
+	printed := map[string]string{"./action": "buoy-action " + version, "./cmd/buoy": "buoy version " + version}
+	built := map[string]bool{}
+	root := repoRoot(t)
+	for _, b := range goBuilds(t) {
+		pkg := b.Args[len(b.Args)-1]
+		cmdline := strings.Join(b.Args, " ")
+		if !strings.Contains(cmdline, "-trimpath") {
+			t.Errorf("Dockerfile:%d: %s is built without -trimpath", b.Line, pkg)
+		}
+		if !strings.Contains(cmdline, "-X main.version=$VERSION") {
+			t.Errorf("Dockerfile:%d: %s is built without -X main.version=$VERSION: it would not say its version", b.Line, pkg)
+		}
+		if !slices.Contains(b.Env, "GOOS=$TARGETOS") || !slices.Contains(b.Env, "GOARCH=$TARGETARCH") {
+			t.Errorf("Dockerfile:%d: %s is built with %v, want GOOS=$TARGETOS GOARCH=$TARGETARCH (the build stage runs on the builder's platform)", b.Line, pkg, b.Env)
+		}
 		out := ""
-		for i, a := range args {
-			if a == "-o" && i+1 < len(args) {
-				out = args[i+1]
+		goArgs := make([]string, len(b.Args))
+		for i, a := range b.Args {
+			goArgs[i] = expand(b.Line, a)
+			if i > 0 && b.Args[i-1] == "-o" {
+				out = a
+				goArgs[i] = filepath.Join(t.TempDir(), filepath.Base(a))
 			}
 		}
-		got[pkg] = out
-		if !strings.Contains(strings.Join(args, " "), "-trimpath") {
-			t.Errorf("%s is built without -trimpath", pkg)
+		if want[pkg] != out {
+			t.Errorf("Dockerfile:%d: builds %s to %q, want %q", b.Line, pkg, out, want[pkg])
+			continue
+		}
+		built[pkg] = true
+		cmd := exec.Command("go", goArgs...) //nolint:gosec // the Dockerfile's own command
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
+		for _, e := range b.Env {
+			cmd.Env = append(cmd.Env, expand(b.Line, e))
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("go %s: %v\n%s", strings.Join(goArgs, " "), err, out)
+			continue
+		}
+		bin := goArgs[slices.Index(goArgs, "-o")+1]
+		got, err := exec.Command(bin, "--version").Output()
+		if err != nil {
+			t.Errorf("%s --version: %v", bin, err)
+		}
+		if strings.TrimSpace(string(got)) != printed[pkg] {
+			t.Errorf("%s built by the Dockerfile says %q, want %q", pkg, strings.TrimSpace(string(got)), printed[pkg])
 		}
 	}
-	for pkg, out := range want {
-		if got[pkg] != out {
-			t.Errorf("Dockerfile builds %s to %q, want %q", pkg, got[pkg], out)
+	for pkg := range want {
+		if !built[pkg] {
+			t.Errorf("the Dockerfile does not build %s", pkg)
 		}
 	}
 
-	root := repoRoot(t)
-	for _, args := range builds {
-		for i, a := range args {
-			if a == "-o" {
-				args[i+1] = filepath.Join(t.TempDir(), filepath.Base(args[i+1]))
-			}
-		}
-		cmd := exec.Command("go", args[1:]...) //nolint:gosec // the Dockerfile's own command
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("go %s: %v\n%s", strings.Join(args[1:], " "), err, out)
-		}
+	// The final stage labels the image with the version (ARG VERSION
+	// again: an ARG ends with its stage).
+	var versionArg, labelled bool
+	for _, in := range stages[len(stages)-1].Instructions {
+		versionArg = versionArg || in.Cmd == "ARG" && (in.Args == "VERSION" || strings.HasPrefix(in.Args, "VERSION="))
+		labelled = labelled || versionArg && in.Cmd == "LABEL" && strings.Contains(in.Args, "org.opencontainers.image.version=$VERSION")
+	}
+	if !labelled {
+		t.Error("the final stage does not declare ARG VERSION and LABEL org.opencontainers.image.version=$VERSION")
 	}
 }

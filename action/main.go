@@ -17,15 +17,26 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/buoy-deploy/buoy/internal/buildinfo"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/interrupt"
 )
 
+// version is set at build time with -ldflags "-X main.version=v1.2.3"
+// (.goreleaser.yaml); unset, buildinfo.Version finds the module version
+// `go install` recorded.
+var version = buildinfo.Unstamped
+
 func main() {
+	if buildinfo.Requested(os.Args[1:]) {
+		fmt.Println("buoy-action", buildinfo.Version(version))
+		return
+	}
 	ctx, stop := interrupt.Context(context.Background(), os.Stderr, os.Exit)
 	a := githubactions.New()
 	err := run(ctx, a, realDeps())

@@ -8,8 +8,8 @@ import (
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 )
 
-// runner runs the built action binary the way the GitHub runner runs a
-// Docker action (cihost.GitHubStep: every input of action.yml as
+// runner runs the built action binary the way action.yml's last step
+// runs it (cihost.GitHubStep: every input of action.yml as
 // INPUT_<UPPER(name)> with its default unless the step sets it, the
 // file-command files and the context variables, and the workspace as
 // working directory).

@@ -30,20 +30,23 @@ var errConfig = errors.New("invalid plugin configuration")
 // pointers), so a configuration written out is read back the same (an
 // option given empty or null is refused: emptyOption).
 type config struct {
-	Command           entry.Operation `json:"command,omitempty"`
-	Project           string          `json:"project,omitempty"`
-	Environment       string          `json:"environment,omitempty"`
-	FromLabel         string          `json:"from-label,omitempty"`
-	Release           string          `json:"release,omitempty"`
-	FromEnvironment   string          `json:"from-environment,omitempty"`
-	Description       string          `json:"description,omitempty"`
-	Manifest          string          `json:"manifest,omitempty"`
-	Table             string          `json:"table,omitempty"`
-	Timeout           string          `json:"timeout,omitempty"`
-	Wait              *bool           `json:"wait,omitempty"`
-	RollbackOnFailure bool            `json:"rollback-on-failure"`
-	DryRun            bool            `json:"dry-run"`
-	Confirm           bool            `json:"confirm"`
+	Command         entry.Operation `json:"command,omitempty"`
+	Project         string          `json:"project,omitempty"`
+	Environment     string          `json:"environment,omitempty"`
+	FromLabel       string          `json:"from-label,omitempty"`
+	Release         string          `json:"release,omitempty"`
+	FromEnvironment string          `json:"from-environment,omitempty"`
+	Description     string          `json:"description,omitempty"`
+	Manifest        string          `json:"manifest,omitempty"`
+	Table           string          `json:"table,omitempty"`
+	// AWSRegion is the Action's aws-region: the region of the history
+	// table and the registries; unset, the agent's (AWS_REGION).
+	AWSRegion         string `json:"aws-region,omitempty"`
+	Timeout           string `json:"timeout,omitempty"`
+	Wait              *bool  `json:"wait,omitempty"`
+	RollbackOnFailure bool   `json:"rollback-on-failure"`
+	DryRun            bool   `json:"dry-run"`
+	Confirm           bool   `json:"confirm"`
 	// LockWait, LockTTL, ECSQuotaShare, ECSRate and ECSBurst are the CLI's
 	// --lock-wait, --lock-ttl, --ecs-quota-share, --ecs-rate and
 	// --ecs-burst; unset means its default.
@@ -151,7 +154,7 @@ func duplicateOption(raw string) string {
 // version, binary and download are hooks/command's.
 func noEmptyOptions() []string {
 	return []string{"command", "project", "environment", "from-label", "release", "from-environment",
-		"manifest", "table", "timeout", "lock-wait", "lock-ttl"}
+		"manifest", "table", "aws-region", "timeout", "lock-wait", "lock-ttl"}
 }
 
 // emptyOption returns an option of noEmptyOptions the configuration gives
@@ -280,6 +283,7 @@ func (c *config) validate() error {
 		{"description", c.Description, inputcheck.Text},
 		{"manifest", c.Manifest, inputcheck.Path},
 		{"table", c.Table, inputcheck.Table},
+		{"aws-region", c.AWSRegion, inputcheck.Region},
 		{"version", c.Version, inputcheck.Line},
 		{"binary", c.Binary, inputcheck.Path},
 	} {
@@ -346,6 +350,7 @@ func (c *config) openConfig(sink event.Sink, logger *slog.Logger) entry.Config {
 		Manifest: c.Manifest,
 		Project:  c.Project,
 		Table:    c.Table,
+		Region:   c.AWSRegion,
 		Limits:   c.limits,
 		Sink:     sink,
 		Logger:   logger,

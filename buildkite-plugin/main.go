@@ -14,15 +14,26 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 
+	"github.com/buoy-deploy/buoy/internal/buildinfo"
 	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/interrupt"
 )
 
+// version is set at build time with -ldflags "-X main.version=v1.2.3"
+// (.goreleaser.yaml); unset, buildinfo.Version finds the module version
+// `go install` recorded.
+var version = buildinfo.Unstamped
+
 func main() {
+	if buildinfo.Requested(os.Args[1:]) {
+		fmt.Println("buoy-buildkite-plugin", buildinfo.Version(version))
+		return
+	}
 	ctx, stop := interrupt.Context(context.Background(), os.Stderr, os.Exit)
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("BUOY_DEBUG") != "" {

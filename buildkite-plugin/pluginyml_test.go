@@ -174,6 +174,11 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 		{config: `{"environment":"stage","ecs-burst":0}`},
 		{config: `{"environment":"stage","ecs-burst":2.5}`},
 		{config: `{"environment":"stage","ecs-burst":50.0}`, valid: true, parser: new(false)},
+		{config: `{"environment":"stage","aws-region":"eu-west-2"}`, valid: true},
+		{config: `{"environment":"stage","aws-region":"us-gov-west-1"}`, valid: true},
+		{config: `{"environment":"stage","aws-region":"Ireland"}`},
+		{config: `{"environment":"stage","aws-region":"eu-west-2 "}`},
+		{config: `{"environment":"stage","aws-region":""}`},
 	}
 	for _, tt := range tests {
 		schemaErr := schema.Validate(jsonValue(t, json.RawMessage(tt.config)))
@@ -302,5 +307,92 @@ func TestExampleCheckRejectsABadConfiguration(t *testing.T) {
 	err := configSchema(t).Validate(configs[0])
 	if err == nil || !strings.Contains(err.Error(), "rollback") {
 		t.Errorf("schema accepted an unknown option: %v", err)
+	}
+}
+
+// linterSchema is what Buildkite's plugin-linter requires of plugin.yml:
+// a name, a description, an author, the commands the hooks need, and a
+// configuration schema that lists its properties and its required ones
+// and says whether others are allowed.
+const linterSchema = `{
+  "type": "object",
+  "required": ["name", "description", "author", "requirements", "configuration"],
+  "properties": {
+    "name": {"type": "string"},
+    "description": {"type": "string"},
+    "author": {"type": "string"},
+    "requirements": {"type": "array", "items": {"type": "string"}},
+    "configuration": {
+      "type": "object",
+      "required": ["properties", "required", "additionalProperties"],
+      "properties": {
+        "properties": {"type": "object"},
+        "required": {"type": "array"},
+        "additionalProperties": {"type": "boolean"}
+      }
+    }
+  }
+}`
+
+// TestPluginLinterRules checks what `plugin-linter` checks, and the
+// conventions of Buildkite's plugin directory: plugin.yml against the
+// linter's rules, its name in Title Case, hooks that are executable
+// files named after agent hooks, and a README and docs whose examples
+// name the plugin by a version (#vX.Y.Z, #vX) (their configurations are
+// checked against the schema by TestExamplePipelines).
+func TestPluginLinterRules(t *testing.T) {
+	t.Parallel()
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft7)
+	meta, err := jsonschema.UnmarshalJSON(strings.NewReader(linterSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource("plugin-linter.json", meta); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("plugin-linter.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := pluginDefinition(t)
+	if err := s.Validate(jsonValue(t, def)); err != nil {
+		t.Errorf("plugin.yml does not pass plugin-linter's rules: %v", err)
+	}
+	name, _ := def["name"].(string)
+	if !regexp.MustCompile(`^[A-Z][a-z0-9]*( [A-Z0-9][A-Za-z0-9]*)*$`).MatchString(name) {
+		t.Errorf("plugin.yml name %q: Buildkite's plugins use Title Case names, e.g. Buoy", name)
+	}
+
+	hooks, err := os.ReadDir("../hooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agentHooks := []string{"environment", "pre-checkout", "checkout", "post-checkout", "pre-command", "command", "post-command", "pre-artifact", "post-artifact", "pre-exit"}
+	for _, h := range hooks {
+		info, err := h.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(agentHooks, h.Name()) || !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0 {
+			t.Errorf("hooks/%s (%v): want executable files named after agent hooks (%v)", h.Name(), info.Mode(), agentHooks)
+		}
+	}
+
+	reference := regexp.MustCompile("buoy-deploy/buoy(?:\\.git)?#([^:\\s\"'`)]+)")
+	for _, doc := range []string{"../README.md", "../docs/buildkite-plugin.md"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs := reference.FindAllStringSubmatch(string(b), -1)
+		if len(refs) == 0 {
+			t.Errorf("%s names the plugin nowhere as buoy-deploy/buoy.git#<version>", doc)
+		}
+		for _, m := range refs {
+			if !regexp.MustCompile(`^(v\d+(\.\d+\.\d+)?|[0-9a-f]{40})$`).MatchString(m[1]) {
+				t.Errorf("%s: %s: pin the plugin by a release (#v1.2.3), its major version (#v1) or a commit SHA", doc, m[0])
+			}
+		}
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"maps"
 	"os"
@@ -11,90 +9,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"text/template"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/buoy-deploy/buoy/internal/releasetest"
 )
-
-// goreleaserConfig is the part of .goreleaser.yaml that decides the
-// names of the plugin's release assets.
-type goreleaserConfig struct {
-	ProjectName string `yaml:"project_name"`
-	Builds      []struct {
-		ID     string   `yaml:"id"`
-		Main   string   `yaml:"main"`
-		Binary string   `yaml:"binary"`
-		Goos   []string `yaml:"goos"`
-		Goarch []string `yaml:"goarch"`
-	} `yaml:"builds"`
-	Archives []struct {
-		IDs          []string `yaml:"ids"`
-		Formats      []string `yaml:"formats"`
-		NameTemplate string   `yaml:"name_template"`
-	} `yaml:"archives"`
-	Checksum struct {
-		NameTemplate string `yaml:"name_template"`
-		Algorithm    string `yaml:"algorithm"`
-	} `yaml:"checksum"`
-}
-
-// pluginAssets returns, from .goreleaser.yaml, the file name of the
-// plugin binary goreleaser publishes for each "os/arch", and the name of
-// the checksums file.
-func pluginAssets(t *testing.T) (map[string]string, string) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", ".goreleaser.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg goreleaserConfig
-	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		t.Fatalf(".goreleaser.yaml: %v", err)
-	}
-	if cfg.Checksum.Algorithm != "" && cfg.Checksum.Algorithm != "sha256" {
-		t.Errorf("checksum algorithm %q: hooks/command checks sha256", cfg.Checksum.Algorithm)
-	}
-	for _, b := range cfg.Builds {
-		if b.Main != "./buildkite-plugin" {
-			continue
-		}
-		for _, a := range cfg.Archives {
-			if !slices.Contains(a.IDs, b.ID) {
-				continue
-			}
-			if !slices.Equal(a.Formats, []string{"binary"}) {
-				t.Errorf("the plugin's archive formats are %v; hooks/command downloads the bare binary: want [binary]", a.Formats)
-			}
-			tmpl, err := template.New("name").Option("missingkey=error").Parse(a.NameTemplate)
-			if err != nil {
-				t.Fatalf("the plugin's name_template %q: %v", a.NameTemplate, err)
-			}
-			assets := map[string]string{}
-			for _, goos := range b.Goos {
-				for _, goarch := range b.Goarch {
-					var name bytes.Buffer
-					err := tmpl.Execute(&name, map[string]string{"ProjectName": cfg.ProjectName, "Binary": b.Binary,
-						"Os": goos, "Arch": goarch, "Version": "1.2.3", "Tag": "v1.2.3"})
-					if err != nil {
-						t.Fatalf("the plugin's name_template %q: %v", a.NameTemplate, err)
-					}
-					assets[goos+"/"+goarch] = name.String()
-				}
-			}
-			return assets, cfg.Checksum.NameTemplate
-		}
-		t.Fatalf(".goreleaser.yaml has no archive for build %s (the plugin)", b.ID)
-	}
-	t.Fatal(".goreleaser.yaml builds no ./buildkite-plugin")
-	return nil, ""
-}
 
 // hooks/command must find, verify and run the binary goreleaser
 // publishes for every platform the hook knows, under the name it
 // publishes it, checked against checksums.txt as goreleaser writes it.
 func TestHookDownloadsWhatGoreleaserPublishes(t *testing.T) {
 	t.Parallel()
-	assets, checksums := pluginAssets(t)
+	cfg := releasetest.Read(t, "..")
+	assets, checksums := releasetest.BareAssets(t, cfg, "./buildkite-plugin"), releasetest.Checksums(t, cfg)
 	// What `uname -s` and `uname -m` say on each platform the hook knows.
 	platforms := map[string][2]string{"linux/amd64": {"Linux", "x86_64"}, "linux/arm64": {"Linux", "aarch64"},
 		"darwin/amd64": {"Darwin", "x86_64"}, "darwin/arm64": {"Darwin", "arm64"}}
@@ -105,21 +30,11 @@ func TestHookDownloadsWhatGoreleaserPublishes(t *testing.T) {
 	// A release as goreleaser lays it out: each binary (here a script that
 	// says which it is) and "<sha256>  <name>" lines in checksums.txt.
 	releases := t.TempDir()
-	dir := filepath.Join(releases, "v1.2.3")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var sums strings.Builder
+	published := map[string][]byte{}
 	for platform, name := range assets {
-		script := []byte("#!/bin/sh\necho \"released binary " + platform + "\"\n")
-		if err := os.WriteFile(filepath.Join(dir, name), script, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&sums, "%x  %s\n", sha256.Sum256(script), name)
+		published[name] = []byte("#!/bin/sh\necho \"released binary " + platform + "\"\n")
 	}
-	if err := os.WriteFile(filepath.Join(dir, checksums), []byte(sums.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	releasetest.Release(t, filepath.Join(releases, "v1.2.3"), checksums, published)
 
 	for platform, uname := range platforms {
 		t.Run(strings.ReplaceAll(platform, "/", "_"), func(t *testing.T) {

@@ -104,6 +104,9 @@ func TestReleaseDeploySucceeds(t *testing.T) {
 	if got, want := fake.Opened().Project, "catalogue"; got != want {
 		t.Errorf("opened project %q, want %q", got, want)
 	}
+	if got := fake.Opened().Region; got != "" {
+		t.Errorf("opened region %q, want none (the agent's) when aws-region is not set", got)
+	}
 	want := deploy.ReleaseDeployInput{
 		Label: "ref.3f2a9c1",
 		Request: deploy.Request{
@@ -478,5 +481,19 @@ func TestOpenFailureIsReported(t *testing.T) {
 	}
 	if !strings.Contains(log, "line 3: unknown key") || len(annotations(calls)) != 1 {
 		t.Errorf("the manifest error is not in the log and one annotation:\n%s\n%v", log, calls)
+	}
+}
+
+// TestAWSRegionOption: aws-region, like the Action's input, is the region
+// buoy opens the history table and the registries in.
+func TestAWSRegionOption(t *testing.T) {
+	t.Parallel()
+	fake := &entrytest.Deployer{Events: deployEvents(), Result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
+	log, _, err := runPlugin(t, `{"environment":"stage","aws-region":"eu-west-2"}`, fake, false)
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("exit code = %d (%v), want 0\n%s", code, err, log)
+	}
+	if got, want := fake.Opened().Region, "eu-west-2"; got != want {
+		t.Errorf("opened region %q, want %q", got, want)
 	}
 }

@@ -1,32 +1,34 @@
 #!/usr/bin/env bats
 # Tests of hooks/command, run the way the agent runs it: with the plugin's
 # options in BUILDKITE_PLUGIN_CONFIGURATION and BUILDKITE_PLUGINS, on a PATH
-# that holds only the tools the hook may use plus stubs (go,
-# buildkite-agent), so the real Go and network are never reached.
-# Run with `make test-hooks` (scripts/install-bats installs bats).
+# that holds only the tools the hook may use plus stubs, so the real Go and
+# network are never reached. They run under Buildkite's plugin tester
+# (`docker run -v "$PWD:/plugin" buildkite/plugin-tester`: bats tests/,
+# with bats-assert and bats-mock's stub/unstub from
+# $BATS_PLUGIN_PATH/load.bash) and under `make test-hooks`, which installs
+# the same libraries (scripts/install-bats). tests/binary/ holds the tests
+# that need Go to build the real plugin binary.
 
-setup_file() {
-  # The real plugin binary, for the tests of how it rejects bad options.
-  real_go="$(command -v go)" || {
-    echo "go is not installed: the hook tests build the plugin binary" >&2
-    return 1
-  }
-  (cd "$BATS_TEST_DIRNAME/.." && "$real_go" build -o "$BATS_FILE_TMPDIR/real/buoy-buildkite-plugin" ./buildkite-plugin)
-}
+load "${BATS_PLUGIN_PATH:-/usr/lib/bats}/load.bash"
 
 setup() {
-  load '/usr/lib/bats/bats-support/load'
-  load '/usr/lib/bats/bats-assert/load'
-
+  # The test's own helpers (find, cmp, cp, mkfifo) run on the PATH they
+  # had; the hook only gets $tools.
+  host_path="$PATH"
   hook="$BATS_TEST_DIRNAME/../hooks/command"
   stubs="$BATS_TEST_TMPDIR/stubs"
   tools="$BATS_TEST_TMPDIR/tools"
   mkdir -p "$stubs" "$tools"
   local t
-  for t in bash env sh curl sha256sum awk sed grep head cut tr mkdir chmod mv rm uname dirname cat printf; do
+  # ln and touch are for bats-mock's stub.
+  for t in bash env sh curl git sha256sum awk sed grep head cut tr mkdir mktemp chmod mv rm uname dirname cat ln touch; do
     ln -s "$(command -v "$t")" "$tools/$t"
   done
-  export PATH="$stubs:$tools"
+  # bats-mock's stubs (stub/unstub) go first on PATH, and keep their plans
+  # with this test.
+  export BATS_MOCK_TMPDIR="$BATS_TEST_TMPDIR"
+  export BATS_MOCK_BINDIR="$BATS_TEST_TMPDIR/mocks"
+  export PATH="$BATS_MOCK_BINDIR:$stubs:$tools"
 
   export BUOY_CACHE_DIR="$BATS_TEST_TMPDIR/cache"
   export BUILDKITE_PLUGIN_NAME=BUOY_GIT
@@ -34,14 +36,6 @@ setup() {
   export BUILDKITE_PLUGIN_BUOY_ENVIRONMENT=stage
   export BUILDKITE_PLUGINS='[{"https://github.com/buoy-deploy/buoy.git#v1.2.3":{"environment":"stage"}}]'
   unset BUOY_RELEASE_BASE_URL
-
-  # buildkite-agent appends its arguments and standard input to a log.
-  export AGENT_LOG="$BATS_TEST_TMPDIR/agent.log"
-  cat >"$stubs/buildkite-agent" <<'EOF'
-#!/usr/bin/env bash
-{ echo "buildkite-agent $*"; cat; echo; } >>"$AGENT_LOG"
-EOF
-  chmod +x "$stubs/buildkite-agent"
 
   case "$(uname -m)" in aarch64 | arm64) arch=arm64 ;; *) arch=amd64 ;; esac
   asset="buoy-buildkite-plugin_$(uname -s | tr 'A-Z' 'a-z')_$arch"
@@ -66,17 +60,22 @@ release() {
   export BUOY_RELEASE_BASE_URL="file://$BATS_TEST_TMPDIR/releases"
 }
 
-# fake_go makes `go build -o OUT ./buildkite-plugin` write a stand-in binary
-# to OUT, and records where it ran.
-fake_go() {
-  cat >"$stubs/go" <<EOF
-#!/usr/bin/env bash
-[ "\$1" = version ] && { echo "go version go1.26.8 fake"; exit 0; }
-echo "go \$* in \$PWD" >>"$BATS_TEST_TMPDIR/go.log"
-[ "\$1 \$2 \$4" = "build -o ./buildkite-plugin" ] && [ -d buildkite-plugin ] || { echo "fake go: unexpected \$*" >&2; exit 1; }
-${1:-} printf '#!/usr/bin/env bash\necho "built binary ran with \$BUILDKITE_PLUGIN_CONFIGURATION"\n' >"\$3" && chmod +x "\$3"
-EOF
-  chmod +x "$stubs/go"
+# stub_go makes `go build -o OUT ./buildkite-plugin`, run in the plugin
+# checkout, write a stand-in binary to OUT (or, with "fail", fail), and
+# records the directory it ran in.
+stub_go() {
+  local build='[ -d buildkite-plugin ] && pwd >"$BATS_TEST_TMPDIR/go-build-dir" && printf "#!/usr/bin/env bash\necho \"built binary ran with \$BUILDKITE_PLUGIN_CONFIGURATION\"\n" >"$3" && chmod +x "$3"'
+  [ "${1:-}" != fail ] || build='echo "fake go: build failed" >&2; exit 1'
+  stub go \
+    "version : echo 'go version go1.26.8 fake'" \
+    "build -o */buoy-buildkite-plugin ./buildkite-plugin : $build"
+}
+
+# no_partial_files fails if the cache holds a download or build that was
+# left half-way.
+no_partial_files() {
+  PATH="$host_path" run find "$BUOY_CACHE_DIR" -name '.download.*' -o -name '.build.*' -o -name '*.part'
+  assert_output ""
 }
 
 @test "runs the binary the binary option names" {
@@ -119,14 +118,32 @@ EOF
   release v1.2.3
   run "$hook"
   assert_success
+  assert_output --partial "Verified $asset v1.2.3 against checksums.txt"
   assert_output --partial "release v1.2.3 ran with {\"environment\":\"stage\"}"
   assert [ -x "$BUOY_CACHE_DIR/v1.2.3/$asset" ]
+  assert [ -f "$BUOY_CACHE_DIR/v1.2.3/checksums.txt" ]
+  no_partial_files
 
   # A second run reuses the verified binary.
   rm "$BATS_TEST_TMPDIR/releases/v1.2.3/$asset"
   run "$hook"
   assert_success
   assert_output --partial "release v1.2.3 ran"
+}
+
+@test "a warm cache needs no network: curl is never called" {
+  release v1.2.3
+  run "$hook"
+  assert_success
+
+  # No release server any more, and a curl that fails the test if called.
+  rm -rf "$BATS_TEST_TMPDIR/releases"
+  stub curl
+  run "$hook"
+  assert_success
+  assert_output --partial "Using $asset v1.2.3 from the cache ($BUOY_CACHE_DIR/v1.2.3), matching its checksums.txt"
+  assert_output --partial "release v1.2.3 ran"
+  unstub curl
 }
 
 @test "the version option overrides the plugin's ref" {
@@ -139,16 +156,29 @@ EOF
 
 @test "a checksum mismatch is a hard error, even when Go could build" {
   release v1.2.3 "$(printf '0%.0s' {1..64})"
-  fake_go
+  stub go
   run "$hook"
   assert_failure
   assert_output --partial "checksum mismatch"
   refute_output --partial "ran with"
   assert [ ! -e "$BUOY_CACHE_DIR/v1.2.3/$asset" ]
-  assert [ ! -e "$BATS_TEST_TMPDIR/go.log" ]
+  no_partial_files
+  unstub go
 }
 
-@test "a cached binary that no longer matches is downloaded again" {
+@test "a cached binary that no longer matches its cached checksums.txt is downloaded again" {
+  release v1.2.3
+  run "$hook"
+  assert_success
+  fake_binary "$BUOY_CACHE_DIR/v1.2.3/$asset" "tampered"
+  run "$hook"
+  assert_success
+  assert_output --partial "does not match its checksums.txt: downloading it again"
+  assert_output --partial "release v1.2.3 ran"
+  refute_output --partial "tampered"
+}
+
+@test "a cached binary without its checksums.txt is downloaded again" {
   release v1.2.3
   mkdir -p "$BUOY_CACHE_DIR/v1.2.3"
   fake_binary "$BUOY_CACHE_DIR/v1.2.3/$asset" "tampered"
@@ -157,42 +187,118 @@ EOF
   assert_output --partial "release v1.2.3 ran"
 }
 
+@test "two agents sharing a cache download into files of their own, renamed into place" {
+  release v1.2.3
+  # A curl that, for the binary, writes half of it, says where, and waits
+  # until the test lets it finish: both jobs are then mid-download.
+  PATH="$host_path" mkfifo "$BATS_TEST_TMPDIR/arrived" "$BATS_TEST_TMPDIR/gate"
+  # Held open read-write by the test (fd 3 is bats's own), so that
+  # neither side blocks on opening them.
+  exec 7<>"$BATS_TEST_TMPDIR/arrived" 8<>"$BATS_TEST_TMPDIR/gate"
+  cat >"$stubs/curl" <<EOF
+#!/usr/bin/env bash
+out="" url=""
+while [ \$# -gt 0 ]; do case "\$1" in -o) out="\$2"; shift 2 ;; *) url="\$1"; shift ;; esac; done
+src="\${url#file://}"
+case "\$src" in
+*/$asset)
+  head -c 10 "\$src" >"\$out"
+  echo "\$out" >"$BATS_TEST_TMPDIR/arrived"
+  read -r _ <"$BATS_TEST_TMPDIR/gate"
+  cat "\$src" >"\$out" ;;
+*) cat "\$src" >"\$out" ;;
+esac
+EOF
+  chmod +x "$stubs/curl"
+
+  "$hook" >"$BATS_TEST_TMPDIR/job1.log" 2>&1 3>&- 7>&- 8>&- &
+  job1=$!
+  "$hook" >"$BATS_TEST_TMPDIR/job2.log" 2>&1 3>&- 7>&- 8>&- &
+  job2=$!
+  read -r -t 60 part1 <&7 || fail "the first job never started downloading the binary"
+  read -r -t 60 part2 <&7 || fail "the second job never started downloading the binary (does one job wait for the other?)"
+  # Both half-written, side by side, neither where the binary goes.
+  assert_not_equal "$part1" "$part2"
+  assert [ -s "$part1" ]
+  assert [ -s "$part2" ]
+  assert [ ! -e "$BUOY_CACHE_DIR/v1.2.3/$asset" ]
+  printf 'go\ngo\n' >&8
+  wait "$job1" || fail "job 1 failed: $(cat "$BATS_TEST_TMPDIR/job1.log")"
+  wait "$job2" || fail "job 2 failed: $(cat "$BATS_TEST_TMPDIR/job2.log")"
+
+  run cat "$BATS_TEST_TMPDIR/job1.log" "$BATS_TEST_TMPDIR/job2.log"
+  assert_output --partial "release v1.2.3 ran"
+  refute_output --partial "checksum mismatch"
+  PATH="$host_path" cmp "$BUOY_CACHE_DIR/v1.2.3/$asset" "$BATS_TEST_TMPDIR/releases/v1.2.3/$asset"
+  no_partial_files
+}
+
+@test "#v1 or a commit SHA downloads the release tagged on the plugin checkout's commit" {
+  release v1.2.3
+  # The plugin as the agent clones it: a git checkout with its tags.
+  local checkout="$BATS_TEST_TMPDIR/plugins/buoy"
+  mkdir -p "$checkout/hooks"
+  PATH="$host_path" cp "$hook" "$checkout/hooks/command"
+  git -C "$checkout" init -q
+  git -C "$checkout" add hooks
+  git -C "$checkout" -c user.name=t -c user.email=t@example.com commit -q -m release
+  git -C "$checkout" tag v1.2.2
+  git -C "$checkout" tag v1.2.3
+  git -C "$checkout" tag v1.2.3-rc.1
+  git -C "$checkout" tag v1
+  local sha
+  sha="$(git -C "$checkout" rev-parse HEAD)"
+  for ref in v1 "$sha"; do
+    export BUILDKITE_PLUGINS="[{\"https://github.com/buoy-deploy/buoy.git#$ref\":{\"environment\":\"stage\"}}]"
+    run "$checkout/hooks/command"
+    assert_success
+    assert_output --partial "release v1.2.3 ran"
+  done
+}
+
 @test "builds from the plugin checkout with Go when download is false" {
   release v1.2.3
-  fake_go
+  stub_go
   export BUILDKITE_PLUGIN_CONFIGURATION='{"environment":"stage","download":false}'
   run "$hook"
   assert_success
   assert_output --partial "built binary ran with {\"environment\":\"stage\",\"download\":false}"
-  run cat "$BATS_TEST_TMPDIR/go.log"
-  assert_output "go build -o $BUOY_CACHE_DIR/build/buoy-buildkite-plugin ./buildkite-plugin in $(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/go-build-dir")" "$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+  assert [ -x "$BUOY_CACHE_DIR/build/buoy-buildkite-plugin" ]
+  no_partial_files
+  unstub go
 }
 
 @test "falls back to building when the release cannot be downloaded" {
   export BUOY_RELEASE_BASE_URL="file://$BATS_TEST_TMPDIR/no-releases"
-  fake_go
+  stub_go
   run "$hook"
   assert_success
   assert_output --partial "could not download"
   assert_output --partial "built binary ran"
+  no_partial_files
+  unstub go
 }
 
 @test "builds when the plugin's ref is not a version" {
   export BUILDKITE_PLUGINS='[{"https://github.com/buoy-deploy/buoy.git#main":{"environment":"stage"}}]'
-  fake_go
+  stub_go
   run "$hook"
   assert_success
   assert_output --partial "No version to download"
   assert_output --partial "built binary ran"
+  unstub go
 }
 
 @test "a failed go build is an error" {
-  fake_go "false &&"
+  stub_go fail
   export BUILDKITE_PLUGIN_CONFIGURATION='{"environment":"stage","download":false}'
   run "$hook"
   assert_failure
   assert_output --partial "go build in"
   assert_output --partial "failed"
+  no_partial_files
+  unstub go
 }
 
 @test "names the three ways to get the binary when none works" {
@@ -203,23 +309,4 @@ EOF
   assert_output --partial "(1) set the binary option"
   assert_output --partial "(2) use a released version"
   assert_output --partial "(3) install Go on the agent"
-}
-
-@test "the plugin binary rejects a configuration without environment" {
-  export BUILDKITE_PLUGIN_CONFIGURATION="{\"binary\":\"$BATS_FILE_TMPDIR/real/buoy-buildkite-plugin\",\"command\":\"deploy\"}"
-  run "$hook"
-  assert_equal "$status" 2
-  assert_output --partial 'option "environment" is missing'
-  run cat "$AGENT_LOG"
-  assert_output --partial "buildkite-agent annotate --style error --context buoy"
-  assert_output --partial "buildkite-agent meta-data set buoy:status"
-}
-
-@test "the plugin binary rejects an unknown option, naming it" {
-  export BUILDKITE_PLUGIN_CONFIGURATION="{\"binary\":\"$BATS_FILE_TMPDIR/real/buoy-buildkite-plugin\",\"environment\":\"stage\",\"cluster\":\"prod\"}"
-  run "$hook"
-  assert_equal "$status" 2
-  assert_output --partial 'unknown option "cluster"'
-  run cat "$AGENT_LOG"
-  assert_output --partial "buildkite-agent annotate --style error --context buoy-stage"
 }

@@ -10,11 +10,14 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/buoy-deploy/buoy/internal/buildinfo"
 	"github.com/buoy-deploy/buoy/internal/interrupt"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=v1.2.3"
+// (.goreleaser.yaml); unset, buildinfo.Version finds the module version
+// `go install` recorded.
+var version = buildinfo.Unstamped
 
 func main() {
 	ctx, stop := interrupt.Context(context.Background(), os.Stderr, os.Exit)
@@ -24,7 +27,7 @@ func main() {
 		stderr:   os.Stderr,
 		getenv:   os.Getenv,
 		terminal: term.IsTerminal(int(os.Stdin.Fd())),
-		version:  version,
+		version:  buildinfo.Version(version),
 	}
 	code := a.main(ctx, os.Args[1:])
 	stop()

@@ -1,8 +1,9 @@
 // Package cihost runs buoy's CI entrypoints in tests the way their hosts
-// run them: the GitHub Action's binary as the runner runs a Docker action
+// run them: the GitHub Action's binary as action.yml runs it
 // (GitHubStep: every input of action.yml as INPUT_<NAME>, the
 // GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, the context variables, the
-// workspace as working directory), and the Buildkite plugin as the agent
+// workspace as working directory), action.yml's composite steps as the
+// runner runs them (CompositeAction), and the Buildkite plugin as the agent
 // runs a job (BuildkiteEnv, the job's variables with
 // BUILDKITE_PLUGIN_CONFIGURATION; StubAgent, a buildkite-agent on PATH
 // that records every call; RunCommandHook, the plugin's hooks/command).

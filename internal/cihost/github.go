@@ -12,11 +12,13 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// GitHubStep runs the built action binary the way the GitHub runner runs
-// a Docker action: every input of action.yml as INPUT_<UPPER(name)>
-// (hyphens kept) with its default unless the step sets it, the
-// file-command files and the context variables of a push to main of
-// acme/shop by octocat, and the workspace as working directory.
+// GitHubStep runs the built action binary the way action.yml's last
+// step runs it (and the runner runs a container action, the image's
+// entrypoint): every input of action.yml as INPUT_<UPPER(name)> (hyphens
+// kept) with its default unless the step sets it, the file-command files
+// and the context variables of a push to main of acme/shop by octocat,
+// and the workspace as working directory. CompositeAction runs
+// action.yml itself.
 type GitHubStep struct {
 	// Bin is the action binary.
 	Bin string
@@ -66,34 +68,8 @@ func (s *GitHubStep) Run(t testing.TB) StepResult {
 			t.Fatal(err)
 		}
 	}
-	event := filepath.Join(s.dir, "event.json")
-	if err := os.WriteFile(event, []byte(`{"ref":"refs/heads/main","after":"3f2a9c1d","repository":{"full_name":"acme/shop"}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"PATH":                      os.Getenv("PATH"),
-		"HOME":                      filepath.Join(s.dir, "home"),
-		"CI":                        "true",
-		"GITHUB_ACTIONS":            "true",
-		"GITHUB_OUTPUT":             output,
-		"GITHUB_STEP_SUMMARY":       summary,
-		"GITHUB_EVENT_PATH":         event,
-		"GITHUB_EVENT_NAME":         "push",
-		"GITHUB_WORKSPACE":          s.Workspace,
-		"GITHUB_ACTOR":              "octocat",
-		"GITHUB_REPOSITORY":         "acme/shop",
-		"GITHUB_RUN_ID":             "987654",
-		"GITHUB_RUN_ATTEMPT":        "1",
-		"GITHUB_SERVER_URL":         "https://github.com",
-		"GITHUB_API_URL":            "https://api.github.com",
-		"GITHUB_SHA":                "3f2a9c1d",
-		"GITHUB_REF":                "refs/heads/main",
-		"GITHUB_WORKFLOW":           "deploy",
-		"GITHUB_JOB":                "deploy",
-		"RUNNER_OS":                 "Linux",
-		"RUNNER_TEMP":               filepath.Join(s.dir, "tmp"),
-		"AWS_EC2_METADATA_DISABLED": "true",
-	}
+	env := jobEnv(t, s.dir, s.Workspace)
+	env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"] = output, summary
 	declared := actionInputs(t)
 	for name, def := range declared {
 		v := def
@@ -132,6 +108,40 @@ func (s *GitHubStep) Run(t testing.TB) StepResult {
 	return res
 }
 
+// jobEnv returns the variables the runner gives every step of a job run
+// for a push to main of acme/shop by octocat, on a Linux X64 runner whose
+// temporary directories and event file are under dir.
+func jobEnv(t testing.TB, dir, workspace string) map[string]string {
+	t.Helper()
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"ref":"refs/heads/main","after":"3f2a9c1d","repository":{"full_name":"acme/shop"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"PATH":                      os.Getenv("PATH"),
+		"HOME":                      filepath.Join(dir, "home"),
+		"CI":                        "true",
+		"GITHUB_ACTIONS":            "true",
+		"GITHUB_EVENT_PATH":         event,
+		"GITHUB_EVENT_NAME":         "push",
+		"GITHUB_WORKSPACE":          workspace,
+		"GITHUB_ACTOR":              "octocat",
+		"GITHUB_REPOSITORY":         "acme/shop",
+		"GITHUB_RUN_ID":             "987654",
+		"GITHUB_RUN_ATTEMPT":        "1",
+		"GITHUB_SERVER_URL":         "https://github.com",
+		"GITHUB_API_URL":            "https://api.github.com",
+		"GITHUB_SHA":                "3f2a9c1d",
+		"GITHUB_REF":                "refs/heads/main",
+		"GITHUB_WORKFLOW":           "deploy",
+		"GITHUB_JOB":                "deploy",
+		"RUNNER_OS":                 "Linux",
+		"RUNNER_ARCH":               "X64",
+		"RUNNER_TEMP":               filepath.Join(dir, "tmp"),
+		"AWS_EC2_METADATA_DISABLED": "true",
+	}
+}
+
 // actionInputs returns the inputs action.yml declares, with their
 // defaults ("" for none).
 func actionInputs(t testing.TB) map[string]string {
@@ -158,8 +168,9 @@ func actionInputs(t testing.TB) map[string]string {
 	return out
 }
 
-// ReadOutputs parses GITHUB_OUTPUT's heredoc format: name<<DELIM, value
-// lines, DELIM. A missing file holds no outputs.
+// ReadOutputs parses GITHUB_OUTPUT as the runner does: name=value lines,
+// and the heredoc form name<<DELIM, value lines, DELIM. A missing file
+// holds no outputs.
 func ReadOutputs(t testing.TB, path string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -176,8 +187,12 @@ func ReadOutputs(t testing.TB, path string) map[string]string {
 			continue
 		}
 		name, delim, ok := strings.Cut(lines[i], "<<")
+		if eq := strings.Index(lines[i], "="); eq >= 0 && (!ok || eq < len(name)) {
+			out[lines[i][:eq]] = lines[i][eq+1:]
+			continue
+		}
 		if !ok {
-			t.Fatalf("GITHUB_OUTPUT line %d = %q, want name<<delimiter", i+1, lines[i])
+			t.Fatalf("GITHUB_OUTPUT line %d = %q, want name=value or name<<delimiter", i+1, lines[i])
 		}
 		var value []string
 		for i++; i < len(lines) && lines[i] != delim; i++ {
