@@ -70,7 +70,8 @@ type state struct {
 	polls   int
 	current Frame
 	updates []map[string]any
-	script  Script // what the last update plays
+	stops   []map[string]any // StopServiceDeployment requests
+	script  Script           // what the last update (or stop) plays
 }
 
 // nextScript returns what the next UpdateService plays.
@@ -193,6 +194,14 @@ func (s *Server) Updates(service string) []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]map[string]any(nil), s.services[service].updates...)
+}
+
+// Stops returns the StopServiceDeployment requests of the service's
+// deployment, answered or refused.
+func (s *Server) Stops(service string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]any(nil), s.services[service].stops...)
 }
 
 // Continue plays what ECS does with a service's last update while no one
