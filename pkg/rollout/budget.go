@@ -19,7 +19,7 @@ type Category string
 const (
 	ClusterRead          Category = "cluster read"           // ListClusters
 	ServiceRead          Category = "service read"           // DescribeServices, ListServices
-	ServiceModify        Category = "service modify"         // UpdateService
+	ServiceModify        Category = "service modify"         // UpdateService, StopServiceDeployment
 	TaskDefinitionRead   Category = "task definition read"   // DescribeTaskDefinition, ListTaskDefinitions
 	TaskDefinitionModify Category = "task definition modify" // RegisterTaskDefinition, DeregisterTaskDefinition
 	ClusterResourceRead  Category = "cluster resource read"  // ListTasks, DescribeTasks
@@ -39,7 +39,9 @@ func CategoryOf(op string) (Category, bool) {
 		return ClusterRead, true
 	case "DescribeServices", "ListServices":
 		return ServiceRead, true
-	case "UpdateService":
+	case "UpdateService", "StopServiceDeployment":
+		// StopServiceDeployment changes a service: it takes from the
+		// smaller of the two buckets it could be counted in.
 		return ServiceModify, true
 	case "DescribeTaskDefinition", "ListTaskDefinitions":
 		return TaskDefinitionRead, true

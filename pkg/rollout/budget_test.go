@@ -33,6 +33,7 @@ func TestEveryECSCallHasItsAWSCategory(t *testing.T) {
 		"DescribeTasks":              rollout.ClusterResourceRead,
 		"ListServiceDeployments":     rollout.ServiceDeployment,
 		"DescribeServiceDeployments": rollout.ServiceDeployment,
+		"StopServiceDeployment":      rollout.ServiceModify,
 	}
 	api := reflect.TypeFor[rollout.ECSAPI]()
 	for i := range api.NumMethod() {
