@@ -8,6 +8,8 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/buoy-deploy/buoy/internal/entrytest"
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
@@ -73,4 +75,20 @@ func TestEventsInGroups(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("log =\n%s\nwant\n%s", out.String(), want)
 	}
+}
+
+// TestLifecycleEventsGolden: the lifecycle of a canary rollout goes in
+// the "Roll out services" group, one escaped line per event; the failed
+// hook and the alarm in ALARM are also warning annotations. No text of
+// an event becomes a workflow command.
+func TestLifecycleEventsGolden(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	a := githubactions.New(githubactions.WithWriter(&out), githubactions.WithGetenv(func(string) string { return "" }))
+	r := newRenderer(a, "")
+	for _, e := range entrytest.LifecycleEvents() {
+		r.Emit(e)
+	}
+	r.Close()
+	golden.Check(t, "testdata/lifecycle.log", out.String())
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/golden"
 	"strings"
@@ -111,5 +112,27 @@ func TestVersionFlag(t *testing.T) {
 	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &out, version: "1.2.3"}
 	if code := a.main(context.Background(), []string{"--version"}); code != 0 || !strings.Contains(out.String(), "1.2.3") {
 		t.Errorf("--version: exit %d output %q, want 0 and 1.2.3", code, out.String())
+	}
+}
+
+// TestLifecycleLinesGolden: the lifecycle of a canary rollout (stage,
+// traffic, bake time, a failed hook, an alarm) as progress lines, each
+// naming its service, and as --output json lines with the lifecycle's
+// fields.
+func TestLifecycleLinesGolden(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, file string
+		json       bool
+	}{{"text", "testdata/progress-lifecycle.txt", false}, {"json", "testdata/progress-lifecycle.jsonl", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			p := newProgress(&b, tc.json)
+			for _, e := range entrytest.LifecycleEvents() {
+				p.Emit(e)
+			}
+			golden.Check(t, tc.file, b.String())
+		})
 	}
 }
