@@ -72,7 +72,7 @@ func (r *requestFlags) register(cmd *cobra.Command) {
 	def := inputcheck.DefaultLimits()
 	f.DurationVar(&r.limits.LockWait, "lock-wait", def.LockWait, "how long to wait for another run's lock on the environment")
 	f.DurationVar(&r.limits.LockTTL, "lock-ttl", def.LockTTL, "lease of this run's lock, renewed every third of it: how soon a killed run's lock can be taken over")
-	f.Float64Var(&r.limits.ECSQuotaShare, "ecs-quota-share", def.ECSQuotaShare, "share of AWS's ECS request quota of each category to use (1: all of it)")
+	f.Float64Var(&r.limits.ECSQuotaShare, "ecs-quota-share", def.ECSQuotaShare, "at most this share of AWS's ECS request quota of each category (1: all of it, backing off when ECS throttles)")
 	f.Float64Var(&r.limits.ECSRate, "ecs-rate", def.ECSRate, "at most this many ECS requests a second in each category of ECS actions, per account and region")
 	f.IntVar(&r.limits.ECSBurst, "ecs-burst", def.ECSBurst, "at most this many ECS requests at once in each category of ECS actions, per account and region")
 	f.BoolVar(&r.noWait, "no-wait", false, "return once the services are updated, without waiting for ECS")

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/buoy-deploy/buoy/pkg/clock"
 )
 
 // Cluster is the name of the one cluster the server plays.
@@ -53,6 +55,10 @@ type Server struct {
 	services map[string]*state
 	calls    map[string]int
 	throttle map[string]int
+	// buckets throttle operations as ECS does (Bucket); throttled counts
+	// the calls they refused.
+	buckets   map[string]*bucket
+	throttled map[string]int
 
 	tds          map[string]*taskDef // by ARN
 	deregistered []string
@@ -87,6 +93,7 @@ func (st *state) nextScript() Script {
 func New(tb testing.TB, api DeploymentsAPI, services ...Service) *Server {
 	tb.Helper()
 	s := &Server{api: api, services: map[string]*state{}, calls: map[string]int{}, throttle: map[string]int{},
+		buckets: map[string]*bucket{}, throttled: map[string]int{},
 		tds: map[string]*taskDef{}, changed: make(chan struct{})}
 	for _, svc := range services {
 		s.order = append(s.order, svc.Name)
@@ -125,7 +132,13 @@ func (s *Server) Client() *ecs.Client {
 // makes up to n attempts per call, with no backoff between them, as the
 // SDK's standard retryer decides (throttling and 5xx answers are retried).
 func (s *Server) ClientWithAttempts(n int) *ecs.Client {
-	return ecs.NewFromConfig(aws.Config{
+	return ecs.NewFromConfig(s.Config(n))
+}
+
+// Config returns the configuration of ClientWithAttempts(n), for code
+// that makes its own clients (rollout.NewFromConfig).
+func (s *Server) Config(n int) aws.Config {
+	return aws.Config{
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint: aws.String(s.URL),
@@ -136,7 +149,7 @@ func (s *Server) ClientWithAttempts(n int) *ecs.Client {
 				o.RateLimiter = ratelimit.None
 			})
 		},
-	})
+	}
 }
 
 // Throttle makes the next n calls of op answer ThrottlingException.
@@ -144,6 +157,49 @@ func (s *Server) Throttle(op string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttle[op] += n
+}
+
+// Bucket makes the server throttle ops as ECS throttles a category of
+// actions: they share a token bucket of burst requests, full at first and
+// refilled at rate a second by clk (the test's clock), and a call that
+// finds it empty answers ThrottlingException. Give AWS's documented
+// bucket, or part of it to play an account whose other tools use the
+// rest.
+func (s *Server) Bucket(clk clock.Clock, rate float64, burst int, ops ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := &bucket{clock: clk, rate: rate, burst: float64(burst), tokens: float64(burst), last: clk.Now()}
+	for _, op := range ops {
+		s.buckets[op] = b
+	}
+}
+
+// Throttled returns how many calls of op the server answered
+// ThrottlingException (Throttle, Bucket).
+func (s *Server) Throttled(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.throttled[op]
+}
+
+// bucket is a token bucket of ECS's throttling. The server's lock guards it.
+type bucket struct {
+	clock               clock.Clock
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+// take takes a token if there is one. A token short by less than a
+// nanosecond's refill counts: clocks count in nanoseconds.
+func (b *bucket) take() bool {
+	now := b.clock.Now()
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens < 1-1e-9*b.rate {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // Calls returns how many times op was called (throttled calls included).
@@ -255,8 +311,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.changed = make(chan struct{})
 	}()
 	s.calls[op]++
+	if b := s.buckets[op]; b != nil && !b.take() {
+		s.throttled[op]++
+		writeError(w, "ThrottlingException", "Rate exceeded")
+		return
+	}
 	if s.throttle[op] > 0 {
 		s.throttle[op]--
+		s.throttled[op]++
 		writeError(w, "ThrottlingException", "Rate exceeded")
 		return
 	}
