@@ -57,7 +57,7 @@ type Server struct {
 	throttle map[string]int
 	// buckets throttle operations as ECS does (Bucket); throttled counts
 	// the calls they refused.
-	buckets   map[string]*bucket
+	buckets   map[string]*TokenBucket
 	throttled map[string]int
 
 	tds          map[string]*taskDef // by ARN
@@ -93,7 +93,7 @@ func (st *state) nextScript() Script {
 func New(tb testing.TB, api DeploymentsAPI, services ...Service) *Server {
 	tb.Helper()
 	s := &Server{api: api, services: map[string]*state{}, calls: map[string]int{}, throttle: map[string]int{},
-		buckets: map[string]*bucket{}, throttled: map[string]int{},
+		buckets: map[string]*TokenBucket{}, throttled: map[string]int{},
 		tds: map[string]*taskDef{}, changed: make(chan struct{})}
 	for _, svc := range services {
 		s.order = append(s.order, svc.Name)
@@ -168,7 +168,7 @@ func (s *Server) Throttle(op string, n int) {
 func (s *Server) Bucket(clk clock.Clock, rate float64, burst int, ops ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := &bucket{clock: clk, rate: rate, burst: float64(burst), tokens: float64(burst), last: clk.Now()}
+	b := NewTokenBucket(clk, rate, burst)
 	for _, op := range ops {
 		s.buckets[op] = b
 	}
@@ -182,16 +182,27 @@ func (s *Server) Throttled(op string) int {
 	return s.throttled[op]
 }
 
-// bucket is a token bucket of ECS's throttling. The server's lock guards it.
-type bucket struct {
+// TokenBucket is one of ECS's throttling token buckets: burst requests
+// at once, full at first, refilled at rate a second by its clock; a call
+// that finds it empty is throttled. The server throttles with it
+// (Bucket); a proxy that plays a throttled account in front of an
+// emulator can too. It is not safe for concurrent use: guard it.
+type TokenBucket struct {
 	clock               clock.Clock
 	rate, burst, tokens float64
 	last                time.Time
 }
 
-// take takes a token if there is one. A token short by less than a
-// nanosecond's refill counts: clocks count in nanoseconds.
-func (b *bucket) take() bool {
+// NewTokenBucket returns a full bucket of burst tokens refilled at rate
+// a second, timed by clk.
+func NewTokenBucket(clk clock.Clock, rate float64, burst int) *TokenBucket {
+	return &TokenBucket{clock: clk, rate: rate, burst: float64(burst), tokens: float64(burst), last: clk.Now()}
+}
+
+// Take takes a token and reports true, or reports false (throttled) when
+// the bucket is empty. A token short by less than a nanosecond's refill
+// counts: clocks count in nanoseconds.
+func (b *TokenBucket) Take() bool {
 	now := b.clock.Now()
 	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	b.last = now
@@ -311,7 +322,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.changed = make(chan struct{})
 	}()
 	s.calls[op]++
-	if b := s.buckets[op]; b != nil && !b.take() {
+	if b := s.buckets[op]; b != nil && !b.Take() {
 		s.throttled[op]++
 		writeError(w, "ThrottlingException", "Rate exceeded")
 		return
