@@ -48,16 +48,22 @@ func TestRollBackWithECS(t *testing.T) {
 		wantNo    bool
 		want      rollout.Outcome
 		diagnosis string
+		// stage is the last stage event's message: what the rollback's
+		// wait said of ECS's lifecycle stage.
+		stage string
 	}{
 		{name: "in progress: ECS rolls it back", api: ecsfake.Supported, forward: []ecsfake.Frame{inProgressSD(progress(1))}, onStop: stopped,
-			wantStops: 1, want: rollout.Succeeded, diagnosis: "ECS rolled deployment ecs-svc/1111 back (ROLLBACK_SUCCESSFUL): the service runs task definition app:1 again"},
+			wantStops: 1, want: rollout.Succeeded, diagnosis: "ECS rolled deployment ecs-svc/1111 back (ROLLBACK_SUCCESSFUL): the service runs task definition app:1 again",
+			stage: "ROLLING deployment ecs-svc/1111, ROLLBACK_IN_PROGRESS: stage PRODUCTION_TRAFFIC_SHIFT"},
 		{name: "ECS rolls it back already", api: ecsfake.Supported,
-			forward: []ecsfake.Frame{rollingBackTo(tdOld, "ROLLBACK_IN_PROGRESS", 1, "IN_PROGRESS"), rollingBackTo(tdOld, "ROLLBACK_SUCCESSFUL", 2, "COMPLETED")}, want: rollout.Succeeded, diagnosis: "ROLLBACK_SUCCESSFUL"},
+			forward: []ecsfake.Frame{rollingBackTo(tdOld, "ROLLBACK_IN_PROGRESS", 1, "IN_PROGRESS"), rollingBackTo(tdOld, "ROLLBACK_SUCCESSFUL", 2, "COMPLETED")}, want: rollout.Succeeded, diagnosis: "ROLLBACK_SUCCESSFUL",
+			stage: "ROLLING deployment ecs-svc/1111, ROLLBACK_SUCCESSFUL: stage PRODUCTION_TRAFFIC_SHIFT"},
 		{name: "ECS's rollback fails", api: ecsfake.Supported, forward: []ecsfake.Frame{inProgressSD(progress(1))},
 			onStop: []ecsfake.Frame{edit(rollingBackTo(tdOld, "ROLLBACK_FAILED", 0, "FAILED"), func(d *ecsfake.ServiceDeployment) {
 				d.StatusReason = "Tasks of the source revision failed to start."
 			})},
-			wantStops: 1, want: rollout.Failed, diagnosis: "ECS could not roll deployment ecs-svc/1111 back (ROLLBACK_FAILED): Tasks of the source revision failed to start."},
+			wantStops: 1, want: rollout.Failed, diagnosis: "ECS could not roll deployment ecs-svc/1111 back (ROLLBACK_FAILED): Tasks of the source revision failed to start.",
+			stage: "ROLLING deployment ecs-svc/1111, ROLLBACK_FAILED: stage PRODUCTION_TRAFFIC_SHIFT"},
 		{name: "completed: nothing to stop", api: ecsfake.Supported, forward: []ecsfake.Frame{completed()}, wantNo: true},
 		{name: "service deployments API denied", api: ecsfake.Denied, forward: []ecsfake.Frame{progress(1)}, wantNo: true},
 		{name: "service deployments API missing", api: ecsfake.Unsupported, forward: []ecsfake.Frame{progress(1)}, wantNo: true},
@@ -104,6 +110,10 @@ func TestRollBackWithECS(t *testing.T) {
 			}
 			if n := len(srv.Updates("app")); n != 1 {
 				t.Errorf("UpdateService calls: got %d, want 1 (ECS rolls back, not buoy)", n)
+			}
+			stages := rec.OfKind(event.Stage)
+			if len(stages) == 0 || stages[len(stages)-1].Message != tc.stage {
+				t.Errorf("stage events: got %+v, want the last to say %q", stages, tc.stage)
 			}
 		})
 	}

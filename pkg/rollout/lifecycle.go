@@ -70,7 +70,13 @@ func (r *Rollout) follow(w *watch) {
 	}
 	if sd.LifecycleStage != "" && sd.LifecycleStage != lc.stage {
 		lc.stage = sd.LifecycleStage
-		emit(event.Stage, base, fmt.Sprintf("%s deployment %s: stage %s (%s)", base.Strategy, w.h.DeploymentID, sd.LifecycleStage, stageMeaning(sd.LifecycleStage)))
+		msg := fmt.Sprintf("%s deployment %s: stage %s (%s)", base.Strategy, w.h.DeploymentID, sd.LifecycleStage, stageMeaning(sd.LifecycleStage))
+		if strings.HasPrefix(string(sd.Status), "ROLLBACK_") {
+			// The stages' meanings are those of rolling forward: say
+			// where the rollback is instead.
+			msg = fmt.Sprintf("%s deployment %s, %s: stage %s", base.Strategy, w.h.DeploymentID, sd.Status, sd.LifecycleStage)
+		}
+		emit(event.Stage, base, msg)
 	}
 	if (base.ProductionTraffic != nil || base.TestTraffic != nil) && (changed(lc.prod, base.ProductionTraffic) || changed(lc.test, base.TestTraffic)) {
 		lc.prod, lc.test = base.ProductionTraffic, base.TestTraffic

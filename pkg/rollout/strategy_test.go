@@ -34,6 +34,9 @@ var (
 		LifecycleHooks: []ecsfake.DeploymentLifecycleHook{{HookTargetArn: smokeARN, TargetType: "AWS_LAMBDA", LifecycleStages: []string{"POST_TEST_TRAFFIC_SHIFT"}}}}
 	linear = &ecsfake.DeploymentConfiguration{Strategy: "LINEAR", BakeTimeInMinutes: ecsfake.Minutes(1),
 		LinearConfiguration: &ecsfake.LinearConfiguration{StepPercent: 25, StepBakeTimeInMinutes: 1}}
+	linearNoRollback = &ecsfake.DeploymentConfiguration{Strategy: "LINEAR",
+		LinearConfiguration: &ecsfake.LinearConfiguration{StepPercent: 25, StepBakeTimeInMinutes: 1},
+		Alarms:              &ecsfake.DeploymentAlarms{AlarmNames: []string{alarm5xx}, Enable: true, Rollback: false}}
 	canary = &ecsfake.DeploymentConfiguration{Strategy: "CANARY", BakeTimeInMinutes: ecsfake.Minutes(1),
 		CanaryConfiguration: &ecsfake.CanaryConfiguration{CanaryPercent: 10, CanaryBakeTimeInMinutes: 2},
 		Alarms:              &ecsfake.DeploymentAlarms{AlarmNames: []string{alarm5xx, "app-latency"}, Enable: true, Rollback: true}}
@@ -146,6 +149,7 @@ type strategyScenario struct {
 	polls     int      // the poll that ends the wait
 	diagnosis []string // substrings of the diagnosis
 	lifecycle []string // the lifecycle events, as lifeLine writes them
+	messages  []string // substrings of some lifecycle event's message
 }
 
 func strategyScenarios() []strategyScenario {
@@ -174,7 +178,9 @@ func strategyScenarios() []strategyScenario {
 				"stage PRODUCTION_TRAFFIC_SHIFT", "traffic 100/100", "stage POST_PRODUCTION_TRAFFIC_SHIFT",
 				"stage BAKE_TIME", "bake deployment 2m0s of 2m0s", "bake deployment 1m0s of 2m0s", "bake deployment 0s of 2m0s",
 				"stage CLEAN_UP",
-			}},
+			},
+			messages: []string{"lifecycle PAUSE hook hook-pause AWAITING_ACTION at stage POST_SCALE_UP: continue or roll back with ContinueServiceDeployment (hook id hook-pause) by 2026-01-02T11:00:00Z, else ECS rolls back",
+				"the deployment's bake time: 2m left of 2m", "the deployment's bake time: its 2m are over; waiting for ECS to go on"}},
 		{name: "linear in 4 steps completes", frames: frames(
 			lin("SCALE_UP", 0), times(3, lin("PRODUCTION_TRAFFIC_SHIFT", 25)), times(3, lin("PRODUCTION_TRAFFIC_SHIFT", 50)),
 			times(3, lin("PRODUCTION_TRAFFIC_SHIFT", 75)), lin("PRODUCTION_TRAFFIC_SHIFT", 100),
@@ -215,6 +221,14 @@ func strategyScenarios() []strategyScenario {
 				"ECS says: Service deployment rolled back because alarms were triggered."},
 			lifecycle: []string{"stage SCALE_UP", "traffic 0/-", "stage PRODUCTION_TRAFFIC_SHIFT", "traffic 10/-",
 				"bake canary 2m0s of 2m0s", "bake canary 1m0s of 2m0s", "traffic 0/-", "alarm app-5xx"}},
+		// Alarms that do not roll back: ECS fails the deployment, and
+		// buoy says the alarms do not roll it back.
+		{name: "linear alarm without rollback", frames: frames(lin("SCALE_UP", 0), lin("PRODUCTION_TRAFFIC_SHIFT", 25),
+			alarmed(stage(linearNoRollback, "PRODUCTION_TRAFFIC_SHIFT", 25, -1), "IN_PROGRESS")),
+			want: rollout.Failed, polls: 3,
+			diagnosis: []string{"CloudWatch alarm app-5xx went into ALARM during the bake of the step at 25% of production traffic (stage PRODUCTION_TRAFFIC_SHIFT)",
+				"ECS fails the deployment (its alarms do not roll back)"},
+			lifecycle: []string{"stage SCALE_UP", "traffic 0/-", "stage PRODUCTION_TRAFFIC_SHIFT", "traffic 25/-", "bake step 1m0s of 1m0s", "alarm app-5xx"}},
 		{name: "blue/green lifecycle hook fails", frames: frames(
 			bg("SCALE_UP", 0, 0), bg("TEST_TRAFFIC_SHIFT", 0, 100),
 			hook(bg("POST_TEST_TRAFFIC_SHIFT", 0, 100), "hook-smoke", smokeARN, "AWS_LAMBDA", "IN_PROGRESS"),
@@ -284,6 +298,11 @@ func TestWaitFollowsEachStrategy(t *testing.T) {
 			}
 			if !slices.Equal(lines, sc.lifecycle) {
 				t.Errorf("lifecycle events:\n got %q\nwant %q", lines, sc.lifecycle)
+			}
+			for _, want := range sc.messages {
+				if !slices.ContainsFunc(rec.Events(), func(e event.Event) bool { return event.IsLifecycle(e.Kind) && strings.Contains(e.Message, want) }) {
+					t.Errorf("no lifecycle event says %q", want)
+				}
 			}
 		})
 	}
