@@ -267,3 +267,41 @@ func TestScriptedRolloutRollsBackWithECS(t *testing.T) {
 		t.Errorf("bake events: got %+v, want api's 30-minute canary bake", b)
 	}
 }
+
+// TestScriptedRolloutRedeploysWhereECSCannotRollBack: with --rollback and
+// no service deployments API (moto's, or denied), ECS cannot roll the
+// failed service back itself: buoy warns, saying why, and redeploys it
+// with what it ran before, as it does the service that succeeded; no
+// StopServiceDeployment is sent, and the record says both were
+// redeployed by buoy.
+func TestScriptedRolloutRedeploysWhereECSCannotRollBack(t *testing.T) {
+	t.Parallel()
+	api := scriptedService("api", tdAPI, circuitBreakerFrame(tdAPI))
+	api.Then = []ecsfake.Script{{Update: inProgressFrame(tdAPI), Frames: []ecsfake.Frame{completedFrame(tdAPI)}}}
+	worker := scriptedService("worker", tdWorker, completedFrame(tdWorker))
+	worker.Then = []ecsfake.Script{{Update: inProgressFrame(tdWorker), Frames: []ecsfake.Frame{completedFrame(tdWorker)}}}
+	f, srv := scriptedFixture(t, api, worker)
+	res, err := f.releaseDeploy("stage", func(in *ReleaseDeployInput) { in.Rollback = true })
+	if !errors.Is(err, ErrDeploymentFailed) || res.Status != history.StatusRolledBack {
+		t.Fatalf("got %s, %v; want rolled back after ErrDeploymentFailed", res.Status, err)
+	}
+	if n := srv.Calls("StopServiceDeployment"); n != 0 {
+		t.Errorf("StopServiceDeployment calls: got %d, want none (no service deployments API)", n)
+	}
+	if a, w := len(srv.Updates("api")), len(srv.Updates("worker")); a != 2 || w != 2 {
+		t.Errorf("UpdateService calls: api %d, worker %d; want 2 each (forward, back)", a, w)
+	}
+	var warned []string
+	for _, e := range f.events.OfKind(event.Warning) {
+		if e.Service == "api" {
+			warned = append(warned, e.Message)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "the service deployments API is unavailable") || !strings.Contains(warned[0], "redeploying what api ran before instead") {
+		t.Errorf("warnings about api: got %q, want one saying ECS cannot roll it back, and why, and that buoy redeploys it", warned)
+	}
+	rec := f.deployment(res.Deployment.ID)
+	if !strings.Contains(rec.Reason, "buoy redeployed api, worker with what ran before") || strings.Contains(rec.Reason, "ECS rolled back") {
+		t.Errorf("record: got %q, want it to say buoy redeployed api and worker", rec.Reason)
+	}
+}
