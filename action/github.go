@@ -10,6 +10,7 @@ import (
 	"github.com/buoy-deploy/buoy/action/ghdeploy"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
 // githubDeployment is the GitHub deployment that mirrors buoy's, or a no-op
@@ -23,9 +24,11 @@ type githubDeployment struct {
 // githubTimeout bounds each call to the GitHub API, retries included.
 const githubTimeout = 2 * time.Minute
 
-// startGitHubDeployment creates a GitHub deployment for the environment and
-// marks it in progress, when the github-token input is given.
-func startGitHubDeployment(ctx context.Context, a *githubactions.Action, s *settings, opts []ghdeploy.Option) *githubDeployment {
+// startGitHubDeployment creates a GitHub deployment for the environment of
+// project (or finds the one an earlier try of this step created) and
+// marks it in progress, when the github-token input is given. A protected
+// environment is a production one on GitHub.
+func startGitHubDeployment(ctx context.Context, a *githubactions.Action, s *settings, project *manifest.Project, opts []ghdeploy.Option) *githubDeployment {
 	if s.GitHubToken == "" || s.DryRun || !s.Operation.Changes() {
 		return &githubDeployment{}
 	}
@@ -37,11 +40,21 @@ func startGitHubDeployment(ctx context.Context, a *githubactions.Action, s *sett
 		append([]ghdeploy.Option{ghdeploy.WithBaseURL(s.GitHub.APIURL)}, opts...)...)
 	ctx, cancel := context.WithTimeout(ctx, githubTimeout)
 	defer cancel()
-	id, err := client.Create(ctx, ghdeploy.Deployment{
+	d := ghdeploy.Deployment{
 		Ref:         s.GitHub.SHA,
 		Environment: s.Environment,
 		Description: s.Description,
-	})
+		Run:         ghdeploy.Run{ID: s.GitHub.RunID, Attempt: s.GitHub.RunAttempt, Job: s.GitHub.Job, Step: s.GitHub.Step},
+	}
+	if project != nil {
+		d.Run.Project = project.ID
+		for _, e := range project.Environments {
+			if e.ID == s.Environment {
+				d.ProductionEnvironment = e.Protected
+			}
+		}
+	}
+	id, err := client.Create(ctx, d)
 	if err != nil {
 		a.Warningf("%s", annotationText(fmt.Sprintf("the deployment goes on, but GitHub will not show it: %s", err)))
 		return &githubDeployment{}

@@ -107,6 +107,10 @@ type githubContext struct {
 	SHA        string
 	APIURL     string
 	Workspace  string
+	// RunID, RunAttempt, Job and Step (GITHUB_ACTION: the step's id)
+	// name this step of this attempt of the run, so that a retried step
+	// finds the GitHub deployment it created.
+	RunID, RunAttempt, Job, Step string
 }
 
 func readGitHubContext(a *githubactions.Action) githubContext {
@@ -115,6 +119,10 @@ func readGitHubContext(a *githubactions.Action) githubContext {
 		SHA:        a.Getenv("GITHUB_SHA"),
 		APIURL:     a.Getenv("GITHUB_API_URL"),
 		Workspace:  a.Getenv("GITHUB_WORKSPACE"),
+		RunID:      a.Getenv("GITHUB_RUN_ID"),
+		RunAttempt: a.Getenv("GITHUB_RUN_ATTEMPT"),
+		Job:        a.Getenv("GITHUB_JOB"),
+		Step:       a.Getenv("GITHUB_ACTION"),
 	}
 }
 

@@ -38,7 +38,7 @@ func stepOf(k event.Kind) string {
 		return "Plan"
 	case event.TagMoved:
 		return "Move floating tags"
-	case event.ServiceUpdated, event.Progress, event.ServiceDone,
+	case event.ServiceUpdated, event.Progress, event.Heartbeat, event.ServiceDone,
 		event.Stage, event.Traffic, event.Bake, event.Hook, event.Alarm:
 		return "Roll out services"
 	default:

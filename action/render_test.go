@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -91,4 +92,24 @@ func TestLifecycleEventsGolden(t *testing.T) {
 	}
 	r.Close()
 	golden.Check(t, "testdata/lifecycle.log", out.String())
+}
+
+// TestHeartbeatsGolden: a rollout stuck for 3 minutes shows a line every
+// 30 s in the rollout's log group, its outside text unable to issue a
+// workflow command.
+func TestHeartbeatsGolden(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	a := githubactions.New(githubactions.WithWriter(&out), githubactions.WithGetenv(func(string) string { return "" }))
+	r := newRenderer(a, "")
+	for _, e := range entrytest.StuckRollout(time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)) {
+		r.Emit(e)
+	}
+	r.Close()
+	golden.Check(t, "testdata/heartbeat.log", out.String())
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "not from buoy") && (strings.HasPrefix(strings.TrimSpace(line), "::") || strings.Contains(line, "##[")) {
+			t.Errorf("a line could issue a workflow command: %q", line)
+		}
+	}
 }

@@ -66,7 +66,7 @@ func run(ctx context.Context, a *githubactions.Action, d deps) error {
 		return err
 	}
 
-	gh := startGitHubDeployment(ctx, a, s, d.github)
+	gh := startGitHubDeployment(ctx, a, s, dep.Project(), d.github)
 	out, opErr := entry.Do(ctx, dep, s.Request)
 	r.Close()
 	if s.Operation == entry.Status || s.Operation == entry.Prepare {

@@ -407,10 +407,24 @@ func TestNoOutputFilesNoPanic(t *testing.T) {
 	}
 }
 
+// TestGitHubDeploymentStatuses: with a github-token, the action looks
+// for the deployment an earlier try of this step created (none here),
+// creates one (a production one for a protected environment, naming the
+// run's step in its payload), marks it in progress and then with the
+// outcome.
 func TestGitHubDeploymentStatuses(t *testing.T) {
 	t.Parallel()
-	for _, fail := range []bool{false, true} {
-		t.Run(fmt.Sprintf("deployment fails %v", fail), func(t *testing.T) {
+	tests := []struct {
+		name, environment string
+		fail              bool
+		production        bool
+	}{
+		{name: "succeeds in a protected environment", environment: "prod", production: true},
+		{name: "fails in a protected environment", environment: "prod", fail: true, production: true},
+		{name: "succeeds in an unprotected environment", environment: "stage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			var got []string
@@ -419,44 +433,62 @@ func TestGitHubDeploymentStatuses(t *testing.T) {
 				defer mu.Unlock()
 				var body bytes.Buffer
 				_, _ = body.ReadFrom(r.Body)
-				got = append(got, r.URL.Path+" "+body.String())
+				got = append(got, r.Method+" "+r.URL.RequestURI()+" "+body.String())
+				if r.Method == http.MethodGet {
+					_, _ = w.Write([]byte(`[]`))
+					return
+				}
 				w.WriteHeader(http.StatusCreated)
 				_, _ = w.Write([]byte(`{"id": 9}`))
 			}))
 			t.Cleanup(srv.Close)
-			h := newHarness(t, map[string]string{"environment": "prod", "github-token": "tok", "environment-url": "https://shop.example"})
+			h := newHarness(t, map[string]string{"environment": tt.environment, "github-token": "tok", "environment-url": "https://shop.example"})
 			h.env["GITHUB_API_URL"] = srv.URL
+			h.env["GITHUB_RUN_ATTEMPT"], h.env["GITHUB_JOB"], h.env["GITHUB_ACTION"] = "2", "deploy", "buoy"
+			h.fake.Manifest = shopProject()
 			h.fake.Result = succeeded()
-			if fail {
+			if tt.fail {
 				h.fake.Result.Status = history.StatusFailed
 				h.fake.Err = deploy.ErrDeploymentFailed
 			}
 			err := h.run(t)
-			if fail != (err != nil) {
-				t.Fatalf("run: err = %v, want failure %v", err, fail)
+			if tt.fail != (err != nil) {
+				t.Fatalf("run: err = %v, want failure %v", err, tt.fail)
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if len(got) != 3 {
-				t.Fatalf("GitHub got %d requests, want 3 (create, in_progress, final):\n%s", len(got), strings.Join(got, "\n"))
+			if len(got) != 4 {
+				t.Fatalf("GitHub got %d requests, want 4 (look up, create, in_progress, final):\n%s", len(got), strings.Join(got, "\n"))
 			}
-			if !strings.HasPrefix(got[0], "/repos/acme/shop/deployments ") || !strings.Contains(got[0], `"environment":"prod"`) ||
-				!strings.Contains(got[0], `"ref":"3f2a9c"`) {
-				t.Errorf("create = %s, want a deployment of 3f2a9c to prod", got[0])
+			if want := "GET /repos/acme/shop/deployments?environment=" + tt.environment + "&per_page=100&sha=3f2a9c&task=deploy "; got[0] != want {
+				t.Errorf("look up = %q, want %q", got[0], want)
 			}
-			if !strings.Contains(got[1], `"state":"in_progress"`) || !strings.Contains(got[1], `"log_url":"https://github.com/acme/shop/actions/runs/1234"`) {
-				t.Errorf("first status = %s, want in_progress with the run's log URL", got[1])
+			for _, want := range []string{`"environment":"` + tt.environment + `"`, `"ref":"3f2a9c"`,
+				fmt.Sprintf(`"production_environment":%v`, tt.production), `"transient_environment":false`,
+				`"payload":{"buoy":{"run_id":"1234","run_attempt":"2","job":"deploy","step":"buoy","project":"shop"}}`} {
+				if !strings.HasPrefix(got[1], "POST /repos/acme/shop/deployments ") || !strings.Contains(got[1], want) {
+					t.Errorf("create = %s, want it to hold %s", got[1], want)
+				}
+			}
+			if !strings.Contains(got[2], `"state":"in_progress"`) || !strings.Contains(got[2], `"log_url":"https://github.com/acme/shop/actions/runs/1234"`) {
+				t.Errorf("first status = %s, want in_progress with the run's log URL", got[2])
 			}
 			want := `"state":"success"`
-			if fail {
+			if tt.fail {
 				want = `"state":"failure"`
 			}
-			if !strings.HasPrefix(got[2], "/repos/acme/shop/deployments/9/statuses ") || !strings.Contains(got[2], want) ||
-				!strings.Contains(got[2], `"environment_url":"https://shop.example"`) {
-				t.Errorf("final status = %s, want %s with the environment URL", got[2], want)
+			if !strings.HasPrefix(got[3], "POST /repos/acme/shop/deployments/9/statuses ") || !strings.Contains(got[3], want) ||
+				!strings.Contains(got[3], `"environment_url":"https://shop.example"`) {
+				t.Errorf("final status = %s, want %s with the environment URL", got[3], want)
 			}
 		})
 	}
+}
+
+// shopProject is the project shop: stage, and prod protected.
+func shopProject() *manifest.Project {
+	return &manifest.Project{ID: "shop", Environments: []*manifest.Environment{
+		{ID: "stage"}, {ID: "prod", Protected: true, PromotesFrom: "stage"}}}
 }
 
 func TestNoGitHubDeploymentForDryRuns(t *testing.T) {

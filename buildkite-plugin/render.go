@@ -39,7 +39,7 @@ func (r *logRenderer) Emit(e event.Event) {
 		r.open(":label: Moving tags")
 	case event.ServiceUpdated:
 		r.open(":arrows_counterclockwise: Redeploying services")
-	case event.Progress, event.ServiceDone, event.Stage, event.Traffic, event.Bake, event.Hook, event.Alarm:
+	case event.Progress, event.Heartbeat, event.ServiceDone, event.Stage, event.Traffic, event.Bake, event.Hook, event.Alarm:
 		r.open(":hourglass: Waiting for ECS")
 	case event.Finished:
 		return // run renders the result from the Result

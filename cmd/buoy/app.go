@@ -113,7 +113,9 @@ deployment is recorded in DynamoDB.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{msg: err.Error()} })
+	root.SetFlagErrorFunc(flagProblem)
+	// --version is long only: -v is --verbose on every command.
+	root.Flags().Bool("version", false, "print buoy's version")
 	// An unknown command is bad input (exit 2), not a failure; buoy alone
 	// prints its help.
 	root.Args = func(_ *cobra.Command, args []string) error {
@@ -127,7 +129,7 @@ deployment is recorded in DynamoDB.`,
 		return &flagError{msg: msg}
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
-	root.PersistentPreRunE = refuseEmptyFlags
+	root.PersistentPreRunE = checkFlags
 	root.AddCommand(
 		newInitCommand(a),
 		newValidateCommand(a),
@@ -145,20 +147,43 @@ deployment is recorded in DynamoDB.`,
 		newIAMPolicyCommand(a),
 		newECSDeployCommand(a),
 	)
+	completeFromManifest(root)
 	return root
 }
 
-// loadAWS returns the base AWS configuration.
-func (a *app) loadAWS(ctx context.Context, region, profile string) (aws.Config, error) {
-	load := a.awsConfig
-	if load == nil {
-		load = entry.LoadAWS
-	}
-	cfg, err := load(ctx, region, profile)
+// loadAWS returns the base AWS configuration; with a logger, its clients
+// log every AWS call to it.
+func (a *app) loadAWS(ctx context.Context, region, profile string, logger *slog.Logger) (aws.Config, error) {
+	cfg, err := a.awsLoader(logger)(ctx, region, profile)
 	if err != nil {
 		return cfg, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// awsLoader loads the base AWS configuration (a.awsConfig, by default
+// entry.LoadAWS) and, with a logger, has its clients log every AWS call.
+func (a *app) awsLoader(logger *slog.Logger) func(ctx context.Context, region, profile string) (aws.Config, error) {
+	load := a.awsConfig
+	if load == nil {
+		load = entry.LoadAWS
+	}
+	return func(ctx context.Context, region, profile string) (aws.Config, error) {
+		cfg, err := load(ctx, region, profile)
+		if err == nil && logger != nil {
+			logAWSCalls(&cfg, logger)
+		}
+		return cfg, err
+	}
+}
+
+// logger is the debug log to stderr that --verbose turns on; nil (silent)
+// without it.
+func (a *app) logger(verbose bool) *slog.Logger {
+	if !verbose {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // open opens the Deployer, with the library's default limits, through the
@@ -171,10 +196,7 @@ func (a *app) open(ctx context.Context, c *commonFlags) (*deploy.Deployer, error
 // events (the manifest's warnings first) are rendered to stderr. On a
 // terminal, the library asks there to confirm a protected environment.
 func (a *app) openConfig(c *commonFlags) entry.Config {
-	var logger *slog.Logger
-	if c.verbose {
-		logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	logger := c.logger(a)
 	opts := slices.Clone(a.options)
 	if a.terminal {
 		opts = append(opts, deploy.WithConfirmer(a.confirmOnTerminal))
@@ -190,7 +212,7 @@ func (a *app) openConfig(c *commonFlags) entry.Config {
 		Store:     a.store,
 		Sink:      newProgress(a.stderr, c.output == "json"),
 		Logger:    logger,
-		LoadAWS:   a.awsConfig,
+		LoadAWS:   a.awsLoader(logger),
 		Advice:    entry.Advice{Manifest: "pass --manifest with its path"},
 	}
 }

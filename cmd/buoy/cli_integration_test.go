@@ -57,8 +57,8 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	return e
 }
 
-// run runs buoy with args plus --manifest and --table, and returns the
-// exit code and what it wrote.
+// run runs buoy with args plus --manifest and (but to validate) --table,
+// and returns the exit code and what it wrote.
 func (e *cliEnv) run(args ...string) (code int, stdout, stderr string) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
@@ -77,7 +77,11 @@ func (e *cliEnv) run(args ...string) (code int, stdout, stderr string) {
 	if e.loadAWS != nil {
 		a.awsConfig = e.loadAWS
 	}
-	if len(args) > 0 && args[0] != "ecs-deploy" {
+	switch {
+	case len(args) == 0 || args[0] == "ecs-deploy":
+	case args[0] == "validate": // reads no history
+		args = append(args, "--manifest", e.manifest)
+	default:
 		args = append(args, "--manifest", e.manifest, "--table", e.table)
 	}
 	code = a.main(context.Background(), args)

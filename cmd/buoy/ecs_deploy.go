@@ -61,7 +61,7 @@ is needed.`,
 	f.BoolVar(&cfg.rollback, "enable-rollback", false, "roll back to the previous task definition if the rollout fails")
 	f.StringVarP(&cfg.region, "region", "r", "", "AWS region")
 	f.StringVarP(&cfg.profile, "profile", "p", "", "AWS shared config profile")
-	f.BoolVarP(&cfg.verbose, "verbose", "v", false, "verbose output")
+	registerVerbose(cmd, &cfg.verbose)
 	f.StringVar(&cfg.output, "output", "text", "output format: text or json")
 	f.BoolVar(&cfg.noWait, "no-wait", false, "do not wait for the rollout")
 	return cmd
@@ -100,7 +100,7 @@ func runECSDeploy(ctx context.Context, a *app, cfg ecsDeployConfig, changed func
 	if changed("max") {
 		in.MaximumPercent = &cfg.max
 	}
-	awsCfg, err := a.loadAWS(ctx, cfg.region, cfg.profile)
+	awsCfg, err := a.loadAWS(ctx, cfg.region, cfg.profile, a.logger(cfg.verbose))
 	if err != nil {
 		return err
 	}

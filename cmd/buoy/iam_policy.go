@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
@@ -39,14 +40,22 @@ known: pass --account-id, else the policy says * for it.`,
 			return runIAMPolicy(cmd.Context(), a, cfg)
 		},
 	}
-	cfg.common.register(cmd)
+	cfg.common.registerManifest(cmd)
+	cfg.common.registerAWS(cmd)
+	cfg.common.registerTable(cmd)
 	cfg.common.registerWecoTable(cmd)
+	cfg.common.registerVerbose(cmd)
+	cmd.Flags().StringVar(&cfg.common.output, "output", "json", "output format: json (an IAM policy is a JSON document)")
 	cmd.Flags().StringVar(&cfg.accountID, "account-id", "", "your account id (of the credentials buoy runs with), for the history table and ARNs the manifest leaves open (default *)")
 	cmd.Flags().BoolVar(&cfg.init, "init", false, "also allow creating the history table (buoy init)")
 	return cmd
 }
 
 func runIAMPolicy(ctx context.Context, a *app, cfg iamPolicyConfig) error {
+	if cfg.common.output != "json" {
+		return flagErrorf("--output must be json for iam-policy, not %q: an IAM policy is a JSON document (leave --output out)", cfg.common.output)
+	}
+	logger := cfg.common.logger(a)
 	m, err := deploy.LoadManifest(cfg.common.manifest)
 	if err != nil {
 		return err
@@ -57,13 +66,20 @@ func runIAMPolicy(ctx context.Context, a *app, cfg iamPolicyConfig) error {
 	}
 	// The region buoy would run in: the flag, else the SDK's (AWS_REGION,
 	// the shared config). Loading the configuration calls nothing.
-	region := cfg.common.region
+	region, from := cfg.common.region, "--region"
 	if region == "" {
-		awsCfg, err := a.loadAWS(ctx, "", cfg.common.profile)
+		awsCfg, err := a.loadAWS(ctx, "", cfg.common.profile, logger)
 		if err != nil {
 			return err
 		}
-		region = awsCfg.Region
+		region, from = awsCfg.Region, "the AWS configuration (AWS_REGION, the shared config)"
+	}
+	if logger != nil {
+		tableRegion := deploy.StoreConfig(aws.Config{Region: region}, p).Region
+		if region == "" {
+			from = "the project registry's"
+		}
+		logger.Debug("history table's region", "region", tableRegion, "from", from, "manifest", m.File, "project", p.ID)
 	}
 	doc := iampolicy.Build(iampolicy.Input{Project: p, Table: cfg.common.table, AccountID: cfg.accountID,
 		Region: region, Init: cfg.init, WecoTable: deploy.WecoTableName(m, p, cfg.common.wecoTable)})

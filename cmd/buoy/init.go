@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
@@ -42,25 +43,46 @@ func runInit(ctx context.Context, a *app, cfg initConfig) error {
 	if err := cfg.common.check(); err != nil {
 		return err
 	}
-	awsCfg, err := a.loadAWS(ctx, cfg.common.region, cfg.common.profile)
+	awsCfg, err := a.loadAWS(ctx, cfg.common.region, cfg.common.profile, cfg.common.logger(a))
 	if err != nil {
 		return err
 	}
 	if m, err := deploy.LoadManifest(cfg.common.manifest); err == nil {
-		if p, err := deploy.PickProject(m, cfg.common.project); err == nil {
+		p, err := deploy.PickProject(m, cfg.common.project)
+		switch {
+		case err == nil:
 			awsCfg = deploy.StoreConfig(awsCfg, p)
+		case cfg.common.project != "":
+			return err
 		}
-	} else if cfg.common.manifest != "" || !errors.Is(err, deploy.ErrInvalidInput) {
+	} else if cfg.common.manifest != "" || cfg.common.project != "" || !errors.Is(err, deploy.ErrInvalidInput) {
 		return err
 	}
-	table := deploy.TableName(cfg.common.table)
-	if a.store != nil {
-		fmt.Fprintf(a.stdout, "history table %s is ready\n", table)
-		return nil
+	ready := initJSON{Table: deploy.TableName(cfg.common.table)}
+	if a.store == nil {
+		if err := history.Init(ctx, dynamodb.NewFromConfig(awsCfg), ready.Table); err != nil {
+			return fmt.Errorf("create the history table %s in %s: %w", ready.Table, awsCfg.Region, err)
+		}
+		ready.Region = awsCfg.Region
 	}
-	if err := history.Init(ctx, dynamodb.NewFromConfig(awsCfg), table); err != nil {
-		return fmt.Errorf("create the history table %s in %s: %w", table, awsCfg.Region, err)
+	return printInit(a.stdout, cfg.common.output, ready)
+}
+
+// initJSON is what init prints with --output json: the table that is
+// ready, and its region (none with a store of the tests' own).
+type initJSON struct {
+	Table  string `json:"table"`
+	Region string `json:"region,omitempty"`
+}
+
+func printInit(w io.Writer, output string, r initJSON) error {
+	if output == "json" {
+		return writeJSON(w, r)
 	}
-	fmt.Fprintf(a.stdout, "history table %s is ready in %s\n", table, awsCfg.Region)
-	return nil
+	if r.Region == "" {
+		_, err := fmt.Fprintf(w, "history table %s is ready\n", r.Table)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "history table %s is ready in %s\n", r.Table, r.Region)
+	return err
 }

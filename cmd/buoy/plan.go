@@ -35,7 +35,7 @@ a promotion with --from-environment. Nothing is changed or recorded.`,
 		},
 	}
 	cfg.common.register(cmd)
-	cfg.req.register(cmd)
+	cfg.req.registerPlan(cmd)
 	f := cmd.Flags()
 	f.StringVar(&cfg.label, "from-label", deploy.DefaultLabel, "tag to take the images' digests from")
 	f.StringVar(&cfg.release, "release", "", "plan deploying this release instead")
@@ -44,9 +44,6 @@ a promotion with --from-environment. Nothing is changed or recorded.`,
 }
 
 func runPlan(ctx context.Context, a *app, cfg planConfig) error {
-	if cfg.release != "" && cfg.from != "" {
-		return flagErrorf("pass --release or --from-environment, not both")
-	}
 	req := entry.Request{Operation: entry.Plan, Label: cfg.label, Release: cfg.release, FromEnvironment: cfg.from}
 	return a.operate(ctx, &cfg.common, &cfg.req, req, "plan for")
 }

@@ -44,7 +44,13 @@ func (p *progress) Emit(e event.Event) {
 		}
 		return
 	}
-	fmt.Fprintf(p.w, "[%5s] %s\n", e.Time.Sub(p.start).Round(time.Second), eventLine(e))
+	fmt.Fprintf(p.w, "[%5s] %s\n", e.Time.Sub(p.start).Round(time.Second), oneLine(eventLine(e)))
+}
+
+// oneLine keeps an event on its line: outside text (an ECS event, a
+// name) may hold line breaks.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
 func eventLine(e event.Event) string {
@@ -57,6 +63,8 @@ func eventLine(e event.Event) string {
 		return "update   " + e.Message
 	case event.Progress:
 		return "wait     " + e.Message
+	case event.Heartbeat:
+		return "waiting  " + e.Message
 	case event.ServiceDone:
 		return "done     " + e.Message
 	case event.Warning:
@@ -85,6 +93,16 @@ func jsonEvent(e event.Event) map[string]any {
 		"from": e.From, "to": e.To, "outcome": e.Outcome} {
 		if v != "" {
 			out[k] = v
+		}
+	}
+	if w := e.Waiting; w != nil {
+		out["elapsed"] = w.Elapsed.Seconds()
+		out["done"], out["pending"] = w.Done, w.Pending
+		if w.LastEvent != "" {
+			out["lastEvent"], out["lastEventService"] = w.LastEvent, w.LastEventService
+		}
+		if !w.LastEventAt.IsZero() {
+			out["lastEventAt"] = w.LastEventAt.UTC().Format(time.RFC3339)
 		}
 	}
 	if l := e.Lifecycle; l != nil {

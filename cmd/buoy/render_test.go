@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/buoy-deploy/buoy/internal/entrytest"
-	"github.com/buoy-deploy/buoy/internal/exitcode"
-	"github.com/buoy-deploy/buoy/internal/golden"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/buoy-deploy/buoy/internal/entrytest"
+	"github.com/buoy-deploy/buoy/internal/exitcode"
+	"github.com/buoy-deploy/buoy/internal/golden"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -133,6 +133,23 @@ func TestLifecycleLinesGolden(t *testing.T) {
 				p.Emit(e)
 			}
 			golden.Check(t, tc.file, b.String())
+		})
+	}
+}
+
+// TestProgressHeartbeatGolden: a rollout stuck for 3 minutes shows a
+// line every 30 s, with what the wait knows, in text and JSON lines.
+func TestProgressHeartbeatGolden(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, file string }{{"text", "progress-heartbeat.txt"}, {"json", "progress-heartbeat.jsonl"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			p := newProgress(&b, tt.name == "json")
+			for _, e := range entrytest.StuckRollout(t0) {
+				p.Emit(e)
+			}
+			golden.Check(t, "testdata/"+tt.file, b.String())
 		})
 	}
 }

@@ -44,7 +44,8 @@ func TestCLIBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown flag", []string{"release-deploy", "--bogus"}, "unknown flag: --bogus"},
+		{"unknown flag", []string{"release-deploy", "--bogus"}, "buoy release-deploy takes no --bogus; see buoy release-deploy --help for its flags"},
+		{"a flag of another command", []string{"plan", "--manifest", valid, "-e", "prod", "--rollback"}, "buoy plan takes no --rollback (deploy, promote, release-deploy and rollback take it)"},
 		{"bad output format", []string{"release-deploy", "--manifest", valid, "-e", "prod", "--output", "yaml"}, `--output must be text or json, not "yaml"`},
 		{"missing environment", []string{"release-deploy", "--manifest", valid}, "missing --environment: which environment to deploy to (one of prod)"},
 		{"unknown environment", []string{"release-deploy", "--manifest", valid, "-e", "nope"}, `has no environment "nope"`},

@@ -163,7 +163,7 @@ func TestSSMEraProjectEndToEnd(t *testing.T) {
 		return r
 	}
 
-	v := run(w.args("validate")...)
+	v := run("validate", "--manifest", w.manifest)
 	contains(t, "validate", v.output(), "images from SSM (/"+w.project+"/images/<label>/<image>)", `environment "latest" is ignored`)
 
 	var rel struct {

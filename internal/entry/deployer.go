@@ -5,6 +5,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
 // Deployer is what Do asks of buoy's orchestration; *deploy.Deployer is
@@ -16,6 +17,8 @@ type Deployer interface {
 	Promote(ctx context.Context, in deploy.PromoteInput) (*deploy.Result, error)
 	Rollback(ctx context.Context, in deploy.RollbackInput) (*deploy.Result, error)
 	Status(ctx context.Context, in deploy.StatusInput) (*deploy.StatusReport, error)
+	// Project is the project as the manifest describes it.
+	Project() *manifest.Project
 }
 
 var _ Deployer = (*deploy.Deployer)(nil)

@@ -13,6 +13,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
+	"github.com/buoy-deploy/buoy/pkg/manifest"
 )
 
 // Deployer plays buoy's orchestration for an entrypoint's tests: its Open
@@ -31,6 +32,8 @@ type Deployer struct {
 	Err     error
 	// OpenErr, when set, is what Open returns instead of the Deployer.
 	OpenErr error
+	// Manifest is the project Project returns.
+	Manifest *manifest.Project
 
 	mu     sync.Mutex
 	opened *entry.Config
@@ -120,3 +123,6 @@ func (f *Deployer) Status(_ context.Context, in deploy.StatusInput) (*deploy.Sta
 	f.call(in)
 	return f.Report, f.Err
 }
+
+// Project returns Manifest.
+func (f *Deployer) Project() *manifest.Project { return f.Manifest }

@@ -93,7 +93,7 @@ func newECSCluster(p ClusterParams, newRollout func(...rollout.Option) *rollout.
 		// rollout adds what only it sees while waiting.
 		sink := p.Sink
 		own = append(own, rollout.WithSink(event.Func(func(e event.Event) {
-			if e.Kind == event.Progress || e.Kind == event.Warning || event.IsLifecycle(e.Kind) {
+			if e.Kind == event.Progress || e.Kind == event.Heartbeat || e.Kind == event.Warning || event.IsLifecycle(e.Kind) {
 				sink.Emit(e)
 			}
 		})))

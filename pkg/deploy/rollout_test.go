@@ -155,6 +155,28 @@ func TestScriptedRolloutTimesOut(t *testing.T) {
 	}
 }
 
+// TestScriptedRolloutHeartbeatsReachTheSink: the waiter's heartbeats
+// come out of the Deployer, every 30 s of a rollout stuck for 3 minutes,
+// with the services done and pending.
+func TestScriptedRolloutHeartbeatsReachTheSink(t *testing.T) {
+	t.Parallel()
+	f, _ := scriptedFixture(t,
+		scriptedService("api", tdAPI, inProgressFrame(tdAPI)),
+		scriptedService("worker", tdWorker, completedFrame(tdWorker)))
+	if _, err := f.releaseDeploy("stage", func(in *ReleaseDeployInput) { in.Timeout = 3 * time.Minute }); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("error: got %v, want ErrTimeout", err)
+	}
+	beats := f.events.OfKind(event.Heartbeat)
+	if len(beats) != 6 {
+		t.Fatalf("heartbeats in a 3-minute wait: got %d, want 6", len(beats))
+	}
+	for i, b := range beats {
+		if w := b.Waiting; w == nil || w.Done != 1 || w.Pending != 1 || w.Elapsed != time.Duration(i+1)*30*time.Second {
+			t.Errorf("heartbeat %d: got %+v, want 1 done, 1 pending after %s", i, w, time.Duration(i+1)*30*time.Second)
+		}
+	}
+}
+
 // TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval: the first
 // poll follows the updates with no wait, the intervals grow from about 2 s
 // and never pass the Deployer's poll interval (plus 20% jitter), so buoy

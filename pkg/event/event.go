@@ -22,6 +22,10 @@ const (
 	ServiceUpdated Kind = "service-updated"
 	// Progress: a service's rollout changed state while waiting.
 	Progress Kind = "progress"
+	// Heartbeat: buoy is still waiting for ECS. It comes at regular
+	// intervals while a wait lasts, whether or not anything changed;
+	// Waiting says how long and how far, Message says it in one line.
+	Heartbeat Kind = "heartbeat"
 	// ServiceDone: a service's rollout ended (Outcome says how).
 	ServiceDone Kind = "service-done"
 	// Warning: something a person should look at; the work goes on.
@@ -135,6 +139,28 @@ type Event struct {
 	File   string
 	Line   int
 	Column int
+
+	// Waiting is set on Heartbeat events.
+	Waiting *Waiting
+}
+
+// Waiting is where a wait for ECS stands, as a Heartbeat reports it.
+type Waiting struct {
+	// Elapsed is how long the wait has lasted, by the waiter's clock.
+	Elapsed time.Duration
+	// Done counts the services whose rollout has ended (either way),
+	// Pending those still rolling out.
+	Done, Pending int
+	// LastEvent is the newest thing ECS said about a pending service's
+	// rollout: its newest service event since our deployment started,
+	// else our deployment's rollout state reason; "" when ECS has said
+	// nothing yet.
+	LastEvent string
+	// LastEventService is the service LastEvent is about.
+	LastEventService string
+	// LastEventAt is when ECS logged LastEvent; zero for a rollout state
+	// reason, which carries no time.
+	LastEventAt time.Time
 }
 
 // Sink receives events. Implementations must be safe for concurrent use:

@@ -55,7 +55,9 @@ type watch struct {
 }
 
 // Wait follows the deployments in in.Handles, all together, until each has
-// succeeded or failed, or the timeout passes. It returns one Result per
+// succeeded or failed, or the timeout passes. Every HeartbeatInterval it
+// emits an event.Heartbeat saying how long it has waited, how many
+// rollouts ended and the last thing ECS said. It returns one Result per
 // handle, in order. The error is nil only when every rollout succeeded;
 // otherwise it joins a *ServiceError per failed service (and wraps the
 // context's error when ctx ended the wait).
@@ -64,7 +66,9 @@ func (r *Rollout) Wait(ctx context.Context, in WaitInput) ([]Result, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	deadline := r.clock.Now().Add(timeout)
+	start := r.clock.Now()
+	deadline := start.Add(timeout)
+	beat := newHeartbeat(start)
 	ws := make([]*watch, len(in.Handles))
 	for i, h := range in.Handles {
 		ws[i] = &watch{h: h, res: Result{Handle: h}, sdARN: h.ServiceDeploymentARN}
@@ -73,6 +77,11 @@ func (r *Rollout) Wait(ctx context.Context, in WaitInput) ([]Result, error) {
 	interval := r.polling.Min
 	errRounds := 0
 	for {
+		// On time, whatever the poll that follows takes: it says what
+		// the polls before saw.
+		if now := r.clock.Now(); beat.due(now) {
+			r.heartbeat(ws, now.Sub(start))
+		}
 		throttled, err := r.poll(ctx, active(ws))
 		switch {
 		case ctx.Err() != nil:
@@ -95,7 +104,8 @@ func (r *Rollout) Wait(ctx context.Context, in WaitInput) ([]Result, error) {
 		if throttled {
 			interval = min(2*interval, r.polling.ThrottledMax)
 		}
-		sleep := min(jitter(interval, r.polling.Jitter, rng), deadline.Sub(now))
+		// Wake for the next heartbeat at the latest.
+		sleep := min(jitter(interval, r.polling.Jitter, rng), deadline.Sub(now), beat.until(now))
 		if !throttled {
 			interval = min(time.Duration(float64(interval)*r.polling.Growth), r.polling.Max)
 		}
