@@ -38,7 +38,8 @@ func stepOf(k event.Kind) string {
 		return "Plan"
 	case event.TagMoved:
 		return "Move floating tags"
-	case event.ServiceUpdated, event.Progress, event.Heartbeat, event.ServiceDone:
+	case event.ServiceUpdated, event.Progress, event.Heartbeat, event.ServiceDone,
+		event.Stage, event.Traffic, event.Bake, event.Hook, event.Alarm:
 		return "Roll out services"
 	default:
 		return ""
@@ -57,6 +58,15 @@ func (r *renderer) Emit(e event.Event) {
 	switch e.Kind {
 	case event.Warning:
 		r.annotation(e).Warningf("%s", annotationText(describe(e)))
+	case event.Alarm:
+		// An alarm in ALARM fails the deployment: worth an annotation.
+		r.annotation(e).Warningf("%s", annotationText(describe(e)))
+	case event.Hook:
+		if l := e.Lifecycle; l != nil && (l.HookStatus == "FAILED" || l.HookStatus == "TIMED_OUT") {
+			r.annotation(e).Warningf("%s", annotationText(describe(e)))
+			return
+		}
+		r.a.Infof("%s", safeLine(describe(e)))
 	case event.Retry:
 		// A line, not an annotation: under throttling there may be many.
 		r.a.Infof("%s", safeLine("retry: "+describe(e)))

@@ -78,6 +78,22 @@ func TestEventsInGroups(t *testing.T) {
 	}
 }
 
+// TestLifecycleEventsGolden: the lifecycle of a canary rollout goes in
+// the "Roll out services" group, one escaped line per event; the failed
+// hook and the alarm in ALARM are also warning annotations. No text of
+// an event becomes a workflow command.
+func TestLifecycleEventsGolden(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	a := githubactions.New(githubactions.WithWriter(&out), githubactions.WithGetenv(func(string) string { return "" }))
+	r := newRenderer(a, "")
+	for _, e := range entrytest.LifecycleEvents() {
+		r.Emit(e)
+	}
+	r.Close()
+	golden.Check(t, "testdata/lifecycle.log", out.String())
+}
+
 // TestHeartbeatsGolden: a rollout stuck for 3 minutes shows a line every
 // 30 s in the rollout's log group, its outside text unable to issue a
 // workflow command.

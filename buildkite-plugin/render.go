@@ -39,14 +39,14 @@ func (r *logRenderer) Emit(e event.Event) {
 		r.open(":label: Moving tags")
 	case event.ServiceUpdated:
 		r.open(":arrows_counterclockwise: Redeploying services")
-	case event.Progress, event.Heartbeat, event.ServiceDone:
+	case event.Progress, event.Heartbeat, event.ServiceDone, event.Stage, event.Traffic, event.Bake, event.Hook, event.Alarm:
 		r.open(":hourglass: Waiting for ECS")
 	case event.Finished:
 		return // run renders the result from the Result
 	}
 	r.writeLine("  " + describe(e))
-	if e.Kind == event.Failed {
-		r.expand()
+	if e.Kind == event.Failed || e.Kind == event.Alarm {
+		r.expand() // an alarm in ALARM fails the deployment
 	}
 }
 
@@ -133,6 +133,10 @@ func describe(e event.Event) string {
 		return "🔁 retry: " + line
 	case event.Failed:
 		return "❌ error: " + line
+	case event.Alarm:
+		return "🚨 alarm: " + line
+	case event.Stage, event.Traffic, event.Bake, event.Hook:
+		return string(e.Kind) + ": " + line
 	}
 	return line
 }

@@ -136,7 +136,7 @@ func (r *requestFlags) registerPlan(cmd *cobra.Command) {
 	f.StringVarP(&r.environment, "environment", "e", "", "environment to deploy to")
 	def := inputcheck.DefaultLimits()
 	r.limits = def
-	f.Float64Var(&r.limits.ECSQuotaShare, "ecs-quota-share", def.ECSQuotaShare, "share of AWS's ECS request quota of each category to use (1: all of it)")
+	f.Float64Var(&r.limits.ECSQuotaShare, "ecs-quota-share", def.ECSQuotaShare, "at most this share of AWS's ECS request quota of each category (1: all of it, backing off when ECS throttles)")
 	f.Float64Var(&r.limits.ECSRate, "ecs-rate", def.ECSRate, "at most this many ECS requests a second in each category of ECS actions, per account and region")
 	f.IntVar(&r.limits.ECSBurst, "ecs-burst", def.ECSBurst, "at most this many ECS requests at once in each category of ECS actions, per account and region")
 }

@@ -75,6 +75,13 @@ func eventLine(e event.Event) string {
 		return "failed   " + e.Message
 	case event.Finished:
 		return "finished " + e.Message
+	case event.Stage, event.Traffic, event.Bake, event.Hook, event.Alarm:
+		// A lifecycle event names its service: many roll out at once.
+		msg := e.Message
+		if e.Service != "" {
+			msg = e.Service + ": " + msg
+		}
+		return fmt.Sprintf("%-8s %s", e.Kind, msg)
 	}
 	return string(e.Kind) + " " + e.Message
 }
@@ -97,6 +104,34 @@ func jsonEvent(e event.Event) map[string]any {
 		if !w.LastEventAt.IsZero() {
 			out["lastEventAt"] = w.LastEventAt.UTC().Format(time.RFC3339)
 		}
+	}
+	if l := e.Lifecycle; l != nil {
+		out["lifecycle"] = lifecycleJSON(l)
+	}
+	return out
+}
+
+// lifecycleJSON is the --output json form of an event.Lifecycle: what
+// applies, durations in seconds.
+func lifecycleJSON(l *event.Lifecycle) map[string]any {
+	out := map[string]any{}
+	for k, v := range map[string]string{"serviceDeployment": l.ServiceDeployment, "strategy": l.Strategy, "stage": l.Stage,
+		"bake": l.Bake, "hookId": l.HookID, "hookTarget": l.HookTarget, "hookType": l.HookType, "hookStatus": l.HookStatus} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	if l.ProductionTraffic != nil {
+		out["productionTraffic"] = *l.ProductionTraffic
+	}
+	if l.TestTraffic != nil {
+		out["testTraffic"] = *l.TestTraffic
+	}
+	if l.Bake != "" {
+		out["bakeRemainingSeconds"], out["bakeTotalSeconds"] = l.BakeRemaining.Seconds(), l.BakeTotal.Seconds()
+	}
+	if len(l.Alarms) > 0 {
+		out["alarms"] = l.Alarms
 	}
 	return out
 }

@@ -115,6 +115,28 @@ func TestVersionFlag(t *testing.T) {
 	}
 }
 
+// TestLifecycleLinesGolden: the lifecycle of a canary rollout (stage,
+// traffic, bake time, a failed hook, an alarm) as progress lines, each
+// naming its service, and as --output json lines with the lifecycle's
+// fields.
+func TestLifecycleLinesGolden(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, file string
+		json       bool
+	}{{"text", "testdata/progress-lifecycle.txt", false}, {"json", "testdata/progress-lifecycle.jsonl", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			p := newProgress(&b, tc.json)
+			for _, e := range entrytest.LifecycleEvents() {
+				p.Emit(e)
+			}
+			golden.Check(t, tc.file, b.String())
+		})
+	}
+}
+
 // TestProgressHeartbeatGolden: a rollout stuck for 3 minutes shows a
 // line every 30 s, with what the wait knows, in text and JSON lines.
 func TestProgressHeartbeatGolden(t *testing.T) {

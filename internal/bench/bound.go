@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
 // dynamoDBCalls is the least the history takes per deployment, whatever
@@ -80,6 +84,52 @@ func legacyLowerBound(n, clusters int) map[string]int {
 	return b
 }
 
+// quotaFloor returns the least time AWS's ECS quota allows for the ECS
+// calls of calls (by "ECS.<operation>", as lowerBound counts them) in one
+// account and Region, when buoy may use share of each category's
+// documented bucket and every bucket starts full: in each category, the
+// calls beyond its burst come at its refill rate. A release-deploy makes
+// its calls of each category one stage after another (it reads every task
+// definition before it updates a service), so the categories' times add
+// up.
+func quotaFloor(calls map[string]int, share float64) time.Duration {
+	byCategory := map[rollout.Category]int{}
+	for k, n := range calls {
+		svc, op, _ := strings.Cut(k, ".")
+		if c, ok := rollout.CategoryOf(op); ok && svc == "ECS" {
+			byCategory[c] += n
+		}
+	}
+	var seconds float64
+	for c, n := range byCategory {
+		q := rollout.AWSQuota(c)
+		if over := float64(n) - math.Floor(share*float64(q.Burst)); over > 0 {
+			seconds += over / (share * q.Rate)
+		}
+	}
+	return time.Duration(seconds * float64(time.Second))
+}
+
+// fastest returns the least time a row's release-deploy can take: what
+// the quota allows (quotaFloor, at the share of it the account leaves to
+// buoy), and no less than buoy's own time with no budget at all
+// (unpaced). 0 when the unpaced run was not measured.
+func (m *measurement) fastest() time.Duration {
+	if m.unpaced == 0 {
+		return 0
+	}
+	return max(quotaFloor(m.bound(), m.accountShare()), m.unpaced)
+}
+
+// accountShare is the share of AWS's documented quota the account leaves
+// to buoy: all of it on a quiet account.
+func (m *measurement) accountShare() float64 {
+	if m.throttledShare > 0 {
+		return m.throttledShare
+	}
+	return 1
+}
+
 func total(m map[string]int) int {
 	t := 0
 	for _, v := range m {
@@ -108,8 +158,11 @@ func (m *measurement) bound() map[string]int {
 
 func (m *measurement) printDetail(w io.Writer) {
 	what := fmt.Sprintf("N=%d targets=%d", m.n, m.targets)
-	if m.legacy {
+	switch {
+	case m.legacy:
 		what = fmt.Sprintf("legacy N=%d over %d clusters, %d other services in the account", m.n, m.targets, m.others)
+	case m.throttledShare > 0:
+		what = fmt.Sprintf("N=%d targets=%d, the account leaving %g of AWS's ECS quota (%d calls throttled)", m.n, m.targets, m.throttledShare, m.throttled)
 	}
 	fmt.Fprintf(w, "%s: setup %.1fs, release-deploy %.2fs, %s; calls by operation (lower bound):\n",
 		what, m.setup.Seconds(), m.wall.Seconds(), m.status)
@@ -125,15 +178,42 @@ func (m *measurement) printDetail(w io.Writer) {
 }
 
 func printTable(w io.Writer, ms []*measurement) {
-	fmt.Fprintln(w, "| N images | targets | wall time | AWS calls | lower bound | calls / bound | peak RSS | ECR | ECS | DynamoDB |")
-	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| N images | targets | wall time | quota floor | unpaced | time / fastest | AWS calls | lower bound | calls / bound | peak RSS | ECR | ECS | DynamoDB |")
+	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, m := range ms {
 		calls, bound := total(m.stats), total(m.bound())
 		svc := byService(m.stats)
-		fmt.Fprintf(w, "| %d | %d | %.2f s | %d | %d | %.2f | %.1f MiB | %d | %d | %d |\n",
-			m.n, m.targets, m.wall.Seconds(), calls, bound, float64(calls)/float64(bound),
-			float64(m.maxRSSKiB)/1024, svc["ECR"], svc["ECS"], svc["DynamoDB"])
+		fmt.Fprintf(w, "| %d | %d | %.2f s | %.1f s | %s | %s | %d | %d | %.2f | %.1f MiB | %d | %d | %d |\n",
+			m.n, m.targets, m.wall.Seconds(), quotaFloor(m.bound(), 1).Seconds(), seconds(m.unpaced), m.ratio(),
+			calls, bound, float64(calls)/float64(bound), float64(m.maxRSSKiB)/1024, svc["ECR"], svc["ECS"], svc["DynamoDB"])
 	}
+}
+
+// printThrottledTable prints the rows run against an account whose ECS
+// buckets hold only part of AWS's quota, throttling the rest.
+func printThrottledTable(w io.Writer, ms []*measurement) {
+	fmt.Fprintln(w, "| N images | targets | quota left to buoy | status | wall time | quota floor | unpaced | time / fastest | ECS calls | throttled | ECS lower bound |")
+	fmt.Fprintln(w, "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, m := range ms {
+		fmt.Fprintf(w, "| %d | %d | %g | %s | %.2f s | %.1f s | %s | %s | %d | %d | %d |\n",
+			m.n, m.targets, m.throttledShare, m.status, m.wall.Seconds(), quotaFloor(m.bound(), m.throttledShare).Seconds(),
+			seconds(m.unpaced), m.ratio(), byService(m.stats)["ECS"], m.throttled, byService(m.bound())["ECS"])
+	}
+}
+
+// ratio is the wall time over the fastest the row allows, "-" unmeasured.
+func (m *measurement) ratio() string {
+	if f := m.fastest(); f > 0 {
+		return fmt.Sprintf("%.2f", m.wall.Seconds()/f.Seconds())
+	}
+	return "-"
+}
+
+func seconds(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
 // searchable returns the calls of stats that could depend on what else

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -60,7 +61,27 @@ type measurement struct {
 	status        string
 	stats         map[string]int
 	setup         time.Duration
+	// unpaced is the row's release-deploy with the budget lifted on a
+	// quiet account: buoy's own time, moto's included (0: not measured).
+	unpaced time.Duration
+	// throttledShare is, on a throttled row, the share of AWS's ECS
+	// quota the account leaves to buoy (throttlingECS), and throttled
+	// how many ECS calls were answered ThrottlingException.
+	throttledShare float64
+	throttled      int
 }
+
+// variant says how a row's release-deploy runs: with flags after the
+// benchmark's own and its -deploy-flag ones, and env added to buoy's
+// environment.
+type variant struct {
+	flags []string
+	env   []string
+}
+
+// unpacedFlags lift the ECS request budget: no category's bucket can
+// empty in a benchmark's run.
+var unpacedFlags = []string{"--ecs-quota-share=1000", "--ecs-rate=1000000", "--ecs-burst=1000000"}
 
 // result is the part of `buoy --output json` the benchmark reads.
 type result struct {
@@ -69,11 +90,28 @@ type result struct {
 }
 
 // measure builds a world of n images and services on targets clusters and
-// runs release-deploy against it once.
-func (b *bench) measure(ctx context.Context, n, targets int) (*measurement, error) {
+// runs release-deploy against it once, as v says.
+func (b *bench) measure(ctx context.Context, n, targets int, v variant) (*measurement, error) {
 	prefix := fmt.Sprintf("b%d-%d-%s", n, targets, suffix())
 	m := &measurement{n: n, targets: targets}
-	return m, b.deploy(ctx, m, newWorld(prefix, n, targets), "buoy.yaml")
+	return m, b.deploy(ctx, m, newWorld(prefix, n, targets), "buoy.yaml", v)
+}
+
+// measureThrottled measures a row of n images on one target against an
+// account that leaves share of AWS's ECS quota to buoy (throttlingECS):
+// buoy's ECS calls go through the throttling proxy, the others straight
+// to moto.
+func (b *bench) measureThrottled(ctx context.Context, n int, share float64) (*measurement, error) {
+	p, err := throttlingECS(b.cfg.endpoint, share)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	m, err := b.measure(ctx, n, 1, variant{env: []string{"AWS_ENDPOINT_URL_ECS=" + p.URL()}})
+	if m != nil {
+		m.throttledShare, m.throttled = share, throttledCalls(p)
+	}
+	return m, err
 }
 
 // measureLegacy builds a weco-deploy project of n images and services
@@ -88,7 +126,7 @@ func (b *bench) measureLegacy(ctx context.Context, n, crowd int) (*measurement, 
 		w.Crowd = deployfixture.NewCrowd(w, crowd)
 	}
 	m := &measurement{n: n, targets: len(w.Environments[0].Clusters), legacy: true, crowd: crowd}
-	return m, b.deploy(ctx, m, w, ".wellcome_project")
+	return m, b.deploy(ctx, m, w, ".wellcome_project", variant{})
 }
 
 func suffix() string {
@@ -99,8 +137,8 @@ func suffix() string {
 
 // deploy builds w, writes its manifest as file, creates its history table
 // (`buoy init`, unless Build made it) and runs release-deploy to stage
-// from latest once, filling m.
-func (b *bench) deploy(ctx context.Context, m *measurement, w *deployfixture.World, file string) error {
+// from latest once, as v says, filling m.
+func (b *bench) deploy(ctx context.Context, m *measurement, w *deployfixture.World, file string, v variant) error {
 	start := time.Now()
 	if err := w.Build(ctx, b.aws); err != nil {
 		return fmt.Errorf("set up: %w", err)
@@ -116,7 +154,7 @@ func (b *bench) deploy(ctx context.Context, m *measurement, w *deployfixture.Wor
 	table := w.Table
 	if table == "" {
 		table = w.Project + "-history"
-		if _, _, err := b.buoy(ctx, dir, "init", "--table", table); err != nil {
+		if _, _, err := b.buoy(ctx, dir, nil, "init", "--table", table); err != nil {
 			return err
 		}
 	}
@@ -125,7 +163,8 @@ func (b *bench) deploy(ctx context.Context, m *measurement, w *deployfixture.Wor
 	start = time.Now()
 	args := append([]string{"release-deploy", "--environment", "stage", "--from-label", "latest",
 		"--table", table, "--output", "json", "--timeout", "5m"}, b.cfg.deployFlags...)
-	stdout, rusage, err := b.buoy(ctx, dir, args...)
+	args = append(args, v.flags...)
+	stdout, rusage, err := b.buoy(ctx, dir, v.env, args...)
 	m.wall = time.Since(start)
 	if err != nil {
 		return err
@@ -142,15 +181,16 @@ func (b *bench) deploy(ctx context.Context, m *measurement, w *deployfixture.Wor
 	return nil
 }
 
-// buoy runs the built binary in dir and returns its stdout and resource
-// usage; stderr is shown when it fails.
-func (b *bench) buoy(ctx context.Context, dir string, args ...string) ([]byte, *syscall.Rusage, error) {
+// buoy runs the built binary in dir, with env added to its environment,
+// and returns its stdout and resource usage; stderr is shown when it
+// fails.
+func (b *bench) buoy(ctx context.Context, dir string, env []string, args ...string) ([]byte, *syscall.Rusage, error) {
 	path, err := filepath.Abs(b.cfg.buoy)
 	if err != nil {
 		return nil, nil, err
 	}
 	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Dir, cmd.Env = dir, b.env
+	cmd.Dir, cmd.Env = dir, append(slices.Clone(b.env), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
@@ -172,7 +212,7 @@ func (b *bench) versionTime(ctx context.Context, runs int) (time.Duration, error
 	best := time.Duration(0)
 	for range max(runs, 1) {
 		start := time.Now()
-		if _, _, err := b.buoy(ctx, os.TempDir(), "--version"); err != nil {
+		if _, _, err := b.buoy(ctx, os.TempDir(), nil, "--version"); err != nil {
 			return 0, err
 		}
 		if d := time.Since(start); best == 0 || d < best {

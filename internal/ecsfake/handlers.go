@@ -18,6 +18,7 @@ func (s *Server) handlers() map[string]handler {
 		"DescribeTasks":              s.describeTasks,
 		"ListServiceDeployments":     s.serviceDeployments(s.listServiceDeployments),
 		"DescribeServiceDeployments": s.serviceDeployments(s.describeServiceDeployments),
+		"StopServiceDeployment":      s.serviceDeployments(s.stopServiceDeployment),
 		"DescribeTaskDefinition":     s.describeTaskDefinition,
 		"ListTaskDefinitions":        s.listTaskDefinitions,
 		"DeregisterTaskDefinition":   s.deregisterTaskDefinition,
@@ -225,6 +226,15 @@ func (s *Server) listServiceDeployments(w http.ResponseWriter, in map[string]any
 	writeJSON(w, map[string]any{"serviceDeployments": briefs})
 }
 
+// describedDeployment is a ServiceDeployment as DescribeServiceDeployments
+// writes it: with its ARN, the service's and the cluster's.
+type describedDeployment struct {
+	ServiceDeploymentArn string `json:"serviceDeploymentArn"`
+	ServiceArn           string `json:"serviceArn"`
+	ClusterArn           string `json:"clusterArn"`
+	ServiceDeployment
+}
+
 func (s *Server) describeServiceDeployments(w http.ResponseWriter, in map[string]any) {
 	out := []any{}
 	for _, arn := range strs(in["serviceDeploymentArns"]) {
@@ -233,9 +243,44 @@ func (s *Server) describeServiceDeployments(w http.ResponseWriter, in map[string
 			if DeploymentARN(n) != arn || st.current.Deployment == nil {
 				continue
 			}
-			out = append(out, map[string]any{"serviceDeploymentArn": arn, "serviceArn": ServiceARN(n), "clusterArn": ClusterARN(),
-				"status": st.current.Deployment.Status, "statusReason": st.current.Deployment.StatusReason, "createdAt": st.createdAt()})
+			d := describedDeployment{ServiceDeploymentArn: arn, ServiceArn: ServiceARN(n), ClusterArn: ClusterARN(),
+				ServiceDeployment: *st.current.Deployment}
+			d.CreatedAt = st.createdAt()
+			out = append(out, d)
 		}
 	}
 	writeJSON(w, map[string]any{"serviceDeployments": out, "failures": []any{}})
+}
+
+// stopServiceDeployment plays StopServiceDeployment as ECS does: only a
+// deployment in progress (PENDING or IN_PROGRESS) can be stopped, any
+// other answers ConflictException. With stopType ROLLBACK the service
+// then plays its OnStop frames.
+func (s *Server) stopServiceDeployment(w http.ResponseWriter, in map[string]any) {
+	arn := str(in["serviceDeploymentArn"])
+	var st *state
+	for _, n := range s.order {
+		if DeploymentARN(n) == arn && s.services[n].updated {
+			st = s.services[n]
+		}
+	}
+	if st == nil {
+		writeError(w, "ServiceDeploymentNotFoundException", "The service deployment does not exist.")
+		return
+	}
+	st.stops = append(st.stops, in)
+	switch d := st.current.Deployment; {
+	case d == nil || (d.Status != "PENDING" && d.Status != "IN_PROGRESS"):
+		writeError(w, "ConflictException", "The service deployment is not in progress and cannot be stopped.")
+		return
+	case str(in["stopType"]) != "ROLLBACK":
+		writeError(w, "InvalidParameterException", "ecsfake plays only stopType ROLLBACK.")
+		return
+	case len(st.OnStop) == 0:
+		writeError(w, "ServerException", "ecsfake: service "+st.Name+" has no OnStop frames to play")
+		return
+	}
+	st.script = Script{Update: st.current, Frames: st.OnStop}
+	st.polls = 0
+	writeJSON(w, map[string]any{"serviceDeploymentArn": arn})
 }

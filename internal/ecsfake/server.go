@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/buoy-deploy/buoy/pkg/clock"
 )
 
 // Cluster is the name of the one cluster the server plays.
@@ -53,6 +55,10 @@ type Server struct {
 	services map[string]*state
 	calls    map[string]int
 	throttle map[string]int
+	// buckets throttle operations as ECS does (Bucket); throttled counts
+	// the calls they refused.
+	buckets   map[string]*TokenBucket
+	throttled map[string]int
 
 	tds          map[string]*taskDef // by ARN
 	deregistered []string
@@ -70,7 +76,8 @@ type state struct {
 	polls   int
 	current Frame
 	updates []map[string]any
-	script  Script // what the last update plays
+	stops   []map[string]any // StopServiceDeployment requests
+	script  Script           // what the last update (or stop) plays
 }
 
 // nextScript returns what the next UpdateService plays.
@@ -86,6 +93,7 @@ func (st *state) nextScript() Script {
 func New(tb testing.TB, api DeploymentsAPI, services ...Service) *Server {
 	tb.Helper()
 	s := &Server{api: api, services: map[string]*state{}, calls: map[string]int{}, throttle: map[string]int{},
+		buckets: map[string]*TokenBucket{}, throttled: map[string]int{},
 		tds: map[string]*taskDef{}, changed: make(chan struct{})}
 	for _, svc := range services {
 		s.order = append(s.order, svc.Name)
@@ -124,7 +132,13 @@ func (s *Server) Client() *ecs.Client {
 // makes up to n attempts per call, with no backoff between them, as the
 // SDK's standard retryer decides (throttling and 5xx answers are retried).
 func (s *Server) ClientWithAttempts(n int) *ecs.Client {
-	return ecs.NewFromConfig(aws.Config{
+	return ecs.NewFromConfig(s.Config(n))
+}
+
+// Config returns the configuration of ClientWithAttempts(n), for code
+// that makes its own clients (rollout.NewFromConfig).
+func (s *Server) Config(n int) aws.Config {
+	return aws.Config{
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint: aws.String(s.URL),
@@ -135,7 +149,7 @@ func (s *Server) ClientWithAttempts(n int) *ecs.Client {
 				o.RateLimiter = ratelimit.None
 			})
 		},
-	})
+	}
 }
 
 // Throttle makes the next n calls of op answer ThrottlingException.
@@ -143,6 +157,60 @@ func (s *Server) Throttle(op string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttle[op] += n
+}
+
+// Bucket makes the server throttle ops as ECS throttles a category of
+// actions: they share a token bucket of burst requests, full at first and
+// refilled at rate a second by clk (the test's clock), and a call that
+// finds it empty answers ThrottlingException. Give AWS's documented
+// bucket, or part of it to play an account whose other tools use the
+// rest.
+func (s *Server) Bucket(clk clock.Clock, rate float64, burst int, ops ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := NewTokenBucket(clk, rate, burst)
+	for _, op := range ops {
+		s.buckets[op] = b
+	}
+}
+
+// Throttled returns how many calls of op the server answered
+// ThrottlingException (Throttle, Bucket).
+func (s *Server) Throttled(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.throttled[op]
+}
+
+// TokenBucket is one of ECS's throttling token buckets: burst requests
+// at once, full at first, refilled at rate a second by its clock; a call
+// that finds it empty is throttled. The server throttles with it
+// (Bucket); a proxy that plays a throttled account in front of an
+// emulator can too. It is not safe for concurrent use: guard it.
+type TokenBucket struct {
+	clock               clock.Clock
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+// NewTokenBucket returns a full bucket of burst tokens refilled at rate
+// a second, timed by clk.
+func NewTokenBucket(clk clock.Clock, rate float64, burst int) *TokenBucket {
+	return &TokenBucket{clock: clk, rate: rate, burst: float64(burst), tokens: float64(burst), last: clk.Now()}
+}
+
+// Take takes a token and reports true, or reports false (throttled) when
+// the bucket is empty. A token short by less than a nanosecond's refill
+// counts: clocks count in nanoseconds.
+func (b *TokenBucket) Take() bool {
+	now := b.clock.Now()
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens < 1-1e-9*b.rate {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // Calls returns how many times op was called (throttled calls included).
@@ -193,6 +261,14 @@ func (s *Server) Updates(service string) []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]map[string]any(nil), s.services[service].updates...)
+}
+
+// Stops returns the StopServiceDeployment requests of the service's
+// deployment, answered or refused.
+func (s *Server) Stops(service string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]any(nil), s.services[service].stops...)
 }
 
 // Continue plays what ECS does with a service's last update while no one
@@ -246,8 +322,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.changed = make(chan struct{})
 	}()
 	s.calls[op]++
+	if b := s.buckets[op]; b != nil && !b.Take() {
+		s.throttled[op]++
+		writeError(w, "ThrottlingException", "Rate exceeded")
+		return
+	}
 	if s.throttle[op] > 0 {
 		s.throttle[op]--
+		s.throttled[op]++
 		writeError(w, "ThrottlingException", "Rate exceeded")
 		return
 	}

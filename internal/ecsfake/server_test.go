@@ -2,12 +2,15 @@ package ecsfake_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
 )
@@ -133,3 +136,107 @@ func TestListTasksPagesAndDescribeTasksCap(t *testing.T) {
 		t.Errorf("DescribeTasks of 100 tasks: got %d tasks, %v; want 100", len(out.Tasks), err)
 	}
 }
+
+// TestServiceDeploymentsInECSShapes: DescribeServiceDeployments answers
+// in ECS's JSON shapes, which the SDK reads into its types: the
+// strategy and its bake times, the lifecycle stage, the traffic weights,
+// hooks, alarms and rollback.
+func TestServiceDeploymentsInECSShapes(t *testing.T) {
+	t.Parallel()
+	sd := &ecsfake.ServiceDeployment{Status: "ROLLBACK_IN_PROGRESS", StatusReason: "alarms", LifecycleStage: "PRODUCTION_TRAFFIC_SHIFT",
+		DeploymentConfiguration: &ecsfake.DeploymentConfiguration{Strategy: "CANARY", BakeTimeInMinutes: ecsfake.Minutes(3),
+			CanaryConfiguration: &ecsfake.CanaryConfiguration{CanaryPercent: 10, CanaryBakeTimeInMinutes: 5},
+			LinearConfiguration: &ecsfake.LinearConfiguration{StepPercent: 25, StepBakeTimeInMinutes: 2},
+			LifecycleHooks:      []ecsfake.DeploymentLifecycleHook{{HookTargetArn: "arn:hook", TargetType: "AWS_LAMBDA", LifecycleStages: []string{"POST_SCALE_UP"}}},
+			Alarms:              &ecsfake.DeploymentAlarms{AlarmNames: []string{"a", "b"}, Enable: true, Rollback: true}},
+		TargetServiceRevision: &ecsfake.ServiceRevisionSummary{Arn: "arn:rev2", RequestedTaskCount: 2, RunningTaskCount: 1,
+			RequestedProductionTrafficWeight: ecsfake.Percent(10), RequestedTestTrafficWeight: ecsfake.Percent(100)},
+		SourceServiceRevisions: []ecsfake.ServiceRevisionSummary{{Arn: "arn:rev1", RunningTaskCount: 2, RequestedProductionTrafficWeight: ecsfake.Percent(90)}},
+		LifecycleHookDetails:   []ecsfake.LifecycleHookDetail{{HookID: "h1", TargetArn: "arn:hook", TargetType: "AWS_LAMBDA", Status: "FAILED", ExpiresAt: ecsfake.At(time.Hour), TimeoutAction: "ROLLBACK"}},
+		Alarms:                 &ecsfake.ServiceDeploymentAlarms{Status: "TRIGGERED", AlarmNames: []string{"a", "b"}, TriggeredAlarmNames: []string{"b"}},
+		CircuitBreaker:         &ecsfake.ServiceDeploymentCircuitBreaker{Status: "MONITORING", FailureCount: 1, Threshold: 3},
+		Rollback:               &ecsfake.Rollback{Reason: "alarm b", StartedAt: ecsfake.At(time.Minute), ServiceRevisionArn: "arn:rev1"}}
+	srv := ecsfake.New(t, ecsfake.Supported, ecsfake.Service{Name: "app", DesiredCount: 2, Before: frame("d0", "COMPLETED"),
+		Update: frame("d1", "IN_PROGRESS"), Frames: []ecsfake.Frame{{Deployments: frame("d1", "IN_PROGRESS").Deployments, Deployment: sd}}})
+	ctx, c := context.Background(), srv.Client()
+	if _, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(ecsfake.Cluster), Service: aws.String("app")}); err != nil {
+		t.Fatal(err)
+	}
+	primaryOf(t, c)
+	out, err := c.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{ecsfake.DeploymentARN("app")}})
+	if err != nil || len(out.ServiceDeployments) != 1 {
+		t.Fatalf("DescribeServiceDeployments: %v, %+v", err, out)
+	}
+	got := out.ServiceDeployments[0]
+	cfg := got.DeploymentConfiguration
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"arn", aws.ToString(got.ServiceDeploymentArn), ecsfake.DeploymentARN("app")},
+		{"status", string(got.Status), "ROLLBACK_IN_PROGRESS"},
+		{"stage", string(got.LifecycleStage), "PRODUCTION_TRAFFIC_SHIFT"},
+		{"strategy", string(cfg.Strategy), "CANARY"},
+		{"bake", aws.ToInt32(cfg.BakeTimeInMinutes), int32(3)},
+		{"canary", words(aws.ToFloat64(cfg.CanaryConfiguration.CanaryPercent), aws.ToInt32(cfg.CanaryConfiguration.CanaryBakeTimeInMinutes)), "10 5"},
+		{"linear", words(aws.ToFloat64(cfg.LinearConfiguration.StepPercent), aws.ToInt32(cfg.LinearConfiguration.StepBakeTimeInMinutes)), "25 2"},
+		{"hook config", words(aws.ToString(cfg.LifecycleHooks[0].HookTargetArn), cfg.LifecycleHooks[0].LifecycleStages), "arn:hook [POST_SCALE_UP]"},
+		{"alarm config", words(cfg.Alarms.AlarmNames, cfg.Alarms.Enable, cfg.Alarms.Rollback), "[a b] true true"},
+		{"traffic", words(aws.ToFloat64(got.TargetServiceRevision.RequestedProductionTrafficWeight), aws.ToFloat64(got.TargetServiceRevision.RequestedTestTrafficWeight)), "10 100"},
+		{"source", words(aws.ToString(got.SourceServiceRevisions[0].Arn), aws.ToFloat64(got.SourceServiceRevisions[0].RequestedProductionTrafficWeight)), "arn:rev1 90"},
+		{"hook", words(aws.ToString(got.LifecycleHookDetails[0].HookId), got.LifecycleHookDetails[0].Status, got.LifecycleHookDetails[0].TimeoutAction,
+			got.LifecycleHookDetails[0].ExpiresAt.Equal(ecsfake.T0.Add(time.Hour))), "h1 FAILED ROLLBACK true"},
+		{"alarms", words(got.Alarms.Status, got.Alarms.TriggeredAlarmNames), "TRIGGERED [b]"},
+		{"circuit breaker", words(got.DeploymentCircuitBreaker.FailureCount, got.DeploymentCircuitBreaker.Threshold), "1 3"},
+		{"rollback", words(aws.ToString(got.Rollback.Reason), aws.ToString(got.Rollback.ServiceRevisionArn)), "alarm b arn:rev1"},
+	}
+	for _, ck := range checks {
+		if ck.got != ck.want {
+			t.Errorf("%s: got %v, want %v", ck.what, ck.got, ck.want)
+		}
+	}
+}
+
+// TestStopServiceDeployment: as ECS, the server stops only a deployment
+// in progress (ConflictException otherwise); with stopType ROLLBACK the
+// service then plays its OnStop frames.
+func TestStopServiceDeployment(t *testing.T) {
+	t.Parallel()
+	inProgress := frame("d1", "IN_PROGRESS")
+	inProgress.Deployment = &ecsfake.ServiceDeployment{Status: "IN_PROGRESS"}
+	back := frame("d2", "IN_PROGRESS")
+	back.Deployment = &ecsfake.ServiceDeployment{Status: "ROLLBACK_IN_PROGRESS"}
+	done := frame("d2", "COMPLETED")
+	done.Deployment = &ecsfake.ServiceDeployment{Status: "ROLLBACK_SUCCESSFUL"}
+	srv := ecsfake.New(t, ecsfake.Supported, ecsfake.Service{Name: "app", DesiredCount: 1, Before: frame("d0", "COMPLETED"),
+		Update: frame("d1", "IN_PROGRESS"), Frames: []ecsfake.Frame{inProgress}, OnStop: []ecsfake.Frame{back, done}})
+	ctx, c := context.Background(), srv.Client()
+	if _, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(ecsfake.Cluster), Service: aws.String("app")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() error {
+		_, err := c.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: aws.String(ecsfake.DeploymentARN("app")), StopType: "ROLLBACK"})
+		return err
+	}
+	var conflict *types.ConflictException
+	if err := stop(); !errors.As(err, &conflict) {
+		t.Errorf("stop before any poll saw the deployment in progress: got %v, want ConflictException", err)
+	}
+	got := []string{primaryOf(t, c)}
+	if err := stop(); err != nil {
+		t.Fatalf("stop of a deployment in progress: %v", err)
+	}
+	got = append(got, primaryOf(t, c), primaryOf(t, c), primaryOf(t, c))
+	if want := "d1 IN_PROGRESS, d2 IN_PROGRESS, d2 COMPLETED, d2 COMPLETED"; strings.Join(got, ", ") != want {
+		t.Errorf("states: got %q, want %q", strings.Join(got, ", "), want)
+	}
+	if err := stop(); !errors.As(err, &conflict) {
+		t.Errorf("stop of a deployment rolled back: got %v, want ConflictException", err)
+	}
+	if n := len(srv.Stops("app")); n != 3 {
+		t.Errorf("Stops: got %d, want 3", n)
+	}
+}
+
+// words writes values apart by spaces, as fmt.Sprintln does.
+func words(vs ...any) string { return strings.TrimSuffix(fmt.Sprintln(vs...), "\n") }

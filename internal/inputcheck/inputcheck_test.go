@@ -183,9 +183,9 @@ func TestEmpty(t *testing.T) {
 		"timeout":         "--timeout is empty: write it like 30m, or leave it out for 30m (",
 		"lock-wait":       "--lock-wait is empty: write it like 10m (0 gives up at once), or leave it out for 5m (",
 		"lock-ttl":        "--lock-ttl is empty: write it like 2m, or leave it out for 2m (",
-		"ecs-quota-share": "--ecs-quota-share is empty: write it like 0.5, or leave it out for 0.5 (",
+		"ecs-quota-share": "--ecs-quota-share is empty: write it like 0.5, or leave it out for 1 (",
 		"ecs-rate":        "--ecs-rate is empty: write it like 20, or leave it out for 20 (",
-		"ecs-burst":       "--ecs-burst is empty: write it like 50, or leave it out for 50 (",
+		"ecs-burst":       "--ecs-burst is empty: write it like 50, or leave it out for 100 (",
 		"table":           "--table is empty: give the DynamoDB table, or leave it out for buoy-history (",
 	} {
 		if got := inputcheck.Empty(flag, key).Error(); !strings.HasPrefix(got, want) {

@@ -134,11 +134,13 @@ func WithECSRequestBudget(rate float64, burst int) Option {
 	return func(d *Deployer) { d.ecsRate, d.ecsBurst = rate, burst }
 }
 
-// WithECSQuotaShare sets the share of AWS's documented quota of each
+// WithECSQuotaShare caps the share of AWS's documented quota of each
 // category of ECS actions that the budget uses (default
-// DefaultECSQuotaShare, half; above 0). A run that owns its account
-// may take 1, all of it; an account whose quotas AWS raised, more (with
-// WithECSRequestBudget's caps raised to match).
+// DefaultECSQuotaShare, all of it; above 0). The budget starts at the cap,
+// backs off at the first ThrottlingException and recovers slowly, never
+// above it (rollout.Limiter). 0.5 leaves half of the quota to the
+// account's other tools for good; an account whose quotas AWS raised may
+// take more than 1 (with WithECSRequestBudget's caps raised to match).
 func WithECSQuotaShare(share float64) Option { return func(d *Deployer) { d.ecsShare = share } }
 
 // New returns a Deployer of project whose history is kept in store.

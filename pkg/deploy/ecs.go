@@ -20,7 +20,10 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
 
-var _ Adopter = (*ecsCluster)(nil)
+var (
+	_ Adopter       = (*ecsCluster)(nil)
+	_ ECSRollbacker = (*ecsCluster)(nil)
+)
 
 // ecsCluster is the default Cluster: pkg/rollout for finding, redeploying
 // and waiting, and ListTasks/DescribeTasks for what tasks really run.
@@ -90,7 +93,7 @@ func newECSCluster(p ClusterParams, newRollout func(...rollout.Option) *rollout.
 		// rollout adds what only it sees while waiting.
 		sink := p.Sink
 		own = append(own, rollout.WithSink(event.Func(func(e event.Event) {
-			if e.Kind == event.Progress || e.Kind == event.Heartbeat || e.Kind == event.Warning {
+			if e.Kind == event.Progress || e.Kind == event.Heartbeat || e.Kind == event.Warning || event.IsLifecycle(e.Kind) {
 				sink.Emit(e)
 			}
 		})))
@@ -273,6 +276,7 @@ func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.D
 	out := make([]Outcome, len(started))
 	for i, res := range results {
 		o := Outcome{Started: started[i], Reason: res.Diagnosis}
+		o.Started.Handle = res.Handle // with the service deployment Wait found
 		if !started[i].At.IsZero() {
 			// Each service's own time: until the wait saw its outcome,
 			// not until the slowest service's.
@@ -301,6 +305,19 @@ func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.D
 		return out, ctx.Err()
 	}
 	return out, nil
+}
+
+func (c *ecsCluster) RollBackWithECS(ctx context.Context, st Started) (Started, error) {
+	h, ok := st.Handle.(rollout.Handle)
+	if !ok {
+		return Started{}, fmt.Errorf("roll back %s: not started by this cluster", st.Service.Name)
+	}
+	back, err := c.r.RollBackWithECS(ctx, h)
+	if err != nil {
+		return Started{}, err
+	}
+	return Started{Service: st.Service, ECSDeployment: back.DeploymentID, TaskDefinition: back.PreviousTaskDefinition,
+		PreviousTaskDefinition: back.TaskDefinition, At: c.clock.Now(), Handle: back}, nil
 }
 
 func (c *ecsCluster) Tasks(ctx context.Context, svc ServiceRef) (map[string][]string, error) {

@@ -19,8 +19,9 @@ const (
 	// one renewal is slow.
 	MinLockTTL = 3 * time.Second
 	// DefaultECSQuotaShare is the share of AWS's quota of each category
-	// of ECS actions a run uses unless told otherwise (WithECSQuotaShare):
-	// half, so that two runs in one account and Region stay within it.
+	// of ECS actions a run may use unless told otherwise
+	// (WithECSQuotaShare): all of it, backing off when ECS throttles, so
+	// that other runs and tools in the account and Region get their part.
 	DefaultECSQuotaShare = rollout.DefaultQuotaShare
 	// DefaultECSRate caps the ECS requests a second of each category, per
 	// account and Region, unless told otherwise (WithECSRequestBudget).

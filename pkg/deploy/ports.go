@@ -81,6 +81,26 @@ type Adopter interface {
 	Adopt(ctx context.Context, svc ServiceRef, a Adoption) (Started, error)
 }
 
+// ECSRollbacker is a Cluster that can have ECS roll a failed deployment
+// back itself, as a rollback (Request.Rollback) prefers where ECS can:
+// ECS then returns the service to its previous revision the way it does
+// after its circuit breaker or an alarm, shifting traffic back for the
+// BLUE_GREEN, LINEAR and CANARY strategies. The default Cluster is one.
+type ECSRollbacker interface {
+	// RollBackWithECS asks ECS to roll back st's deployment
+	// (StopServiceDeployment with stopType ROLLBACK), or finds ECS doing
+	// it already, and returns a Started that Wait follows until ECS says
+	// the rollback is done. Where ECS cannot (the service deployments API
+	// is denied or missing, the deployment is no longer in progress), it
+	// returns an error wrapping ErrNoECSRollback, saying why: the service
+	// is then rolled back in place.
+	RollBackWithECS(ctx context.Context, st Started) (Started, error)
+}
+
+// ErrNoECSRollback says that ECS cannot roll a deployment back itself
+// (ECSRollbacker).
+var ErrNoECSRollback = rollout.ErrNoECSRollback
+
 // Adoption names the ECS deployment a dead run started for a service, as
 // its record says.
 type Adoption struct {

@@ -119,7 +119,7 @@ func (d *Deployer) close(ctx context.Context, r *recordKeeper, res *Result, p *p
 	return d.closeWith(ctx, r, res, p, errStatus(ctx, err), err, note)
 }
 
-func (d *Deployer) closeRolledBack(ctx context.Context, r *recordKeeper, res *Result, p *plan, failure, rbErr error) error {
+func (d *Deployer) closeRolledBack(ctx context.Context, r *recordKeeper, res *Result, p *plan, failure, rbErr error, how string) error {
 	if stop := r.lease.stoppedBy(); stop != nil {
 		return d.closeWith(ctx, r, res, p, history.StatusFailed, stoppedErr(stop, fmt.Errorf("%w; rolling back: %w", failure, rbErr)), "")
 	}
@@ -127,7 +127,11 @@ func (d *Deployer) closeRolledBack(ctx context.Context, r *recordKeeper, res *Re
 		err := fmt.Errorf("%w; the rollback failed too: %w", failure, rbErr)
 		return d.closeWith(ctx, r, res, p, history.StatusFailed, err, "")
 	}
-	return d.closeWith(ctx, r, res, p, history.StatusRolledBack, failure, "rolled back to what ran before")
+	note := "rolled back to what ran before"
+	if how != "" {
+		note += ": " + how
+	}
+	return d.closeWith(ctx, r, res, p, history.StatusRolledBack, failure, note)
 }
 
 // stoppedErr is the error of a run that stopped for stop while it was

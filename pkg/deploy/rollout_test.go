@@ -58,7 +58,14 @@ func circuitBreakerFrame(td string) ecsfake.Frame {
 // worker, at env.stage.
 func scriptedServer(t *testing.T, api, worker ecsfake.Service) *ecsfake.Server {
 	t.Helper()
-	srv := ecsfake.New(t, ecsfake.Unsupported, api, worker)
+	return scriptedServerWith(t, ecsfake.Unsupported, api, worker)
+}
+
+// scriptedServerWith is scriptedServer answering the service deployments
+// API as deployments says.
+func scriptedServerWith(t *testing.T, deployments ecsfake.DeploymentsAPI, api, worker ecsfake.Service) *ecsfake.Server {
+	t.Helper()
+	srv := ecsfake.New(t, deployments, api, worker)
 	srv.AddTaskDefinitions(
 		ecsfake.TaskDefinition{ARN: tdAPI, Containers: []ecsfake.ContainerDefinition{
 			{Name: "app", Image: ecrHost + "demo/api:env.stage"}, {Name: "nginx", Image: ecrHost + "demo/nginx:env.stage"}}},
@@ -205,5 +212,118 @@ func TestPollingStartsAtOnceAndIsNeverLongerThanThePollInterval(t *testing.T) {
 		if d > every*12/10 {
 			t.Errorf("interval %d: got %s, want at most %s (the poll interval plus 20%% jitter)", i, d, every*12/10)
 		}
+	}
+}
+
+// canaryFrame is a CANARY deployment of td at 10% of production traffic,
+// its service deployment IN_PROGRESS.
+func canaryFrame(td string) ecsfake.Frame {
+	f := inProgressFrame(td)
+	f.Deployment = &ecsfake.ServiceDeployment{Status: "IN_PROGRESS", LifecycleStage: "PRODUCTION_TRAFFIC_SHIFT",
+		DeploymentConfiguration: &ecsfake.DeploymentConfiguration{Strategy: "CANARY",
+			CanaryConfiguration: &ecsfake.CanaryConfiguration{CanaryPercent: 10, CanaryBakeTimeInMinutes: 30}},
+		TargetServiceRevision: &ecsfake.ServiceRevisionSummary{RequestedProductionTrafficWeight: ecsfake.Percent(10)}}
+	return f
+}
+
+// TestScriptedRolloutRollsBackWithECS: with --rollback, a service whose
+// canary rollout timed out is rolled back by ECS itself
+// (StopServiceDeployment, stopType ROLLBACK), waited for until
+// ROLLBACK_SUCCESSFUL, and the record says so; the service that
+// succeeded is redeployed in place with what it ran before, and the
+// floating tags point back at the previous digests. The canary's
+// lifecycle reaches the Deployer's events.
+func TestScriptedRolloutRollsBackWithECS(t *testing.T) {
+	t.Parallel()
+	api := scriptedService("api", tdAPI, canaryFrame(tdAPI))
+	backFrame := func(status string, running int32, state string) ecsfake.Frame {
+		f := ecsfake.Frame{Deployments: []ecsfake.Deployment{fakeDeployment("ecs-svc/2222", "PRIMARY", tdAPI, running, 0, state)}, RunningCount: 2,
+			Deployment: &ecsfake.ServiceDeployment{Status: status}}
+		return f
+	}
+	api.OnStop = []ecsfake.Frame{backFrame("ROLLBACK_IN_PROGRESS", 1, "IN_PROGRESS"), backFrame("ROLLBACK_SUCCESSFUL", 2, "COMPLETED")}
+	worker := scriptedService("worker", tdWorker, completedFrame(tdWorker))
+	worker.Then = []ecsfake.Script{{Update: inProgressFrame(tdWorker), Frames: []ecsfake.Frame{completedFrame(tdWorker)}}}
+	srv := scriptedServerWith(t, ecsfake.Supported, api, worker)
+	clock := clocktest.NewAuto(ecsfake.T0)
+	f := newFixture(t, WithCluster(func(p ClusterParams) (Cluster, error) {
+		p.Clock = clock
+		return NewECSCluster(srv.Client(), p), nil
+	}))
+	res, err := f.releaseDeploy("stage", func(in *ReleaseDeployInput) { in.Rollback, in.Timeout = true, time.Minute })
+	if !errors.Is(err, ErrTimeout) || res.Status != history.StatusRolledBack {
+		t.Fatalf("got %s, %v; want rolled back after ErrTimeout", res.Status, err)
+	}
+	stops := srv.Stops("api")
+	if len(stops) != 1 || stops[0]["stopType"] != "ROLLBACK" || stops[0]["serviceDeploymentArn"] != ecsfake.DeploymentARN("api") {
+		t.Errorf("StopServiceDeployment of api: got %v, want one, stopType ROLLBACK, of its service deployment", stops)
+	}
+	if n := len(srv.Stops("worker")); n != 0 {
+		t.Errorf("StopServiceDeployment of worker: got %d, want none (it succeeded)", n)
+	}
+	if a, w := len(srv.Updates("api")), len(srv.Updates("worker")); a != 1 || w != 2 {
+		t.Errorf("UpdateService calls: api %d, worker %d; want 1 and 2 (ECS rolls api back, buoy redeploys worker)", a, w)
+	}
+	for _, img := range f.project.Images {
+		if got, want := f.w.tagged(img.Repository, "env.stage"), oldDigest(img.ID); got != want {
+			t.Errorf("%s:env.stage after the rollback: got %s, want %s", img.Repository, got, want)
+		}
+	}
+	rec := f.deployment(res.Deployment.ID)
+	for _, want := range []string{"ECS rolled back api itself (StopServiceDeployment, stopType ROLLBACK)", "buoy redeployed worker with what ran before"} {
+		if rec.Status != history.StatusRolledBack || !strings.Contains(rec.Reason, want) {
+			t.Errorf("record: got %s %q, want rolled back, saying %q", rec.Status, rec.Reason, want)
+		}
+	}
+	done := map[string]string{}
+	for _, e := range f.events.OfKind(event.ServiceDone) {
+		done[e.Service] += e.Outcome + ": " + e.Message + "\n"
+	}
+	if !strings.Contains(done["api"], "ROLLBACK_SUCCESSFUL") {
+		t.Errorf("api's outcomes: got %q, want the rollback's, ROLLBACK_SUCCESSFUL", done["api"])
+	}
+	if st := f.events.OfKind(event.Stage); len(st) == 0 || st[0].Lifecycle.Stage != "PRODUCTION_TRAFFIC_SHIFT" || st[0].Service != "api" {
+		t.Errorf("stage events: got %+v, want api's PRODUCTION_TRAFFIC_SHIFT", st)
+	}
+	if b := f.events.OfKind(event.Bake); len(b) == 0 || b[0].Lifecycle.Bake != "canary" || b[0].Lifecycle.BakeTotal != 30*time.Minute {
+		t.Errorf("bake events: got %+v, want api's 30-minute canary bake", b)
+	}
+}
+
+// TestScriptedRolloutRedeploysWhereECSCannotRollBack: with --rollback and
+// no service deployments API (moto's, or denied), ECS cannot roll the
+// failed service back itself: buoy warns, saying why, and redeploys it
+// with what it ran before, as it does the service that succeeded; no
+// StopServiceDeployment is sent, and the record says both were
+// redeployed by buoy.
+func TestScriptedRolloutRedeploysWhereECSCannotRollBack(t *testing.T) {
+	t.Parallel()
+	api := scriptedService("api", tdAPI, circuitBreakerFrame(tdAPI))
+	api.Then = []ecsfake.Script{{Update: inProgressFrame(tdAPI), Frames: []ecsfake.Frame{completedFrame(tdAPI)}}}
+	worker := scriptedService("worker", tdWorker, completedFrame(tdWorker))
+	worker.Then = []ecsfake.Script{{Update: inProgressFrame(tdWorker), Frames: []ecsfake.Frame{completedFrame(tdWorker)}}}
+	f, srv := scriptedFixture(t, api, worker)
+	res, err := f.releaseDeploy("stage", func(in *ReleaseDeployInput) { in.Rollback = true })
+	if !errors.Is(err, ErrDeploymentFailed) || res.Status != history.StatusRolledBack {
+		t.Fatalf("got %s, %v; want rolled back after ErrDeploymentFailed", res.Status, err)
+	}
+	if n := srv.Calls("StopServiceDeployment"); n != 0 {
+		t.Errorf("StopServiceDeployment calls: got %d, want none (no service deployments API)", n)
+	}
+	if a, w := len(srv.Updates("api")), len(srv.Updates("worker")); a != 2 || w != 2 {
+		t.Errorf("UpdateService calls: api %d, worker %d; want 2 each (forward, back)", a, w)
+	}
+	var warned []string
+	for _, e := range f.events.OfKind(event.Warning) {
+		if e.Service == "api" {
+			warned = append(warned, e.Message)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "the service deployments API is unavailable") || !strings.Contains(warned[0], "redeploying what api ran before instead") {
+		t.Errorf("warnings about api: got %q, want one saying ECS cannot roll it back, and why, and that buoy redeploys it", warned)
+	}
+	rec := f.deployment(res.Deployment.ID)
+	if !strings.Contains(rec.Reason, "buoy redeployed api, worker with what ran before") || strings.Contains(rec.Reason, "ECS rolled back") {
+		t.Errorf("record: got %q, want it to say buoy redeployed api and worker", rec.Reason)
 	}
 }

@@ -182,8 +182,8 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 		if err := r.flush(ctx); err != nil {
 			return d.close(ctx, r, res, p, fmt.Errorf("%w; not rolled back: %w", waitErr, err), "")
 		}
-		rbErr := d.rollbackInPlace(ctx, s, p, rollbackDeadline(waitStart, d.now(), timeout, op.req.RollbackTimeout), r.rec.ID)
-		return d.closeRolledBack(ctx, r, res, p, waitErr, rbErr)
+		how, rbErr := d.rollBack(ctx, s, p, rollbackDeadline(waitStart, d.now(), timeout, op.req.RollbackTimeout), r.rec.ID)
+		return d.closeRolledBack(ctx, r, res, p, waitErr, rbErr, how)
 	}
 	return d.close(ctx, r, res, p, waitErr, "")
 }
@@ -411,11 +411,14 @@ func serviceMessage(o Outcome) string {
 	return msg
 }
 
-// rollbackInPlace points moved tags back at their previous digests,
-// redeploys the services that were redeployed (with their previous task
-// definition under the task-definition strategy) and waits until
-// deadline.
-func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, deadline time.Time, depID string) error {
+// rollBack points moved tags back at their previous digests, rolls back
+// the services that were redeployed and waits until deadline. A service
+// whose rollout failed while ECS still rolls it out (or rolls it back) is
+// rolled back by ECS itself, where the Cluster can (ECSRollbacker); the
+// others are redeployed in place with what they ran before (their
+// previous task definition under the task-definition strategy). It
+// returns how each service was rolled back, in plain words.
+func (d *Deployer) rollBack(ctx context.Context, s *session, p *plan, deadline time.Time, depID string) (string, error) {
 	d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Deployment: depID,
 		Message: "rolling back to what ran before"})
 	back := &plan{env: p.env, release: p.release}
@@ -438,11 +441,13 @@ func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, dea
 		back.images = append(back.images, &plannedImage{image: pi.image, to: to, from: pi.to.Digest, move: true})
 	}
 	if err := d.moveTags(ctx, s, back, depID, untracked{}); err != nil {
-		return fmt.Errorf("roll back tags: %w", err)
+		return "", fmt.Errorf("roll back tags: %w", err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.concurrency)
 	var redeployed []*plannedService
+	var mu sync.Mutex
+	var byECS, inPlace []string
 	for _, ps := range p.services {
 		if ps.started == nil {
 			continue
@@ -454,27 +459,70 @@ func (d *Deployer) rollbackInPlace(ctx context.Context, s *session, p *plan, dea
 			if err != nil {
 				return err
 			}
-			td := ""
-			if p.env.Strategy == manifest.StrategyTaskDefinition {
-				td = ps.started.PreviousTaskDefinition
-			}
-			var st Started
-			err = s.lease.do(gctx, func(actx context.Context) (err error) {
-				st, err = c.Redeploy(actx, rb.ref, td)
-				return err
-			})
+			st, withECS, err := d.rollBackService(gctx, s, c, p, ps, depID)
 			if err != nil {
 				return fmt.Errorf("roll back service %s: %w", rb.ref.Name, err)
 			}
 			rb.started = &st
+			mu.Lock()
+			defer mu.Unlock()
+			if withECS {
+				byECS = append(byECS, rb.ref.Name)
+			} else {
+				inPlace = append(inPlace, rb.ref.Name)
+			}
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return "", err
 	}
 	back.services = redeployed
-	return d.wait(ctx, s, back, until(d.now(), deadline), depID)
+	return rollbackHow(byECS, inPlace), d.wait(ctx, s, back, until(d.now(), deadline), depID)
+}
+
+// rollBackService rolls back one service: by ECS itself when its rollout
+// failed and the Cluster can (reporting true), else by redeploying what
+// it ran before.
+func (d *Deployer) rollBackService(ctx context.Context, s *session, c Cluster, p *plan, ps *plannedService, depID string) (Started, bool, error) {
+	var st Started
+	if rb, ok := c.(ECSRollbacker); ok && ps.outcome != nil && ps.outcome.Status != history.StatusSucceeded {
+		err := s.lease.do(ctx, func(actx context.Context) (err error) {
+			st, err = rb.RollBackWithECS(actx, ps.outcome.Started)
+			return err
+		})
+		if err == nil {
+			return st, true, nil
+		}
+		if !errors.Is(err, ErrNoECSRollback) {
+			return Started{}, false, err
+		}
+		d.emit(event.Event{Kind: event.Warning, Environment: p.env.ID, Deployment: depID, Service: ps.ref.Name, Cluster: ps.ref.Cluster,
+			Message: fmt.Sprintf("%v; redeploying what %s ran before instead", err, ps.ref.Name)})
+	}
+	td := ""
+	if p.env.Strategy == manifest.StrategyTaskDefinition {
+		td = ps.started.PreviousTaskDefinition
+	}
+	err := s.lease.do(ctx, func(actx context.Context) (err error) {
+		st, err = c.Redeploy(actx, ps.ref, td)
+		return err
+	})
+	return st, false, err
+}
+
+// rollbackHow says how the services were rolled back.
+func rollbackHow(byECS, inPlace []string) string {
+	slices.Sort(byECS)
+	slices.Sort(inPlace)
+	var parts []string
+	if len(byECS) > 0 {
+		parts = append(parts, "ECS rolled back "+strings.Join(byECS, ", ")+" itself (StopServiceDeployment, stopType ROLLBACK)")
+	}
+	if len(inPlace) > 0 {
+		parts = append(parts, "buoy redeployed "+strings.Join(inPlace, ", ")+" with what ran before")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // fillResult copies the plan into a Result.

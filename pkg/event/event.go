@@ -39,6 +39,74 @@ const (
 	Finished Kind = "finished"
 )
 
+// The kinds of event that follow the lifecycle of an ECS service
+// deployment while waiting (every strategy: ROLLING, BLUE_GREEN, LINEAR,
+// CANARY), each with its Lifecycle. They come only where ECS's service
+// deployments API is allowed.
+const (
+	// Stage: the service deployment entered a lifecycle stage
+	// (Lifecycle.Stage, e.g. PRODUCTION_TRAFFIC_SHIFT).
+	Stage Kind = "stage"
+	// Traffic: the share of traffic the new revision takes changed
+	// (Lifecycle.ProductionTraffic, Lifecycle.TestTraffic).
+	Traffic Kind = "traffic"
+	// Bake: a bake time runs (Lifecycle.Bake says which; BakeRemaining
+	// of BakeTotal is left). Sent when it starts, then about once a
+	// minute.
+	Bake Kind = "bake"
+	// Hook: ECS invoked a lifecycle hook, or its status changed
+	// (Lifecycle.HookTarget, HookStatus).
+	Hook Kind = "hook"
+	// Alarm: CloudWatch alarms of the deployment are in ALARM
+	// (Lifecycle.Alarms); ECS fails the deployment, and rolls it back
+	// when so configured.
+	Alarm Kind = "alarm"
+)
+
+// IsLifecycle reports whether k is one of the lifecycle kinds (Stage,
+// Traffic, Bake, Hook, Alarm).
+func IsLifecycle(k Kind) bool {
+	switch k {
+	case Stage, Traffic, Bake, Hook, Alarm:
+		return true
+	}
+	return false
+}
+
+// Lifecycle is where an ECS service deployment is, as ECS reports it
+// (DescribeServiceDeployments). Fields that do not apply are empty.
+type Lifecycle struct {
+	// ServiceDeployment is the service deployment's ARN.
+	ServiceDeployment string
+	// Strategy is the deployment strategy: ROLLING, BLUE_GREEN, LINEAR
+	// or CANARY.
+	Strategy string
+	// Stage is the lifecycle stage, e.g. BAKE_TIME.
+	Stage string
+	// ProductionTraffic and TestTraffic are the percentages (0 to 100)
+	// of production and test traffic sent to the new revision; nil when
+	// ECS does not say.
+	ProductionTraffic *float64
+	TestTraffic       *float64
+	// Bake names the bake time that runs: "canary" (CANARY, before the
+	// rest of the traffic shifts), "step" (LINEAR, between steps) or
+	// "deployment" (after all traffic shifted, before the old revision
+	// goes). BakeRemaining of BakeTotal is left, by the waiter's clock.
+	Bake          string
+	BakeRemaining time.Duration
+	BakeTotal     time.Duration
+	// HookID, HookTarget (a Lambda function's ARN; empty for a PAUSE
+	// hook), HookType (AWS_LAMBDA or PAUSE) and HookStatus
+	// (IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, AWAITING_ACTION)
+	// describe a lifecycle hook.
+	HookID     string
+	HookTarget string
+	HookType   string
+	HookStatus string
+	// Alarms are the CloudWatch alarms in ALARM.
+	Alarms []string
+}
+
 // Event is one thing that happened. Fields that do not apply are empty.
 type Event struct {
 	Kind Kind
@@ -62,6 +130,10 @@ type Event struct {
 
 	// Message is one line a person can read.
 	Message string
+
+	// Lifecycle is set on the lifecycle kinds (Stage, Traffic, Bake,
+	// Hook, Alarm).
+	Lifecycle *Lifecycle
 
 	// File, Line and Column point at the manifest when it is at fault.
 	File   string

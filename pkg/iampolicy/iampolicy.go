@@ -54,6 +54,8 @@ func Permissions() []Permission {
 		{"ECS.DescribeTasks", "ecs:DescribeTasks", "ecs"},
 		{"ECS.ListServiceDeployments", "ecs:ListServiceDeployments", "ecs-service"},
 		{"ECS.DescribeServiceDeployments", "ecs:DescribeServiceDeployments", "ecs-service"},
+		// --rollback asks ECS to roll a failed deployment back itself.
+		{"ECS.StopServiceDeployment", "ecs:StopServiceDeployment", "ecs-service"},
 
 		{"ResourceGroupsTaggingAPI.GetResources", "tag:GetResources", "cluster-search"},
 		{"ECS.ListClusters", "ecs:ListClusters", "cluster-search"},

@@ -23,6 +23,7 @@ type ECSAPI interface {
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	ListServiceDeployments(ctx context.Context, in *ecs.ListServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error)
 	DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error)
+	StopServiceDeployment(ctx context.Context, in *ecs.StopServiceDeploymentInput, optFns ...func(*ecs.Options)) (*ecs.StopServiceDeploymentOutput, error)
 }
 
 var _ ECSAPI = (*ecs.Client)(nil)
@@ -39,8 +40,12 @@ var _ TaggingAPI = (*resourcegroupstaggingapi.Client)(nil)
 
 // NewFromConfig returns a Rollout that calls ECS, and the Resource Groups
 // Tagging API for searches across clusters (WithTaggingAPI), through
-// clients made from cfg; opts are applied after.
+// clients made from cfg; opts are applied after. Every attempt of an ECS
+// call, the SDK's retries included, takes from the request budget and
+// reports throttling to it.
 func NewFromConfig(cfg aws.Config, opts ...Option) *Rollout {
 	tagging := WithTaggingAPI(resourcegroupstaggingapi.NewFromConfig(cfg))
-	return New(ecs.NewFromConfig(cfg), append([]Option{tagging}, opts...)...)
+	r := New(nil, append([]Option{tagging}, opts...)...)
+	r.api = ecs.NewFromConfig(cfg, r.withPacedAttempts)
+	return r
 }

@@ -19,7 +19,7 @@ type Category string
 const (
 	ClusterRead          Category = "cluster read"           // ListClusters
 	ServiceRead          Category = "service read"           // DescribeServices, ListServices
-	ServiceModify        Category = "service modify"         // UpdateService
+	ServiceModify        Category = "service modify"         // UpdateService, StopServiceDeployment
 	TaskDefinitionRead   Category = "task definition read"   // DescribeTaskDefinition, ListTaskDefinitions
 	TaskDefinitionModify Category = "task definition modify" // RegisterTaskDefinition, DeregisterTaskDefinition
 	ClusterResourceRead  Category = "cluster resource read"  // ListTasks, DescribeTasks
@@ -39,7 +39,9 @@ func CategoryOf(op string) (Category, bool) {
 		return ClusterRead, true
 	case "DescribeServices", "ListServices":
 		return ServiceRead, true
-	case "UpdateService":
+	case "UpdateService", "StopServiceDeployment":
+		// StopServiceDeployment changes a service: it takes from the
+		// smaller of the two buckets it could be counted in.
 		return ServiceModify, true
 	case "DescribeTaskDefinition", "ListTaskDefinitions":
 		return TaskDefinitionRead, true
@@ -76,20 +78,21 @@ func AWSQuota(c Category) Quota {
 }
 
 // DefaultQuotaShare is the share of each of AWS's buckets a Budget uses
-// unless told otherwise: half, so that two buoy runs deploying to one
-// account and Region at once (other environments, other projects) stay
-// within AWS's quota between them, and so does one run next to the
-// account's other tools.
-const DefaultQuotaShare = 0.5
+// unless told otherwise: all of it. The budget is adaptive: it backs off
+// at the first ThrottlingException of a category (and so makes room for
+// other buoy runs and the account's other tools) and recovers slowly
+// (Limiter). A smaller share caps it for good.
+const DefaultQuotaShare = 1.0
 
 // ErrNoCategory is returned by Budget.Wait for an ECS operation that has
 // no category: a call added to buoy without its place in AWS's buckets.
 var ErrNoCategory = errors.New("no ECS throttling category")
 
 // Budget is an ECS request budget with one Limiter per category of
-// actions, as AWS throttles them. Each halves its rate when ECS throttles
-// a call of its category. A Budget is safe for concurrent use; share one
-// among everything that calls ECS in one account and Region.
+// actions, as AWS throttles them. Each backs off when ECS throttles a
+// call of its category, and only then, and recovers slowly. A Budget is
+// safe for concurrent use; share one among everything that calls ECS in
+// one account and Region, so that all of it backs off together.
 type Budget struct {
 	limiters map[Category]*Limiter
 }

@@ -3,6 +3,7 @@ package rollout_test
 import (
 	"context"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func TestEveryECSCallHasItsAWSCategory(t *testing.T) {
 		"DescribeTasks":              rollout.ClusterResourceRead,
 		"ListServiceDeployments":     rollout.ServiceDeployment,
 		"DescribeServiceDeployments": rollout.ServiceDeployment,
+		"StopServiceDeployment":      rollout.ServiceModify,
 	}
 	api := reflect.TypeFor[rollout.ECSAPI]()
 	for i := range api.NumMethod() {
@@ -58,7 +60,7 @@ func TestEveryECSCallHasItsAWSCategory(t *testing.T) {
 }
 
 // TestBudgetGivesEachCategoryItsShareOfAWSQuota checks the buckets:
-// half of AWS's by default, a larger share, and the caps.
+// AWS's own by default, half of it (--ecs-quota-share 0.5), and the caps.
 func TestBudgetGivesEachCategoryItsShareOfAWSQuota(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -68,6 +70,12 @@ func TestBudgetGivesEachCategoryItsShareOfAWSQuota(t *testing.T) {
 		want           map[rollout.Category]rollout.Quota
 	}{
 		{"default", rollout.DefaultQuotaShare, rollout.DefaultRate, rollout.DefaultBurst, map[rollout.Category]rollout.Quota{
+			rollout.ClusterRead: {Rate: 20, Burst: 50},
+			rollout.ServiceRead: {Rate: 20, Burst: 100}, rollout.ServiceModify: {Rate: 5, Burst: 50},
+			rollout.TaskDefinitionRead: {Rate: 20, Burst: 50}, rollout.TaskDefinitionModify: {Rate: 1, Burst: 20},
+			rollout.ClusterResourceRead: {Rate: 20, Burst: 100}, rollout.ServiceDeployment: {Rate: 20, Burst: 50},
+		}},
+		{"half of AWS's", 0.5, rollout.DefaultRate, rollout.DefaultBurst, map[rollout.Category]rollout.Quota{
 			rollout.ClusterRead: {Rate: 10, Burst: 25},
 			rollout.ServiceRead: {Rate: 10, Burst: 50}, rollout.ServiceModify: {Rate: 2.5, Burst: 25},
 			rollout.TaskDefinitionRead: {Rate: 10, Burst: 25}, rollout.TaskDefinitionModify: {Rate: 0.5, Burst: 10},
@@ -111,14 +119,15 @@ func TestBudgetGivesEachCategoryItsShareOfAWSQuota(t *testing.T) {
 }
 
 // TestBudgetPacesEachCategoryApart: service updates do not wait behind
-// reads. On a fake clock, 25 UpdateService (the service-modify burst) and
-// then 50 DescribeServices (the service-read burst) and 25
-// DescribeTaskDefinition go without waiting; the 26th UpdateService
-// waits 1/2.5 s, the categories' own pace, whatever the others did.
+// reads. On a fake clock, at half of AWS's quota, 25 UpdateService (the
+// service-modify burst) and then 50 DescribeServices (the service-read
+// burst) and 25 DescribeTaskDefinition go without waiting; the 26th
+// UpdateService waits 1/2.5 s, the categories' own pace, whatever the
+// others did.
 func TestBudgetPacesEachCategoryApart(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.NewAuto(ecsfake.T0)
-	b := rollout.NewBudget(clock, rollout.DefaultQuotaShare, 0, 0)
+	b := rollout.NewBudget(clock, 0.5, 0, 0)
 	ctx := context.Background()
 	take := func(op string, n int) {
 		t.Helper()
@@ -145,13 +154,14 @@ func TestBudgetPacesEachCategoryApart(t *testing.T) {
 	}
 }
 
-// TestThrottlingHalvesOnlyItsCategory: a ThrottlingException on
-// UpdateService halves the service-modify bucket and empties it; the
-// reads keep their pace.
-func TestThrottlingHalvesOnlyItsCategory(t *testing.T) {
+// TestThrottlingBacksOffOnlyItsCategory: a ThrottlingException on
+// UpdateService halves the service-modify bucket (rate and burst) and
+// empties it; the reads keep their pace. The rate then comes back by a
+// tenth of its ceiling each quiet 5 s, never above it.
+func TestThrottlingBacksOffOnlyItsCategory(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.NewAuto(ecsfake.T0)
-	b := rollout.NewBudget(clock, rollout.DefaultQuotaShare, 0, 0)
+	b := rollout.NewBudget(clock, 0.5, 0, 0)
 	throttled := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
 	b.Observe("UpdateService", throttled)
 	if got, want := b.Limiter(rollout.ServiceModify).Rate(), 1.25; got != want {
@@ -174,11 +184,54 @@ func TestThrottlingHalvesOnlyItsCategory(t *testing.T) {
 	if s, want := clock.Slept(), 800*time.Millisecond; s != want {
 		t.Errorf("UpdateService after throttling waited %s, want %s (empty bucket, 1.25 a second)", s, want)
 	}
-	// Success raises it back towards its base, never above.
-	for range 20 {
-		b.Observe("UpdateService", nil)
+	// Quiet intervals raise it back, a tenth of 2.5 each, up to 2.5.
+	for i, want := range []float64{1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.5} {
+		if got := b.Limiter(rollout.ServiceModify).Rate(); math.Abs(got-want) > 1e-9 {
+			t.Errorf("service modify after %d quiet intervals: %v a second, want %v", i, got, want)
+		}
+		<-clock.After(rollout.QuietInterval)
 	}
-	if got, want := b.Limiter(rollout.ServiceModify).Rate(), 2.5; got != want {
-		t.Errorf("service modify after 20 successes: %v a second, want %v", got, want)
+}
+
+// TestBackoffCutsOncePerThrottlingEpisode: the throttles that answer
+// calls in flight when the first came (within BackoffSpacing of a cut)
+// cut no further; a later one cuts again; no cut goes below
+// MinRateShare of the ceiling. The burst shrinks with the rate.
+func TestBackoffCutsOncePerThrottlingEpisode(t *testing.T) {
+	t.Parallel()
+	clock := clocktest.NewAuto(ecsfake.T0)
+	l := rollout.NewLimiter(clock, 16, 32)
+	throttled := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+	for range 10 {
+		l.Observe(throttled)
+	}
+	if got, cuts := l.Rate(), l.Cuts(); got != 8 || cuts != 1 {
+		t.Errorf("after 10 throttles at once: %v a second, %d cuts; want 8 and 1", got, cuts)
+	}
+	// The bucket is empty and holds at most 16 now: after 10 s (two
+	// quiet intervals would raise the rate: stay inside one), 16 calls go
+	// at once, the 17th waits.
+	<-clock.After(rollout.QuietInterval - time.Millisecond)
+	before := clock.Slept()
+	for range 16 {
+		if err := l.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := clock.Slept() - before; s != 0 {
+		t.Errorf("16 calls after a refill waited %s, want none (the burst, cut to 16)", s)
+	}
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := clock.Slept() - before; s == 0 {
+		t.Error("the 17th call went at once, want it to wait: the burst is cut with the rate")
+	}
+	for range 10 {
+		<-clock.After(rollout.BackoffSpacing)
+		l.Observe(throttled)
+	}
+	if got := l.Rate(); got != 1 || l.Cuts() != 11 {
+		t.Errorf("after 10 more throttles a second apart: %v a second, %d back-offs; want the floor 1 (16/16), 11 back-offs", got, l.Cuts())
 	}
 }

@@ -48,6 +48,7 @@ func (r *Rollout) readServiceDeployments(ctx context.Context, ws []*watch) error
 				return r.deploymentsAPIError(ctx, err)
 			}
 			w.sdARN = arn
+			w.res.Handle.ServiceDeploymentARN = arn
 		}
 		if w.sdARN != "" {
 			arns = append(arns, w.sdARN)
@@ -73,6 +74,7 @@ func (r *Rollout) readServiceDeployments(ctx context.Context, ws []*watch) error
 			if sd.CreatedAt != nil && sd.CreatedAt.Before(w.h.StartedAt.Add(-time.Minute)) {
 				// Older than our deployment: not ours. List to find ours.
 				w.sdARN, w.sd = "", nil
+				w.res.Handle.ServiceDeploymentARN = ""
 				continue
 			}
 			w.sd = &sd

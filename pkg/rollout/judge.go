@@ -49,15 +49,19 @@ func fail(o Outcome, explain bool, format string, args ...any) verdict {
 }
 
 // judge applies the success and fail-fast rules to one observation of the
-// service (and of our service deployment, when that API is available).
-func judge(h Handle, s types.Service, sd *types.ServiceDeployment, threshold int32) verdict {
+// service (and of our service deployment, with what its lifecycle showed
+// so far, when that API is available).
+func judge(h Handle, s types.Service, sd *types.ServiceDeployment, lc *lifecycle, threshold int32) verdict {
 	if st := aws.ToString(s.Status); st == "INACTIVE" || st == "DRAINING" {
 		return fail(Vanished, false, "the service is %s: it was deleted while deploying", st)
 	}
+	if h.RollingBack {
+		return judgeRollback(h, s, sd)
+	}
 	ours := deploymentByID(s.Deployments, h.DeploymentID)
 	prim := primary(s.Deployments)
-	if v, ok := judgeServiceDeployment(h, sd, prim); ok {
-		v.explain = ours != nil && ours.FailedTasks > 0
+	if v, ok := judgeServiceDeployment(h, sd, prim, lc); ok {
+		v.explain = v.explain && ours != nil && ours.FailedTasks > 0
 		return v
 	}
 	if ours == nil {
@@ -70,25 +74,85 @@ func judge(h Handle, s types.Service, sd *types.ServiceDeployment, threshold int
 	return v
 }
 
-func judgeServiceDeployment(h Handle, sd *types.ServiceDeployment, prim *types.Deployment) (verdict, bool) {
+func judgeServiceDeployment(h Handle, sd *types.ServiceDeployment, prim *types.Deployment, lc *lifecycle) (verdict, bool) {
 	if sd == nil {
 		return verdict{}, false
 	}
-	reason := orNone(aws.ToString(sd.StatusReason))
+	why := orNone(aws.ToString(sd.StatusReason))
+	if cause := lc.cause(sd); cause != "" {
+		why = cause
+		if r := aws.ToString(sd.StatusReason); r != "" {
+			why += "; ECS says: " + r
+		}
+	}
+	back := shortARN(h.PreviousTaskDefinition)
 	switch sd.Status {
 	case types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress,
 		types.ServiceDeploymentStatusRollbackSuccessful:
 		return fail(RolledBack, true, "ECS rolled back deployment %s (%s) to task definition %s: %s",
-			h.DeploymentID, sd.Status, shortARN(h.PreviousTaskDefinition), reason), true
+			h.DeploymentID, sd.Status, back, why), true
 	case types.ServiceDeploymentStatusRollbackFailed:
-		return fail(Failed, true, "deployment %s failed and so did ECS's rollback (%s): the service may run neither version, look at it now", h.DeploymentID, reason), true
+		return fail(Failed, true, "deployment %s failed and so did ECS's rollback (%s): the service may run neither version, look at it now", h.DeploymentID, why), true
 	case types.ServiceDeploymentStatusStopped, types.ServiceDeploymentStatusStopRequested:
 		if prim != nil && aws.ToString(prim.Id) != h.DeploymentID && aws.ToString(prim.Id) != h.PreviousDeploymentID {
 			return replaced(h, prim), true
 		}
-		return fail(Failed, true, "ECS stopped deployment %s: %s", h.DeploymentID, reason), true
+		return fail(Failed, true, "ECS stopped deployment %s: %s", h.DeploymentID, why), true
+	}
+	if !forward(sd.Status) {
+		return verdict{}, false
+	}
+	// ECS has not acted yet on what fails the deployment: say so now.
+	if alarms := triggeredAlarms(sd); len(alarms) > 0 {
+		if alarmsRollBack(sd) {
+			return fail(RolledBack, false, "deployment %s: %s; ECS rolls it back to task definition %s", h.DeploymentID, lc.cause(sd), back), true
+		}
+		return fail(Failed, false, "deployment %s: %s; ECS fails the deployment (its alarms do not roll back)", h.DeploymentID, lc.cause(sd)), true
+	}
+	for _, hd := range sd.LifecycleHookDetails {
+		if hookFailed(hd) {
+			return fail(RolledBack, false, "deployment %s: %s; ECS rolls it back to task definition %s", h.DeploymentID, lc.cause(sd), back), true
+		}
 	}
 	return verdict{}, false
+}
+
+// judgeRollback follows ECS rolling our deployment back
+// (StopServiceDeployment with stopType ROLLBACK): done when the service
+// deployment is ROLLBACK_SUCCESSFUL or, without that API, when the
+// service runs a completed deployment of what ran before.
+func judgeRollback(h Handle, s types.Service, sd *types.ServiceDeployment) verdict {
+	back := shortARN(h.PreviousTaskDefinition)
+	if sd != nil {
+		reason := orNone(aws.ToString(sd.StatusReason))
+		switch sd.Status {
+		case types.ServiceDeploymentStatusRollbackSuccessful:
+			return verdict{done: true, outcome: Succeeded, diagnosis: fmt.Sprintf("ECS rolled deployment %s back (ROLLBACK_SUCCESSFUL): the service runs task definition %s again", h.DeploymentID, back)}
+		case types.ServiceDeploymentStatusRollbackFailed:
+			return fail(Failed, false, "ECS could not roll deployment %s back (ROLLBACK_FAILED): %s; the service may run neither version, look at it now", h.DeploymentID, reason)
+		case types.ServiceDeploymentStatusSuccessful:
+			return fail(Failed, false, "deployment %s completed before ECS could roll it back: the service runs its task definition %s", h.DeploymentID, shortARN(h.TaskDefinition))
+		case types.ServiceDeploymentStatusStopped:
+			return fail(Failed, false, "ECS stopped deployment %s without rolling it back: %s", h.DeploymentID, reason)
+		}
+		state := fmt.Sprintf("ECS rolls deployment %s back to task definition %s: %s", h.DeploymentID, back, sd.Status)
+		if sd.LifecycleStage != "" {
+			state += ", stage " + string(sd.LifecycleStage)
+		}
+		return verdict{state: state}
+	}
+	prim := primary(s.Deployments)
+	if prim == nil {
+		return verdict{state: fmt.Sprintf("ECS rolls deployment %s back: the service has no PRIMARY deployment yet", h.DeploymentID)}
+	}
+	state := fmt.Sprintf("ECS rolls deployment %s back: deployment %s of task definition %s %s, %d/%d running",
+		h.DeploymentID, aws.ToString(prim.Id), shortARN(aws.ToString(prim.TaskDefinition)), prim.RolloutState, prim.RunningCount, prim.DesiredCount)
+	if aws.ToString(prim.Id) != h.DeploymentID && aws.ToString(prim.TaskDefinition) == h.PreviousTaskDefinition &&
+		prim.RolloutState == types.DeploymentRolloutStateCompleted && s.RunningCount == s.DesiredCount {
+		return verdict{done: true, outcome: Succeeded, state: state,
+			diagnosis: fmt.Sprintf("ECS rolled deployment %s back: deployment %s runs task definition %s again", h.DeploymentID, aws.ToString(prim.Id), back)}
+	}
+	return verdict{state: state}
 }
 
 func judgeGone(h Handle, prim *types.Deployment) verdict {

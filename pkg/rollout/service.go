@@ -96,4 +96,9 @@ type Handle struct {
 	PreviousDeploymentID   string
 	PreviousTaskDefinition string
 	PreviousDesiredCount   int32
+
+	// RollingBack says the handle follows ECS rolling this deployment
+	// back (RollBackWithECS): Wait then succeeds when the service
+	// deployment is ROLLBACK_SUCCESSFUL.
+	RollingBack bool
 }

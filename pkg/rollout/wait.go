@@ -51,6 +51,7 @@ type watch struct {
 	sdARN   string
 	sdTries int
 	sd      *types.ServiceDeployment
+	lc      lifecycle
 }
 
 // Wait follows the deployments in in.Handles, all together, until each has
@@ -173,7 +174,8 @@ func (r *Rollout) end(w *watch, v verdict) {
 
 // observe applies one round's observation to w.
 func (r *Rollout) observe(ctx context.Context, w *watch) {
-	v := judge(w.h, w.svc, w.sd, r.threshold)
+	r.follow(w)
+	v := judge(w.h, w.svc, w.sd, &w.lc, r.threshold)
 	if v.state != "" && v.state != w.res.LastState {
 		w.res.LastState = v.state
 		r.emit(event.Event{Kind: event.Progress, Service: w.h.Service, Cluster: w.h.Cluster, Message: v.state})
