@@ -197,7 +197,7 @@ func Deploy(ctx context.Context, cfg aws.Config, sink event.Sink, in Input) (*Re
 				return res, fmt.Errorf("read task definition %s: %w", tdARN, err)
 			}
 			family := aws.ToString(base.TaskDefinition.Family)
-			res.Deregistered, err = r.Cleanup(ctx, rollout.CleanupInput{Cluster: in.Cluster, Family: family,
+			res.Deregistered, err = r.Cleanup(ctx, rollout.CleanupInput{Family: family,
 				Keep: in.MaxDefinitions, InUse: []string{res.TaskDefinition, res.PreviousTaskDefinition}})
 			if err != nil {
 				sink.Emit(event.Event{Kind: event.Warning, Time: time.Now().UTC(), Message: "clean up old revisions: " + err.Error()})
