@@ -87,7 +87,7 @@ func TestDeployRefusesWhatItCannotDo(t *testing.T) {
 		{"a service without its cluster", Input{Service: "api", Image: "repo/api:v1"}, "a service needs its cluster"},
 		{"an image and a tag for every container", svc(func(in *Input) { in.Image, in.TagOnly = "repo/api:v1", "v2" }), "either an image or a tag"},
 		{"a tag for every container and the image's tag", svc(func(in *Input) { in.TagOnly, in.Tag = "v2", "v3" }), "both given"},
-		{"a tag for every container that is no tag", svc(func(in *Input) { in.TagOnly = "-v2" }), "invalid image reference"},
+		{"a tag for every container that is no tag", svc(func(in *Input) { in.TagOnly = "-v2" }), `the tag for every container's image: tag "-v2" is not valid`},
 		{"containers to retag without a tag", svc(func(in *Input) { in.Image, in.TagOnlyContainers = "repo/api:v1", []string{"api"} }), "need the tag"},
 		{"an empty container name to retag", svc(func(in *Input) { in.TagOnly, in.TagOnlyContainers = "v2", []string{"api", ""} }), "empty name"},
 		{"a forced deployment of no service", td(func(in *Input) { in.ForceNewDeployment = true; in.TaskDefinition = "" }), "a service (or a task definition) is required"},

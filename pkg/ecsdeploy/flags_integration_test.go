@@ -31,10 +31,10 @@ func TestMotoUseLatestTaskDefinition(t *testing.T) {
 		t.Run(map[bool]string{false: "the service's", true: "the newest"}[latest], func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			rev1 := w.register("v1", "1")
-			cluster := w.service("api", rev1)
-			rev2 := w.register("v1", "2")
-			res, err := w.deploy(ecsdeploy.Input{Cluster: cluster, Service: "api", Image: w.repo + ":v3", UseLatestTaskDefinition: latest})
+			rev1 := w.Register("v1", "1")
+			cluster := w.Service("api", rev1)
+			rev2 := w.Register("v1", "2")
+			res, err := w.deploy(ecsdeploy.Input{Cluster: cluster, Service: "api", Image: w.Repo + ":v3", UseLatestTaskDefinition: latest})
 			if err != nil {
 				t.Fatalf("Deploy: %v", err)
 			}
@@ -42,15 +42,15 @@ func TestMotoUseLatestTaskDefinition(t *testing.T) {
 			if latest {
 				wantBase, wantEnv = rev2, "2"
 			}
-			if res.TaskDefinition != w.arn(3) || res.PreviousTaskDefinition != rev1 || res.BaseTaskDefinition != wantBase || res.Outcome != history.StatusSucceeded {
-				t.Errorf("result: got %+v; want %s from %s based on %q, succeeded", res, w.arn(3), rev1, wantBase)
+			if res.TaskDefinition != w.ARN(3) || res.PreviousTaskDefinition != rev1 || res.BaseTaskDefinition != wantBase || res.Outcome != history.StatusSucceeded {
+				t.Errorf("result: got %+v; want %s from %s based on %q, succeeded", res, w.ARN(3), rev1, wantBase)
 			}
-			images, env, _ := w.describe(w.arn(3))
-			if images["api"] != w.repo+":v3" || env["api.A"] != wantEnv {
-				t.Errorf("revision 3 runs %s with A=%s; want %s:v3 with A=%s", images["api"], env["api.A"], w.repo, wantEnv)
+			images, env, _ := w.Describe(w.ARN(3))
+			if images["api"] != w.Repo+":v3" || env["api.A"] != wantEnv {
+				t.Errorf("revision 3 runs %s with A=%s; want %s:v3 with A=%s", images["api"], env["api.A"], w.Repo, wantEnv)
 			}
-			if got := w.runs(cluster, "api"); got != w.arn(3) {
-				t.Errorf("the service runs %s, want %s", got, w.arn(3))
+			if got := w.Runs(cluster, "api"); got != w.ARN(3) {
+				t.Errorf("the service runs %s, want %s", got, w.ARN(3))
 			}
 		})
 	}
@@ -74,25 +74,25 @@ func TestMotoTagOnly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			cluster := w.service("core", w.register("v1", "1"))
+			cluster := w.Service("core", w.Register("v1", "1"))
 			res, err := w.deploy(ecsdeploy.Input{Cluster: cluster, Service: "core", TagOnly: "0.1.899", TagOnlyContainers: tc.containers})
 			if err != nil {
 				t.Fatalf("Deploy: %v", err)
 			}
-			if res.TaskDefinition != w.arn(2) || res.TagOnly != "0.1.899" || res.Image != "" {
+			if res.TaskDefinition != w.ARN(2) || res.TagOnly != "0.1.899" || res.Image != "" {
 				t.Errorf("result: got %+v; want revision 2, tag only 0.1.899, no image", res)
 			}
-			images, _, tags := w.describe(w.arn(2))
+			images, _, tags := w.Describe(w.ARN(2))
 			want := maps.Clone(tc.want)
-			want["api"] = w.repo + want["api"]
+			want["api"] = w.Repo + want["api"]
 			if !maps.Equal(images, want) {
 				t.Errorf("revision 2 runs %v, want %v", images, want)
 			}
 			if len(tags) != 1 || aws.ToString(tags[0].Key) != "team" {
 				t.Errorf("revision 2's tags: got %v, want team=shop copied", tags)
 			}
-			if got := w.runs(cluster, "core"); got != w.arn(2) {
-				t.Errorf("the service runs %s, want %s", got, w.arn(2))
+			if got := w.Runs(cluster, "core"); got != w.ARN(2) {
+				t.Errorf("the service runs %s, want %s", got, w.ARN(2))
 			}
 		})
 	}
@@ -103,8 +103,8 @@ func TestMotoTagOnly(t *testing.T) {
 func TestMotoForceNewDeployment(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rev1 := w.register("v1", "1")
-	cluster := w.service("api", rev1)
+	rev1 := w.Register("v1", "1")
+	cluster := w.Service("api", rev1)
 	res, err := w.deploy(ecsdeploy.Input{Cluster: cluster, Service: "api", ForceNewDeployment: true})
 	if err != nil {
 		t.Fatalf("Deploy: %v", err)
@@ -115,7 +115,7 @@ func TestMotoForceNewDeployment(t *testing.T) {
 	if res.Stats["ECS.UpdateService"] != 1 || res.Stats["ECS.RegisterTaskDefinition"] != 0 {
 		t.Errorf("calls: got %v; want one UpdateService and no RegisterTaskDefinition", res.Stats)
 	}
-	if got := w.active(); !slices.Equal(got, []int{1}) {
+	if got := w.Active(); !slices.Equal(got, []int{1}) {
 		t.Errorf("ACTIVE revisions: got %v, want [1]", got)
 	}
 }
@@ -133,24 +133,24 @@ func TestMotoMaxDefinitionsKeepsWhatIsInUse(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
 			for i := range 6 {
-				w.register("v1", string(rune('1'+i)))
+				w.Register("v1", string(rune('1'+i)))
 			}
-			w.service("other", w.arn(3))
-			scheduleRule(t, w, w.arn(2))
-			in := ecsdeploy.Input{Image: w.repo + ":v7", MaxDefinitions: 2}
+			w.Service("other", w.ARN(3))
+			scheduleRule(t, w, w.ARN(2))
+			in := ecsdeploy.Input{Image: w.Repo + ":v7", MaxDefinitions: 2}
 			if mode == "service" {
-				in.Cluster, in.Service = w.service("api", w.arn(5)), "api"
+				in.Cluster, in.Service = w.Service("api", w.ARN(5)), "api"
 			} else {
-				in.TaskDefinition = w.arn(5)
+				in.TaskDefinition = w.ARN(5)
 			}
 			res, err := w.deploy(in)
 			if err != nil {
 				t.Fatalf("Deploy: %v", err)
 			}
-			if want := []string{w.arn(4), w.arn(1)}; !slices.Equal(res.Deregistered, want) {
+			if want := []string{w.ARN(4), w.ARN(1)}; !slices.Equal(res.Deregistered, want) {
 				t.Errorf("deregistered: got %v, want %v", res.Deregistered, want)
 			}
-			if got, want := w.active(), []int{2, 3, 5, 6, 7}; !slices.Equal(got, want) {
+			if got, want := w.Active(), []int{2, 3, 5, 6, 7}; !slices.Equal(got, want) {
 				t.Errorf("ACTIVE revisions, as moto says: got %v, want %v", got, want)
 			}
 		})
@@ -182,7 +182,7 @@ func TestMotoMaxDefinitionsWithoutEventBridge(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	for range 4 {
-		w.register("v1", "1")
+		w.Register("v1", "1")
 	}
 	proxy, err := faultproxy.New(awstest.Endpoint(t), faultproxy.WithFaults(faultproxy.AccessDenied), faultproxy.WithRate(1),
 		faultproxy.WithOperations("ListEventBuses", "ListRules", "ListTargetsByRule"))
@@ -192,14 +192,14 @@ func TestMotoMaxDefinitionsWithoutEventBridge(t *testing.T) {
 	t.Cleanup(func() { _ = proxy.Close() })
 	var rec event.Recorder
 	res, err := ecsdeploy.Deploy(w.ctx, proxy.Through(w.cfg, 3, 100*time.Millisecond), &rec,
-		ecsdeploy.Input{TaskDefinition: w.arn(4), Image: w.repo + ":v5", MaxDefinitions: 1})
+		ecsdeploy.Input{TaskDefinition: w.ARN(4), Image: w.Repo + ":v5", MaxDefinitions: 1})
 	if err != nil || res.Outcome != history.StatusSucceeded {
 		t.Fatalf("Deploy: got %+v, %v; want success", res, err)
 	}
 	if len(res.Deregistered) != 0 {
 		t.Errorf("deregistered %v, want nothing", res.Deregistered)
 	}
-	if got, want := w.active(), []int{1, 2, 3, 4, 5}; !slices.Equal(got, want) {
+	if got, want := w.Active(), []int{1, 2, 3, 4, 5}; !slices.Equal(got, want) {
 		t.Errorf("ACTIVE revisions: got %v, want %v", got, want)
 	}
 	warns := rec.OfKind(event.Warning)
@@ -213,7 +213,7 @@ func TestMotoMaxDefinitionsWithoutEventBridge(t *testing.T) {
 func TestMotoRefusals(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	cluster := w.service("api", w.register("v1", "1"))
+	cluster := w.Service("api", w.Register("v1", "1"))
 	for _, in := range []ecsdeploy.Input{
 		{Cluster: cluster, Service: "api", TagOnly: "v2", TagOnlyContainers: []string{"worker"}},
 		{Cluster: cluster, Service: "api", Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/other:v2"},
@@ -222,7 +222,7 @@ func TestMotoRefusals(t *testing.T) {
 			t.Errorf("Deploy %+v: got %v, want deploy.ErrInvalidInput", in, err)
 		}
 	}
-	if got := w.active(); !slices.Equal(got, []int{1}) {
+	if got := w.Active(); !slices.Equal(got, []int{1}) {
 		t.Errorf("ACTIVE revisions: got %v, want [1]", got)
 	}
 }

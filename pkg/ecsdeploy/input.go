@@ -1,6 +1,7 @@
 package ecsdeploy
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
@@ -92,6 +93,10 @@ func (in Input) checkTagOnly() error {
 		return invalid("a container to retag has an empty name")
 	}
 	if _, err := imageref.MustParse("image").WithTag(in.TagOnly); err != nil {
+		var ie *imageref.Error
+		if errors.As(err, &ie) {
+			return invalid("the tag for every container's image: %s", ie.Reason)
+		}
 		return classed(deploy.ErrInvalidInput, err)
 	}
 	return in.checkRunTask()

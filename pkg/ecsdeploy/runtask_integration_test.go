@@ -86,18 +86,18 @@ func TestRunTask(t *testing.T) {
 			srv.ScriptRunTask(tc.oneOff)
 			cfg := w.cfg.Copy()
 			cfg.BaseEndpoint = aws.String(srv.WithTaskDefinitionsAt(t, awstest.Endpoint(t)))
-			res, err := ecsdeploy.Deploy(w.ctx, cfg, nil, ecsdeploy.Input{Cluster: ecsfake.Cluster, TaskDefinition: base, Image: w.repo + ":v2",
+			res, err := ecsdeploy.Deploy(w.ctx, cfg, nil, ecsdeploy.Input{Cluster: ecsfake.Cluster, TaskDefinition: base, Image: w.Repo + ":v2",
 				Timeout: time.Minute, RunTask: &ecsdeploy.RunTaskInput{Wait: tc.wait, LogLines: tc.lines, LaunchType: "FARGATE", PlatformVersion: "1.4.0",
 					Network: &ecsdeploy.NetworkConfiguration{Subnets: []string{"subnet-1"}, SecurityGroups: []string{"sg-1"}, AssignPublicIP: "DISABLED"}}},
 				ecsdeploy.WithClock(clocktest.NewAuto(ecsfake.T0)))
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
 				t.Fatalf("Deploy: got %v, want %v", err, tc.wantErr)
 			}
-			if res.Outcome != tc.outcome || res.TaskDefinition != w.arn(2) {
-				t.Errorf("result: outcome %s, task definition %s; want %s, %s", res.Outcome, res.TaskDefinition, tc.outcome, w.arn(2))
+			if res.Outcome != tc.outcome || res.TaskDefinition != w.ARN(2) {
+				t.Errorf("result: outcome %s, task definition %s; want %s, %s", res.Outcome, res.TaskDefinition, tc.outcome, w.ARN(2))
 			}
 			reqs := srv.RunTaskRequests()
-			if len(reqs) != 1 || reqs[0]["taskDefinition"] != w.arn(2) || reqs[0]["launchType"] != "FARGATE" || reqs[0]["platformVersion"] != "1.4.0" ||
+			if len(reqs) != 1 || reqs[0]["taskDefinition"] != w.ARN(2) || reqs[0]["launchType"] != "FARGATE" || reqs[0]["platformVersion"] != "1.4.0" ||
 				!strings.Contains(fmt.Sprint(reqs[0]["networkConfiguration"]), "subnet-1") {
 				t.Errorf("RunTask requests: got %v; want one of revision 2 on FARGATE 1.4.0 in subnet-1", reqs)
 			}
@@ -123,8 +123,8 @@ func TestRunTask(t *testing.T) {
 			if len(cs) != 2 || cs[0].Name != "migrate" || !cs[0].Essential || *cs[0].ExitCode != *tc.exit || cs[1].Essential || *cs[1].ExitCode != 1 {
 				t.Fatalf("containers: got %+v; want migrate (essential) exiting %d, the log router (not essential) 1", cs, *tc.exit)
 			}
-			if cs[0].LogGroup != "/ecs/"+w.family || cs[0].LogStream != "ecs/migrate/oneoff0001" || !slices.Equal(cs[0].Logs, tc.logs) {
-				t.Errorf("migrate's logs: got %s %s %q, want /ecs/%s ecs/migrate/oneoff0001 %q", cs[0].LogGroup, cs[0].LogStream, cs[0].Logs, w.family, tc.logs)
+			if cs[0].LogGroup != "/ecs/"+w.Name || cs[0].LogStream != "ecs/migrate/oneoff0001" || !slices.Equal(cs[0].Logs, tc.logs) {
+				t.Errorf("migrate's logs: got %s %s %q, want /ecs/%s ecs/migrate/oneoff0001 %q", cs[0].LogGroup, cs[0].LogStream, cs[0].Logs, w.Name, tc.logs)
 			}
 			if cs[1].LogGroup != "" || cs[1].Logs != nil {
 				t.Errorf("the log router does not log with awslogs: got %+v", cs[1])
@@ -148,11 +148,11 @@ func lines(from, to int) []string {
 // log router that is not essential, and returns its ARN.
 func registerMigration(t *testing.T, w *world) string {
 	t.Helper()
-	group := "/ecs/" + w.family
+	group := "/ecs/" + w.Name
 	out, err := w.ecs.RegisterTaskDefinition(w.ctx, &ecs.RegisterTaskDefinitionInput{
-		Family: aws.String(w.family),
+		Family: aws.String(w.Name),
 		ContainerDefinitions: []ecstypes.ContainerDefinition{
-			{Name: aws.String("migrate"), Image: aws.String(w.repo + ":v1"), Memory: aws.Int32(512), Essential: aws.Bool(true),
+			{Name: aws.String("migrate"), Image: aws.String(w.Repo + ":v1"), Memory: aws.Int32(512), Essential: aws.Bool(true),
 				LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs,
 					Options: map[string]string{"awslogs-group": group, "awslogs-stream-prefix": "ecs", "awslogs-region": awstest.Region}}},
 			{Name: aws.String("log-router"), Image: aws.String("public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"), Memory: aws.Int32(64), Essential: aws.Bool(false)},

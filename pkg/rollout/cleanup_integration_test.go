@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -18,18 +17,6 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
 )
-
-// everyClusterConfig is awstest.Config for a test that reads every
-// cluster of the shared moto (as Cleanup does): moto answers 500 when
-// another test changes its clusters while it lists them, so those are
-// retried.
-func everyClusterConfig(t *testing.T) aws.Config {
-	cfg := awstest.Config(t)
-	cfg.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 5; o.MaxBackoff = 200 * time.Millisecond })
-	}
-	return cfg
-}
 
 // TestMotoCleanupKeepsWhatAnyClusterUses registers revisions 1 to 9 of a
 // family on moto; a service of one cluster runs revision 2, a service of
@@ -40,7 +27,7 @@ func everyClusterConfig(t *testing.T) aws.Config {
 func TestMotoCleanupKeepsWhatAnyClusterUses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	client := ecs.NewFromConfig(everyClusterConfig(t))
+	client := ecs.NewFromConfig(awstest.EveryResourceConfig(t))
 	family := awstest.Name(t, "app")
 	arn := func(rev int) string {
 		return fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%d", awstest.Region, awstest.AccountID, family, rev)

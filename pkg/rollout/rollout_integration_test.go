@@ -110,7 +110,7 @@ func TestMotoRedeployAndWait(t *testing.T) {
 
 func TestMotoRegisterImagesAndCleanup(t *testing.T) {
 	t.Parallel()
-	client := ecs.NewFromConfig(everyClusterConfig(t))
+	client := ecs.NewFromConfig(awstest.EveryResourceConfig(t))
 	_, family, tdARN := motoFixture(t, client, map[string][]types.Tag{"api": nil})
 	r := rollout.New(client)
 	ctx := context.Background()
