@@ -117,3 +117,25 @@ func TestCleanupKeepsWhatTasksRun(t *testing.T) {
 			srv.Calls("ListClusters"), srv.Calls("ListTasks"), srv.Calls("DescribeTasks"))
 	}
 }
+
+// TestCleanupDeregistersNothingWhenWhatIsInUseCannotBeRead: when the
+// clusters, services or tasks cannot all be read, no revision is
+// deregistered, and the error says why.
+func TestCleanupDeregistersNothingWhenWhatIsInUseCannotBeRead(t *testing.T) {
+	t.Parallel()
+	for _, op := range []string{"ListClusters", "ListServices", "DescribeServices", "ListTasks"} {
+		t.Run(op, func(t *testing.T) {
+			t.Parallel()
+			srv := cleanupServer(t)
+			srv.Throttle(op, 100) // beyond every retry
+			r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
+			gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Family: "app", Keep: 2})
+			if err == nil || !strings.Contains(err.Error(), "find the revisions of app in use") || len(gone) != 0 {
+				t.Errorf("Cleanup: got %v, %v; want nothing deregistered and an error saying why", gone, err)
+			}
+			if n := srv.Calls("DeregisterTaskDefinition"); n != 0 {
+				t.Errorf("DeregisterTaskDefinition calls: got %d, want 0", n)
+			}
+		})
+	}
+}
