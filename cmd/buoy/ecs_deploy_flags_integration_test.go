@@ -80,6 +80,11 @@ func TestCLIECSDeployFlags(t *testing.T) {
 			},
 			images: map[string]string{"api": ":v4", "log-router": sidecar + ":stable"}, runs: 3, active: []int{1, 3}, env: "1",
 			stdout: []string{"deregistered arn:aws:ecs:eu-west-1:123456789012:task-definition/"}},
+		{name: "-d with -n is the revision the new one copies",
+			args: func(f *awstest.Family, c string) []string {
+				return []string{"-c", c, "-n", "api", "-d", f.Name + ":2", "-i", f.Repo + ":v6"}
+			},
+			images: map[string]string{"api": ":v6", "log-router": sidecar + ":stable"}, runs: 3, active: []int{1, 2, 3}, env: "2"},
 		{name: "-d alone registers, and --max-definitions cleans up",
 			args: func(f *awstest.Family, c string) []string {
 				return []string{"-c", c, "-d", f.Name, "-i", f.Repo + ":v5", "--max-definitions", "2"}
@@ -130,7 +135,7 @@ func TestCLIECSDeployVerbose(t *testing.T) {
 			t.Parallel()
 			e, f := newECSDeployEnv(t)
 			cluster := f.Service("api", f.Register("v1", "1"))
-			args := []string{"ecs-deploy", "-c", cluster, "-n", "api", "-i", f.Repo + ":v2", "--use-latest-task-def"}
+			args := []string{"ecs-deploy", "-c", cluster, "-n", "api", "-i", f.Repo + ":v2", "--use-latest-task-def", "--max-definitions", "1"}
 			if verbose {
 				args = append(args, "-v")
 			}
@@ -139,7 +144,8 @@ func TestCLIECSDeployVerbose(t *testing.T) {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 			}
 			for _, line := range []string{"level=DEBUG msg=\"service found\"", "level=DEBUG msg=\"AWS call\" service=ECS operation=UpdateService",
-				"level=DEBUG msg=\"the newest revision of the family is the base\""} {
+				"level=DEBUG msg=\"the newest revision of the family is the base\"",
+				"level=DEBUG msg=\"task definitions in use\"", "level=DEBUG msg=\"task definitions EventBridge rules run\""} {
 				if strings.Contains(stderr, line) != verbose {
 					t.Errorf("stderr holds %q: %v, want %v\n%s", line, !verbose, verbose, stderr)
 				}

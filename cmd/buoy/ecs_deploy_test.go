@@ -159,10 +159,11 @@ func TestECSDeployCredentials(t *testing.T) {
 		name       string
 		flags      awsCredentialFlags
 		key, token string
+		log        string // what -v says of them
 	}{
-		{"none: the default chain's", awsCredentialFlags{}, "AKIAFROMTHEENVIRONMENT", ""},
-		{"-k and -s", awsCredentialFlags{accessKey: "AKIAFROMFLAGS", secretKey: "flag-secret"}, "AKIAFROMFLAGS", ""},
-		{"--aws-instance-profile", awsCredentialFlags{instanceProfile: true}, "ASIAINSTANCEROLE0001", "instance-token"},
+		{"none: the default chain's", awsCredentialFlags{}, "AKIAFROMTHEENVIRONMENT", "", ""},
+		{"-k and -s", awsCredentialFlags{accessKey: "AKIAFROMFLAGS", secretKey: "flag-secret"}, "AKIAFROMFLAGS", "", "credentials from -k/--aws-access-key and -s/--aws-secret-key"},
+		{"--aws-instance-profile", awsCredentialFlags{instanceProfile: true}, "ASIAINSTANCEROLE0001", "instance-token", "credentials of the instance's IAM role"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -171,6 +172,9 @@ func TestECSDeployCredentials(t *testing.T) {
 			got, err := cfg.Credentials.Retrieve(ctx)
 			if err != nil || got.AccessKeyID != tc.key || got.SessionToken != tc.token {
 				t.Errorf("credentials: got %s (token %q), %v; want %s (token %q)", got.AccessKeyID, got.SessionToken, err, tc.key, tc.token)
+			}
+			if !strings.Contains(log.String(), tc.log) || (tc.log == "" && log.Len() > 0) {
+				t.Errorf("the verbose log:\n%s\nwant it to say %q", &log, tc.log)
 			}
 			for _, secret := range []string{"flag-secret", "AKIAFROMFLAGS", "instance-secret"} {
 				if strings.Contains(log.String(), secret) {
@@ -208,4 +212,79 @@ func fakeIMDS(t *testing.T, key, secret string) *httptest.Server {
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// TestECSDeployVersion: ecs-deploy --version prints buoy's version, as
+// the classic script prints its own, and exits 0.
+func TestECSDeployVersion(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, version: "v1.2.3"}
+	if code := a.main(context.Background(), []string{"ecs-deploy", "--version"}); code != 0 || out.String() != "v1.2.3\n" {
+		t.Errorf("ecs-deploy --version: exit %d, stdout %q, stderr %q; want 0 and v1.2.3", code, out.String(), errb.String())
+	}
+}
+
+// TestPrintECSDeploy: the text result of a one-off task that failed, as
+// docs/cli.md shows it: each container's exit code, essential or not, the
+// stop code and reason, and the last log lines.
+func TestPrintECSDeploy(t *testing.T) {
+	t.Parallel()
+	one, zero := int32(1), int32(0)
+	res := &ecsdeploy.Result{Image: "repo/api:v2", TaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/migrate:8",
+		PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/migrate:7", Outcome: "failed",
+		Reason: "task 0f1e2d3c stopped (EssentialContainerExited: Essential container in task exited): essential container migrate exited with code 1",
+		Task: &ecsdeploy.TaskResult{ARN: "arn:aws:ecs:eu-west-1:123456789012:task/jobs/0f1e2d3c", Outcome: "tasks-stopped",
+			StopCode: "EssentialContainerExited", StoppedReason: "Essential container in task exited",
+			Containers: []ecsdeploy.ContainerResult{
+				{Name: "migrate", Essential: true, ExitCode: &one, LogGroup: "/ecs/migrate", LogStream: "ecs/migrate/0f1e2d3c",
+					Logs: []string{"applying 0042_orders", `ERROR: relation "orders" already exists`}},
+				{Name: "log-router", ExitCode: &zero},
+				{Name: "init", Essential: true, Reason: "CannotPullContainerError", LogGroup: "/ecs/migrate", LogStream: "ecs/init/0f1e2d3c",
+					LogError: "no log stream: the container wrote nothing"}}},
+		Deregistered: []string{"arn:aws:ecs:eu-west-1:123456789012:task-definition/migrate:5"}}
+	var b bytes.Buffer
+	printECSDeploy(&b, res)
+	want := `-/-: failed  arn:aws:ecs:eu-west-1:123456789012:task-definition/migrate:7 -> arn:aws:ecs:eu-west-1:123456789012:task-definition/migrate:8
+reason: task 0f1e2d3c stopped (EssentialContainerExited: Essential container in task exited): essential container migrate exited with code 1
+task arn:aws:ecs:eu-west-1:123456789012:task/jobs/0f1e2d3c: tasks-stopped (EssentialContainerExited: Essential container in task exited)
+  container migrate (essential): exit code 1
+    last 2 log lines of /ecs/migrate ecs/migrate/0f1e2d3c:
+    | applying 0042_orders
+    | ERROR: relation "orders" already exists
+  container log-router (not essential): exit code 0
+  container init (essential): never exited: CannotPullContainerError
+    logs /ecs/migrate ecs/init/0f1e2d3c: no log stream: the container wrote nothing
+deregistered arn:aws:ecs:eu-west-1:123456789012:task-definition/migrate:5
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", &b, want)
+	}
+}
+
+// TestECSDeployJSONKeys: --output json names what -to and
+// --use-latest-task-def did, and leaves them out otherwise.
+func TestECSDeployJSONKeys(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		res  ecsdeploy.Result
+		want map[string]bool
+	}{
+		{ecsdeploy.Result{TagOnly: "0.1.899", BaseTaskDefinition: "arn:…:2"}, map[string]bool{"tagOnly": true, "baseTaskDefinition": true, "task": false}},
+		{ecsdeploy.Result{Image: "repo:v2"}, map[string]bool{"tagOnly": false, "baseTaskDefinition": false, "task": false}},
+	} {
+		var b bytes.Buffer
+		if err := writeJSON(&b, &tc.res); err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		for key, present := range tc.want {
+			if _, ok := got[key]; ok != present {
+				t.Errorf("%+v: key %q present %v, want %v", tc.res, key, ok, present)
+			}
+		}
+	}
 }

@@ -107,6 +107,8 @@ func TestCLIBadInput(t *testing.T) {
 		{"ecs-deploy secret without access key", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-s", "secret"}, "--aws-secret-key needs --aws-access-key"},
 		{"ecs-deploy keys and a profile", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-k", "AKIAEXAMPLE", "-s", "secret", "-p", "prod"}, "pass --aws-access-key or --profile, not both"},
 		{"ecs-deploy instance profile and keys", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-k", "AKIAEXAMPLE", "-s", "secret", "--aws-instance-profile"}, "pass --aws-instance-profile or --aws-access-key, not both"},
+		{"ecs-deploy instance profile and a profile", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-p", "prod", "--aws-instance-profile"}, "pass --aws-instance-profile or --profile, not both"},
+		{"ecs-deploy run task without waiting", []string{"ecs-deploy", "-c", "main", "-d", "migrate", "-i", "repo/api:v1", "--run-task", "--no-wait"}, "pass --no-wait or --run-task, not both"},
 		{"ecs-deploy bad role", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-a", "deploy"}, `-a/--aws-assume-role "deploy" is not a role ARN`},
 		{"ecs-deploy forced deployment with an image", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "--force-new-deployment"}, "--force-new-deployment redeploys the task definition the service runs, as it is, so it takes no --image"},
 		{"ecs-deploy forced deployment of no service", []string{"ecs-deploy", "-c", "main", "--force-new-deployment"}, "--force-new-deployment needs -n/--service-name"},

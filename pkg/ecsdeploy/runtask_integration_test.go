@@ -47,7 +47,8 @@ func stoppedOneOff(code, reason string, containers ...ecsfake.Container) ecsfake
 // CloudWatch Logs. The outcome is the essential container's exit code,
 // with the stop reason and the log tail; without waiting, the task is
 // only started; a task ECS cannot place, or one still running at the
-// timeout, is a failure that says so.
+// timeout, is a failure that says so. Old revisions are cleaned up
+// (MaxDefinitions) after a success only.
 func TestRunTask(t *testing.T) {
 	t.Parallel()
 	stopped := func(app int32) ecsfake.Task {
@@ -71,7 +72,7 @@ func TestRunTask(t *testing.T) {
 		{name: "exits 3", wait: true, lines: 3, oneOff: ecsfake.OneOff{Frames: []ecsfake.Task{oneOffTask("RUNNING"), stopped(3)}},
 			wantErr: deploy.ErrDeploymentFailed, outcome: history.StatusFailed, task: "tasks-stopped", exit: exitCode(3), logs: lines(27, 30), describe: 2},
 		{name: "not waited for", oneOff: ecsfake.OneOff{Frames: []ecsfake.Task{oneOffTask("PENDING")}},
-			outcome: history.StatusSucceeded, task: "started"},
+			outcome: history.StatusSucceeded, task: "started", describe: 1}, // the cleanup's, of the running tasks
 		{name: "not placed", wait: true, oneOff: ecsfake.OneOff{Failures: []string{"RESOURCE:MEMORY"}},
 			wantErr: deploy.ErrDeploymentFailed, outcome: history.StatusFailed},
 		{name: "still running at the timeout", wait: true, oneOff: ecsfake.OneOff{Frames: []ecsfake.Task{oneOffTask("RUNNING")}},
@@ -87,19 +88,28 @@ func TestRunTask(t *testing.T) {
 			cfg := w.cfg.Copy()
 			cfg.BaseEndpoint = aws.String(srv.WithTaskDefinitionsAt(t, awstest.Endpoint(t)))
 			res, err := ecsdeploy.Deploy(w.ctx, cfg, nil, ecsdeploy.Input{Cluster: ecsfake.Cluster, TaskDefinition: base, Image: w.Repo + ":v2",
-				Timeout: time.Minute, RunTask: &ecsdeploy.RunTaskInput{Wait: tc.wait, LogLines: tc.lines, LaunchType: "FARGATE", PlatformVersion: "1.4.0",
+				Timeout: time.Minute, MaxDefinitions: 1, RunTask: &ecsdeploy.RunTaskInput{Wait: tc.wait, LogLines: tc.lines, LaunchType: "FARGATE", PlatformVersion: "1.4.0",
 					Network: &ecsdeploy.NetworkConfiguration{Subnets: []string{"subnet-1"}, SecurityGroups: []string{"sg-1"}, AssignPublicIP: "DISABLED"}}},
 				ecsdeploy.WithClock(clocktest.NewAuto(ecsfake.T0)))
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
 				t.Fatalf("Deploy: got %v, want %v", err, tc.wantErr)
 			}
-			if res.Outcome != tc.outcome || res.TaskDefinition != w.ARN(2) {
-				t.Errorf("result: outcome %s, task definition %s; want %s, %s", res.Outcome, res.TaskDefinition, tc.outcome, w.ARN(2))
+			if res.Outcome != tc.outcome || res.TaskDefinition != w.ARN(3) {
+				t.Errorf("result: outcome %s, task definition %s; want %s, %s", res.Outcome, res.TaskDefinition, tc.outcome, w.ARN(3))
+			}
+			// --max-definitions after a success only: revision 1, old and
+			// unused, goes; 2 (the base) and 3 (run) stay.
+			wantActive, wantGone := []int{1, 2, 3}, []string(nil)
+			if tc.outcome == history.StatusSucceeded {
+				wantActive, wantGone = []int{2, 3}, []string{w.ARN(1)}
+			}
+			if got := w.Active(); !slices.Equal(got, wantActive) || !slices.Equal(res.Deregistered, wantGone) {
+				t.Errorf("ACTIVE revisions %v, deregistered %v; want %v, %v", got, res.Deregistered, wantActive, wantGone)
 			}
 			reqs := srv.RunTaskRequests()
-			if len(reqs) != 1 || reqs[0]["taskDefinition"] != w.ARN(2) || reqs[0]["launchType"] != "FARGATE" || reqs[0]["platformVersion"] != "1.4.0" ||
+			if len(reqs) != 1 || reqs[0]["taskDefinition"] != w.ARN(3) || reqs[0]["launchType"] != "FARGATE" || reqs[0]["platformVersion"] != "1.4.0" || reqs[0]["startedBy"] != "buoy ecs-deploy" ||
 				!strings.Contains(fmt.Sprint(reqs[0]["networkConfiguration"]), "subnet-1") {
-				t.Errorf("RunTask requests: got %v; want one of revision 2 on FARGATE 1.4.0 in subnet-1", reqs)
+				t.Errorf("RunTask requests: got %v; want one of revision 3 on FARGATE 1.4.0 in subnet-1, started by buoy ecs-deploy", reqs)
 			}
 			if n := srv.Calls("DescribeTasks"); n != tc.describe && (tc.describe != -1 || n < 2) {
 				t.Errorf("DescribeTasks calls: got %d, want %d", n, tc.describe)
@@ -142,24 +152,29 @@ func lines(from, to int) []string {
 	return out
 }
 
-// registerMigration registers, in moto, the task definition of a
-// migration that logs with awslogs to /ecs/<family> (30 lines written in
-// the stream of the first one-off task the scripted server starts), with a
-// log router that is not essential, and returns its ARN.
+// registerMigration registers, in moto, two revisions of the task
+// definition of a migration that logs with awslogs to /ecs/<family> (30
+// lines written in the stream of the first one-off task the scripted
+// server starts), with a log router that is not essential, and returns
+// the second's ARN: the first is old and unused.
 func registerMigration(t *testing.T, w *world) string {
 	t.Helper()
 	group := "/ecs/" + w.Name
-	out, err := w.ecs.RegisterTaskDefinition(w.ctx, &ecs.RegisterTaskDefinitionInput{
-		Family: aws.String(w.Name),
-		ContainerDefinitions: []ecstypes.ContainerDefinition{
-			{Name: aws.String("migrate"), Image: aws.String(w.Repo + ":v1"), Memory: aws.Int32(512), Essential: aws.Bool(true),
-				LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs,
-					Options: map[string]string{"awslogs-group": group, "awslogs-stream-prefix": "ecs", "awslogs-region": awstest.Region}}},
-			{Name: aws.String("log-router"), Image: aws.String("public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"), Memory: aws.Int32(64), Essential: aws.Bool(false)},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
+	var out *ecs.RegisterTaskDefinitionOutput
+	var err error
+	for range 2 {
+		out, err = w.ecs.RegisterTaskDefinition(w.ctx, &ecs.RegisterTaskDefinitionInput{
+			Family: aws.String(w.Name),
+			ContainerDefinitions: []ecstypes.ContainerDefinition{
+				{Name: aws.String("migrate"), Image: aws.String(w.Repo + ":v1"), Memory: aws.Int32(512), Essential: aws.Bool(true),
+					LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs,
+						Options: map[string]string{"awslogs-group": group, "awslogs-stream-prefix": "ecs", "awslogs-region": awstest.Region}}},
+				{Name: aws.String("log-router"), Image: aws.String("public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"), Memory: aws.Int32(64), Essential: aws.Bool(false)},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	logs := cloudwatchlogs.NewFromConfig(w.cfg)
 	stream := "ecs/migrate/oneoff0001"
