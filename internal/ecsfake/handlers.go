@@ -140,7 +140,9 @@ func (s *Server) listTasks(w http.ResponseWriter, in map[string]any) {
 		want = "RUNNING"
 	}
 	match := func(t Task) bool {
-		return (str(in["startedBy"]) == "" || t.StartedBy == str(in["startedBy"])) && t.DesiredStatus == want
+		family, _, _ := strings.Cut(name(t.TaskDefinitionArn), ":")
+		return (str(in["startedBy"]) == "" || t.StartedBy == str(in["startedBy"])) && t.DesiredStatus == want &&
+			(str(in["family"]) == "" || family == str(in["family"]))
 	}
 	arns := []string{}
 	for _, n := range s.order {

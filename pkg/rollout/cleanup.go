@@ -30,7 +30,7 @@ type CleanupInput struct {
 // Cleanup deregisters the ACTIVE revisions of a family beyond the Keep
 // newest, never one in use anywhere ECS can tell in the account and
 // Region (revisionsInUse: any deployment of any service of any cluster,
-// any running task), nor one in InUse. Call it only after the deployment
+// any running task of the family), nor one in InUse. Call it only after the deployment
 // succeeded. It returns the revisions it deregistered; a revision it
 // could not deregister does not stop the others, and the error joins one
 // error per such revision, naming it.
@@ -43,7 +43,7 @@ func (r *Rollout) Cleanup(ctx context.Context, in CleanupInput) ([]string, error
 	if len(revs) <= keep {
 		return nil, nil
 	}
-	used, err := r.revisionsInUse(ctx)
+	used, err := r.revisionsInUse(ctx, in.Family)
 	if err != nil {
 		return nil, fmt.Errorf("find the revisions of %s in use: %w", in.Family, err)
 	}

@@ -92,7 +92,8 @@ func TestCleanupReportsEachRevisionItCouldNotDeregister(t *testing.T) {
 
 // TestCleanupKeepsWhatTasksRun: a task of no service (a one-off, or one a
 // scheduler started) that runs app:5 keeps it; a stopped task's revision
-// (app:1) does not count. The running tasks are read with ListTasks and
+// (app:1) does not count. The running tasks of the family are read with
+// ListTasks (by family: another family's task is not described) and
 // DescribeTasks.
 func TestCleanupKeepsWhatTasksRun(t *testing.T) {
 	t.Parallel()
@@ -102,6 +103,8 @@ func TestCleanupKeepsWhatTasksRun(t *testing.T) {
 			LastStatus: "RUNNING", DesiredStatus: "RUNNING"},
 		ecsfake.Task{TaskArn: "arn:aws:ecs:eu-west-1:123456789012:task/test-cluster/old", TaskDefinitionArn: ecsfake.TaskDefinitionARN("app", 1),
 			LastStatus: "STOPPED", DesiredStatus: "STOPPED"},
+		ecsfake.Task{TaskArn: "arn:aws:ecs:eu-west-1:123456789012:task/test-cluster/other", TaskDefinitionArn: ecsfake.TaskDefinitionARN("other", 1),
+			LastStatus: "RUNNING", DesiredStatus: "RUNNING"},
 	)
 	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
 	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Family: "app", Keep: 2,
@@ -111,6 +114,9 @@ func TestCleanupKeepsWhatTasksRun(t *testing.T) {
 	}
 	if got, want := shortNames(gone), []string{"app:1"}; !slices.Equal(got, want) {
 		t.Errorf("deregistered: got %v, want %v", got, want)
+	}
+	if tasks, _ := srv.DescribedTasks(); tasks != 1 {
+		t.Errorf("tasks described: got %d, want 1 (app's running task)", tasks)
 	}
 	if srv.Calls("ListClusters") != 1 || srv.Calls("ListTasks") != 1 || srv.Calls("DescribeTasks") != 1 {
 		t.Errorf("calls: ListClusters %d, ListTasks %d, DescribeTasks %d; want one each",

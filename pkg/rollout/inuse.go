@@ -12,10 +12,10 @@ import (
 
 // revisionsInUse returns the task definitions that ECS says are in use
 // in the account and Region: those of every deployment of every service
-// (ACTIVE or DRAINING) of every cluster, and those of every task whose
-// desired status is RUNNING (pending and running tasks, of services or
-// not). A cluster deleted while it is read counts for nothing.
-func (r *Rollout) revisionsInUse(ctx context.Context) (map[string]bool, error) {
+// (ACTIVE or DRAINING) of every cluster, and those of family's tasks
+// whose desired status is RUNNING (pending and running tasks, of services
+// or not). A cluster deleted while it is read counts for nothing.
+func (r *Rollout) revisionsInUse(ctx context.Context, family string) (map[string]bool, error) {
 	clusters, err := r.listClusters(ctx)
 	if err != nil {
 		return nil, err
@@ -23,7 +23,7 @@ func (r *Rollout) revisionsInUse(ctx context.Context) (map[string]bool, error) {
 	used := map[string]bool{}
 	tasks := 0
 	for _, c := range clusters {
-		n, err := r.clusterInUse(ctx, c, used)
+		n, err := r.clusterInUse(ctx, c, family, used)
 		if isClusterGone(err) {
 			continue
 		}
@@ -37,8 +37,9 @@ func (r *Rollout) revisionsInUse(ctx context.Context) (map[string]bool, error) {
 }
 
 // clusterInUse adds to used the task definitions of one cluster's
-// services and running tasks, and returns how many tasks it read.
-func (r *Rollout) clusterInUse(ctx context.Context, cluster string, used map[string]bool) (int, error) {
+// services and of its running tasks of family, and returns how many
+// tasks it read.
+func (r *Rollout) clusterInUse(ctx context.Context, cluster, family string, used map[string]bool) (int, error) {
 	arns, err := r.listServices(ctx, cluster)
 	if err != nil {
 		return 0, err
@@ -53,7 +54,7 @@ func (r *Rollout) clusterInUse(ctx context.Context, cluster string, used map[str
 			used[aws.ToString(d.TaskDefinition)] = true
 		}
 	}
-	tasks, err := r.runningTasks(ctx, cluster)
+	tasks, err := r.runningTasks(ctx, cluster, family)
 	if err != nil {
 		return 0, err
 	}
@@ -73,11 +74,12 @@ func (r *Rollout) clusterInUse(ctx context.Context, cluster string, used map[str
 	return len(tasks), nil
 }
 
-// runningTasks lists the tasks of a cluster whose desired status is
-// RUNNING, page after page.
-func (r *Rollout) runningTasks(ctx context.Context, cluster string) ([]string, error) {
+// runningTasks lists the tasks of family in a cluster whose desired
+// status is RUNNING, page after page: only those can run a revision of
+// family, and an account may run thousands of others.
+func (r *Rollout) runningTasks(ctx context.Context, cluster, family string) ([]string, error) {
 	var arns []string
-	p := ecs.NewListTasksPaginator(r.api, &ecs.ListTasksInput{Cluster: aws.String(cluster),
+	p := ecs.NewListTasksPaginator(r.api, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(family),
 		DesiredStatus: types.DesiredStatusRunning, MaxResults: aws.Int32(listTasksPage)})
 	for p.HasMorePages() {
 		if err := r.budget.Wait(ctx, "ListTasks"); err != nil {
