@@ -31,7 +31,7 @@ var ecsDeployConflicts = []flagConflict{
 
 // forcedIgnores are the flags --force-new-deployment, which redeploys
 // the service's task definition as it is, would ignore.
-var forcedIgnores = []string{"image", "tag-only", "tag-env-var", "task-definition", "use-latest-task-def", "run-task"}
+var forcedIgnores = []string{"image", "tag-only", "tag-env-var", "task-definition", "use-latest-task-def", "run-task", "max-definitions"}
 
 // check refuses, before any AWS call, what cannot be done, what would be
 // ignored, numbers that ECS would take to mean something else or refuse

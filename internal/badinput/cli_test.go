@@ -111,6 +111,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"ecs-deploy run task without waiting", []string{"ecs-deploy", "-c", "main", "-d", "migrate", "-i", "repo/api:v1", "--run-task", "--no-wait"}, "pass --no-wait or --run-task, not both"},
 		{"ecs-deploy bad role", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-a", "deploy"}, `-a/--aws-assume-role "deploy" is not a role ARN`},
 		{"ecs-deploy forced deployment with an image", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "--force-new-deployment"}, "--force-new-deployment redeploys the task definition the service runs, as it is, so it takes no --image"},
+		{"ecs-deploy forced deployment with max definitions", []string{"ecs-deploy", "-c", "main", "-n", "api", "--force-new-deployment", "--max-definitions", "3"}, "so it takes no --max-definitions"},
 		{"ecs-deploy forced deployment of no service", []string{"ecs-deploy", "-c", "main", "--force-new-deployment"}, "--force-new-deployment needs -n/--service-name"},
 		{"ecs-deploy no image", []string{"ecs-deploy", "-c", "main", "-n", "api"}, "missing -i/--image (or -to/--tag-only"},
 		{"ecs-deploy -toc without -to", []string{"ecs-deploy", "-c", "main", "-n", "api", "-i", "repo/api:v1", "-toc", "app"}, "--tag-only-container-names needs --tag-only"},

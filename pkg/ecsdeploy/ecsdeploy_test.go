@@ -94,6 +94,7 @@ func TestDeployRefusesWhatItCannotDo(t *testing.T) {
 		{"a forced deployment of a task definition", Input{Cluster: "main", TaskDefinition: "migrate", ForceNewDeployment: true}, "redeploys a service"},
 		{"a forced deployment with an image", svc(func(in *Input) { in.ForceNewDeployment, in.Image = true, "repo/api:v1" }), "takes no image"},
 		{"a forced deployment with a tag for every container", svc(func(in *Input) { in.ForceNewDeployment, in.TagOnly = true, "v2" }), "takes no image"},
+		{"a forced deployment that cleans up", svc(func(in *Input) { in.ForceNewDeployment, in.MaxDefinitions = true, 5 }), "takes no image"},
 		{"a forced deployment of the latest revision", svc(func(in *Input) { in.ForceNewDeployment, in.UseLatestTaskDefinition = true, true }), "takes no image"},
 		{"a one-off task of a service", svc(func(in *Input) { in.Image, in.RunTask = "repo/api:v1", &RunTaskInput{} }), "drop the service, or the one-off task"},
 		{"a one-off task without a cluster", Input{TaskDefinition: "migrate", Image: "repo/api:v1", RunTask: &RunTaskInput{}}, "needs the cluster"},

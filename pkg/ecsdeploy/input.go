@@ -74,8 +74,8 @@ func (in Input) checkForced() error {
 	switch {
 	case in.Service == "":
 		return invalid("a forced new deployment redeploys a service: name it")
-	case in.Image != "" || in.Tag != "" || in.TagOnly != "" || in.TaskDefinition != "" || in.UseLatestTaskDefinition:
-		return invalid("a forced new deployment redeploys the task definition the service runs, as it is: it takes no image, tag, task definition or latest revision (ecs-deploy ignores them); drop them, or drop the forced new deployment to deploy the image")
+	case in.Image != "" || in.Tag != "" || in.TagOnly != "" || in.TaskDefinition != "" || in.UseLatestTaskDefinition || in.MaxDefinitions > 0:
+		return invalid("a forced new deployment redeploys the task definition the service runs, as it is: it takes no image, tag, task definition, latest revision or revisions to keep (ecs-deploy ignores them); drop them, or drop the forced new deployment to deploy the image")
 	case in.RunTask != nil:
 		return invalid("a forced new deployment runs no one-off task")
 	}
