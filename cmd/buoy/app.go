@@ -17,6 +17,7 @@ import (
 	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/ecsdeploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
 )
 
@@ -38,6 +39,8 @@ type app struct {
 	options []deploy.Option
 	// store replaces the DynamoDB store (tests).
 	store history.Store
+	// ecsDeploy are added to every ecs-deploy run (tests: clocks).
+	ecsDeploy []ecsdeploy.Option
 
 	reader *bufio.Reader
 }
@@ -45,7 +48,7 @@ type app struct {
 // main runs the command line args and returns the exit code.
 func (a *app) main(ctx context.Context, args []string) int {
 	root := newRootCommand(a)
-	root.SetArgs(args)
+	root.SetArgs(rewriteECSDeployArgs(args))
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)

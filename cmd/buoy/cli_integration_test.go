@@ -22,6 +22,7 @@ import (
 	"github.com/buoy-deploy/buoy/internal/demo"
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
+	"github.com/buoy-deploy/buoy/pkg/ecsdeploy"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/iampolicy"
 )
@@ -40,6 +41,8 @@ type cliEnv struct {
 	// loadAWS, when set, replaces the configuration every app gets (a
 	// test that checks which region a command picks).
 	loadAWS func(ctx context.Context, region, profile string) (aws.Config, error)
+	// ecsDeploy are given to every app's ecs-deploy runs (a clock).
+	ecsDeploy []ecsdeploy.Option
 	// env is the environment the app sees (default USER=alice).
 	env map[string]string
 	// stdin is what a person types; terminal says stdin is a terminal.
@@ -73,6 +76,7 @@ func (e *cliEnv) run(args ...string) (code int, stdout, stderr string) {
 		awsConfig: func(context.Context, string, string) (aws.Config, error) { return e.cfg, nil },
 		options:   e.options,
 		store:     e.store,
+		ecsDeploy: e.ecsDeploy,
 	}
 	if e.loadAWS != nil {
 		a.awsConfig = e.loadAWS

@@ -82,7 +82,7 @@ func testECSDeployRollback(t *testing.T, enable bool) {
 	// all); the service is played by the scripted server.
 	e := &cliEnv{t: t, cfg: cfg}
 	e.cfg.BaseEndpoint = aws.String(fake.WithTaskDefinitionsAt(t, awstest.Endpoint(t)))
-	args := []string{"ecs-deploy", "-c", ecsfake.Cluster, "-n", "api", "-i", deployfixture.URI(repo), "-e", "GIT_TAG", "-t", "60"}
+	args := []string{"ecs-deploy", "-c", ecsfake.Cluster, "-n", "api", "-i", deployfixture.URI(repo), "-e", "GIT_TAG", "-t", "60", "--max-definitions", "1"}
 	if enable {
 		args = append(args, "--enable-rollback")
 	}
@@ -90,6 +90,7 @@ func testECSDeployRollback(t *testing.T, enable bool) {
 	var res struct {
 		TaskDefinition, PreviousTaskDefinition, ECSDeployment, Reason string
 		Outcome                                                       history.Status
+		Stats                                                         map[string]int
 	}
 	code := e.runJSON(&res, args...)
 
@@ -99,6 +100,10 @@ func testECSDeployRollback(t *testing.T, enable bool) {
 	wantOutcome := map[bool]history.Status{true: history.StatusRolledBack, false: history.StatusFailed}[enable]
 	if res.Outcome != wantOutcome || res.TaskDefinition != td2 || res.PreviousTaskDefinition != td1 || res.ECSDeployment != "ecs-svc/1111" {
 		t.Errorf("result: got %+v; want %s from %s to %s in ecs-svc/1111", res, wantOutcome, td1, td2)
+	}
+	// --max-definitions cleans up after a success only: nothing here.
+	if n := res.Stats["ECS.ListClusters"] + res.Stats["ECS.DeregisterTaskDefinition"]; n != 0 {
+		t.Errorf("after a failed rollout: %d ListClusters and DeregisterTaskDefinition calls (%v), want none", n, res.Stats)
 	}
 	if !strings.Contains(res.Reason, "circuit breaker") || !strings.Contains(res.Reason, "CannotPullContainerError") {
 		t.Errorf("reason %q does not say what happened", res.Reason)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -247,6 +248,8 @@ var noEmptyFlags = []string{
 	"manifest", "project", "region", "profile", "table", "output", "environment",
 	"from-label", "release", "from-environment",
 	"cluster", "service-name", "task-definition", "image", "tag-env-var",
+	"tag-only", "launch-type", "platform-version", "network-configuration",
+	"aws-access-key", "aws-secret-key", "aws-assume-role",
 }
 
 // checkFlags refuses, as bad input, a flag of noEmptyFlags given with an
@@ -260,7 +263,7 @@ func checkFlags(cmd *cobra.Command, _ []string) error {
 		}
 	}
 	changed := func(name string) bool { f := cmd.Flags().Lookup(name); return f != nil && f.Changed }
-	for _, c := range flagConflicts {
+	for _, c := range append(slices.Clip(flagConflicts), ecsDeployConflicts...) {
 		if (c.command != "" && c.command != cmd.Name()) || !changed(c.flag) {
 			continue
 		}

@@ -40,6 +40,19 @@ func TestJSONOutputGolden(t *testing.T) {
 		PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:11", ECSDeployment: "ecs-svc/2222",
 		Outcome: history.StatusRolledBack, Reason: "the circuit breaker stopped deployment ecs-svc/2222; rolled back to api:11",
 		Deregistered: []string{"arn:aws:ecs:eu-west-1:123456789012:task-definition/api:9"}, Stats: map[string]int{"ECS.UpdateService": 2}}
+	exit1, exit0 := int32(1), int32(0)
+	task := &ecsdeploy.Result{Cluster: "jobs", Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:ref.3f2a9c1e",
+		TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/migrate:8",
+		PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/migrate:7", Outcome: history.StatusFailed,
+		Reason: "task 0f1e2d3c stopped (EssentialContainerExited: Essential container in task exited): essential container migrate exited with code 1",
+		Task: &ecsdeploy.TaskResult{ARN: "arn:aws:ecs:eu-west-1:123456789012:task/jobs/0f1e2d3c", Outcome: "tasks-stopped", LastStatus: "STOPPED",
+			StopCode: "EssentialContainerExited", StoppedReason: "Essential container in task exited",
+			Diagnosis: "task 0f1e2d3c stopped (EssentialContainerExited: Essential container in task exited): essential container migrate exited with code 1",
+			Containers: []ecsdeploy.ContainerResult{
+				{Name: "migrate", Essential: true, ExitCode: &exit1, LogGroup: "/ecs/migrate", LogStream: "ecs/migrate/0f1e2d3c",
+					Logs: []string{"applying 0042_orders", "ERROR: relation \"orders\" already exists"}},
+				{Name: "log-router", Essential: false, ExitCode: &exit0}}},
+		Stats: map[string]int{"ECS.RunTask": 1, "ECS.DescribeTasks": 4, "CloudWatchLogs.GetLogEvents": 1}}
 
 	tests := []struct {
 		name  string
@@ -52,6 +65,7 @@ func TestJSONOutputGolden(t *testing.T) {
 		}},
 		{"release", func(b *bytes.Buffer) error { return printRelease(b, "json", rel) }},
 		{"ecs-deploy", func(b *bytes.Buffer) error { return writeJSON(b, single) }},
+		{"ecs-deploy-task", func(b *bytes.Buffer) error { return writeJSON(b, task) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,6 +89,36 @@ func TestEveryCallIsInThePolicyAndNoSecretLeaks(t *testing.T) {
 			t.Errorf("%s contains %v", where, found)
 		}
 	}
+}
+
+// TestKeepRevisionsCallsAreInThePolicy: a release-deploy with the
+// task-definition strategy and keep_revisions reads what uses a revision
+// in every cluster and EventBridge rule before it deregisters one; every
+// one of those calls is allowed by the policy `buoy iam-policy` prints.
+func TestKeepRevisionsCallsAreInThePolicy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bin := buildCLI(t)
+	f := deployfixture.New(ctx, t, awstest.EveryResourceConfig(t), deployfixture.Options{Images: 1,
+		ExtraYAML: []string{"strategy: task-definition", "keep_revisions: 1"}})
+	p := proxy(t)
+	r := start(t, bin, cliEnv(t, p.URL(), "ci"), deployArgs(f, "--verbose")...)
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("release-deploy: exit %d\n%s", code, r.output())
+	}
+	calls := p.Calls()
+	var cleanup []string
+	for _, c := range calls {
+		if c.Service == "events" || c.Action() == "ecs:ListClusters" || c.Action() == "ecs:ListTasks" {
+			cleanup = append(cleanup, c.Action())
+		}
+	}
+	for _, want := range []string{"ecs:ListClusters", "ecs:ListTasks", "events:ListEventBuses", "events:ListRules"} {
+		if !slices.Contains(cleanup, want) {
+			t.Errorf("the cleanup made no %s call (its calls: %v)", want, cleanup)
+		}
+	}
+	policyCovers(t, bin, p.URL(), f.Manifest, f.Table, calls)
 }
 
 // policyCovers checks that the policy `buoy iam-policy` prints for the

@@ -9,11 +9,13 @@ import (
 	"testing"
 )
 
-// WithTaskDefinitionsAt returns an ECS endpoint made of two: the calls on
-// task definitions (Register, Describe, List, Deregister) go to endpoint,
-// e.g. moto, where they are really kept, revisions and all; every other
-// call goes to the scripted server, which plays the rollouts moto cannot.
-// The endpoint is closed when tb's test ends.
+// WithTaskDefinitionsAt returns an AWS endpoint made of two: the ECS
+// calls on task definitions (Register, Describe, List, Deregister) go to
+// endpoint, e.g. moto, where they are really kept, revisions and all, as
+// do the calls of every other JSON service (CloudWatch Logs,
+// EventBridge); every other ECS call goes to the scripted server, which
+// plays the rollouts and tasks moto cannot. The endpoint is closed when
+// tb's test ends.
 func (s *Server) WithTaskDefinitionsAt(tb testing.TB, endpoint string) string {
 	tb.Helper()
 	proxy := func(target string) *httputil.ReverseProxy {
@@ -25,8 +27,9 @@ func (s *Server) WithTaskDefinitionsAt(tb testing.TB, endpoint string) string {
 	}
 	toTaskDefinitions, toServer := proxy(endpoint), proxy(s.URL)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), "TaskDefinition") ||
-			strings.HasSuffix(r.Header.Get("X-Amz-Target"), "TaskDefinitions") {
+		target := r.Header.Get("X-Amz-Target")
+		if !strings.HasPrefix(target, "AmazonEC2ContainerServiceV20141113.") ||
+			strings.HasSuffix(target, "TaskDefinition") || strings.HasSuffix(target, "TaskDefinitions") {
 			toTaskDefinitions.ServeHTTP(w, r)
 			return
 		}

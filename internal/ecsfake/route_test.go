@@ -2,6 +2,10 @@ package ecsfake_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,5 +38,38 @@ func TestWithTaskDefinitionsAt(t *testing.T) {
 	}
 	if got := [4]int{tds.Calls("DescribeTaskDefinition"), svc.Calls("DescribeTaskDefinition"), svc.Calls("DescribeServices"), tds.Calls("DescribeServices")}; got != [4]int{1, 0, 1, 0} {
 		t.Errorf("calls (td server DescribeTaskDefinition, service server DescribeTaskDefinition, service server DescribeServices, td server DescribeServices) = %v, want [1 0 1 0]", got)
+	}
+}
+
+// TestWithTaskDefinitionsAtSendsOtherServicesThere: a call of another
+// JSON service (EventBridge, CloudWatch Logs) reaches the other endpoint,
+// not the scripted ECS server.
+func TestWithTaskDefinitionsAtSendsOtherServicesThere(t *testing.T) {
+	t.Parallel()
+	var got []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("X-Amz-Target"))
+		_, _ = w.Write([]byte("{}"))
+	}))
+	t.Cleanup(other.Close)
+	svc := ecsfake.New(t, ecsfake.Unsupported)
+	router := svc.WithTaskDefinitionsAt(t, other.URL)
+	for _, target := range []string{"AWSEvents.ListRules", "Logs_20140328.GetLogEvents"} {
+		req, err := http.NewRequest(http.MethodPost, router, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Amz-Target", target)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	if want := []string{"AWSEvents.ListRules", "Logs_20140328.GetLogEvents"}; !slices.Equal(got, want) {
+		t.Errorf("the other endpoint got %v, want %v", got, want)
+	}
+	if n := svc.TotalCalls(); n != 0 {
+		t.Errorf("the scripted server got %d calls, want none", n)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
 	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/event"
+	"github.com/buoy-deploy/buoy/pkg/eventrules"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/imageref"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
@@ -38,6 +39,9 @@ type ecsCluster struct {
 	region  string
 	account string // the role's account, "" for the default credentials'
 	clock   clock.Clock
+	// rules reads the EventBridge rules of the target's account and
+	// Region (CleanupRevisions); nil when they cannot be read.
+	rules rulesReader
 
 	mu    sync.Mutex
 	found map[string]rollout.Service // by ARN
@@ -103,6 +107,7 @@ func newECSCluster(p ClusterParams, newRollout func(...rollout.Option) *rollout.
 	}
 	return &ecsCluster{r: newRollout(own...), cluster: p.Target.Cluster,
 		region: p.Config.Region, account: awsconfig.AccountOfRole(p.Target.RoleARN), clock: p.Clock,
+		rules: eventrules.NewFromConfig(p.Config),
 		found: map[string]rollout.Service{}, searches: map[string]*search{}}
 }
 

@@ -65,6 +65,11 @@ type world struct {
 	// asked lists the registry's questions, "repository:tag" or
 	// "repository@digest".
 	asked []string
+	// cleanups lists the CleanupRevisions calls, "family keep inUse...";
+	// cleanupErr is what they return, with deregistered[family].
+	cleanups     []string
+	cleanupErr   error
+	deregistered map[string][]string
 	// beforeChange runs before each call that changes something.
 	beforeChange func(what string)
 	calls        []string
@@ -300,6 +305,14 @@ func (c fakeCluster) Wait(_ context.Context, started []Started, _ time.Duration)
 		}
 	}
 	return out, nil
+}
+
+// CleanupRevisions records the call and answers as the world says.
+func (c fakeCluster) CleanupRevisions(_ context.Context, family string, keep int, inUse []string) ([]string, error) {
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
+	c.w.cleanups = append(c.w.cleanups, fmt.Sprintf("%s %d %v", family, keep, inUse))
+	return c.w.deregistered[family], c.w.cleanupErr
 }
 
 func (c fakeCluster) Tasks(_ context.Context, svc ServiceRef) (map[string][]string, error) {

@@ -174,6 +174,7 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 	waitErr := d.wait(ctx, s, p, timeout, r.rec.ID)
 	if waitErr == nil {
 		d.afterSuccess(ctx, s, p, r.rec.ID)
+		d.cleanupRevisions(ctx, s, p, r.rec.ID)
 	}
 	if waitErr != nil && op.req.Rollback && ctx.Err() == nil {
 		// Say so first: a run killed while rolling back leaves this

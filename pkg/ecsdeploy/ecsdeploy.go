@@ -1,11 +1,13 @@
 // Package ecsdeploy is buoy's classic single-service mode: the command
-// line of the ecs-deploy script (cluster, service or task definition,
-// image, desired count, minimum and maximum percent, timeout, a tag from
-// an environment variable, revisions kept, rollback) as one call, Deploy,
-// with no manifest and no history. It registers a new revision of the
-// service's task definition whose containers of the image's repository run
-// the image, updates the service and follows the rollout with pkg/rollout's
-// fail-fast waiter.
+// lines of the ecs-deploy script and of its Python port (cluster, service
+// or task definition, image or a tag for every container, desired count,
+// minimum and maximum percent, timeout, revisions kept, rollback, a
+// forced new deployment, a one-off task) as one call, Deploy, with no
+// manifest and no history. It registers a new revision of the service's
+// task definition whose containers of the image's repository run the
+// image, updates the service and follows the rollout with pkg/rollout's
+// fail-fast waiter; or, for a task definition alone, registers the
+// revision and may run it as a one-off task and wait for it.
 //
 // Its errors are classed as pkg/deploy's (errors.Is with
 // deploy.ErrInvalidInput, deploy.ErrDeploymentFailed, deploy.ErrTimeout),
@@ -16,11 +18,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/buoy-deploy/buoy/pkg/awsconfig"
+	"github.com/buoy-deploy/buoy/pkg/clock"
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -34,9 +39,17 @@ import (
 type Input struct {
 	Cluster string
 	// Service is the ECS service; when empty, only a new revision of
-	// TaskDefinition is registered (for scheduled tasks).
-	Service        string
+	// TaskDefinition is registered (for scheduled tasks), and RunTask
+	// may run it.
+	Service string
+	// TaskDefinition is the revision to base the new one on; with a
+	// Service, it replaces the one the service runs.
 	TaskDefinition string
+	// UseLatestTaskDefinition bases the new revision on the newest
+	// ACTIVE revision of the family instead of the one the service runs
+	// (or TaskDefinition names); a rollback still goes back to what the
+	// service ran.
+	UseLatestTaskDefinition bool
 	// Image is repository[:tag] or repository@digest; a missing tag
 	// means "latest".
 	Image string
@@ -44,186 +57,306 @@ type Input struct {
 	// repo@sha256:… with Tag v2 deploys repo:v2 (the classic -e VAR,
 	// whose value is the tag).
 	Tag string
+	// TagOnly, when set, gives the image of every container (or of
+	// TagOnlyContainers only) this tag in place of its tag or digest,
+	// instead of deploying Image, which must then be empty.
+	TagOnly           string
+	TagOnlyContainers []string
+	// ForceNewDeployment redeploys the service's current task definition
+	// without registering a revision; Image, TagOnly, TaskDefinition and
+	// UseLatestTaskDefinition must then be empty.
+	ForceNewDeployment bool
 	// DesiredCount (0 or more), MinimumHealthyPercent (0 to 100) and
 	// MaximumPercent (100 or more) change the service when set.
 	DesiredCount          *int32
 	MinimumHealthyPercent *int32
 	MaximumPercent        *int32
-	// Timeout bounds the wait for ECS; 0 means rollout.DefaultTimeout (30
-	// minutes). A negative one is refused.
+	// Timeout bounds the wait for ECS (the rollout, or the one-off
+	// task); 0 means rollout.DefaultTimeout (30 minutes). A negative one
+	// is refused.
 	Timeout time.Duration
 	NoWait  bool
+	// SkipDeploymentsCheck ends the wait once the new deployment runs
+	// all its tasks, without waiting for the old ones to drain.
+	SkipDeploymentsCheck bool
 	// Rollback redeploys the previous task definition if the rollout
 	// fails.
 	Rollback bool
 	// MaxDefinitions, when above 0, deregisters all but that many of the
-	// newest revisions of the family afterwards (never one in use); 0
-	// keeps them all. A negative one is refused.
+	// newest revisions of the family after a success, never one in use
+	// (by a service or a running task of any cluster, or an EventBridge
+	// rule); 0 keeps them all. A negative one is refused.
 	MaxDefinitions int
+	// RunTask, when set, runs the new revision as a one-off task in
+	// Cluster; it needs a task definition and no Service.
+	RunTask *RunTaskInput
 }
 
-// image returns the image to deploy: Image, with Tag in place of its tag
-// or digest when set, and the tag latest when it names neither.
-func (in Input) image() (imageref.Reference, error) {
-	image, err := imageref.Parse(in.Image)
-	if err != nil {
-		return image, classed(deploy.ErrInvalidInput, err)
-	}
-	tag := in.Tag
-	if tag == "" && image.Digest() == "" {
-		tag = image.Tag() // latest when it names none: say so
-	}
-	if tag != "" {
-		if image, err = image.WithTag(tag); err != nil {
-			return image, classed(deploy.ErrInvalidInput, err)
-		}
-	}
-	return image, nil
+// RunTaskInput says how to run the new revision as a one-off task.
+type RunTaskInput struct {
+	// LaunchType is EC2, FARGATE or EXTERNAL; "" uses the cluster's
+	// default capacity provider strategy.
+	LaunchType string
+	// PlatformVersion is the Fargate platform version; "" means LATEST.
+	PlatformVersion string
+	// Network is the awsvpc network configuration, which task
+	// definitions of the awsvpc network mode need.
+	Network *NetworkConfiguration
+	// Wait waits until the task stops (at most Input.Timeout): it
+	// succeeds when every essential container exited 0. Without it,
+	// Deploy returns once ECS started the task.
+	Wait bool
+	// LogLines is how many of the last log lines of each container that
+	// logs with awslogs the result holds once the task stopped; 0 means
+	// DefaultLogLines, a negative number none.
+	LogLines int
 }
 
-// check refuses numbers that ECS would take to mean something else, or
-// refuse only after a revision was registered.
-func (in Input) check() error {
-	switch {
-	case in.Image == "" || (in.Service == "" && in.TaskDefinition == ""):
-		return invalid("an image and a service (or a task definition) are required")
-	case in.Service != "" && in.Cluster == "":
-		return invalid("a service needs its cluster")
-	case in.DesiredCount != nil && *in.DesiredCount < 0:
-		return invalid("desired count %d is negative: give the number of tasks the service should run, e.g. 2", *in.DesiredCount)
-	case in.MinimumHealthyPercent != nil && (*in.MinimumHealthyPercent < 0 || *in.MinimumHealthyPercent > 100):
-		return invalid("minimum healthy percent %d is not from 0 to 100: give a percentage of the desired count, e.g. 100 (ECS's default)", *in.MinimumHealthyPercent)
-	case in.MaximumPercent != nil && *in.MaximumPercent < 100:
-		return invalid("maximum percent %d is below 100: give a percentage of the desired count of 100 or more, e.g. 200 (ECS's default)", *in.MaximumPercent)
-	case in.Timeout < 0:
-		return invalid("timeout %s is negative: give how long to wait for ECS, or 0 for the default of %s", in.Timeout, rollout.DefaultTimeout)
-	case in.MaxDefinitions < 0:
-		return invalid("max definitions %d is negative: give how many revisions to keep, or 0 to keep them all", in.MaxDefinitions)
-	}
-	return nil
+// DefaultLogLines is how many log lines of each container of a one-off
+// task the result holds unless RunTaskInput.LogLines says otherwise.
+const DefaultLogLines = 20
+
+// NetworkConfiguration is a one-off task's awsvpc configuration.
+type NetworkConfiguration struct {
+	Subnets        []string
+	SecurityGroups []string
+	// AssignPublicIP is ENABLED or DISABLED; "" leaves ECS's default.
+	AssignPublicIP string
 }
 
 // Result says what a single-service deployment did.
 type Result struct {
-	Service                string         `json:"service"`
-	Cluster                string         `json:"cluster"`
-	Image                  string         `json:"image"`
-	TaskDefinition         string         `json:"taskDefinition"`
+	Service string `json:"service"`
+	Cluster string `json:"cluster"`
+	Image   string `json:"image"`
+	// TagOnly is the tag every container's image was given (Input.TagOnly).
+	TagOnly        string `json:"tagOnly,omitempty"`
+	TaskDefinition string `json:"taskDefinition"`
+	// BaseTaskDefinition is the revision the new one copies, when it is
+	// not PreviousTaskDefinition (UseLatestTaskDefinition).
+	BaseTaskDefinition     string         `json:"baseTaskDefinition,omitempty"`
 	PreviousTaskDefinition string         `json:"previousTaskDefinition,omitempty"`
 	ECSDeployment          string         `json:"ecsDeployment,omitempty"`
 	Outcome                history.Status `json:"outcome"`
 	Reason                 string         `json:"reason,omitempty"`
+	Task                   *TaskResult    `json:"task,omitempty"`
 	Deregistered           []string       `json:"deregistered,omitempty"`
 	Stats                  map[string]int `json:"stats,omitempty"`
 }
 
-// Deploy runs the classic ecs-deploy flow against one service without a
-// manifest or history. sink receives progress (nil: dropped). Calls are
-// retried as awsconfig.DefaultRetries says unless cfg has a retry policy
-// of its own.
-func Deploy(ctx context.Context, cfg aws.Config, sink event.Sink, in Input) (*Result, error) {
+// Option changes how Deploy runs.
+type Option func(*options)
+
+type options struct {
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+// WithClock sets the clock the waits sleep on (default: the system
+// clock).
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithLogger sets the debug logger (default: silent). It logs decisions
+// and AWS calls' outcomes, never credentials.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// Deploy runs the classic ecs-deploy flow against one service (or one
+// task definition) without a manifest or history. sink receives progress
+// (nil: dropped). Calls are retried as awsconfig.DefaultRetries says
+// unless cfg has a retry policy of its own.
+func Deploy(ctx context.Context, cfg aws.Config, sink event.Sink, in Input, opts ...Option) (*Result, error) {
+	o := options{clock: clock.System{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if sink == nil {
 		sink = event.Discard{}
 	}
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	image, err := in.image()
-	if err != nil {
-		return nil, err
+	var image imageref.Reference
+	if in.TagOnly == "" && !in.ForceNewDeployment {
+		var err error
+		if image, err = in.image(); err != nil {
+			return nil, err
+		}
 	}
 	counter := &awsconfig.Counter{}
 	cfg = cfg.Copy()
 	awsconfig.DefaultRetries(&cfg) // as Open does
 	awsconfig.Watch(&cfg, func(r awsconfig.Retry) {
-		sink.Emit(event.Event{Kind: event.Retry, Time: time.Now().UTC(), Message: r.String()})
+		sink.Emit(event.Event{Kind: event.Retry, Time: o.clock.Now().UTC(), Message: r.String()})
 	})
 	counter.Install(&cfg)
-	r := rollout.NewFromConfig(cfg, rollout.WithSink(sink))
-	res := &Result{Service: in.Service, Cluster: in.Cluster, Image: image.String()}
-	defer func() { res.Stats = counter.Stats() }()
+	d := &run{in: in, cfg: cfg, sink: sink, opts: o, image: image,
+		r:   rollout.NewFromConfig(cfg, rollout.WithSink(sink), rollout.WithClock(o.clock), rollout.WithLogger(o.log)),
+		res: &Result{Service: in.Service, Cluster: in.Cluster, TagOnly: in.TagOnly}}
+	if in.TagOnly == "" && !in.ForceNewDeployment {
+		d.res.Image = image.String()
+	}
+	defer func() { d.res.Stats = counter.Stats() }()
+	err := d.deploy(ctx)
+	return d.res, err
+}
 
+// run is one Deploy.
+type run struct {
+	in    Input
+	cfg   aws.Config
+	sink  event.Sink
+	opts  options
+	image imageref.Reference
+	r     *rollout.Rollout
+	res   *Result
+}
+
+func (d *run) emit(e event.Event) {
+	e.Time = d.opts.clock.Now().UTC()
+	d.sink.Emit(e)
+}
+
+func (d *run) deploy(ctx context.Context) error {
+	in := d.in
 	var svc rollout.Service
-	tdARN := in.TaskDefinition
 	if in.Service != "" {
-		found, err := r.Find(ctx, rollout.FindInput{Cluster: in.Cluster, Names: []string{in.Service}})
+		found, err := d.r.Find(ctx, rollout.FindInput{Cluster: in.Cluster, Names: []string{in.Service}})
 		var nf *rollout.NotFoundError
 		if errors.As(err, &nf) {
-			return res, classed(deploy.ErrInvalidInput, err)
+			return classed(deploy.ErrInvalidInput, err)
 		}
 		if err != nil {
-			return res, fmt.Errorf("find service %s: %w", in.Service, err)
+			return fmt.Errorf("find service %s: %w", in.Service, err)
 		}
 		svc = found[0]
-		if tdARN == "" {
-			tdARN = svc.TaskDefinition
-		}
+		d.res.PreviousTaskDefinition = svc.TaskDefinition
+		d.opts.log.DebugContext(ctx, "service found", "service", svc.Name, "cluster", svc.Cluster, "taskDefinition", svc.TaskDefinition)
 	}
-	registered, err := r.RegisterImages(ctx, tdARN, []imageref.Reference{image})
+	if in.ForceNewDeployment {
+		d.res.TaskDefinition = svc.TaskDefinition
+		return d.rollOut(ctx, svc, "")
+	}
+	base, err := d.base(ctx, svc)
+	if err != nil {
+		return err
+	}
+	registered, err := d.register(ctx, base)
+	if err != nil {
+		return err
+	}
+	d.res.TaskDefinition = registered
+	if in.Service == "" {
+		d.res.PreviousTaskDefinition = base
+		return d.taskOnly(ctx, base)
+	}
+	return d.rollOut(ctx, svc, base)
+}
+
+// base returns the revision the new one copies: TaskDefinition, else
+// the service's, or with UseLatestTaskDefinition the newest ACTIVE
+// revision of its family.
+func (d *run) base(ctx context.Context, svc rollout.Service) (string, error) {
+	base := d.in.TaskDefinition
+	if base == "" {
+		base = svc.TaskDefinition
+	}
+	if !d.in.UseLatestTaskDefinition {
+		return base, nil
+	}
+	family, err := d.family(ctx, base)
+	if err != nil {
+		return "", err
+	}
+	latest, err := d.r.TaskDefinition(ctx, family)
+	if err != nil {
+		return "", fmt.Errorf("read the latest revision of %s: %w", family, err)
+	}
+	arn := aws.ToString(latest.TaskDefinition.TaskDefinitionArn)
+	if arn != d.res.PreviousTaskDefinition {
+		d.res.BaseTaskDefinition = arn
+	}
+	d.opts.log.DebugContext(ctx, "the newest revision of the family is the base", "family", family, "base", arn, "running", svc.TaskDefinition)
+	return arn, nil
+}
+
+// family returns the family of the task definition arn (read once).
+func (d *run) family(ctx context.Context, arn string) (string, error) {
+	td, err := d.r.TaskDefinition(ctx, arn)
+	if err != nil {
+		return "", fmt.Errorf("read task definition %s: %w", arn, err)
+	}
+	return aws.ToString(td.TaskDefinition.Family), nil
+}
+
+// register registers the new revision of base: the image in its
+// repository's containers, or TagOnly in every (named) container.
+func (d *run) register(ctx context.Context, base string) (string, error) {
+	var registered string
+	var err error
+	if d.in.TagOnly != "" {
+		registered, err = d.r.RetagImages(ctx, base, d.in.TagOnly, d.in.TagOnlyContainers)
+	} else {
+		registered, err = d.r.RegisterImages(ctx, base, []imageref.Reference{d.image})
+	}
 	var mismatch *rollout.ImageMismatchError
-	if errors.As(err, &mismatch) {
-		return res, classed(deploy.ErrInvalidInput, err)
+	var unknown *rollout.UnknownContainerError
+	if errors.As(err, &mismatch) || errors.As(err, &unknown) {
+		return "", classed(deploy.ErrInvalidInput, err)
 	}
 	if err != nil {
-		return res, fmt.Errorf("register a new revision of %s with %s: %w", tdARN, image, err)
+		return "", fmt.Errorf("register a new revision of %s: %w", base, err)
 	}
-	res.PreviousTaskDefinition = tdARN
-	res.TaskDefinition = registered
-	sink.Emit(event.Event{Kind: event.ServiceUpdated, Time: time.Now().UTC(), Service: in.Service, Cluster: in.Cluster,
-		From: tdARN, To: res.TaskDefinition, Message: "registered " + res.TaskDefinition})
-	if in.Service == "" {
-		res.Outcome = history.StatusSucceeded
-		return res, nil
-	}
+	d.emit(event.Event{Kind: event.ServiceUpdated, Service: d.in.Service, Cluster: d.in.Cluster,
+		From: base, To: registered, Message: "registered " + registered})
+	return registered, nil
+}
 
-	h, err := r.Redeploy(ctx, svc, rollout.RedeployInput{TaskDefinition: res.TaskDefinition, DesiredCount: in.DesiredCount,
+// rollOut updates the service to the new revision (or, with base "",
+// forces a new deployment of what it runs), waits, cleans up after a
+// success and rolls back after a failure when asked.
+func (d *run) rollOut(ctx context.Context, svc rollout.Service, base string) error {
+	in := d.in
+	td := d.res.TaskDefinition
+	if in.ForceNewDeployment {
+		td = ""
+	}
+	h, err := d.r.Redeploy(ctx, svc, rollout.RedeployInput{TaskDefinition: td, DesiredCount: in.DesiredCount,
 		MinimumHealthyPercent: in.MinimumHealthyPercent, MaximumPercent: in.MaximumPercent})
 	if err != nil {
-		return res, classed(deploy.ErrDeploymentFailed, fmt.Errorf("update service %s: %w", in.Service, err))
+		return classed(deploy.ErrDeploymentFailed, fmt.Errorf("update service %s: %w", in.Service, err))
 	}
-	res.ECSDeployment = h.DeploymentID
+	d.res.ECSDeployment = h.DeploymentID
 	if in.NoWait {
-		res.Outcome, res.Reason = history.StatusSucceeded, "updated; not waited for"
-		return res, nil
+		d.res.Outcome, d.res.Reason = history.StatusSucceeded, "updated; not waited for"
+		return nil
 	}
-	results, werr := r.Wait(ctx, rollout.WaitInput{Handles: []rollout.Handle{h}, Timeout: in.Timeout})
+	results, werr := d.r.Wait(ctx, rollout.WaitInput{Handles: []rollout.Handle{h}, Timeout: in.Timeout, SkipDrain: in.SkipDeploymentsCheck})
+	if len(results) == 1 {
+		d.res.Reason = results[0].Diagnosis
+	}
 	if werr == nil {
-		res.Outcome = history.StatusSucceeded
-		if in.MaxDefinitions > 0 {
-			// The new revision's family is its base's, read (once) to
-			// register it.
-			base, err := r.TaskDefinition(ctx, tdARN)
-			if err != nil {
-				return res, fmt.Errorf("read task definition %s: %w", tdARN, err)
-			}
-			family := aws.ToString(base.TaskDefinition.Family)
-			res.Deregistered, err = r.Cleanup(ctx, rollout.CleanupInput{Cluster: in.Cluster, Family: family,
-				Keep: in.MaxDefinitions, InUse: []string{res.TaskDefinition, res.PreviousTaskDefinition}})
-			if err != nil {
-				sink.Emit(event.Event{Kind: event.Warning, Time: time.Now().UTC(), Message: "clean up old revisions: " + err.Error()})
-			}
+		d.res.Outcome = history.StatusSucceeded
+		if base != "" {
+			d.cleanup(ctx, base, d.res.TaskDefinition, d.res.PreviousTaskDefinition)
 		}
-		return res, nil
+		return nil
 	}
 	class := deploy.ErrDeploymentFailed
-	if len(results) == 1 {
-		res.Reason = results[0].Diagnosis
-		if results[0].Outcome == rollout.TimedOut {
-			class = deploy.ErrTimeout
-		}
+	if len(results) == 1 && results[0].Outcome == rollout.TimedOut {
+		class = deploy.ErrTimeout
 	}
-	res.Outcome = history.StatusFailed
+	d.res.Outcome = history.StatusFailed
 	if ctx.Err() != nil {
-		return res, ctx.Err()
+		return ctx.Err()
 	}
 	if in.Rollback {
-		_, _, rerr := r.Rollback(ctx, []rollout.Handle{h}, in.Timeout)
+		_, _, rerr := d.r.Rollback(ctx, []rollout.Handle{h}, in.Timeout)
 		if rerr != nil {
-			return res, fmt.Errorf("%w: %w; the rollback failed too: %w", class, werr, rerr)
+			return fmt.Errorf("%w: %w; the rollback failed too: %w", class, werr, rerr)
 		}
-		res.Outcome = history.StatusRolledBack
+		d.res.Outcome = history.StatusRolledBack
 	}
-	return res, fmt.Errorf("%w: %w", class, werr)
+	return fmt.Errorf("%w: %w", class, werr)
 }
 
 // invalid wraps a message as a deploy.ErrInvalidInput.

@@ -62,6 +62,67 @@ func TestDeployRefusesBadNumbers(t *testing.T) {
 	}
 }
 
+// TestDeployRefusesWhatItCannotDo: an input that names nothing to deploy,
+// two things, or something the run would ignore is refused before any AWS
+// call, saying what to give instead.
+func TestDeployRefusesWhatItCannotDo(t *testing.T) {
+	t.Parallel()
+	svc := func(mod func(*Input)) Input {
+		in := Input{Cluster: "main", Service: "api"}
+		mod(&in)
+		return in
+	}
+	td := func(mod func(*Input)) Input {
+		in := Input{Cluster: "main", TaskDefinition: "migrate"}
+		mod(&in)
+		return in
+	}
+	tests := []struct {
+		name string
+		in   Input
+		want string
+	}{
+		{"nothing to deploy", svc(func(*Input) {}), "an image is required"},
+		{"no service nor task definition", Input{Cluster: "main", Image: "repo/api:v1"}, "a service (or a task definition) is required"},
+		{"a service without its cluster", Input{Service: "api", Image: "repo/api:v1"}, "a service needs its cluster"},
+		{"an image and a tag for every container", svc(func(in *Input) { in.Image, in.TagOnly = "repo/api:v1", "v2" }), "either an image or a tag"},
+		{"a tag for every container and the image's tag", svc(func(in *Input) { in.TagOnly, in.Tag = "v2", "v3" }), "both given"},
+		{"a tag for every container that is no tag", svc(func(in *Input) { in.TagOnly = "-v2" }), `the tag for every container's image: tag "-v2" is not valid`},
+		{"containers to retag without a tag", svc(func(in *Input) { in.Image, in.TagOnlyContainers = "repo/api:v1", []string{"api"} }), "need the tag"},
+		{"an empty container name to retag", svc(func(in *Input) { in.TagOnly, in.TagOnlyContainers = "v2", []string{"api", ""} }), "empty name"},
+		{"a forced deployment of no service", td(func(in *Input) { in.ForceNewDeployment = true; in.TaskDefinition = "" }), "a service (or a task definition) is required"},
+		{"a forced deployment of a task definition", Input{Cluster: "main", TaskDefinition: "migrate", ForceNewDeployment: true}, "redeploys a service"},
+		{"a forced deployment with an image", svc(func(in *Input) { in.ForceNewDeployment, in.Image = true, "repo/api:v1" }), "takes no image"},
+		{"a forced deployment with a tag for every container", svc(func(in *Input) { in.ForceNewDeployment, in.TagOnly = true, "v2" }), "takes no image"},
+		{"a forced deployment that cleans up", svc(func(in *Input) { in.ForceNewDeployment, in.MaxDefinitions = true, 5 }), "takes no image"},
+		{"a forced deployment of the latest revision", svc(func(in *Input) { in.ForceNewDeployment, in.UseLatestTaskDefinition = true, true }), "takes no image"},
+		{"a one-off task of a service", svc(func(in *Input) { in.Image, in.RunTask = "repo/api:v1", &RunTaskInput{} }), "drop the service, or the one-off task"},
+		{"a one-off task without a cluster", Input{TaskDefinition: "migrate", Image: "repo/api:v1", RunTask: &RunTaskInput{}}, "needs the cluster"},
+		{"a one-off task of a tag for every container, of a service", svc(func(in *Input) { in.TagOnly, in.RunTask = "v2", &RunTaskInput{} }), "drop the service"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Deploy(context.Background(), noCalls(t), event.Discard{}, tt.in)
+			if !errors.Is(err, deploy.ErrInvalidInput) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error: got %v, want deploy.ErrInvalidInput saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// noCalls is an AWS configuration that fails the test on any call.
+func noCalls(t *testing.T) aws.Config {
+	return aws.Config{
+		Region:      "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider("x", "y", ""),
+		HTTPClient: roundTrip(func(r *http.Request) (*http.Response, error) {
+			t.Errorf("AWS call %s made, want none", r.Header.Get("X-Amz-Target"))
+			return nil, errors.New("no AWS call may be made")
+		}),
+	}
+}
+
 // TestImage: the image deployed is Image with Tag in place of its tag or
 // digest, and the tag latest when it names neither.
 func TestImage(t *testing.T) {

@@ -30,8 +30,12 @@ type Permission struct {
 	// "ecs-service" (scoped to the targets' services), "ecs" (actions
 	// without resource-level permissions), "cluster-search" (finding
 	// services by tags across the clusters of an account, for targets
-	// with no cluster), "table", "table-init", "ssm", "role" or
-	// "weco-table" (reading weco-deploy's past, see deploy.WecoTableName).
+	// with no cluster), "revision-cleanup" (finding what uses a task
+	// definition revision in every cluster and EventBridge rule before
+	// keep_revisions deregisters old ones), "run-task" (ecs-deploy
+	// --run-task, which no manifest's policy includes), "table", "table-init", "ssm",
+	// "role" or "weco-table" (reading weco-deploy's past, see
+	// deploy.WecoTableName).
 	Resource string
 }
 
@@ -57,8 +61,17 @@ func Permissions() []Permission {
 		// --rollback asks ECS to roll a failed deployment back itself.
 		{"ECS.StopServiceDeployment", "ecs:StopServiceDeployment", "ecs-service"},
 
+		// ecs-deploy --run-task; a manifest's policy does not run tasks.
+		{"ECS.RunTask", "ecs:RunTask", "run-task"},
+
 		{"ResourceGroupsTaggingAPI.GetResources", "tag:GetResources", "cluster-search"},
 		{"ECS.ListClusters", "ecs:ListClusters", "cluster-search"},
+
+		{"ECS.ListClusters", "ecs:ListClusters", "revision-cleanup"},
+		{"ECS.DescribeServices", "ecs:DescribeServices", "revision-cleanup"},
+		{"EventBridge.ListEventBuses", "events:ListEventBuses", "revision-cleanup"},
+		{"EventBridge.ListRules", "events:ListRules", "revision-cleanup"},
+		{"EventBridge.ListTargetsByRule", "events:ListTargetsByRule", "revision-cleanup"},
 
 		{"DynamoDB.GetItem", "dynamodb:GetItem", "table"},
 		{"DynamoDB.PutItem", "dynamodb:PutItem", "table"},
@@ -157,9 +170,10 @@ func Build(in Input) Document {
 	}
 
 	var ecsRes, roles []string
-	ssm, search := false, false
+	ssm, search, cleanup := false, false, false
 	for _, env := range p.Environments {
 		ssm = ssm || env.PublishSSM || env.Strategy == manifest.StrategySSM
+		cleanup = cleanup || (env.Strategy == manifest.StrategyTaskDefinition && env.KeepRevisions > 0)
 		for _, t := range env.Targets {
 			search = search || t.Cluster == ""
 			region, acct, cluster := or(t.Region, in.Region), or(awsconfig.AccountOfRole(t.RoleARN), in.AccountID), t.Cluster
@@ -192,6 +206,12 @@ func Build(in Input) Document {
 		// cluster; neither action takes resource-level permissions.
 		doc.Statement = append(doc.Statement, Statement{Sid: "FindServicesByTagsInEveryCluster", Effect: "Allow",
 			Action: actions("cluster-search"), Resource: []string{"*"}})
+	}
+	if cleanup {
+		// keep_revisions deregisters no revision a service of any cluster,
+		// a running task or an EventBridge rule uses: it reads them all.
+		doc.Statement = append(doc.Statement, Statement{Sid: "FindRevisionsInUseBeforeCleanup", Effect: "Allow",
+			Action: actions("revision-cleanup"), Resource: []string{"*"}})
 	}
 
 	// The table is where deploy.Open keeps the history: in the caller's account

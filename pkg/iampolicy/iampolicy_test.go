@@ -110,3 +110,32 @@ func TestIAMPolicyReadsTheWecoTableOnlyWhenThereIsOne(t *testing.T) {
 		t.Errorf("with a weco-deploy table: got %+v, want dynamodb:Query on %v", st, want)
 	}
 }
+
+// TestIAMPolicyReadsWhatUsesRevisionsOnlyWithKeepRevisions: an
+// environment of the task-definition strategy with keep_revisions needs to
+// list every cluster, describe every service and read the EventBridge
+// rules (none of which it can scope to its own clusters) before it
+// deregisters a revision; without keep_revisions the policy allows none
+// of that.
+func TestIAMPolicyReadsWhatUsesRevisionsOnlyWithKeepRevisions(t *testing.T) {
+	t.Parallel()
+	for _, keep := range []int{0, 10} {
+		p := &manifest.Project{ID: "p", Images: []*manifest.Image{{ID: "api", Repository: "p/api"}},
+			Environments: []*manifest.Environment{{ID: "prod", Strategy: manifest.StrategyTaskDefinition, KeepRevisions: keep,
+				Targets: []manifest.Target{{Cluster: "prod", Region: "eu-west-1"}}}}}
+		var found *Statement
+		doc := Build(Input{Project: p, AccountID: "123456789012"})
+		for i, st := range doc.Statement {
+			if st.Sid == "FindRevisionsInUseBeforeCleanup" {
+				found = &doc.Statement[i]
+			}
+		}
+		want := []string{"ecs:ListClusters", "ecs:DescribeServices", "events:ListEventBuses", "events:ListRules", "events:ListTargetsByRule"}
+		switch {
+		case keep == 0 && found != nil:
+			t.Errorf("without keep_revisions: the policy allows %v", found.Action)
+		case keep > 0 && (found == nil || !slices.Equal(found.Action, want) || !slices.Equal(found.Resource, []string{"*"})):
+			t.Errorf("keep_revisions %d: got statement %+v, want %v on *", keep, found, want)
+		}
+	}
+}

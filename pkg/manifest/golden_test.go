@@ -88,6 +88,9 @@ func render(m *Manifest, err error) string {
 		for _, e := range p.Environments {
 			fmt.Fprintf(&b, "  environment %s %q tag=%s strategy=%s protected=%v promotes_from=%q find_by_tags=%v publish_ssm=%v audit_tag=%v\n",
 				e.ID, e.Name, e.Tag, e.Strategy, e.Protected, e.PromotesFrom, e.FindByTags, e.PublishSSM, e.AuditTag)
+			if e.KeepRevisions > 0 {
+				fmt.Fprintf(&b, "    keep_revisions=%d\n", e.KeepRevisions)
+			}
 			keys := make([]string, 0, len(e.ServiceNames))
 			for k := range e.ServiceNames {
 				keys = append(keys, k)

@@ -23,6 +23,13 @@ func parseErr(t *testing.T, src string) []Diagnostic {
 	return merr.Diagnostics
 }
 
+// oneEnvironment is a manifest whose one environment has the keys given
+// (flow-style YAML).
+func oneEnvironment(keys string) string {
+	return "version: 1\nprojects: [{id: p, images: [{id: i, repository: r, services: [s]}], services: [{id: s}], " +
+		"environments: [{id: e, targets: [{cluster: c}], " + keys + "}]}]\n"
+}
+
 func TestParseRejects(t *testing.T) {
 	t.Parallel()
 	// Nested merge keys, each level merging the one below ten times: a
@@ -53,6 +60,10 @@ func TestParseRejects(t *testing.T) {
 		{"bad merge", "version: 1\nprojects: [{<<: 3}]\n", "merge key value must be a mapping"},
 		{"legacy no projects", "{}", "has no projects"},
 		{"legacy id mismatch", "a: {id: b, image_repositories: [{id: x}], environments: [stage]}", `differs from its key`},
+		{"keep_revisions with the tag strategy", oneEnvironment("keep_revisions: 5"), "keep_revisions cleans up the task definition revisions the task-definition strategy registers; strategy tag registers none"},
+		{"keep_revisions of 0", oneEnvironment("strategy: task-definition, keep_revisions: 0"), "keep_revisions must be at least 1, not 0"},
+		{"keep_revisions not a number", oneEnvironment("strategy: task-definition, keep_revisions: ten"), `keep_revisions must be a whole number, not "ten"`},
+		{"keep_revisions a fraction", oneEnvironment("strategy: task-definition, keep_revisions: 2.5"), `keep_revisions must be a whole number, not "2.5"`},
 		// An SSM-era environment moves no tag, but names an SSM path.
 		{"ssm-era environment id", `{"id": "storage", "environments": [{"id": "prod/eu"}]}`, `environment id "prod/eu" is not valid`},
 	}

@@ -143,7 +143,12 @@ type Environment struct {
 	// AuditTag also adds an immutable tag per deployment, e.g.
 	// env.prod.20261122T103000Z.
 	AuditTag bool
-	Pos      Position
+	// KeepRevisions, with StrategyTaskDefinition, is how many of the
+	// newest revisions of each task definition family deployed are kept
+	// after a successful deployment (older ones no service, task or
+	// EventBridge rule uses are deregistered); 0 keeps them all.
+	KeepRevisions int
+	Pos           Position
 }
 
 // Target is one ECS cluster an environment deploys to. One environment may

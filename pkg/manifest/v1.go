@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -14,7 +15,7 @@ var (
 	v1Registry    = schema{what: "registry", known: []string{"account_id", "region", "role_arn"}}
 	v1Image       = schema{what: "image", known: []string{"id", "repository", "services", "registry"}}
 	v1Service     = schema{what: "service", known: []string{"id", "name"}}
-	v1Environment = schema{what: "environment", known: []string{"id", "name", "tag", "strategy", "targets", "protected", "promotes_from", "service_names", "find_by_tags", "publish_ssm", "audit_tag"}}
+	v1Environment = schema{what: "environment", known: []string{"id", "name", "tag", "strategy", "targets", "protected", "promotes_from", "service_names", "find_by_tags", "publish_ssm", "audit_tag", "keep_revisions"}}
 	v1Target      = schema{what: "target", known: []string{"cluster", "region", "role_arn"}}
 )
 
@@ -202,6 +203,9 @@ func (d *decoder) v1Environment(p *Project, r *refs, n *yaml.Node) {
 			*dst = d.boolean(f)
 		}
 	}
+	if f, ok := fields["keep_revisions"]; ok {
+		env.KeepRevisions = d.keepRevisions(f, env.Strategy)
+	}
 	var promotes *yaml.Node
 	if f, ok := fields["promotes_from"]; ok {
 		env.PromotesFrom, promotes = d.str(f), f.val
@@ -222,6 +226,28 @@ func (d *decoder) v1Environment(p *Project, r *refs, n *yaml.Node) {
 	}
 	p.Environments = append(p.Environments, env)
 	r.envs = append(r.envs, envRefs{id: idf.val, tag: tagNode, promotes: promotes, names: names})
+}
+
+// keepRevisions reads keep_revisions: how many revisions of each task
+// definition family the task-definition strategy keeps, at least 1.
+func (d *decoder) keepRevisions(f field, strategy Strategy) int {
+	n := d.resolve(f.val)
+	if n == nil {
+		return 0
+	}
+	v, err := strconv.Atoi(n.Value)
+	switch {
+	case n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil:
+		d.errorf(n, "write a whole number, e.g. keep_revisions: 10", "keep_revisions must be a whole number, not %s", describe(n))
+		return 0
+	case v < 1:
+		d.errorf(n, "write at least 1 (the revision deployed), e.g. keep_revisions: 10, or leave it out to keep every revision", "keep_revisions must be at least 1, not %d", v)
+		return 0
+	case strategy != StrategyTaskDefinition:
+		d.errorf(f.key, "remove keep_revisions, or set strategy: task-definition", "keep_revisions cleans up the task definition revisions the task-definition strategy registers; strategy %s registers none", strategy)
+		return 0
+	}
+	return v
 }
 
 // serviceNames reads the service_names mapping of service id to ECS

@@ -16,23 +16,24 @@ import (
 
 // CleanupInput says which old task definition revisions to deregister.
 type CleanupInput struct {
-	// Cluster is searched for services still using a revision.
-	Cluster string
 	// Family is the task definition family, e.g. "app".
 	Family string
 	// Keep is how many of the newest ACTIVE revisions to keep (at least 1).
 	Keep int
 	// InUse are revisions to keep whatever else holds: the new and the
-	// previous deployment's task definitions.
+	// previous deployment's task definitions, and what ECS cannot tell
+	// (the task definitions EventBridge rules run). An ARN without a
+	// revision stands for the family's latest, which Keep always keeps.
 	InUse []string
 }
 
 // Cleanup deregisters the ACTIVE revisions of a family beyond the Keep
-// newest, never one that any deployment of any service in the cluster
-// runs, nor one in InUse. Call it only after the deployment succeeded. It
-// returns the revisions it deregistered; a revision it could not
-// deregister does not stop the others, and the error joins one error per
-// such revision, naming it.
+// newest, never one in use anywhere ECS can tell in the account and
+// Region (revisionsInUse: any deployment of any service of any cluster,
+// any running task of the family), nor one in InUse. Call it only after the deployment
+// succeeded. It returns the revisions it deregistered; a revision it
+// could not deregister does not stop the others, and the error joins one
+// error per such revision, naming it.
 func (r *Rollout) Cleanup(ctx context.Context, in CleanupInput) ([]string, error) {
 	revs, err := r.activeRevisions(ctx, in.Family)
 	if err != nil {
@@ -42,9 +43,9 @@ func (r *Rollout) Cleanup(ctx context.Context, in CleanupInput) ([]string, error
 	if len(revs) <= keep {
 		return nil, nil
 	}
-	used, err := r.inUse(ctx, in.Cluster)
+	used, err := r.revisionsInUse(ctx, in.Family)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("find the revisions of %s in use: %w", in.Family, err)
 	}
 	for _, u := range in.InUse {
 		used[u] = true
@@ -101,25 +102,4 @@ func revision(arn string) int {
 	_, n, _ := strings.Cut(shortARN(arn), ":")
 	v, _ := strconv.Atoi(n)
 	return v
-}
-
-// inUse returns the task definitions of every deployment of every service
-// in the cluster.
-func (r *Rollout) inUse(ctx context.Context, cluster string) (map[string]bool, error) {
-	arns, err := r.listServices(ctx, cluster)
-	if err != nil {
-		return nil, err
-	}
-	used := map[string]bool{}
-	found, err := r.describe(ctx, cluster, arns, false)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range found {
-		used[aws.ToString(s.TaskDefinition)] = true
-		for _, d := range s.Deployments {
-			used[aws.ToString(d.TaskDefinition)] = true
-		}
-	}
-	return used, nil
 }

@@ -43,7 +43,7 @@ func TestCleanupNeverDeregistersARevisionInUse(t *testing.T) {
 	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
 	// Keep 7 and 6; 4 (batch), 2 (app's draining deployment) and 3
 	// (named in use) stay too.
-	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Cluster: ecsfake.Cluster, Family: "app", Keep: 2,
+	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Family: "app", Keep: 2,
 		InUse: []string{ecsfake.TaskDefinitionARN("app", 3)}})
 	if err != nil {
 		t.Fatalf("Cleanup: %v", err)
@@ -61,11 +61,11 @@ func TestCleanupWithNothingBeyondKeepCallsNothingElse(t *testing.T) {
 	t.Parallel()
 	srv := cleanupServer(t)
 	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
-	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Cluster: ecsfake.Cluster, Family: "app", Keep: 7})
+	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Family: "app", Keep: 7})
 	if err != nil || len(gone) != 0 {
 		t.Fatalf("Cleanup: got %v, %v; want nothing deregistered", gone, err)
 	}
-	for _, op := range []string{"ListServices", "DescribeServices", "DeregisterTaskDefinition"} {
+	for _, op := range []string{"ListClusters", "ListServices", "DescribeServices", "ListTasks", "DescribeTasks", "DeregisterTaskDefinition"} {
 		if n := srv.Calls(op); n != 0 {
 			t.Errorf("%s calls: got %d, want 0", op, n)
 		}
@@ -80,12 +80,68 @@ func TestCleanupReportsEachRevisionItCouldNotDeregister(t *testing.T) {
 	srv := cleanupServer(t)
 	srv.Throttle("DeregisterTaskDefinition", 1)
 	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
-	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Cluster: ecsfake.Cluster, Family: "app", Keep: 2,
+	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Family: "app", Keep: 2,
 		InUse: []string{ecsfake.TaskDefinitionARN("app", 3)}})
 	if got := shortNames(gone); !slices.Equal(got, []string{"app:1"}) {
 		t.Errorf("deregistered: got %v, want [app:1]", got)
 	}
 	if err == nil || !strings.Contains(err.Error(), "deregister old task definition app:5") || !rollout.IsThrottle(err) {
 		t.Errorf("error: got %v, want one naming app:5 that keeps ECS's throttling error", err)
+	}
+}
+
+// TestCleanupKeepsWhatTasksRun: a task of no service (a one-off, or one a
+// scheduler started) that runs app:5 keeps it; a stopped task's revision
+// (app:1) does not count. The running tasks of the family are read with
+// ListTasks (by family: another family's task is not described) and
+// DescribeTasks.
+func TestCleanupKeepsWhatTasksRun(t *testing.T) {
+	t.Parallel()
+	srv := cleanupServer(t)
+	srv.AddTasks(
+		ecsfake.Task{TaskArn: "arn:aws:ecs:eu-west-1:123456789012:task/test-cluster/report", TaskDefinitionArn: ecsfake.TaskDefinitionARN("app", 5),
+			LastStatus: "RUNNING", DesiredStatus: "RUNNING"},
+		ecsfake.Task{TaskArn: "arn:aws:ecs:eu-west-1:123456789012:task/test-cluster/old", TaskDefinitionArn: ecsfake.TaskDefinitionARN("app", 1),
+			LastStatus: "STOPPED", DesiredStatus: "STOPPED"},
+		ecsfake.Task{TaskArn: "arn:aws:ecs:eu-west-1:123456789012:task/test-cluster/other", TaskDefinitionArn: ecsfake.TaskDefinitionARN("other", 1),
+			LastStatus: "RUNNING", DesiredStatus: "RUNNING"},
+	)
+	r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
+	gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Family: "app", Keep: 2,
+		InUse: []string{ecsfake.TaskDefinitionARN("app", 3)}})
+	if err != nil {
+		t.Fatalf("Cleanup: %v", err)
+	}
+	if got, want := shortNames(gone), []string{"app:1"}; !slices.Equal(got, want) {
+		t.Errorf("deregistered: got %v, want %v", got, want)
+	}
+	if tasks, _ := srv.DescribedTasks(); tasks != 1 {
+		t.Errorf("tasks described: got %d, want 1 (app's running task)", tasks)
+	}
+	if srv.Calls("ListClusters") != 1 || srv.Calls("ListTasks") != 1 || srv.Calls("DescribeTasks") != 1 {
+		t.Errorf("calls: ListClusters %d, ListTasks %d, DescribeTasks %d; want one each",
+			srv.Calls("ListClusters"), srv.Calls("ListTasks"), srv.Calls("DescribeTasks"))
+	}
+}
+
+// TestCleanupDeregistersNothingWhenWhatIsInUseCannotBeRead: when the
+// clusters, services or tasks cannot all be read, no revision is
+// deregistered, and the error says why.
+func TestCleanupDeregistersNothingWhenWhatIsInUseCannotBeRead(t *testing.T) {
+	t.Parallel()
+	for _, op := range []string{"ListClusters", "ListServices", "DescribeServices", "ListTasks"} {
+		t.Run(op, func(t *testing.T) {
+			t.Parallel()
+			srv := cleanupServer(t)
+			srv.Throttle(op, 100) // beyond every retry
+			r := rollout.New(srv.Client(), rollout.WithClock(clocktest.NewAuto(ecsfake.T0)))
+			gone, err := r.Cleanup(context.Background(), rollout.CleanupInput{Family: "app", Keep: 2})
+			if err == nil || !strings.Contains(err.Error(), "find the revisions of app in use") || len(gone) != 0 {
+				t.Errorf("Cleanup: got %v, %v; want nothing deregistered and an error saying why", gone, err)
+			}
+			if n := srv.Calls("DeregisterTaskDefinition"); n != 0 {
+				t.Errorf("DeregisterTaskDefinition calls: got %d, want 0", n)
+			}
+		})
 	}
 }

@@ -62,6 +62,26 @@ func (e *ImageMismatchError) Error() string {
 		e.TaskDefinition, e.Want, strings.Join(got, ", "))
 }
 
+// UnknownContainerError says that containers RetagImages was to retag
+// are not in the task definition.
+type UnknownContainerError struct {
+	TaskDefinition string
+	// Names are the containers asked for that it does not have.
+	Names []string
+	// Images maps each container it has to the image it runs.
+	Images map[string]string
+}
+
+func (e *UnknownContainerError) Error() string {
+	have := make([]string, 0, len(e.Images))
+	for name := range e.Images {
+		have = append(have, name)
+	}
+	slices.Sort(have)
+	return fmt.Sprintf("task definition %s has no container %s: name one of %s",
+		shortARN(e.TaskDefinition), strings.Join(e.Names, ", "), strings.Join(have, ", "))
+}
+
 // ServiceError says that the rollout of a service did not succeed.
 type ServiceError struct {
 	Result Result

@@ -48,10 +48,18 @@ func fail(o Outcome, explain bool, format string, args ...any) verdict {
 	return verdict{done: true, outcome: o, explain: explain, diagnosis: fmt.Sprintf(format, args...)}
 }
 
+// rules are what judge needs besides the observation: how many failed
+// tasks end the wait, and whether success waits for older deployments
+// to drain (WaitInput.SkipDrain).
+type rules struct {
+	threshold int32
+	skipDrain bool
+}
+
 // judge applies the success and fail-fast rules to one observation of the
 // service (and of our service deployment, with what its lifecycle showed
 // so far, when that API is available).
-func judge(h Handle, s types.Service, sd *types.ServiceDeployment, lc *lifecycle, threshold int32) verdict {
+func judge(h Handle, s types.Service, sd *types.ServiceDeployment, lc *lifecycle, rl rules) verdict {
 	if st := aws.ToString(s.Status); st == "INACTIVE" || st == "DRAINING" {
 		return fail(Vanished, false, "the service is %s: it was deleted while deploying", st)
 	}
@@ -69,7 +77,7 @@ func judge(h Handle, s types.Service, sd *types.ServiceDeployment, lc *lifecycle
 	}
 	state := fmt.Sprintf("deployment %s %s %s: %d/%d running, %d pending, %d failed tasks",
 		h.DeploymentID, aws.ToString(ours.Status), ours.RolloutState, ours.RunningCount, ours.DesiredCount, ours.PendingCount, ours.FailedTasks)
-	v := judgeOurs(h, s, ours, prim, sd, threshold)
+	v := judgeOurs(h, s, ours, prim, sd, rl)
 	v.state = state
 	return v
 }
@@ -173,7 +181,7 @@ func replaced(h Handle, prim *types.Deployment) verdict {
 		h.DeploymentID, aws.ToString(prim.Id), shortARN(aws.ToString(prim.TaskDefinition)), at(prim.CreatedAt))
 }
 
-func judgeOurs(h Handle, s types.Service, ours, prim *types.Deployment, sd *types.ServiceDeployment, threshold int32) verdict {
+func judgeOurs(h Handle, s types.Service, ours, prim *types.Deployment, sd *types.ServiceDeployment, rl rules) verdict {
 	primID := ""
 	if prim != nil {
 		primID = aws.ToString(prim.Id)
@@ -192,7 +200,7 @@ func judgeOurs(h Handle, s types.Service, ours, prim *types.Deployment, sd *type
 		}
 		return fail(Vanished, false, "deployment %s is %s and the service has no PRIMARY deployment", h.DeploymentID, aws.ToString(ours.Status))
 	}
-	if ours.FailedTasks >= threshold {
+	if ours.FailedTasks >= rl.threshold {
 		return fail(TasksStopped, true, "%d tasks of deployment %s failed to start or stopped", ours.FailedTasks, h.DeploymentID)
 	}
 	if msg := unplaceable(s.Events, h.StartedAt); msg != "" {
@@ -200,6 +208,10 @@ func judgeOurs(h Handle, s types.Service, ours, prim *types.Deployment, sd *type
 	}
 	if h.TaskDefinition != "" && aws.ToString(ours.TaskDefinition) != h.TaskDefinition {
 		return verdict{}
+	}
+	if rl.skipDrain && ours.RunningCount == ours.DesiredCount {
+		return verdict{done: true, outcome: Succeeded, diagnosis: fmt.Sprintf("deployment %s runs %d/%d tasks of task definition %s; older deployments were not waited for (skip drain)",
+			h.DeploymentID, ours.RunningCount, ours.DesiredCount, shortARN(aws.ToString(ours.TaskDefinition)))}
 	}
 	running := ours.RunningCount == ours.DesiredCount && s.RunningCount == s.DesiredCount
 	if !running {

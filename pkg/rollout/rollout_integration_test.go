@@ -110,8 +110,8 @@ func TestMotoRedeployAndWait(t *testing.T) {
 
 func TestMotoRegisterImagesAndCleanup(t *testing.T) {
 	t.Parallel()
-	client := ecs.NewFromConfig(awstest.Config(t))
-	cluster, family, tdARN := motoFixture(t, client, map[string][]types.Tag{"api": nil})
+	client := ecs.NewFromConfig(awstest.EveryResourceConfig(t))
+	_, family, tdARN := motoFixture(t, client, map[string][]types.Tag{"api": nil})
 	r := rollout.New(client)
 	ctx := context.Background()
 	digest := "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -157,7 +157,7 @@ func TestMotoRegisterImagesAndCleanup(t *testing.T) {
 
 	// Revisions 1 (in use by the service), 2, 3, 4 (newest): keeping 1
 	// deregisters 2 and 3, never 1.
-	gone, err := r.Cleanup(ctx, rollout.CleanupInput{Cluster: cluster, Family: family, Keep: 1})
+	gone, err := r.Cleanup(ctx, rollout.CleanupInput{Family: family, Keep: 1})
 	if err != nil {
 		t.Fatalf("Cleanup: %v", err)
 	}

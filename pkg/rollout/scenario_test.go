@@ -82,6 +82,7 @@ type scenario struct {
 	frames    []ecsfake.Frame
 	throttles int // DescribeServices calls answered ThrottlingException first
 	timeout   time.Duration
+	skipDrain bool // WaitInput.SkipDrain
 	want      rollout.Outcome
 	diagnosis []string // substrings of the diagnosis
 	polls     int
@@ -141,6 +142,14 @@ func scenarios() []scenario {
 			want: rollout.Replaced, diagnosis: []string{"replaced by deployment ecs-svc/9999", "app:3", "one pipeline"}, polls: 2},
 		{name: "service deleted", frames: []ecsfake.Frame{progress(0), {Missing: true}},
 			want: rollout.Vanished, diagnosis: []string{"no longer finds service app", "MISSING"}, polls: 2},
+		// Our tasks all run while the old deployment's still drain: that
+		// is success only when the wait skips the drain.
+		{name: "skip drain: our tasks run, the old ones drain", skipDrain: true, frames: []ecsfake.Frame{progress(1), progress(2)},
+			want: rollout.Succeeded, diagnosis: []string{"runs 2/2 tasks", "app:2", "not waited for"}, polls: 2},
+		{name: "skip drain still fails fast", skipDrain: true, frames: []ecsfake.Frame{progress(0), rolledBack()},
+			want: rollout.RolledBack, diagnosis: []string{"circuit breaker"}, polls: 2},
+		{name: "without skip drain, draining is waited for", frames: []ecsfake.Frame{progress(1), progress(2)}, timeout: time.Minute,
+			want: rollout.TimedOut, diagnosis: []string{"still not done", "2/2 running"}, polls: 7},
 		// Fixed 10 s polls over 60 s: t=0,10,...,60 is 7 polls.
 		{name: "never completes", frames: []ecsfake.Frame{progress(0), progress(1)}, timeout: time.Minute,
 			want: rollout.TimedOut, diagnosis: []string{"still not done after 1m0s", "last seen: deployment ecs-svc/1111 PRIMARY IN_PROGRESS: 1/2 running"}, polls: 7},
@@ -180,7 +189,7 @@ func TestWaitScenarios(t *testing.T) {
 			if timeout == 0 {
 				timeout = 10 * time.Minute
 			}
-			res, err := r.Wait(ctx, rollout.WaitInput{Handles: []rollout.Handle{h}, Timeout: timeout})
+			res, err := r.Wait(ctx, rollout.WaitInput{Handles: []rollout.Handle{h}, Timeout: timeout, SkipDrain: sc.skipDrain})
 			if len(res) != 1 {
 				t.Fatalf("Wait returned %d results, want 1", len(res))
 			}

@@ -79,6 +79,56 @@ func (r *Rollout) RegisterImages(ctx context.Context, arn string, images []image
 			return "", &ImageMismatchError{TaskDefinition: arn, Want: img.String(), Images: containerImages(cur.TaskDefinition)}
 		}
 	}
+	return r.register(ctx, arn, in)
+}
+
+// RetagImages registers a new revision of the task definition arn in
+// which the image of every container, or of the named containers only,
+// carries tag in place of its tag or digest (repo:old and repo@sha256:…
+// both become repo:tag), with every other field, tags included, as it
+// was: the classic ecs-deploy's --tag-only. It returns the new
+// revision's ARN. A named container the task definition does not have
+// is an *UnknownContainerError, and an image that is not an image
+// reference an error naming its container; either way nothing is
+// registered.
+func (r *Rollout) RetagImages(ctx context.Context, arn, tag string, containers []string) (string, error) {
+	cur, err := r.TaskDefinition(ctx, arn)
+	if err != nil {
+		return "", err
+	}
+	in, err := registerInput(cur.TaskDefinition, cur.Tags)
+	if err != nil {
+		return "", err
+	}
+	images := containerImages(cur.TaskDefinition)
+	var unknown []string
+	for _, name := range containers {
+		if _, ok := images[name]; !ok {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		return "", &UnknownContainerError{TaskDefinition: arn, Names: unknown, Images: images}
+	}
+	for i, c := range in.ContainerDefinitions {
+		name := aws.ToString(c.Name)
+		if len(containers) > 0 && !slices.Contains(containers, name) {
+			continue
+		}
+		img, err := imageref.Parse(aws.ToString(c.Image))
+		if err == nil {
+			img, err = img.WithTag(tag)
+		}
+		if err != nil {
+			return "", fmt.Errorf("give container %s of %s the tag %s: %w", name, shortARN(arn), tag, err)
+		}
+		in.ContainerDefinitions[i].Image = aws.String(img.String())
+	}
+	return r.register(ctx, arn, in)
+}
+
+// register registers in, a new revision of the task definition arn.
+func (r *Rollout) register(ctx context.Context, arn string, in *ecs.RegisterTaskDefinitionInput) (string, error) {
 	if err := r.budget.Wait(ctx, "RegisterTaskDefinition"); err != nil {
 		return "", err
 	}

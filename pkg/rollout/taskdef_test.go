@@ -188,3 +188,64 @@ func TestRegisterImagesChangesOnlyTheImage(t *testing.T) {
 		t.Errorf("RegisterTaskDefinition calls: got %d, want 1 (none for the mismatch)", fake.registers)
 	}
 }
+
+// TestRetagImages: every container's image, or the named containers'
+// only, gets the tag in place of its tag or digest; every other field is
+// copied; a container the task definition lacks, or an image that is no
+// reference, registers nothing.
+func TestRetagImages(t *testing.T) {
+	t.Parallel()
+	const repo = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	withDigest := func(td *types.TaskDefinition) { td.ContainerDefinitions[0].Image = aws.String(repo + "@" + digest) }
+	badImage := func(td *types.TaskDefinition) { td.ContainerDefinitions[1].Image = aws.String("${ENVOY_IMAGE}") }
+	for _, tc := range []struct {
+		name       string
+		edit       func(*types.TaskDefinition)
+		containers []string
+		want       map[string]string // container -> image registered; nil: nothing registered
+		wantErr    string
+	}{
+		{name: "every container", want: map[string]string{"app": repo + ":v2", "envoy": "public.ecr.aws/appmesh/aws-appmesh-envoy:v2"}},
+		{name: "a digest becomes the tag", edit: withDigest, want: map[string]string{"app": repo + ":v2", "envoy": "public.ecr.aws/appmesh/aws-appmesh-envoy:v2"}},
+		{name: "named containers only", containers: []string{"app"}, want: map[string]string{"app": repo + ":v2", "envoy": "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29"}},
+		{name: "an unknown container", containers: []string{"app", "worker"}, wantErr: "has no container worker: name one of app, envoy"},
+		{name: "an image that is no reference", edit: badImage, wantErr: "give container envoy of app:1 the tag v2"},
+		{name: "an image that is no reference, not named", edit: badImage, containers: []string{"app"},
+			want: map[string]string{"app": repo + ":v2", "envoy": "${ENVOY_IMAGE}"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			td := fullTaskDefinition()
+			if tc.edit != nil {
+				tc.edit(td)
+			}
+			tags := []types.Tag{{Key: aws.String("team"), Value: aws.String("platform")}}
+			fake := &tdFake{described: &ecs.DescribeTaskDefinitionOutput{TaskDefinition: td, Tags: tags}}
+			arn, err := rollout.New(fake).RetagImages(context.Background(), tdOld, "v2", tc.containers)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || fake.registers != 0 {
+					t.Fatalf("RetagImages: got %v after %d registrations, want an error containing %q and none", err, fake.registers, tc.wantErr)
+				}
+				var uc *rollout.UnknownContainerError
+				if strings.Contains(tc.wantErr, "no container") && !errors.As(err, &uc) {
+					t.Errorf("error %v is not an *UnknownContainerError", err)
+				}
+				return
+			}
+			if err != nil || arn != tdNew {
+				t.Fatalf("RetagImages: got %s, %v; want %s", arn, err, tdNew)
+			}
+			want, err := rollout.RegisterInput(td, tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range want.ContainerDefinitions {
+				want.ContainerDefinitions[i].Image = aws.String(tc.want[aws.ToString(c.Name)])
+			}
+			if !reflect.DeepEqual(fake.registered, want) {
+				t.Errorf("registered:\ngot  %+v\nwant %+v", fake.registered, want)
+			}
+		})
+	}
+}

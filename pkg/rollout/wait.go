@@ -22,6 +22,13 @@ type WaitInput struct {
 	Handles []Handle
 	// Timeout bounds the whole wait (default DefaultTimeout).
 	Timeout time.Duration
+	// SkipDrain ends a service's wait with success as soon as our
+	// deployment is PRIMARY and runs all its tasks of our task
+	// definition, without waiting for the older deployments' tasks to
+	// drain or for ECS to call the rollout complete (the classic
+	// ecs-deploy's --skip-deployments-check). The fail-fast rules apply
+	// until then.
+	SkipDrain bool
 }
 
 // Result is how the rollout of one service ended.
@@ -52,6 +59,8 @@ type watch struct {
 	sdTries int
 	sd      *types.ServiceDeployment
 	lc      lifecycle
+	// skipDrain is WaitInput.SkipDrain.
+	skipDrain bool
 }
 
 // Wait follows the deployments in in.Handles, all together, until each has
@@ -71,7 +80,7 @@ func (r *Rollout) Wait(ctx context.Context, in WaitInput) ([]Result, error) {
 	beat := newHeartbeat(start)
 	ws := make([]*watch, len(in.Handles))
 	for i, h := range in.Handles {
-		ws[i] = &watch{h: h, res: Result{Handle: h}, sdARN: h.ServiceDeploymentARN}
+		ws[i] = &watch{h: h, res: Result{Handle: h}, sdARN: h.ServiceDeploymentARN, skipDrain: in.SkipDrain}
 	}
 	rng := rand.New(rand.NewPCG(uint64(r.clock.Now().UnixNano()), 0x6275_6f79))
 	interval := r.polling.Min
@@ -175,7 +184,7 @@ func (r *Rollout) end(w *watch, v verdict) {
 // observe applies one round's observation to w.
 func (r *Rollout) observe(ctx context.Context, w *watch) {
 	r.follow(w)
-	v := judge(w.h, w.svc, w.sd, &w.lc, r.threshold)
+	v := judge(w.h, w.svc, w.sd, &w.lc, rules{threshold: r.threshold, skipDrain: w.skipDrain})
 	if v.state != "" && v.state != w.res.LastState {
 		w.res.LastState = v.state
 		r.emit(event.Event{Kind: event.Progress, Service: w.h.Service, Cluster: w.h.Cluster, Message: v.state})
