@@ -137,6 +137,18 @@ func TestSlackHeadlines(t *testing.T) {
 			t.Errorf("headline(%s, %s): got %q, want %q", tc.event, tc.status, got, tc.want)
 		}
 	}
+	// A `buoy rollback` is a deployment that says what it undoes.
+	for _, tc := range []struct{ event, status, want string }{
+		{"start", "in-progress", ":leftwards_arrow_with_hook: *shop*: rolling prod back to release 01JREL"},
+		{"success", "succeeded", ":leftwards_arrow_with_hook: *shop*: prod is rolled back to release 01JREL"},
+		{"failure", "failed", ":x: *shop*: the deployment of release 01JREL to prod failed"},
+	} {
+		msg := testMessage(tc.event, tc.status)
+		msg.RollbackOf = "01JBAD"
+		if got, _ := headline(msg); got != tc.want {
+			t.Errorf("headline(%s, %s): got %q, want %q", tc.event, tc.status, got, tc.want)
+		}
+	}
 }
 
 // verifySignature checks a webhook request the way a receiver would,

@@ -66,6 +66,10 @@ func headline(msg Message) (string, string) {
 	p, r, e := escape(msg.Project), escape(msg.ReleaseID), escape(msg.Environment)
 	var emoji, what string
 	switch {
+	case msg.RollbackOf != "" && msg.Event == "start":
+		emoji, what = ":leftwards_arrow_with_hook:", "rolling "+e+" back to release "+r
+	case msg.RollbackOf != "" && msg.Event == "success":
+		emoji, what = ":leftwards_arrow_with_hook:", e+" is rolled back to release "+r
 	case msg.Event == "start":
 		emoji, what = ":rocket:", "deploying release "+r+" to "+e
 	case msg.Event == "success":
