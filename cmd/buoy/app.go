@@ -214,6 +214,7 @@ func (a *app) openConfig(c *commonFlags) entry.Config {
 		Logger:    logger,
 		LoadAWS:   a.awsLoader(logger),
 		Advice:    entry.Advice{Manifest: "pass --manifest with its path"},
+		Getenv:    a.getenv,
 	}
 }
 
