@@ -160,6 +160,10 @@ func readSettings(a *githubactions.Action, environ []string) (*settings, error) 
 				Manifest: "set the manifest input to its path (did the job check out the repository?)",
 				Region:   "set the aws-region input, or aws-region in aws-actions/configure-aws-credentials (AWS_REGION)",
 			},
+			// The notify targets' URLs and secrets, from the step's env:
+			// masked before the library gets them.
+			Getenv: a.Getenv,
+			Mask:   a.AddMask,
 		},
 		GitHubToken:    in[inGitHubToken],
 		EnvironmentURL: in[inEnvironmentURL],

@@ -34,7 +34,13 @@ type world struct {
 
 func newWorld(ctx context.Context, t *testing.T, cluster, service string) *world {
 	t.Helper()
-	f := deployfixture.Start(ctx, t, awstest.Config(t), deployfixture.OneService(t, "shop", awstest.Name(t, "buoy"), cluster, service))
+	return worldOf(ctx, t, deployfixture.OneService(t, "shop", awstest.Name(t, "buoy"), cluster, service))
+}
+
+// worldOf builds w, a deployfixture.OneService world, on moto.
+func worldOf(ctx context.Context, t *testing.T, w *deployfixture.World) *world {
+	t.Helper()
+	f := deployfixture.Start(ctx, t, awstest.Config(t), w)
 	img := f.Images[0]
 	return &world{Repo: img.Repository, Cluster: f.Cluster, Service: img.Service, Table: f.Table, Digest: img.New, Manifest: f.YAML()}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -55,16 +56,22 @@ func newGitHubAPI(t *testing.T) *githubAPI {
 
 // TestActionLeaksNoSecret runs the action on moto with fake secrets in
 // its environment and its token input: a deployment that succeeds (with
-// debug logs on and a GitHub deployment recorded), one that fails (its
-// history table does not exist), one the library refuses (an unknown
-// release) and one refused for its inputs. It checks that each run masks
-// the secrets before printing anything else, and that no secret appears
-// in stdout (but in the masks), stderr, the outputs, the job summary, the
-// requests to GitHub (but the token in Authorization) or the history.
+// debug logs on, a GitHub deployment recorded and notify targets told,
+// their URLs and signing key secrets too, the webhook refusing every
+// try), one that fails (its history table does not exist), one the
+// library refuses (an unknown release) and one refused for its inputs.
+// It checks that each run masks the secrets before printing anything
+// else (the notify targets' before the library gets them), and that no
+// secret appears in stdout (but in the masks), stderr, the outputs, the
+// job summary, the requests to GitHub (but the token in Authorization)
+// or the history.
 func TestActionLeaksNoSecret(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	w := newWorld(ctx, t, "", "")
+	hooks := entrytest.NewHooks(t)
+	ow := deployfixture.OneService(t, "shop", awstest.Name(t, "buoy"), "", "")
+	ow.Environments[0].YAML = []string{hooks.YAML()}
+	w := worldOf(ctx, t, ow)
 	secrets := secretscan.Fake()
 	gh := newGitHubAPI(t)
 	bin := buildAction(t)
@@ -82,11 +89,15 @@ func TestActionLeaksNoSecret(t *testing.T) {
 		}
 		r.Env["GITHUB_API_URL"] = gh.URL
 		r.Env["RUNNER_DEBUG"] = "1"
+		maps.Copy(r.Env, hooks.Env())
 		res := r.run(t)
 		if res.ExitCode != run.Code {
 			t.Errorf("%s: exit code = %d, want %d", run.Name, res.ExitCode, run.Code)
 		}
 		checkMasksFirst(t, run.Name, res.Stdout, secrets)
+		if run.Code == exitcode.OK {
+			checkNotifyMasked(t, run.Name, res.Stdout, hooks.Env())
+		}
 		outputs, _ := json.Marshal(res.Outputs)
 		haystacks[run.Name+": stdout"] = withoutMasks(res.Stdout)
 		haystacks[run.Name+": stderr"] = res.Stderr
@@ -109,8 +120,39 @@ func TestActionLeaksNoSecret(t *testing.T) {
 			t.Errorf("GitHub got Authorization %q, want the token input and nothing else", a)
 		}
 	}
+	if deps := hooks.Deployments(); len(deps) != 1 {
+		t.Errorf("the webhook heard of deployments %q, want the successful run's", deps)
+	} else {
+		hooks.CheckTold(t, deps[0])
+	}
+	if !strings.Contains(haystacks["succeeds: stdout"], "could not notify webhook ("+entrytest.HookURLVar+")") {
+		t.Errorf("the successful run did not warn of the webhook that refused it, whose error is to scan:\n%s", haystacks["succeeds: stdout"])
+	}
 	haystacks.AddHistory(ctx, t, w.Table)
+	maps.Copy(secrets, hooks.Secrets())
 	haystacks.CheckNoSecret(t, secrets)
+}
+
+// checkNotifyMasked checks that stdout masks each of the notify targets'
+// URLs and keys (values) before it prints anything but masks and the
+// run's opening line (printed before the manifest is read).
+func checkNotifyMasked(t *testing.T, run, stdout string, values map[string]string) {
+	t.Helper()
+	masked := map[string]bool{}
+	for _, line := range strings.Split(stdout, "\n") {
+		if v, ok := strings.CutPrefix(line, "::add-mask::"); ok {
+			masked[v] = true
+			continue
+		}
+		if !strings.HasPrefix(line, "buoy ") {
+			break
+		}
+	}
+	for name, v := range values {
+		if !masked[v] {
+			t.Errorf("%s: stdout does not mask %s before the library runs:\n%s", run, name, stdout)
+		}
+	}
 }
 
 // newRunnerIn is runnerFor(t, w) with the action built once.

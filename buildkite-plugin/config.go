@@ -343,10 +343,12 @@ func (c *config) validateLimits() error {
 // wait reports whether to wait for ECS (default true).
 func (c *config) wait() bool { return c.Wait == nil || *c.Wait }
 
-// openConfig is how the plugin opens buoy: with its options, and its
-// words for what to do when that fails.
-func (c *config) openConfig(sink event.Sink, logger *slog.Logger) entry.Config {
+// openConfig is how the plugin opens buoy: with its options, the job's
+// environment (the notify targets' variables), and its words for what
+// to do when that fails.
+func (c *config) openConfig(sink event.Sink, logger *slog.Logger, getenv func(string) string) entry.Config {
 	return entry.Config{
+		Getenv:   getenv,
 		Manifest: c.Manifest,
 		Project:  c.Project,
 		Table:    c.Table,

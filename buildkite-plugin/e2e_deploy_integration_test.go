@@ -41,9 +41,14 @@ const commit = "3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39"
 // creating them in moto.
 func newWorld(t *testing.T, ecsCluster, ecsService string) *world {
 	t.Helper()
+	return worldOf(t, deployfixture.OneService(t, "catalogue", awstest.Name(t, "history"), ecsCluster, ecsService))
+}
+
+// worldOf builds w, a deployfixture.OneService world, on moto.
+func worldOf(t *testing.T, w *deployfixture.World) *world {
+	t.Helper()
 	cfg := awstest.Config(t)
-	f := deployfixture.Start(context.Background(), t, cfg,
-		deployfixture.OneService(t, "catalogue", awstest.Name(t, "history"), ecsCluster, ecsService))
+	f := deployfixture.Start(context.Background(), t, cfg, w)
 	img := f.Images[0]
 	return &world{dir: f.Dir, table: f.Table, repo: img.Repository, cluster: f.Cluster, service: img.Service,
 		repoURI: deployfixture.URI(img.Repository), digest: img.New, ecr: ecr.NewFromConfig(cfg), store: f.Store()}

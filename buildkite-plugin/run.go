@@ -44,7 +44,7 @@ func run(ctx context.Context, getenv func(string) string, d deps) error {
 	}
 	s := &step{log: log, agent: d.agent, cfg: cfg, context: annotationContext(cfg.Project, cfg.Environment, string(cfg.Command))}
 	log.header(s.heading())
-	dep, err := d.open(ctx, cfg.openConfig(log, d.logger))
+	dep, err := d.open(ctx, cfg.openConfig(log, d.logger, getenv))
 	if err != nil {
 		return s.fail(ctx, "buoy: could not start", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -20,20 +21,25 @@ import (
 
 // TestPluginLeaksNoSecret runs the plugin binary on moto with fake
 // secrets in the job's environment: a deployment that succeeds (with
-// debug logs on), one that fails (its history table does not exist), one
-// the library refuses (an unknown release) and a bad configuration. No
-// secret may appear in the job log, in any buildkite-agent call
-// (arguments and standard input: annotations and meta-data) or in the
-// history.
+// debug logs on, and notify targets told, their URLs and signing key
+// secrets too, the webhook refusing every try), one that fails (its
+// history table does not exist), one the library refuses (an unknown
+// release) and a bad configuration. No secret may appear in the job log,
+// in any buildkite-agent call (arguments and standard input: annotations
+// and meta-data) or in the history.
 func TestPluginLeaksNoSecret(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, "", "")
+	hooks := entrytest.NewHooks(t)
+	ow := deployfixture.OneService(t, "catalogue", awstest.Name(t, "history"), "", "")
+	ow.Environments[0].YAML = []string{hooks.YAML()}
+	w := worldOf(t, ow)
 	secrets := secretscan.Fake()
 	bin := buildPlugin(t)
 	extra := map[string]string{"BUOY_DEBUG": "1"}
 	for name, v := range secrets {
 		extra[name] = v
 	}
+	maps.Copy(extra, hooks.Env())
 	haystacks := entrytest.Haystacks{}
 	for _, run := range entrytest.LeakRuns(t, w.table) {
 		config, err := json.Marshal(run.Settings)
@@ -53,7 +59,16 @@ func TestPluginLeaksNoSecret(t *testing.T) {
 	if !strings.Contains(haystacks["succeeds: log"], "level=DEBUG") {
 		t.Errorf("the successful run wrote no debug logs to scan:\n%s", haystacks["succeeds: log"])
 	}
+	if deps := hooks.Deployments(); len(deps) != 1 {
+		t.Errorf("the webhook heard of deployments %q, want the successful run's", deps)
+	} else {
+		hooks.CheckTold(t, deps[0])
+	}
+	if !strings.Contains(haystacks["succeeds: log"], "could not notify webhook ("+entrytest.HookURLVar+")") {
+		t.Errorf("the successful run did not warn of the webhook that refused it, whose error is to scan:\n%s", haystacks["succeeds: log"])
+	}
 	haystacks.AddHistory(context.Background(), t, w.table)
+	maps.Copy(secrets, hooks.Secrets())
 	haystacks.CheckNoSecret(t, secrets)
 }
 

@@ -144,6 +144,7 @@ deployment is recorded in DynamoDB.`,
 		newPlanCommand(a),
 		newStatusCommand(a),
 		newHistoryCommand(a),
+		newMetricsCommand(a),
 		newImportHistoryCommand(a),
 		newUnlockCommand(a),
 		newShowReleaseCommand(a),
@@ -217,6 +218,7 @@ func (a *app) openConfig(c *commonFlags) entry.Config {
 		Logger:    logger,
 		LoadAWS:   a.awsLoader(logger),
 		Advice:    entry.Advice{Manifest: "pass --manifest with its path"},
+		Getenv:    a.getenv,
 	}
 }
 

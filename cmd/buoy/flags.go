@@ -209,6 +209,8 @@ func explain(err error) error {
 }
 
 // chooseEnvironment returns id, or asks for one on a terminal.
+//
+//nolint:unparam // flag names the flag the caller read id from; today every caller's is --environment
 func (a *app) chooseEnvironment(p *manifest.Project, id, flag, verb string) (string, error) {
 	if id != "" {
 		return id, nil

@@ -29,6 +29,10 @@ func TestJSONOutputGolden(t *testing.T) {
 		Services: []history.ServiceOutcome{{Service: "web", Cluster: "shop-stage", Region: "eu-west-1", ECSDeployment: "ecs-svc/1111",
 			TaskDefinition:         "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:8",
 			PreviousTaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-web:7", Outcome: history.StatusSucceeded}},
+		Notifications: []history.Notification{
+			{Target: "slack (SLACK_WEBHOOK_URL)", Event: "start", Outcome: history.NotificationSent, Attempts: 1, At: t0},
+			{Target: "webhook (DEPLOY_HOOK_URL)", Event: "success", Outcome: history.NotificationFailed,
+				Error: "it answered 500 Internal Server Error (4 tries)", Attempts: 4, At: t0.Add(84 * time.Second)}},
 		Version: 4}
 	unlock := &history.Unlock{ID: "01JD3QX90000000000000000AA", Project: "shop", Environment: "stage", At: t0.Add(10 * time.Minute),
 		RequestedBy: "bob@laptop", Reason: "build 41 was killed; its lock holds up the hotfix",

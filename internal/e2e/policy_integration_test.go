@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/buoy-deploy/buoy/internal/awstest"
 	"github.com/buoy-deploy/buoy/internal/deployfixture"
+	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/internal/faultproxy"
 	"github.com/buoy-deploy/buoy/internal/secretscan"
 	"github.com/buoy-deploy/buoy/pkg/iampolicy"
@@ -22,20 +24,27 @@ import (
 
 // TestEveryCallIsInThePolicyAndNoSecretLeaks runs the CLI end to end
 // (release-deploy, status, history; verbose and JSON output) with fake
-// secrets in its environment, then checks that every AWS call it made is
-// allowed by the policy `buoy iam-policy` prints for the manifest, and
-// that no secret appears in stdout, stderr or the history table.
+// secrets in its environment, and notify targets whose URLs and signing
+// key are secrets too (the webhook refusing every try), then checks that
+// every AWS call it made is allowed by the policy `buoy iam-policy`
+// prints for the manifest, and that no secret appears in stdout, stderr
+// or the history table.
 func TestEveryCallIsInThePolicyAndNoSecretLeaks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	bin := buildCLI(t)
-	f := deployfixture.New(ctx, t, awstest.Config(t), deployfixture.Options{Images: 2})
+	hooks := entrytest.NewHooks(t)
+	f := deployfixture.New(ctx, t, awstest.Config(t), deployfixture.Options{Images: 2, ExtraYAML: []string{hooks.YAML()}})
 	p := proxy(t)
 	env := cliEnv(t, p.URL(), "ci")
 	fakeSecrets := secretscan.Fake()
 	for k, v := range fakeSecrets {
 		env = append(env, k+"="+v)
 	}
+	for k, v := range hooks.Env() {
+		env = append(env, k+"="+v)
+	}
+	maps.Copy(fakeSecrets, hooks.Secrets())
 	// cliEnv set AWS_SECRET_ACCESS_KEY=testing; the later value wins.
 	runs := [][]string{
 		deployArgs(f, "--verbose"),
@@ -50,6 +59,12 @@ func TestEveryCallIsInThePolicyAndNoSecretLeaks(t *testing.T) {
 			t.Fatalf("buoy %s: exit %d\n%s", args[0], code, r.output())
 		}
 		outputs = append(outputs, r.output())
+	}
+	if !strings.Contains(outputs[0], "could not notify webhook ("+entrytest.HookURLVar+")") {
+		t.Errorf("the deployment did not warn of the webhook that refused it, whose error is to scan:\n%s", outputs[0])
+	}
+	if len(hooks.Requests()) < 2*(2+8) {
+		t.Errorf("the notify targets got %d requests, want those of two deployments", len(hooks.Requests()))
 	}
 
 	// Every call is covered by the policy.

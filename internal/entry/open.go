@@ -50,6 +50,15 @@ type Config struct {
 	// Advice says, in the entrypoint's words, what to do when opening
 	// fails.
 	Advice Advice
+	// Getenv reads the environment variables the manifest's notify
+	// targets name (their URLs and signing secrets): the library reads no
+	// environment. nil reads none, so a deployment to an environment
+	// with a notify target fails, naming the variable.
+	Getenv func(string) string
+	// Mask is given each value Getenv read for a notify target before
+	// the library gets it, so that the host hides it from its log (the
+	// Action: ::add-mask::); nil hides nothing.
+	Mask func(secret string)
 }
 
 // Advice is what an entrypoint tells its user to do when Open fails,
@@ -86,15 +95,16 @@ func Open(ctx context.Context, cfg Config) (*deploy.Deployer, error) {
 		opts = cfg.Limits.Options()
 	}
 	d, m, err := deploy.Open(ctx, deploy.Config{
-		ManifestPath: path,
-		ProjectID:    cfg.Project,
-		Table:        cfg.Table,
-		AWS:          awsCfg,
-		Store:        cfg.Store,
-		Sink:         cfg.Sink,
-		Logger:       cfg.Logger,
-		Options:      append(opts, cfg.Options...),
-		WecoTable:    cfg.WecoTable,
+		ManifestPath:  path,
+		ProjectID:     cfg.Project,
+		Table:         cfg.Table,
+		AWS:           awsCfg,
+		Store:         cfg.Store,
+		Sink:          cfg.Sink,
+		Logger:        cfg.Logger,
+		Options:       append(opts, cfg.Options...),
+		WecoTable:     cfg.WecoTable,
+		NotifySecrets: notifySecrets(cfg.Getenv, cfg.Mask),
 	})
 	if m != nil && cfg.Sink != nil {
 		for _, w := range m.Warnings {
@@ -105,6 +115,28 @@ func Open(ctx context.Context, cfg Config) (*deploy.Deployer, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// notifySecrets reads the variables the notify targets name with getenv,
+// and has mask hide each value it finds; nil when getenv is.
+func notifySecrets(getenv func(string) string, mask func(string)) func([]string) map[string]string {
+	if getenv == nil {
+		return nil
+	}
+	return func(names []string) map[string]string {
+		out := make(map[string]string, len(names))
+		for _, name := range names {
+			v := getenv(name)
+			if v == "" {
+				continue
+			}
+			if mask != nil {
+				mask(v)
+			}
+			out[name] = v
+		}
+		return out
+	}
 }
 
 // findManifest returns path, or the manifest found in the working

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,45 @@ func TestOpenFindsTheManifest(t *testing.T) {
 	d, err := entry.Open(context.Background(), cfg)
 	if err != nil || d.Project().ID != "shop" {
 		t.Errorf("Open with buoy.yaml here: got %v, want project shop", err)
+	}
+}
+
+// TestOpenReadsTheNotifyVariables: Open reads the variables the
+// manifest's notify targets name through the entrypoint's Getenv, has
+// Mask hide each value found before the library gets it, and a
+// deployment that needs a variable not set fails before it calls AWS,
+// naming it.
+func TestOpenReadsTheNotifyVariables(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "buoy.yaml")
+	withNotify := strings.Replace(badinput.EntrypointManifest(), "    environments:\n", `    notify:
+      - slack: {webhook_url_env: SLACK_WEBHOOK_URL}
+      - webhook: {url: "https://deploys.example.com/buoy", secret_env: BUOY_WEBHOOK_SECRET}
+    environments:
+`, 1)
+	if err := os.WriteFile(path, []byte(withNotify), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/SECRETPATH", "UNRELATED": "x"}
+	var read, masked []string
+	d, err := entry.Open(context.Background(), entry.Config{Manifest: path, Store: history.NewMemory(),
+		LoadAWS: func(context.Context, string, string) (aws.Config, error) { return aws.Config{Region: "eu-west-1"}, nil },
+		Getenv:  func(name string) string { read = append(read, name); return env[name] },
+		Mask:    func(v string) { masked = append(masked, v) }})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if want := []string{"BUOY_WEBHOOK_SECRET", "SLACK_WEBHOOK_URL"}; !slices.Equal(read, want) {
+		t.Errorf("read %q, want %q", read, want)
+	}
+	if want := []string{env["SLACK_WEBHOOK_URL"]}; !slices.Equal(masked, want) {
+		t.Errorf("masked %q, want %q", masked, want)
+	}
+	_, err = d.ReleaseDeploy(context.Background(), deploy.ReleaseDeployInput{Request: deploy.Request{Environment: "stage", RequestedBy: "ci"}})
+	if !errors.Is(err, deploy.ErrInvalidInput) || !strings.Contains(err.Error(), "environment variable BUOY_WEBHOOK_SECRET, the signing secret of notify target webhook https://deploys.example.com/buoy") {
+		t.Errorf("ReleaseDeploy: got %v, want bad input naming BUOY_WEBHOOK_SECRET", err)
+	}
+	if strings.Contains(err.Error(), "SECRETPATH") {
+		t.Errorf("the error quotes a secret: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
+	"github.com/buoy-deploy/buoy/pkg/notify"
 	"github.com/buoy-deploy/buoy/pkg/ssmparam"
 )
 
@@ -60,6 +61,10 @@ type Deployer struct {
 	weco *history.WecoTable
 	// confirmer is asked to confirm a protected environment, if set.
 	confirmer Confirmer
+	// notifySecrets are the values of the variables the notify targets
+	// name; notifier sends the notifications.
+	notifySecrets map[string]string
+	notifier      *notify.Notifier
 }
 
 // Option configures a Deployer.
@@ -180,6 +185,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 	}
 	if d.newSSM == nil {
 		d.newSSM = defaultSSM
+	}
+	if d.notifier == nil {
+		d.notifier = notify.New(notify.WithClock(d.clock), notify.WithLogger(d.log))
 	}
 	if d.concurrency < 1 {
 		return nil, invalid("concurrency must be at least 1, got %d", d.concurrency)

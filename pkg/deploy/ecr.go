@@ -3,6 +3,7 @@ package deploy
 import (
 	"cmp"
 	"context"
+	"time"
 
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/imageref"
@@ -19,7 +20,10 @@ type ecrRegistry struct {
 	region    string
 }
 
-var _ fromTagger = (*ecrRegistry)(nil)
+var (
+	_ fromTagger = (*ecrRegistry)(nil)
+	_ pushTimer  = (*ecrRegistry)(nil)
+)
 
 func defaultRegistry(p RegistryParams) (Registry, error) {
 	return &ecrRegistry{reg: registry.NewFromConfig(p.Config), accountID: p.Registry.AccountID, region: p.Config.Region}, nil
@@ -63,4 +67,10 @@ func (r *ecrRegistry) point(ctx context.Context, in registry.PointTagInput) (boo
 		return false, err
 	}
 	return mv.Moved, nil
+}
+
+// PushedAt returns when the images of img with digests were pushed: one
+// DescribeImages per 100 of them.
+func (r *ecrRegistry) PushedAt(ctx context.Context, img *manifest.Image, digests []string) (map[string]time.Time, error) {
+	return r.reg.PushedAt(ctx, r.accountID, img.Repository, digests)
 }

@@ -70,6 +70,9 @@ type world struct {
 	cleanups     []string
 	cleanupErr   error
 	deregistered map[string][]string
+	// pushedAt maps "repository@digest" -> when the image was pushed, as
+	// the registry tells it (PushedAt).
+	pushedAt map[string]time.Time
 	// beforeChange runs before each call that changes something.
 	beforeChange func(what string)
 	calls        []string
@@ -79,7 +82,7 @@ type world struct {
 func newWorld() *world {
 	return &world{tags: map[string]map[string]string{}, digests: map[string]map[string]bool{},
 		services: map[string]*ServiceRef{}, failRollout: map[string]string{}, running: map[string][]string{},
-		ecs: map[string]*fakeECSDeployment{}, pinned: map[string]map[string]string{}}
+		ecs: map[string]*fakeECSDeployment{}, pinned: map[string]map[string]string{}, pushedAt: map[string]time.Time{}}
 }
 
 func (w *world) push(repo, digest string, tags ...string) {
@@ -162,6 +165,20 @@ func (r fakeRegistry) Resolve(_ context.Context, qs []ImageQuery) ([]*history.Im
 		if digest != "" {
 			out[i] = &history.ImageRef{Repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/" + repo,
 				Tag: q.Tag, Digest: digest, MediaType: "application/vnd.docker.distribution.manifest.v2+json"}
+		}
+	}
+	return out, nil
+}
+
+// PushedAt tells the push times the world knows of.
+func (r fakeRegistry) PushedAt(_ context.Context, img *manifest.Image, digests []string) (map[string]time.Time, error) {
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	r.w.asked = append(r.w.asked, "pushed "+img.Repository)
+	out := map[string]time.Time{}
+	for _, d := range digests {
+		if at, ok := r.w.pushedAt[img.Repository+"@"+d]; ok {
+			out[d] = at
 		}
 	}
 	return out, nil

@@ -43,6 +43,13 @@ type Config struct {
 	// show and ImportHistory copies; "" means wellcome-releases-<project>
 	// for a legacy manifest, none for buoy.yaml (see WecoTableName).
 	WecoTable string
+	// NotifySecrets is given the names of the environment variables the
+	// project's notify targets read (manifest.Project.NotifyVariables)
+	// and returns the values of those that are set, by name
+	// (WithNotifySecrets). The library reads no environment; nil gives
+	// none, and a deployment to an environment with a notify target then
+	// fails before it changes anything, naming the variable.
+	NotifySecrets func(names []string) map[string]string
 }
 
 // Open loads the manifest, picks the project, opens the history store and
@@ -90,6 +97,9 @@ func Open(_ context.Context, cfg Config) (*Deployer, *manifest.Manifest, error) 
 	}
 	if cfg.Logger != nil {
 		opts = append(opts, WithLogger(cfg.Logger))
+	}
+	if names := p.NotifyVariables(); len(names) > 0 && cfg.NotifySecrets != nil {
+		opts = append(opts, WithNotifySecrets(cfg.NotifySecrets(names)))
 	}
 	d, err = New(p, store, append(opts, cfg.Options...)...)
 	if err != nil {

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,5 +40,27 @@ func TestOpenRetriesTenTimesUnlessTold(t *testing.T) {
 				t.Errorf("ECS client attempts: got %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestOpenAsksForTheNotifyVariables: Open asks the caller for the
+// variables the manifest's notify targets read, each once, and the
+// Deployer deploys with what it answered.
+func TestOpenAsksForTheNotifyVariables(t *testing.T) {
+	t.Parallel()
+	var asked []string
+	d, _, err := Open(context.Background(), Config{ManifestPath: "../manifest/testdata/v1/valid_notify.yaml", AWS: aws.Config{Region: "eu-west-1"},
+		Store: history.NewMemory(), NotifySecrets: func(names []string) map[string]string {
+			asked = names
+			return map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x"}
+		}})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if want := []string{"AUDIT_HOOK_URL", "BUOY_WEBHOOK_SECRET", "PROD_SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL"}; !slices.Equal(asked, want) {
+		t.Errorf("asked for %q, want %q", asked, want)
+	}
+	if got := d.notifySecrets["SLACK_WEBHOOK_URL"]; got != "https://hooks.slack.com/services/T0/B0/x" {
+		t.Errorf("the Deployer's SLACK_WEBHOOK_URL: got %q, want the answer", got)
 	}
 }

@@ -38,6 +38,9 @@ func (d *Deployer) ReleaseDeploy(ctx context.Context, in ReleaseDeployInput) (*R
 	}
 	op := operation{req: in.Request}
 	if !in.DryRun {
+		if err := d.checkNotify(env, &op); err != nil {
+			return d.early(s, in.Request, err)
+		}
 		if err := d.checkProtected(ctx, env, op); err != nil {
 			return d.earlyFinished(s, in.Request, err)
 		}

@@ -35,6 +35,14 @@ type fromTagger interface {
 	TagFrom(ctx context.Context, img *manifest.Image, ref history.ImageRef, tag, from string) (moved bool, err error)
 }
 
+// pushTimer is a Registry that can tell when images were pushed, by
+// digest (an image it does not hold is left out): what `buoy metrics`
+// measures lead time from. With a Registry that is not one, lead times
+// are unknown.
+type pushTimer interface {
+	PushedAt(ctx context.Context, img *manifest.Image, digests []string) (map[string]time.Time, error)
+}
+
 // ImageQuery asks a Registry about one image by tag or by digest.
 type ImageQuery struct {
 	Image  *manifest.Image

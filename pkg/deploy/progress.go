@@ -175,6 +175,7 @@ func snapshot(d *history.Deployment) *history.Deployment {
 	c := *d
 	c.Images = maps.Clone(d.Images)
 	c.Services = slices.Clone(d.Services)
+	c.Notifications = slices.Clone(d.Notifications)
 	return &c
 }
 

@@ -35,6 +35,11 @@ type recordKeeper struct {
 	changes, saved uint64
 	writing        chan struct{}
 	failed         error
+
+	// notify are told when the deployment starts and ends; notifying is
+	// closed once the start is told (notifyStart).
+	notify    []notifyTarget
+	notifying chan struct{}
 }
 
 // abandonedBy lists in-progress deployments of env left by runs that died:
@@ -71,7 +76,7 @@ func (d *Deployer) startRecord(ctx context.Context, env *manifest.Environment, o
 		Description: op.req.Description,
 		CI:          op.req.CI,
 	}
-	r := &recordKeeper{d: d, rec: rec, lease: lease}
+	r := &recordKeeper{d: d, rec: rec, lease: lease, notify: op.notify}
 	if len(dead) > 0 {
 		// As the dead run left it: closing it below changes its status
 		// and reason, which the plan reads.
@@ -148,6 +153,7 @@ func stoppedErr(stop, err error) error {
 func (d *Deployer) closeWith(ctx context.Context, r *recordKeeper, res *Result, p *plan, status history.Status, err error, note string) error {
 	sctx, cancel := storeContext(ctx)
 	defer cancel()
+	r.awaitNotifyStart() // its outcomes go in the closing write
 	r.settle()
 	if status == history.StatusSucceeded {
 		if stop := r.lease.stoppedBy(); stop != nil {
@@ -156,6 +162,7 @@ func (d *Deployer) closeWith(ctx context.Context, r *recordKeeper, res *Result, 
 	}
 	r.closeAs(p, status, err, note)
 	saveErr := r.writeClosing(sctx)
+	closed := saveErr == nil
 	res.Status = status
 	res.Deployment = r.rec
 	if p != nil {
@@ -170,7 +177,7 @@ func (d *Deployer) closeWith(ctx context.Context, r *recordKeeper, res *Result, 
 			status = history.StatusFailed
 			r.closeAs(p, status, err, note)
 			if werr := r.writeClosing(sctx); werr != nil {
-				cerr = werr
+				cerr, closed = werr, false
 			}
 			res.Status = status
 			fillResult(res, p)
@@ -179,6 +186,7 @@ func (d *Deployer) closeWith(ctx context.Context, r *recordKeeper, res *Result, 
 			saveErr = cerr
 		}
 	}
+	d.notifyEnd(sctx, r, r.notify, closed)
 	if err == nil && saveErr != nil {
 		return saveErr
 	}

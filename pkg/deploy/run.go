@@ -28,6 +28,10 @@ type operation struct {
 	// allowed says the caller decided already that the environment's
 	// protection allows the deployment (ReleaseDeploy, before it locks).
 	allowed bool
+	// notify are the environment's notify targets, their secrets
+	// resolved, once notifyChecked (checkNotify).
+	notify        []notifyTarget
+	notifyChecked bool
 }
 
 // apply runs a deployment (or, with DryRun, only plans it). It returns a
@@ -58,6 +62,10 @@ func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result
 		}
 	}
 	if err := checkDigests(op.release); err != nil {
+		res.Status = history.StatusFailed
+		return finish(err)
+	}
+	if err := d.checkNotify(env, &op); err != nil {
 		res.Status = history.StatusFailed
 		return finish(err)
 	}
@@ -95,6 +103,7 @@ func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result
 		return finish(err)
 	}
 	res.Deployment = r.rec
+	r.notifyStart(ctx, op.notify)
 	err = d.execute(ctx, s, env, op, r, res)
 	return finish(err)
 }

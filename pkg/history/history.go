@@ -135,11 +135,38 @@ type Deployment struct {
 	CI          CI                 `json:"ci,omitzero"`
 	Images      map[string]TagMove `json:"images"` // by image id
 	Services    []ServiceOutcome   `json:"services"`
+	// Notifications are the notifications the deployment sent (the
+	// manifest's notify targets), each with its outcome.
+	Notifications []Notification `json:"notifications,omitempty"`
 	// Version is bumped by every write; an update with a stale Version
 	// fails with ErrConflict.
 	Version int64 `json:"version"`
 	// Origin is set on a deployment imported from another tool.
 	Origin *Origin `json:"origin,omitempty"`
+}
+
+// The outcomes of a Notification.
+const (
+	NotificationSent   = "sent"
+	NotificationFailed = "failed"
+)
+
+// Notification records one notification of a deployment to one target.
+// A notification that failed never failed the deployment.
+type Notification struct {
+	// Target names where it went, without its secret, e.g.
+	// "slack (SLACK_WEBHOOK_URL)".
+	Target string `json:"target"`
+	// Event is start, success, failure or rollback.
+	Event string `json:"event"`
+	// Outcome is NotificationSent or NotificationFailed.
+	Outcome string `json:"outcome"`
+	// Error says why it failed.
+	Error string `json:"error,omitempty"`
+	// Attempts counts the requests made (retries included).
+	Attempts int `json:"attempts"`
+	// At is when the outcome was known (UTC).
+	At time.Time `json:"at"`
 }
 
 // Current says what an environment runs now.

@@ -104,6 +104,9 @@ func normaliseDeploymentTimes(d *Deployment) {
 	if !d.FinishedAt.IsZero() {
 		d.FinishedAt = d.FinishedAt.UTC()
 	}
+	for i := range d.Notifications {
+		d.Notifications[i].At = d.Notifications[i].At.UTC()
+	}
 }
 
 func checkCurrent(c *Current) error {

@@ -70,3 +70,36 @@ func TestAdoptedFromRoundTrips(t *testing.T) {
 		t.Errorf("decoded: got %+v, want %+v", out.Services, in.Services)
 	}
 }
+
+// A deployment's notifications round-trip with their outcomes, in UTC
+// once stored; a deployment that sent none has no "notifications" key
+// (records written before the field read with none).
+func TestNotificationsRoundTrip(t *testing.T) {
+	t.Parallel()
+	paris := time.FixedZone("CET", 3600)
+	at := time.Date(2026, 11, 22, 11, 30, 0, 0, paris)
+	in := Deployment{ID: "01JD3XKQ8Z7YV6W5T4S3R2Q1P0", Project: "shop", Environment: "prod", StartedAt: at,
+		Notifications: []Notification{
+			{Target: "slack (SLACK_WEBHOOK_URL)", Event: "start", Outcome: NotificationSent, Attempts: 1, At: at},
+			{Target: "webhook (HOOK_URL)", Event: "start", Outcome: NotificationFailed, Error: "it answered 500 Internal Server Error (4 tries)", Attempts: 4, At: at},
+		}}
+	m := NewMemory()
+	if err := m.CreateDeployment(t.Context(), &in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.GetDeployment(t.Context(), "shop", in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Notifications) != 2 || out.Notifications[1] != (Notification{Target: "webhook (HOOK_URL)", Event: "start", Outcome: NotificationFailed,
+		Error: "it answered 500 Internal Server Error (4 tries)", Attempts: 4, At: at.UTC()}) || out.Notifications[0].At.Location() != time.UTC {
+		t.Errorf("stored notifications: got %+v, want %+v in UTC", out.Notifications, in.Notifications)
+	}
+	data, err := json.Marshal(Deployment{ID: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "notifications") {
+		t.Errorf("a deployment with no notifications encodes %s, want no notifications key", data)
+	}
+}

@@ -45,6 +45,8 @@ func Permissions() []Permission {
 		{"ECR.BatchGetImage", "ecr:BatchGetImage", "repository"},
 		{"ECR.PutImage", "ecr:PutImage", "repository"},
 		{"ECR.DescribeRepositories", "ecr:DescribeRepositories", "repository"},
+		// buoy metrics: when each deployed image was pushed (lead time).
+		{"ECR.DescribeImages", "ecr:DescribeImages", "repository"},
 
 		{"ECS.ListServices", "ecs:ListServices", "ecs"},
 		{"ECS.DescribeServices", "ecs:DescribeServices", "ecs-service"},

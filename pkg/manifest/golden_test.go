@@ -85,6 +85,7 @@ func render(m *Manifest, err error) string {
 		for _, s := range p.Services {
 			fmt.Fprintf(&b, "  service %s name=%s\n", s.ID, s.Name)
 		}
+		renderNotify(&b, "  ", p.Notify)
 		for _, e := range p.Environments {
 			fmt.Fprintf(&b, "  environment %s %q tag=%s strategy=%s protected=%v promotes_from=%q find_by_tags=%v publish_ssm=%v audit_tag=%v\n",
 				e.ID, e.Name, e.Tag, e.Strategy, e.Protected, e.PromotesFrom, e.FindByTags, e.PublishSSM, e.AuditTag)
@@ -102,7 +103,15 @@ func render(m *Manifest, err error) string {
 			for _, t := range e.Targets {
 				fmt.Fprintf(&b, "    target cluster=%q region=%q role_arn=%q services=%v\n", t.Cluster, t.Region, t.RoleARN, t.Services)
 			}
+			renderNotify(&b, "    ", e.Notify)
 		}
 	}
 	return b.String()
+}
+
+// renderNotify writes notification targets, one a line.
+func renderNotify(b *strings.Builder, indent string, targets []NotifyTarget) {
+	for _, t := range targets {
+		fmt.Fprintf(b, "%snotify %s url=%q url_env=%q secret_env=%q on=%v at %d:%d\n", indent, t.Kind, t.URL, t.URLEnv, t.SecretEnv, t.On, t.Pos.Line, t.Pos.Column)
+	}
 }

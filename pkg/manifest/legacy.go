@@ -24,6 +24,8 @@ var (
 		what:    "project",
 		known:   []string{"id", "name", "environments", "image_repositories", "role_arn", "aws_region_name", "region_name", "account_id", "namespace"},
 		ignored: legacyIgnored,
+		refused: map[string]refusal{"notify": {"a .wellcome_project has no notifications",
+			"move the project to buoy.yaml, which has notify: (docs/manifest.md, Moving to buoy.yaml)"}},
 	}
 	legacyEnvironment = schema{what: "environment", known: []string{"id", "name"}}
 	legacyImage       = schema{what: "image repository", known: []string{"id", "namespace", "account_id", "region_name", "aws_region_name", "role_arn", "services"}}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,9 @@ func TestParseRejects(t *testing.T) {
 		{"keep_revisions of 0", oneEnvironment("strategy: task-definition, keep_revisions: 0"), "keep_revisions must be at least 1, not 0"},
 		{"keep_revisions not a number", oneEnvironment("strategy: task-definition, keep_revisions: ten"), `keep_revisions must be a whole number, not "ten"`},
 		{"keep_revisions a fraction", oneEnvironment("strategy: task-definition, keep_revisions: 2.5"), `keep_revisions must be a whole number, not "2.5"`},
+		{"legacy notify", "a: {id: a, image_repositories: [{id: x}], environments: [stage], notify: []}", "a .wellcome_project has no notifications"},
+		{"notify key misspelt", notifyManifest("- slack: {webhook_url_evn: SLACK_WEBHOOK_URL}"), `unknown key "webhook_url_evn" in slack (did you mean "webhook_url_env"?)`},
+		{"notify event misspelt", notifyManifest("- webhook: {url: https://x.example, secret_env: S}\n        on: [rolback]"), `notify event "rolback" is not known (did you mean "rollback"?)`},
 		// An SSM-era environment moves no tag, but names an SSM path.
 		{"ssm-era environment id", `{"id": "storage", "environments": [{"id": "prod/eu"}]}`, `environment id "prod/eu" is not valid`},
 	}
@@ -345,5 +349,79 @@ func TestLegacySSMEra(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// notifyManifest is a valid buoy.yaml whose project's notify: list is
+// items, written at the indentation of a list item.
+func notifyManifest(items string) string {
+	return `version: 1
+projects:
+  - id: shop
+    images: [{id: web, repository: shop/web, services: [web]}]
+    services: [{id: web}]
+    environments: [{id: stage, targets: [{cluster: shop-stage}]}]
+    notify:
+      ` + items + "\n"
+}
+
+// TestNotifyTargets: a project's notification targets come first, then
+// the environment's own; every variable they read is named once; a
+// target's name tells where it goes without its secret; a target with
+// no on: is told of every event.
+func TestNotifyTargets(t *testing.T) {
+	t.Parallel()
+	m, err := Load("testdata/v1/valid_notify.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.Projects[0]
+	names := func(env string) []string {
+		e, err := p.Environment(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, tg := range p.NotifyTargets(e) {
+			out = append(out, tg.Name())
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		env  string
+		want []string
+	}{
+		{"stage", []string{"slack (SLACK_WEBHOOK_URL)", "webhook https://deploys.example.com/buoy"}},
+		{"prod", []string{"slack (SLACK_WEBHOOK_URL)", "webhook https://deploys.example.com/buoy", "slack (PROD_SLACK_WEBHOOK_URL)", "webhook (AUDIT_HOOK_URL)"}},
+	} {
+		if got := names(tc.env); !slices.Equal(got, tc.want) {
+			t.Errorf("NotifyTargets(%s): got %q, want %q", tc.env, got, tc.want)
+		}
+	}
+	if got, want := p.NotifyVariables(), []string{"AUDIT_HOOK_URL", "BUOY_WEBHOOK_SECRET", "PROD_SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL"}; !slices.Equal(got, want) {
+		t.Errorf("NotifyVariables: got %q, want %q", got, want)
+	}
+	if hook := p.Notify[1]; !slices.Equal(hook.On, NotifyEvents()) || !hook.Wants(NotifyStart) {
+		t.Errorf("a target with no on: is told of %v, want every event %v", hook.On, NotifyEvents())
+	}
+	if slack := p.Notify[0]; slack.Wants(NotifySuccess) || !slack.Wants(NotifyRollback) {
+		t.Errorf("on: [failure, rollback] wants %v, want failure and rollback only", slack.On)
+	}
+}
+
+// TestNotifyNeverQuotesASecret: a secret written where it may not be (a
+// Slack URL, a signing secret, a URL with a password, a URL pasted where
+// a variable's name belongs) is refused without being quoted: the error
+// is printed in CI logs.
+func TestNotifyNeverQuotesASecret(t *testing.T) {
+	t.Parallel()
+	_, err := Load("testdata/v1/invalid_notify.yaml")
+	if err == nil {
+		t.Fatal("Load succeeded, want an error")
+	}
+	for _, secret := range []string{"notInTheMessage", "alsoNotInTheMessage", "notInTheMessageEither", "hunter2", "hooks.slack.com"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error quotes %q:\n%v", secret, err)
+		}
 	}
 }

@@ -62,7 +62,10 @@ type Project struct {
 	// and its environments use StrategySSM.
 	SSMImages    *SSMImages
 	Environments []*Environment
-	Pos          Position
+	// Notify are told about the deployments to every environment
+	// (buoy.yaml only; legacy manifests have none).
+	Notify []NotifyTarget
+	Pos    Position
 }
 
 // SSMImages is where a project without an image list keeps its images in
@@ -148,7 +151,10 @@ type Environment struct {
 	// after a successful deployment (older ones no service, task or
 	// EventBridge rule uses are deregistered); 0 keeps them all.
 	KeepRevisions int
-	Pos           Position
+	// Notify are told about this environment's deployments, besides the
+	// project's (Project.NotifyTargets).
+	Notify []NotifyTarget
+	Pos    Position
 }
 
 // Target is one ECS cluster an environment deploys to. One environment may

@@ -105,13 +105,19 @@ type field struct {
 	key, val *yaml.Node
 }
 
-// schema says which keys a mapping may hold: known keys, and legacy keys
-// that are accepted with a warning saying why they mean nothing now.
+// schema says which keys a mapping may hold: known keys, legacy keys
+// that are accepted with a warning saying why they mean nothing now, and
+// keys refused with a reason of their own.
 type schema struct {
-	what    string            // e.g. "image", for messages
-	known   []string          // keys with a meaning
-	ignored map[string]string // legacy key -> why it is ignored
+	what    string             // e.g. "image", for messages
+	known   []string           // keys with a meaning
+	ignored map[string]string  // legacy key -> why it is ignored
+	refused map[string]refusal // key -> why it may not be written
 }
+
+// refusal says why a key may not be written, and what to write instead.
+// It never quotes the key's value (which may be a secret).
+type refusal struct{ message, hint string }
 
 // mapping checks that n is a mapping and returns its pairs by key. It
 // reports duplicate keys, and unknown keys with the closest known one. It
@@ -151,6 +157,11 @@ func (d *decoder) collect(n *yaml.Node, s schema, out map[string]field, depth in
 		}
 		if strings.HasPrefix(key, "x-") {
 			continue // extension keys hold YAML anchors; buoy ignores them
+		}
+		if r, ok := s.refused[key]; ok {
+			d.errorf(k, r.hint, "%s", r.message)
+			out[key] = field{k, v} // so that the caller says nothing more of it
+			continue
 		}
 		if why, ok := s.ignored[key]; ok {
 			d.warnf(k, "remove it", "%s key %q is ignored: %s", s.what, key, why)

@@ -11,11 +11,11 @@ import (
 // The keys of buoy.yaml version 1 (docs/manifest.md describes each).
 var (
 	v1Root        = schema{what: "the manifest", known: []string{"version", "projects"}}
-	v1Project     = schema{what: "project", known: []string{"id", "name", "registry", "images", "services", "environments"}}
+	v1Project     = schema{what: "project", known: []string{"id", "name", "registry", "images", "services", "environments", "notify"}}
 	v1Registry    = schema{what: "registry", known: []string{"account_id", "region", "role_arn"}}
 	v1Image       = schema{what: "image", known: []string{"id", "repository", "services", "registry"}}
 	v1Service     = schema{what: "service", known: []string{"id", "name"}}
-	v1Environment = schema{what: "environment", known: []string{"id", "name", "tag", "strategy", "targets", "protected", "promotes_from", "service_names", "find_by_tags", "publish_ssm", "audit_tag", "keep_revisions"}}
+	v1Environment = schema{what: "environment", known: []string{"id", "name", "tag", "strategy", "targets", "protected", "promotes_from", "service_names", "find_by_tags", "publish_ssm", "audit_tag", "keep_revisions", "notify"}}
 	v1Target      = schema{what: "target", known: []string{"cluster", "region", "role_arn"}}
 )
 
@@ -114,6 +114,9 @@ func (d *decoder) v1Project(n *yaml.Node) *Project {
 	}
 	if len(p.Environments) == 0 {
 		d.errorf(n, "add environments: with at least one environment", "project %q has no environments", p.ID)
+	}
+	if f, ok := fields["notify"]; ok {
+		p.Notify = d.notify(f)
 	}
 	d.crossCheck(p, &r, true)
 	return p
@@ -223,6 +226,9 @@ func (d *decoder) v1Environment(p *Project, r *refs, n *yaml.Node) {
 	}
 	if len(env.Targets) == 0 {
 		d.errorf(n, "add targets: - cluster: <ECS cluster>", "environment %q has no targets", env.ID)
+	}
+	if f, ok := fields["notify"]; ok {
+		env.Notify = d.notify(f)
 	}
 	p.Environments = append(p.Environments, env)
 	r.envs = append(r.envs, envRefs{id: idf.val, tag: tagNode, promotes: promotes, names: names})

@@ -5,6 +5,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,5 +191,35 @@ func TestPointTagImmutableAgainstMoto(t *testing.T) {
 	}
 	if !move.Moved || move.From != "" {
 		t.Errorf("audit tag: got moved %v from %q, want moved from nothing", move.Moved, move.From)
+	}
+}
+
+// TestPushedAtAgainstMoto: the push times PushedAt reads are those ECR's
+// DescribeImages tells, also when a digest asked for does not exist.
+func TestPushedAtAgainstMoto(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	client := ecr.NewFromConfig(awstest.Config(t))
+	repo := newRepo(ctx, t, client, "buoy/pushed", ecrtypes.ImageTagMutabilityMutable)
+	a := awstest.PushImage(ctx, t, client, repo, awstest.DockerManifest(t), "a")
+	b := awstest.PushImage(ctx, t, client, repo, awstest.DockerManifest(t), "b")
+	out, err := client.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{}
+	for _, d := range out.ImageDetails {
+		want[*d.ImageDigest] = d.ImagePushedAt.UTC()
+	}
+	if len(want) != 2 || want[a].IsZero() || want[b].IsZero() {
+		t.Fatalf("moto describes %v, want push times of %s and %s", want, a, b)
+	}
+	missing := "sha256:" + strings.Repeat("0", 64)
+	got, err := registry.New(client).PushedAt(ctx, "", repo, []string{a, missing, b})
+	if err != nil {
+		t.Fatalf("PushedAt: %v", err)
+	}
+	if len(got) != 2 || !got[a].Equal(want[a]) || !got[b].Equal(want[b]) {
+		t.Errorf("PushedAt: got %v, want %v", got, want)
 	}
 }

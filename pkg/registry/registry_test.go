@@ -300,3 +300,44 @@ func TestPointTagFromKnown(t *testing.T) {
 			move, err, len(f.Gets()), len(f.Puts()), digest(1))
 	}
 }
+
+// TestPushedAt: push times by digest, 100 digests a call; a digest ECR
+// does not hold (which makes it refuse the whole call) or whose time it
+// does not tell is left out, as is a repository that does not exist.
+func TestPushedAt(t *testing.T) {
+	t.Parallel()
+	f := registrytest.New()
+	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	var digests []string
+	want := map[string]time.Time{}
+	for i := range 150 {
+		f.Push("big", digest(i))
+		if i != 7 {
+			f.SetPushedAt("big", digest(i), at.Add(time.Duration(i)*time.Minute))
+			want[digest(i)] = at.Add(time.Duration(i) * time.Minute)
+		}
+		digests = append(digests, digest(i))
+	}
+	for _, tc := range []struct {
+		name    string
+		repo    string
+		digests []string
+		want    map[string]time.Time
+	}{
+		{"all known, in two calls, one without a time", "big", digests, want},
+		{"one missing", "big", []string{digest(1), digest(999), digest(2), digest(1)},
+			map[string]time.Time{digest(1): want[digest(1)], digest(2): want[digest(2)]}},
+		{"no such repository", "gone", []string{digest(1)}, map[string]time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := New(f).PushedAt(context.Background(), "", tc.repo, tc.digests)
+			if err != nil {
+				t.Fatalf("PushedAt: %v", err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("PushedAt: got %d times, want %d: %v", len(got), len(tc.want), got)
+			}
+		})
+	}
+}

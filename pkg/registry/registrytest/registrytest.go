@@ -1,12 +1,13 @@
 // Package registrytest is an in-memory Amazon ECR for tests and examples
 // of code that uses pkg/registry: repositories of manifests by digest and
-// tags pointing at them, behind the three calls registry.ECRAPI names.
+// tags pointing at them, behind the four calls registry.ECRAPI names.
 package registrytest
 
 import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
@@ -22,8 +23,9 @@ const MediaType = "application/vnd.oci.image.index.v1+json"
 // use.
 type ECR struct {
 	mu        sync.Mutex
-	tags      map[string]map[string]string // repository → tag → digest
-	manifests map[string]string            // digest → manifest
+	tags      map[string]map[string]string    // repository → tag → digest
+	manifests map[string]string               // digest → manifest
+	pushedAt  map[string]map[string]time.Time // repository → digest → push time
 	putErr    error
 	gets      []*ecr.BatchGetImageInput
 	puts      []*ecr.PutImageInput
@@ -31,7 +33,7 @@ type ECR struct {
 
 // New returns an ECR with no repositories.
 func New() *ECR {
-	return &ECR{tags: map[string]map[string]string{}, manifests: map[string]string{}}
+	return &ECR{tags: map[string]map[string]string{}, manifests: map[string]string{}, pushedAt: map[string]map[string]time.Time{}}
 }
 
 // Push stores an image with digest in repo (creating the repository) and
@@ -40,7 +42,10 @@ func (f *ECR) Push(repo, digest string, tags ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.tags[repo] == nil {
-		f.tags[repo] = map[string]string{}
+		f.tags[repo], f.pushedAt[repo] = map[string]string{}, map[string]time.Time{}
+	}
+	if _, ok := f.pushedAt[repo][digest]; !ok {
+		f.pushedAt[repo][digest] = time.Time{} // unknown until SetPushedAt
 	}
 	f.manifests[digest] = `{"manifest":"` + digest + `"}`
 	for _, t := range tags {
@@ -143,4 +148,37 @@ func str(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// SetPushedAt says when the image with digest was pushed to repo, as
+// DescribeImages tells it (an image pushed with no time set has none).
+func (f *ECR) SetPushedAt(repo, digest string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pushedAt[repo][digest] = at
+}
+
+// DescribeImages describes the images asked for by digest, refusing the
+// call with ImageNotFoundException when one is not in the repository, as
+// ECR does.
+func (f *ECR) DescribeImages(_ context.Context, in *ecr.DescribeImagesInput, _ ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pushed, ok := f.pushedAt[*in.RepositoryName]
+	if !ok {
+		return nil, &ecrtypes.RepositoryNotFoundException{Message: in.RepositoryName}
+	}
+	out := &ecr.DescribeImagesOutput{}
+	for _, id := range in.ImageIds {
+		at, ok := pushed[str(id.ImageDigest)]
+		if !ok {
+			return nil, &ecrtypes.ImageNotFoundException{Message: id.ImageDigest}
+		}
+		detail := ecrtypes.ImageDetail{ImageDigest: id.ImageDigest, RepositoryName: in.RepositoryName}
+		if !at.IsZero() {
+			detail.ImagePushedAt = &at
+		}
+		out.ImageDetails = append(out.ImageDetails, detail)
+	}
+	return out, nil
 }
