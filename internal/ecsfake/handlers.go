@@ -11,11 +11,13 @@ type handler func(http.ResponseWriter, map[string]any)
 
 func (s *Server) handlers() map[string]handler {
 	return map[string]handler{
+		"ListClusters":               s.listClusters,
 		"ListServices":               s.listServices,
 		"DescribeServices":           s.describeServices,
 		"UpdateService":              s.updateService,
 		"ListTasks":                  s.listTasks,
 		"DescribeTasks":              s.describeTasks,
+		"RunTask":                    s.runTask,
 		"ListServiceDeployments":     s.serviceDeployments(s.listServiceDeployments),
 		"DescribeServiceDeployments": s.serviceDeployments(s.describeServiceDeployments),
 		"DescribeTaskDefinition":     s.describeTaskDefinition,
@@ -40,6 +42,10 @@ func str(v any) string { s, _ := v.(string); return s }
 
 // name turns a service name or ARN into a name.
 func name(ref string) string { return ref[strings.LastIndex(ref, "/")+1:] }
+
+func (s *Server) listClusters(w http.ResponseWriter, _ map[string]any) {
+	writeJSON(w, map[string]any{"clusterArns": []string{ClusterARN()}})
+}
 
 func (s *Server) listServices(w http.ResponseWriter, _ map[string]any) {
 	arns := make([]string, 0, len(s.order))
@@ -126,11 +132,15 @@ func (s *Server) updateService(w http.ResponseWriter, in map[string]any) {
 
 // listTasks finds tasks by startedBy or serviceName, and desiredStatus
 // (RUNNING when not given, as in ECS), in pages of maxResults (at most
-// MaxTasksPerCall, the default) with a nextToken.
+// MaxTasksPerCall, the default) with a nextToken. Tasks of no service
+// are found when no serviceName is given, as DescribeTasks last saw them.
 func (s *Server) listTasks(w http.ResponseWriter, in map[string]any) {
 	want := str(in["desiredStatus"])
 	if want == "" {
 		want = "RUNNING"
+	}
+	match := func(t Task) bool {
+		return (str(in["startedBy"]) == "" || t.StartedBy == str(in["startedBy"])) && t.DesiredStatus == want
 	}
 	arns := []string{}
 	for _, n := range s.order {
@@ -138,8 +148,15 @@ func (s *Server) listTasks(w http.ResponseWriter, in map[string]any) {
 			continue
 		}
 		for _, t := range s.services[n].current.Tasks {
-			if (str(in["startedBy"]) == "" || t.StartedBy == str(in["startedBy"])) && t.DesiredStatus == want {
+			if match(t) {
 				arns = append(arns, t.TaskArn)
+			}
+		}
+	}
+	if str(in["serviceName"]) == "" {
+		for _, st := range s.tasks {
+			if match(st.seen) {
+				arns = append(arns, st.seen.TaskArn)
 			}
 		}
 	}
@@ -175,16 +192,30 @@ func (s *Server) describeTasks(w http.ResponseWriter, in map[string]any) {
 		writeError(w, "InvalidParameterException", "Tasks cannot be longer than 100")
 		return
 	}
-	tasks := []Task{}
+	tasks := []any{}
+	found := map[string]bool{}
 	for _, n := range s.order {
 		for _, t := range s.services[n].current.Tasks {
 			if slices.Contains(want, t.TaskArn) {
 				tasks = append(tasks, t)
+				found[t.TaskArn] = true
 			}
 		}
 	}
+	for _, st := range s.tasks {
+		if slices.Contains(want, st.frames[0].TaskArn) {
+			tasks = append(tasks, taskJSON(st.describe()))
+			found[st.seen.TaskArn] = true
+		}
+	}
+	failures := []any{}
+	for _, arn := range want {
+		if !found[arn] {
+			failures = append(failures, map[string]string{"arn": arn, "reason": "MISSING"})
+		}
+	}
 	s.describedTasks += len(tasks)
-	writeJSON(w, map[string]any{"tasks": tasks, "failures": []any{}})
+	writeJSON(w, map[string]any{"tasks": tasks, "failures": failures})
 }
 
 func (s *Server) serviceDeployments(h handler) handler {

@@ -51,18 +51,24 @@ type Container struct {
 	// the digest the container runs, when ECS reports one.
 	Image       string `json:"image,omitempty"`
 	ImageDigest string `json:"imageDigest,omitempty"`
+	// RuntimeID is the Docker id ECS reports once the container runs.
+	RuntimeID string `json:"runtimeId,omitempty"`
 }
 
 // Task is a task of the service: a stopped one (DesiredStatus STOPPED,
-// found by startedBy) or a running one (RUNNING, found by serviceName).
+// found by startedBy) or a running one (RUNNING, found by serviceName);
+// or a task of no service (AddTasks, ScriptRunTask).
 type Task struct {
-	TaskArn       string      `json:"taskArn"`
-	StartedBy     string      `json:"startedBy"`
-	LastStatus    string      `json:"lastStatus"`
-	DesiredStatus string      `json:"desiredStatus"`
-	StopCode      string      `json:"stopCode,omitempty"`
-	StoppedReason string      `json:"stoppedReason,omitempty"`
-	Containers    []Container `json:"containers,omitempty"`
+	TaskArn string `json:"taskArn"`
+	// TaskDefinitionArn is what the task runs; a task RunTask started
+	// runs, unless its frame says otherwise, what RunTask was asked.
+	TaskDefinitionArn string      `json:"taskDefinitionArn,omitempty"`
+	StartedBy         string      `json:"startedBy"`
+	LastStatus        string      `json:"lastStatus"`
+	DesiredStatus     string      `json:"desiredStatus"`
+	StopCode          string      `json:"stopCode,omitempty"`
+	StoppedReason     string      `json:"stoppedReason,omitempty"`
+	Containers        []Container `json:"containers,omitempty"`
 }
 
 // MaxTasksPerCall is how many tasks ListTasks returns at most per page

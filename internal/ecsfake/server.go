@@ -60,6 +60,10 @@ type Server struct {
 	listTaskPages  int // ListTasks pages answered
 	describedTasks int // tasks DescribeTasks described
 
+	oneOffs  []OneOff         // what the next RunTask calls play
+	tasks    []*standalone    // tasks of no service
+	runTasks []map[string]any // RunTask requests
+
 	// changed is closed, and replaced, after every call: see Changed.
 	changed chan struct{}
 }

@@ -26,6 +26,13 @@ type TaskDefinition struct {
 type ContainerDefinition struct {
 	Name  string
 	Image string
+	// NotEssential marks a container the task does not need (a
+	// sidecar); containers are essential by default, as in ECS.
+	NotEssential bool
+	// LogGroup, when set, makes the container log with the awslogs
+	// driver to that group, with LogStreamPrefix and LogRegion as its
+	// awslogs-stream-prefix and awslogs-region options when set.
+	LogGroup, LogStreamPrefix, LogRegion string
 }
 
 // TaskDefinitionARN returns the ARN the server gives family:revision.
@@ -82,8 +89,19 @@ func (s *Server) lookupTaskDefinition(ref string) *taskDef {
 func (td *taskDef) json() map[string]any {
 	containers := []any{}
 	for _, c := range td.Containers {
-		containers = append(containers, map[string]any{"name": c.Name, "image": c.Image, "essential": true,
-			"cpu": 0, "portMappings": []any{}, "environment": []any{}, "mountPoints": []any{}, "volumesFrom": []any{}})
+		cd := map[string]any{"name": c.Name, "image": c.Image, "essential": !c.NotEssential,
+			"cpu": 0, "portMappings": []any{}, "environment": []any{}, "mountPoints": []any{}, "volumesFrom": []any{}}
+		if c.LogGroup != "" {
+			opts := map[string]string{"awslogs-group": c.LogGroup}
+			if c.LogStreamPrefix != "" {
+				opts["awslogs-stream-prefix"] = c.LogStreamPrefix
+			}
+			if c.LogRegion != "" {
+				opts["awslogs-region"] = c.LogRegion
+			}
+			cd["logConfiguration"] = map[string]any{"logDriver": "awslogs", "options": opts}
+		}
+		containers = append(containers, cd)
 	}
 	status := "ACTIVE"
 	if td.Inactive {

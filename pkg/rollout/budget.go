@@ -17,18 +17,20 @@ type Category string
 
 // The categories of the ECS actions buoy calls, named as AWS names them.
 const (
-	ClusterRead          Category = "cluster read"           // ListClusters
-	ServiceRead          Category = "service read"           // DescribeServices, ListServices
-	ServiceModify        Category = "service modify"         // UpdateService
-	TaskDefinitionRead   Category = "task definition read"   // DescribeTaskDefinition, ListTaskDefinitions
-	TaskDefinitionModify Category = "task definition modify" // RegisterTaskDefinition, DeregisterTaskDefinition
-	ClusterResourceRead  Category = "cluster resource read"  // ListTasks, DescribeTasks
-	ServiceDeployment    Category = "service deployment"     // ListServiceDeployments, DescribeServiceDeployments
+	ClusterRead           Category = "cluster read"            // ListClusters
+	ServiceRead           Category = "service read"            // DescribeServices, ListServices
+	ServiceModify         Category = "service modify"          // UpdateService
+	TaskDefinitionRead    Category = "task definition read"    // DescribeTaskDefinition, ListTaskDefinitions
+	TaskDefinitionModify  Category = "task definition modify"  // RegisterTaskDefinition, DeregisterTaskDefinition
+	ClusterResourceRead   Category = "cluster resource read"   // ListTasks, DescribeTasks
+	ClusterResourceModify Category = "cluster resource modify" // RunTask
+	ServiceDeployment     Category = "service deployment"      // ListServiceDeployments, DescribeServiceDeployments
 )
 
 // Categories returns every category buoy calls ECS in.
 func Categories() []Category {
-	return []Category{ClusterRead, ServiceRead, ServiceModify, TaskDefinitionRead, TaskDefinitionModify, ClusterResourceRead, ServiceDeployment}
+	return []Category{ClusterRead, ServiceRead, ServiceModify, TaskDefinitionRead, TaskDefinitionModify, ClusterResourceRead,
+		ClusterResourceModify, ServiceDeployment}
 }
 
 // CategoryOf returns the category of an ECS operation (its API name, as
@@ -47,6 +49,8 @@ func CategoryOf(op string) (Category, bool) {
 		return TaskDefinitionModify, true
 	case "ListTasks", "DescribeTasks":
 		return ClusterResourceRead, true
+	case "RunTask":
+		return ClusterResourceModify, true
 	case "ListServiceDeployments", "DescribeServiceDeployments":
 		return ServiceDeployment, true
 	}
@@ -71,6 +75,8 @@ func AWSQuota(c Category) Quota {
 		return Quota{Rate: 20, Burst: 50}
 	case TaskDefinitionModify:
 		return Quota{Rate: 1, Burst: 20}
+	case ClusterResourceModify:
+		return Quota{Rate: 40, Burst: 100}
 	}
 	return Quota{}
 }

@@ -31,6 +31,7 @@ func TestEveryECSCallHasItsAWSCategory(t *testing.T) {
 		"DeregisterTaskDefinition":   rollout.TaskDefinitionModify,
 		"ListTasks":                  rollout.ClusterResourceRead,
 		"DescribeTasks":              rollout.ClusterResourceRead,
+		"RunTask":                    rollout.ClusterResourceModify,
 		"ListServiceDeployments":     rollout.ServiceDeployment,
 		"DescribeServiceDeployments": rollout.ServiceDeployment,
 	}
@@ -52,8 +53,8 @@ func TestEveryECSCallHasItsAWSCategory(t *testing.T) {
 	if len(want) != api.NumMethod() {
 		t.Errorf("ECSAPI has %d operations, the table %d", api.NumMethod(), len(want))
 	}
-	if err := rollout.NewBudget(nil, 0, 0, 0).Wait(context.Background(), "RunTask"); !errors.Is(err, rollout.ErrNoCategory) {
-		t.Errorf("Wait(RunTask) = %v, want ErrNoCategory", err)
+	if err := rollout.NewBudget(nil, 0, 0, 0).Wait(context.Background(), "StopTask"); !errors.Is(err, rollout.ErrNoCategory) {
+		t.Errorf("Wait(StopTask) = %v, want ErrNoCategory", err)
 	}
 }
 
