@@ -99,6 +99,9 @@ func render(m *Manifest, err error) string {
 			for _, t := range e.Targets {
 				fmt.Fprintf(&b, "    target cluster=%q region=%q role_arn=%q services=%v\n", t.Cluster, t.Region, t.RoleARN, t.Services)
 			}
+			for _, t := range e.PreDeploy {
+				fmt.Fprintf(&b, "    pre_deploy %s\n", formatTask(t))
+			}
 		}
 	}
 	return b.String()

@@ -143,7 +143,11 @@ type Environment struct {
 	// AuditTag also adds an immutable tag per deployment, e.g.
 	// env.prod.20261122T103000Z.
 	AuditTag bool
-	Pos      Position
+	// PreDeploy are the one-off tasks (migrations) every deployment to
+	// the environment runs, in order, before it moves a tag or updates a
+	// service.
+	PreDeploy []*PreDeployTask
+	Pos       Position
 }
 
 // Target is one ECS cluster an environment deploys to. One environment may
