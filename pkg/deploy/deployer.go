@@ -46,6 +46,7 @@ type Deployer struct {
 	newRegistry  func(RegistryParams) (Registry, error)
 	newCluster   func(ClusterParams) (Cluster, error)
 	newSSM       func(ClusterParams) (ssmparam.SSMAPI, error)
+	newTaskLogs  func(ClusterParams) (TaskLogs, error)
 	concurrency  int
 	lockTTL      time.Duration
 	lockWait     time.Duration
@@ -94,6 +95,13 @@ func WithRegistry(f func(RegistryParams) (Registry, error)) Option {
 // pkg/rollout).
 func WithCluster(f func(ClusterParams) (Cluster, error)) Option {
 	return func(d *Deployer) { d.newCluster = f }
+}
+
+// WithTaskLogs replaces the CloudWatch Logs reader of each target, which
+// shows the last lines a failed pre_deploy task's containers wrote
+// (default: pkg/tasklogs).
+func WithTaskLogs(f func(ClusterParams) (TaskLogs, error)) Option {
+	return func(d *Deployer) { d.newTaskLogs = f }
 }
 
 // WithStoreCounter adds the AWS calls counted by c (installed on the
@@ -178,6 +186,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 	}
 	if d.newSSM == nil {
 		d.newSSM = defaultSSM
+	}
+	if d.newTaskLogs == nil {
+		d.newTaskLogs = defaultTaskLogs
 	}
 	if d.concurrency < 1 {
 		return nil, invalid("concurrency must be at least 1, got %d", d.concurrency)
