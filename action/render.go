@@ -38,6 +38,8 @@ func stepOf(k event.Kind) string {
 		return "Plan"
 	case event.TagMoved:
 		return "Move floating tags"
+	case event.TaskStarted, event.TaskProgress, event.TaskDone, event.TaskLog:
+		return "Run pre-deploy tasks"
 	case event.ServiceUpdated, event.Progress, event.ServiceDone:
 		return "Roll out services"
 	default:
@@ -161,6 +163,8 @@ func title(e event.Event) string {
 		t += ": service " + e.Service
 	case e.Image != "":
 		t += ": image " + e.Image
+	case e.Task != "":
+		t += ": pre-deploy task " + e.Task
 	}
 	return t
 }
@@ -177,6 +181,8 @@ func describe(e event.Event) string {
 		b.WriteString(": ")
 	case e.Image != "":
 		b.WriteString(e.Image + ": ")
+	case e.Task != "" && isTaskKind(e.Kind):
+		b.WriteString(e.Task + ": ")
 	}
 	switch e.Kind {
 	case event.TagMoved:
@@ -202,6 +208,12 @@ func describe(e event.Event) string {
 	}
 	b.WriteString(e.Message)
 	return b.String()
+}
+
+// isTaskKind reports whether k is about a one-off task (a pre_deploy
+// task), whose messages leave its id to the renderer.
+func isTaskKind(k event.Kind) bool {
+	return k == event.TaskStarted || k == event.TaskProgress || k == event.TaskDone || k == event.TaskLog
 }
 
 // safeLine makes text safe to print as a plain log line. The runner

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/buoy-deploy/buoy/pkg/event"
 	"github.com/buoy-deploy/buoy/pkg/history"
@@ -102,7 +104,7 @@ func (d *Deployer) runTask(ctx context.Context, s *session, p *plan, pt *planned
 	t.note(ctx, true, func() { pt.started = &st })
 	d.emit(event.Event{Kind: event.TaskStarted, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
 		Task: pt.task.ID, Cluster: pt.cluster, To: st.TaskDefinition,
-		Message: fmt.Sprintf("%s: started ECS task %s of %s", pt.task.ID, taskID(st.ARN), shortTD(st.TaskDefinition))})
+		Message: fmt.Sprintf("started ECS task %s of %s", taskID(st.ARN), shortTD(st.TaskDefinition))})
 
 	o, err := runner.WaitTask(ctx, st, pt.task.TaskTimeout())
 	t.note(ctx, true, func() { pt.outcome = &o })
@@ -111,7 +113,7 @@ func (d *Deployer) runTask(ctx context.Context, s *session, p *plan, pt *planned
 	}
 	d.emit(event.Event{Kind: event.TaskDone, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
 		Task: pt.task.ID, Cluster: pt.cluster, To: st.TaskDefinition, Outcome: string(o.Status),
-		Message: fmt.Sprintf("%s %s after %s: %s", pt.task.ID, o.Status, o.Duration.Round(1e9), o.Reason)})
+		Message: fmt.Sprintf("%s after %s: %s", o.Status, o.Duration.Round(time.Second), o.Reason)})
 	if o.Status == history.StatusSucceeded {
 		return nil
 	}
@@ -153,9 +155,24 @@ func (d *Deployer) showLogs(ctx context.Context, s *session, p *plan, pt *planne
 			line(c.Name, fmt.Sprintf("(log stream %s in group %s is empty)", c.Logs.Name, c.Logs.Group))
 		}
 		for _, l := range lines {
-			line(c.Name, l.Message)
+			line(c.Name, oneLine(l.Message))
 		}
 	}
+}
+
+// oneLine makes a line a container wrote safe to show as one line: line
+// breaks become spaces and other control characters (terminal escapes)
+// are dropped.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // taskID returns a task's id, the last part of its ARN.

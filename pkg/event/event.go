@@ -17,7 +17,8 @@ const (
 	// Plan: what a deployment will do (one event per image and service).
 	Plan Kind = "plan"
 	// TaskStarted: ECS started a one-off task: an environment's pre_deploy
-	// task (Task names it), before any tag moves.
+	// task (Task names it), before any tag moves. The Task kinds' messages
+	// leave out the task's id: renderers show it.
 	TaskStarted Kind = "task-started"
 	// TaskProgress: a one-off task changed state (PENDING, RUNNING, ...).
 	TaskProgress Kind = "task-progress"
