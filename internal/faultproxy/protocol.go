@@ -16,6 +16,7 @@ var services = map[string]string{
 	"DynamoDB_20120810":                    "dynamodb",
 	"AmazonSSM":                            "ssm",
 	"ResourceGroupsTaggingAPI_20170126":    "tag",
+	"Logs_20140328":                        "logs",
 }
 
 // operation names the service and operation of a request: from
