@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -51,6 +52,17 @@ func runValidate(_ context.Context, a *app, cfg validateConfig) error {
 		}
 		fmt.Fprintf(a.stdout, "%s: project %s: %d images, %d services, %d environments\n",
 			m.File, p.ID, len(p.Images), len(p.Services), len(p.Environments))
+		for _, env := range p.Environments {
+			if len(env.PreDeploy) == 0 {
+				continue
+			}
+			ids := make([]string, len(env.PreDeploy))
+			for i, t := range env.PreDeploy {
+				ids[i] = t.ID
+			}
+			fmt.Fprintf(a.stdout, "%s: project %s: environment %s runs pre_deploy tasks before each deployment: %s\n",
+				m.File, p.ID, env.ID, strings.Join(ids, ", "))
+		}
 	}
 	fmt.Fprintf(a.stdout, "%s is valid (%s)\n", m.File, m.Format)
 	return nil
