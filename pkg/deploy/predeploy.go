@@ -99,7 +99,7 @@ func (d *Deployer) runTask(ctx context.Context, s *session, p *plan, pt *planned
 		return err
 	})
 	if err != nil {
-		return fail(fmt.Errorf("run a task of %s in cluster %s: %w", shortTD(pt.run), pt.cluster, err), pt.sent)
+		return fail(err, pt.sent)
 	}
 	t.note(ctx, true, func() { pt.started = &st })
 	d.emit(event.Event{Kind: event.TaskStarted, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
