@@ -4,7 +4,6 @@ package deploy_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -51,27 +48,6 @@ func releaseDeploy(ctx context.Context, t *testing.T, f *deployfixture.Fixture) 
 	res, err := d.ReleaseDeploy(ctx, deploy.ReleaseDeployInput{Request: deploy.Request{Environment: "stage", RequestedBy: "ci", Timeout: 2 * time.Minute},
 		Label: "ref." + deployfixture.NewCommit})
 	return res, events, err
-}
-
-// storedDeployments reads the deployment records of the fixture's table
-// straight from DynamoDB, as JSON.
-func storedDeployments(ctx context.Context, t *testing.T, f *deployfixture.Fixture) []map[string]any {
-	t.Helper()
-	out, err := dynamodb.NewFromConfig(awstest.Config(t)).Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(f.Table),
-		FilterExpression: aws.String("#k = :d"), ExpressionAttributeNames: map[string]string{"#k": "kind"},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":d": &ddbtypes.AttributeValueMemberS{Value: "deployment"}}})
-	if err != nil {
-		t.Fatalf("scan the history table: %v", err)
-	}
-	var deps []map[string]any
-	for _, it := range out.Items {
-		var dep map[string]any
-		if err := json.Unmarshal([]byte(it["data"].(*ddbtypes.AttributeValueMemberS).Value), &dep); err != nil {
-			t.Fatalf("decode a deployment record: %v", err)
-		}
-		deps = append(deps, dep)
-	}
-	return deps
 }
 
 // TestMotoPreDeployRunsTheMigrationFromTheRelease: moto runs the
@@ -123,7 +99,7 @@ func TestMotoPreDeployRunsTheMigrationFromTheRelease(t *testing.T) {
 		t.Errorf("service %s: PRIMARY deployment still %s, want a new one", img.Service, after)
 	}
 
-	deps := storedDeployments(ctx, t, f)
+	deps := f.StoredDeployments(ctx, t)
 	if len(deps) != 1 {
 		t.Fatalf("deployment records: got %d, want 1", len(deps))
 	}
@@ -174,7 +150,7 @@ func TestMotoPreDeployThatECSCannotRunMovesNothing(t *testing.T) {
 	if err != nil || len(arns.TaskArns) != 0 {
 		t.Errorf("tasks of %s: %v, %v; want none", family, arns, err)
 	}
-	deps := storedDeployments(ctx, t, f)
+	deps := f.StoredDeployments(ctx, t)
 	if len(deps) != 1 {
 		t.Fatalf("deployment records: got %d, want 1", len(deps))
 	}
