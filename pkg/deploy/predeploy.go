@@ -107,10 +107,14 @@ func (d *Deployer) runTask(ctx context.Context, s *session, p *plan, pt *planned
 		Message: fmt.Sprintf("started ECS task %s of %s", taskID(st.ARN), shortTD(st.TaskDefinition))})
 
 	o, err := runner.WaitTask(ctx, st, pt.task.TaskTimeout())
-	t.note(ctx, true, func() { pt.outcome = &o })
 	if err != nil && ctx.Err() != nil {
+		o.Status = history.StatusCancelled
+		o.Reason = fmt.Sprintf("%s; ECS task %s was left running: stop it with `aws ecs stop-task --cluster %s --task %s`, or let it finish",
+			o.Reason, taskID(st.ARN), pt.cluster, taskID(st.ARN))
+		t.note(ctx, true, func() { pt.outcome = &o })
 		return ctx.Err()
 	}
+	t.note(ctx, true, func() { pt.outcome = &o })
 	d.emit(event.Event{Kind: event.TaskDone, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
 		Task: pt.task.ID, Cluster: pt.cluster, To: st.TaskDefinition, Outcome: string(o.Status),
 		Message: fmt.Sprintf("%s after %s: %s", o.Status, o.Duration.Round(time.Second), o.Reason)})

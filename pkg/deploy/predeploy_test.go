@@ -61,7 +61,13 @@ func (l *fakeLogs) GetLogEvents(_ context.Context, in *cloudwatchlogs.GetLogEven
 // replaced, network from api, within a minute.
 func taskFixture(t *testing.T, oneOffs ...ecsfake.OneOff) (*fixture, *ecsfake.Server, *fakeLogs) {
 	t.Helper()
-	api := scriptedService("api", tdAPI, completedFrame(tdAPI))
+	return taskFixtureWith(t, scriptedService("api", tdAPI, completedFrame(tdAPI)), oneOffs...)
+}
+
+// taskFixtureWith is taskFixture with api's rollout scripted by the
+// caller.
+func taskFixtureWith(t *testing.T, api ecsfake.Service, oneOffs ...ecsfake.OneOff) (*fixture, *ecsfake.Server, *fakeLogs) {
+	t.Helper()
 	api.Launch = &ecsfake.Launch{LaunchType: "FARGATE", PlatformVersion: "1.4.0", Subnets: []string{"subnet-a", "subnet-b"},
 		SecurityGroups: []string{"sg-api"}, AssignPublicIP: "DISABLED"}
 	srv := scriptedServer(t, api, scriptedService("worker", tdWorker, completedFrame(tdWorker)))
@@ -329,108 +335,4 @@ func prefixed(lines []string) []string {
 		out = append(out, "[app] "+l)
 	}
 	return out
-}
-
-// TestPreDeployRunsARevisionPinningTheReleaseAsItIs: a task definition
-// whose containers already run the release's digests is run as it is:
-// no revision is registered.
-func TestPreDeployRunsARevisionPinningTheReleaseAsItIs(t *testing.T) {
-	t.Parallel()
-	f, srv, _ := taskFixture(t, migrationExits(0))
-	pinned := ecsfake.TaskDefinitionARN("migrate", 7)
-	srv.AddTaskDefinitions(ecsfake.TaskDefinition{ARN: pinned, NetworkMode: "bridge",
-		Containers: []ecsfake.ContainerDefinition{{Name: "app", Image: ecrHost + "demo/api@" + newDigest("api")}}})
-	f.project.Environments[0].PreDeploy[0].NetworkFrom = ""
-	if _, err := f.releaseDeploy("stage"); err != nil {
-		t.Fatalf("ReleaseDeploy: %v", err)
-	}
-	if n := len(srv.Registered()); n != 0 {
-		t.Errorf("RegisterTaskDefinition calls: got %d, want none", n)
-	}
-	runs := srv.RunTaskRequests()
-	if len(runs) != 1 || runs[0]["taskDefinition"] != pinned || runs[0]["networkConfiguration"] != nil || runs[0]["launchType"] != nil {
-		t.Errorf("RunTask requests: got %v, want one of %s with no network or launch type (bridge, the cluster's default)", runs, pinned)
-	}
-}
-
-// TestPreDeployPlanIsCheckedBeforeAnythingRuns: a dry run shows the task
-// and runs nothing; a task that cannot run the release (its container is
-// not in the task definition, it runs none of the project's images, it
-// needs subnets it is not given) is refused as invalid input before any
-// task runs or tag moves.
-func TestPreDeployPlanIsCheckedBeforeAnythingRuns(t *testing.T) {
-	t.Parallel()
-	t.Run("dry run", func(t *testing.T) {
-		t.Parallel()
-		f, srv, _ := taskFixture(t)
-		res, err := f.releaseDeploy("stage", func(in *ReleaseDeployInput) { in.DryRun = true })
-		if err != nil {
-			t.Fatalf("dry run: %v", err)
-		}
-		var plans []string
-		for _, e := range f.events.OfKind(event.Plan) {
-			if e.Task != "" {
-				plans = append(plans, e.Message)
-			}
-		}
-		want := "run migrate in cluster demo-stage: a revision of migrate:3 with the release's images pinned, container app running bin/migrate --apply, launch type FARGATE, network of service api; waits up to 1m0s"
-		if len(plans) != 1 || plans[0] != want {
-			t.Errorf("plan events of tasks: got %q, want %q", plans, want)
-		}
-		if len(res.PreDeploy) != 1 || res.PreDeploy[0].Outcome != StatusPlanned || res.PreDeploy[0].TaskDefinition != tdMigrate {
-			t.Errorf("result's pre_deploy: got %+v, want migrate planned from %s", res.PreDeploy, tdMigrate)
-		}
-		if n, m := len(srv.Registered()), len(srv.RunTaskRequests()); n+m != 0 {
-			t.Errorf("a dry run registered %d revisions and ran %d tasks, want none", n, m)
-		}
-	})
-	tests := []struct {
-		name   string
-		change func(*ecsfake.Server, *manifest.PreDeployTask)
-		want   string
-	}{
-		{"no such container", func(_ *ecsfake.Server, task *manifest.PreDeployTask) { task.Container = "web" },
-			`task definition migrate:3 has no container "web" (its containers: app, log-router)`},
-		{"none of the project's images", func(srv *ecsfake.Server, task *manifest.PreDeployTask) {
-			srv.AddTaskDefinitions(ecsfake.TaskDefinition{ARN: ecsfake.TaskDefinitionARN("other", 1),
-				Containers: []ecsfake.ContainerDefinition{{Name: "app", Image: "postgres:16"}}})
-			task.TaskDefinition = "other"
-		}, "task definition other:1 runs none of the project's images (its containers: app=postgres:16), so it would not run the release"},
-		{"awsvpc without subnets", func(_ *ecsfake.Server, task *manifest.PreDeployTask) { task.NetworkFrom = "worker" },
-			"task definition migrate:3 uses the awsvpc network mode, which needs subnets"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f, srv, _ := taskFixture(t, migrationExits(0))
-			tt.change(srv, f.project.Environments[0].PreDeploy[0])
-			res, err := f.releaseDeploy("stage")
-			if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "pre_deploy task migrate: "+tt.want) {
-				t.Fatalf("error: got %v, want invalid input saying %q", err, tt.want)
-			}
-			if n := len(srv.RunTaskRequests()); n != 0 {
-				t.Errorf("RunTask calls: got %d, want none", n)
-			}
-			nothingMoved(t, f, srv)
-			if rec := f.deployment(res.Deployment.ID); rec.Status != history.StatusFailed {
-				t.Errorf("record: got %s, want failed", rec.Status)
-			}
-		})
-	}
-}
-
-// TestPreDeployNeedsATaskRunner: a Cluster that cannot run tasks (one a
-// caller plugged in) refuses an environment with pre_deploy tasks before
-// anything runs.
-func TestPreDeployNeedsATaskRunner(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	f.project.Environments[0].PreDeploy = []*manifest.PreDeployTask{{ID: "migrate", TaskDefinition: "migrate"}}
-	_, err := f.releaseDeploy("stage")
-	if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "cannot run tasks") {
-		t.Fatalf("error: got %v, want invalid input saying the cluster cannot run tasks", err)
-	}
-	if got := f.w.sideEffects(); len(got) != 0 {
-		t.Errorf("side effects: got %q, want none", got)
-	}
 }
