@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -164,9 +165,12 @@ func (d *Deployer) showLogs(ctx context.Context, s *session, p *plan, pt *planne
 	}
 }
 
-// oneLine makes a line a container wrote safe to show as one line: line
-// breaks become spaces and other control characters (terminal escapes)
-// are dropped.
+// csi matches a terminal's control sequences (colours, cursor moves).
+var csi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+
+// oneLine makes a line a container wrote safe to show as one line: its
+// terminal control sequences (colours) are dropped, line breaks become
+// spaces, and other control characters are dropped.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -176,7 +180,7 @@ func oneLine(s string) string {
 			return -1
 		}
 		return r
-	}, s)
+	}, csi.ReplaceAllString(s, ""))
 }
 
 // taskID returns a task's id, the last part of its ARN.

@@ -164,3 +164,21 @@ func TestLaunchOfAFoundService(t *testing.T) {
 		t.Errorf("launch:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestALogLineIsShownAsOneLine: a line a container wrote loses its
+// colours and other control characters (what is left of another escape
+// shows, harmless), and its line breaks become spaces, before any
+// renderer sees it.
+func TestALogLineIsShownAsOneLine(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"plain":                            "plain",
+		"\x1b[31mERROR\x1b[0m: failed":     "ERROR: failed",
+		"\x1b]0;title\x07after":            "]0;titleafter",
+		"two\nlines\r\nand\ta tab\x07\x00": "two lines  and a tab",
+	} {
+		if got := oneLine(in); got != want {
+			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

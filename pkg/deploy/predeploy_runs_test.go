@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/buoy-deploy/buoy/internal/ecsfake"
 	"github.com/buoy-deploy/buoy/pkg/clock/clocktest"
 	"github.com/buoy-deploy/buoy/pkg/event"
@@ -158,4 +160,37 @@ func TestPreDeployIsNotRunAgainByARollback(t *testing.T) {
 	if got := srv.Calls("UpdateService"); got != 4 {
 		t.Errorf("UpdateService calls: got %d, want 4 (2 forward, 2 back)", got)
 	}
+}
+
+// TestPreDeployIsWaitedForWithNoWait: --no-wait does not skip the wait
+// for a migration: a failed one still moves nothing.
+func TestPreDeployIsWaitedForWithNoWait(t *testing.T) {
+	t.Parallel()
+	f, srv, _ := taskFixture(t, migrationExits(3))
+	if _, err := f.releaseDeploy("stage", func(in *ReleaseDeployInput) { in.NoWait = true }); !errors.Is(err, ErrDeploymentFailed) {
+		t.Fatalf("error: got %v, want the migration's failure", err)
+	}
+	nothingMoved(t, f, srv)
+}
+
+// TestPreDeployLogThatCannotBeReadIsAWarning: when CloudWatch Logs
+// refuses to show a failed migration's log, a warning says so, and the
+// deployment fails with the migration's own error.
+func TestPreDeployLogThatCannotBeReadIsAWarning(t *testing.T) {
+	t.Parallel()
+	f, srv, logs := taskFixture(t, migrationExits(3))
+	logs.err = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: logs:GetLogEvents"}
+	_, err := f.releaseDeploy("stage")
+	if !errors.Is(err, ErrDeploymentFailed) || !strings.Contains(err.Error(), "essential container app exited with code 3") {
+		t.Fatalf("error: got %v, want the migration's failure", err)
+	}
+	var warned bool
+	for _, e := range f.events.OfKind(event.Warning) {
+		warned = warned || (e.Task == "migrate" && strings.Contains(e.Message, "could not read the log of container app") &&
+			strings.Contains(e.Message, "logs:GetLogEvents"))
+	}
+	if !warned {
+		t.Errorf("warnings: %+v, want one saying the log of app could not be read, and why", f.events.OfKind(event.Warning))
+	}
+	nothingMoved(t, f, srv)
 }

@@ -35,6 +35,8 @@ type fakeLogs struct {
 	mu      sync.Mutex
 	streams map[string][]string // "group|stream" -> lines
 	asked   []string
+	// err, when set, is every call's answer (e.g. access denied).
+	err error
 }
 
 func (l *fakeLogs) GetLogEvents(_ context.Context, in *cloudwatchlogs.GetLogEventsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetLogEventsOutput, error) {
@@ -42,6 +44,9 @@ func (l *fakeLogs) GetLogEvents(_ context.Context, in *cloudwatchlogs.GetLogEven
 	defer l.mu.Unlock()
 	key := aws.ToString(in.LogGroupName) + "|" + aws.ToString(in.LogStreamName)
 	l.asked = append(l.asked, key)
+	if l.err != nil {
+		return nil, l.err
+	}
 	lines, ok := l.streams[key]
 	if !ok {
 		return nil, &cwltypes.ResourceNotFoundException{Message: aws.String("The specified log stream does not exist.")}
