@@ -72,37 +72,10 @@ func (d *Deployer) runTask(ctx context.Context, s *session, p *plan, pt *planned
 	if err != nil {
 		return err
 	}
-	fail := func(err error, sent bool) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var nse *rollout.TaskNotStartedError
-		t.note(ctx, true, func() { pt.failure, pt.refused = err.Error(), !sent || refused(err) || errors.As(err, &nse) })
-		return &PreDeployError{Task: pt.task.ID, Err: err}
-	}
-	if pt.run == "" {
-		var run string
-		err := s.lease.do(ctx, func(actx context.Context) (err error) {
-			run, err = runner.PinTaskDefinition(actx, pt.source, pt.pins)
-			return err
-		})
-		if err != nil {
-			return fail(fmt.Errorf("register a revision of %s with the release's images: %w", shortTD(pt.source), err), false)
-		}
-		t.note(ctx, true, func() { pt.run = run })
-	}
-	in := TaskInput{ID: pt.task.ID, Cluster: pt.cluster, TaskDefinition: pt.run, Launch: pt.launch,
-		Container: pt.task.Container, Command: pt.task.Command, Environment: pt.task.Environment}
-	var st StartedTask
-	err = s.lease.do(ctx, func(actx context.Context) (err error) {
-		t.note(ctx, false, func() { pt.sent = true })
-		st, err = runner.RunTask(actx, in)
-		return err
-	})
+	st, err := d.startTask(ctx, s, runner, pt, t)
 	if err != nil {
-		return fail(err, pt.sent)
+		return err
 	}
-	t.note(ctx, true, func() { pt.started = &st })
 	d.emit(event.Event{Kind: event.TaskStarted, Environment: p.env.ID, Release: p.release.ID, Deployment: depID,
 		Task: pt.task.ID, Cluster: pt.cluster, To: st.TaskDefinition,
 		Message: fmt.Sprintf("started ECS task %s of %s", taskID(st.ARN), shortTD(st.TaskDefinition))})
@@ -124,6 +97,45 @@ func (d *Deployer) runTask(ctx context.Context, s *session, p *plan, pt *planned
 	}
 	d.showLogs(ctx, s, p, pt, o, depID)
 	return &PreDeployError{Task: pt.task.ID, Outcome: &o, Err: err}
+}
+
+// startTask registers the task's revision pinning the release's images
+// when it needs one, and asks ECS to start the task, each through the
+// session's lease, reporting to t. When it cannot, the error is a
+// *PreDeployError and the record says whether a task may have started.
+func (d *Deployer) startTask(ctx context.Context, s *session, runner TaskRunner, pt *plannedTask, t tracker) (StartedTask, error) {
+	fail := func(err error, sent bool) (StartedTask, error) {
+		if ctx.Err() != nil {
+			return StartedTask{}, ctx.Err()
+		}
+		var nse *rollout.TaskNotStartedError
+		t.note(ctx, true, func() { pt.failure, pt.refused = err.Error(), !sent || refused(err) || errors.As(err, &nse) })
+		return StartedTask{}, &PreDeployError{Task: pt.task.ID, Err: err}
+	}
+	if pt.run == "" {
+		var run string
+		err := s.lease.do(ctx, func(actx context.Context) (err error) {
+			run, err = runner.PinTaskDefinition(actx, pt.source, pt.pins)
+			return err
+		})
+		if err != nil {
+			return fail(fmt.Errorf("register a revision of %s with the release's images: %w", shortTD(pt.source), err), false)
+		}
+		t.note(ctx, true, func() { pt.run = run })
+	}
+	in := TaskInput{ID: pt.task.ID, Cluster: pt.cluster, TaskDefinition: pt.run, Launch: pt.launch,
+		Container: pt.task.Container, Command: pt.task.Command, Environment: pt.task.Environment}
+	var st StartedTask
+	err := s.lease.do(ctx, func(actx context.Context) (err error) {
+		t.note(ctx, false, func() { pt.sent = true })
+		st, err = runner.RunTask(actx, in)
+		return err
+	})
+	if err != nil {
+		return fail(err, pt.sent)
+	}
+	t.note(ctx, true, func() { pt.started = &st })
+	return st, nil
 }
 
 // showLogs emits the last lines each essential container of a task that
