@@ -38,6 +38,8 @@ func stepOf(k event.Kind) string {
 		return "Plan"
 	case event.TagMoved:
 		return "Move floating tags"
+	case event.TaskStarted, event.TaskProgress, event.TaskDone, event.TaskLog:
+		return "Run pre-deploy tasks"
 	case event.ServiceUpdated, event.Progress, event.Heartbeat, event.ServiceDone,
 		event.Stage, event.Traffic, event.Bake, event.Hook, event.Alarm:
 		return "Roll out services"
@@ -171,6 +173,8 @@ func title(e event.Event) string {
 		t += ": service " + e.Service
 	case e.Image != "":
 		t += ": image " + e.Image
+	case e.Task != "":
+		t += ": pre-deploy task " + e.Task
 	}
 	return t
 }
@@ -187,6 +191,8 @@ func describe(e event.Event) string {
 		b.WriteString(": ")
 	case e.Image != "":
 		b.WriteString(e.Image + ": ")
+	case e.Task != "" && isTaskKind(e.Kind):
+		b.WriteString(e.Task + ": ")
 	}
 	switch e.Kind {
 	case event.TagMoved:
@@ -212,6 +218,12 @@ func describe(e event.Event) string {
 	}
 	b.WriteString(e.Message)
 	return b.String()
+}
+
+// isTaskKind reports whether k is about a one-off task (a pre_deploy
+// task), whose messages leave its id to the renderer.
+func isTaskKind(k event.Kind) bool {
+	return k == event.TaskStarted || k == event.TaskProgress || k == event.TaskDone || k == event.TaskLog
 }
 
 // safeLine makes text safe to print as a plain log line. The runner

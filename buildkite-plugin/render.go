@@ -35,6 +35,8 @@ func (r *logRenderer) Emit(e event.Event) {
 	switch e.Kind {
 	case event.Plan:
 		r.open(":clipboard: Plan")
+	case event.TaskStarted, event.TaskProgress, event.TaskDone, event.TaskLog:
+		r.open(":card_file_box: Running pre-deploy tasks")
 	case event.TagMoved:
 		r.open(":label: Moving tags")
 	case event.ServiceUpdated:
@@ -109,6 +111,8 @@ func describe(e event.Event) string {
 		parts = append(parts, e.Service)
 	case e.Image != "":
 		parts = append(parts, "image "+e.Image)
+	case e.Task != "" && e.Kind != event.Plan && e.Kind != event.Warning:
+		parts = append(parts, "pre-deploy task "+e.Task)
 	}
 	if e.Message != "" {
 		parts = append(parts, e.Message)

@@ -57,6 +57,10 @@ func eventLine(e event.Event) string {
 	switch e.Kind {
 	case event.Plan:
 		return "plan     " + e.Message
+	case event.TaskStarted, event.TaskProgress, event.TaskDone:
+		return "task     " + e.Task + ": " + e.Message
+	case event.TaskLog:
+		return "log      " + e.Task + ": " + e.Message
 	case event.TagMoved:
 		return "tag      " + e.Message
 	case event.ServiceUpdated:
@@ -89,7 +93,7 @@ func eventLine(e event.Event) string {
 func jsonEvent(e event.Event) map[string]any {
 	out := map[string]any{"kind": e.Kind, "time": e.Time.UTC().Format(time.RFC3339Nano), "message": e.Message}
 	for k, v := range map[string]string{"project": e.Project, "environment": e.Environment, "release": e.Release,
-		"deployment": e.Deployment, "image": e.Image, "service": e.Service, "cluster": e.Cluster,
+		"deployment": e.Deployment, "image": e.Image, "service": e.Service, "cluster": e.Cluster, "task": e.Task,
 		"from": e.From, "to": e.To, "outcome": e.Outcome} {
 		if v != "" {
 			out[k] = v
@@ -157,6 +161,7 @@ type resultJSON struct {
 	Finished     time.Time         `json:"finished"`
 	Images       []imageJSON       `json:"images"`
 	Services     []serviceJSON     `json:"services"`
+	PreDeploy    []taskJSON        `json:"preDeploy,omitempty"`
 	ReleaseImage map[string]string `json:"releaseImages,omitempty"`
 	Stats        map[string]int    `json:"stats"`
 }
@@ -186,6 +191,18 @@ type serviceJSON struct {
 	Seconds        float64        `json:"seconds"`
 }
 
+// taskJSON is the --output json form of a deploy.TaskResult.
+type taskJSON struct {
+	Task           string         `json:"task"`
+	Cluster        string         `json:"cluster"`
+	Region         string         `json:"region,omitempty"`
+	TaskDefinition string         `json:"taskDefinition"`
+	TaskARN        string         `json:"taskArn,omitempty"`
+	Outcome        history.Status `json:"outcome"`
+	Reason         string         `json:"reason,omitempty"`
+	Seconds        float64        `json:"seconds"`
+}
+
 func toResultJSON(r *deploy.Result, err error) resultJSON {
 	out := resultJSON{Project: r.Project, Environment: r.Environment, Status: r.Status, Started: r.Started,
 		Finished: r.Finished, Images: []imageJSON{}, Services: []serviceJSON{}, Stats: r.Stats}
@@ -196,6 +213,10 @@ func toResultJSON(r *deploy.Result, err error) resultJSON {
 		out.Services = append(out.Services, serviceJSON{Service: s.Service, Cluster: s.Cluster, Region: s.Region,
 			Images: s.Images, TaskDefinition: s.TaskDefinition, ECSDeployment: s.ECSDeployment, AdoptedFrom: s.AdoptedFrom,
 			Outcome: s.Outcome, Reason: s.Reason, Seconds: s.Duration.Seconds()})
+	}
+	for _, t := range r.PreDeploy {
+		out.PreDeploy = append(out.PreDeploy, taskJSON{Task: t.Task, Cluster: t.Cluster, Region: t.Region, TaskDefinition: t.TaskDefinition,
+			TaskARN: t.TaskARN, Outcome: t.Outcome, Reason: t.Reason, Seconds: t.Duration.Seconds()})
 	}
 	if out.Stats == nil {
 		out.Stats = map[string]int{}
@@ -238,6 +259,15 @@ func printResult(w io.Writer, output, verb string, r *deploy.Result, err error) 
 		head += fmt.Sprintf("  (%s)", r.Finished.Sub(r.Started).Round(time.Second))
 	}
 	fmt.Fprintln(w, head)
+	if len(r.PreDeploy) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PRE-DEPLOY TASK\tCLUSTER\tOUTCOME\tTIME\tDETAIL")
+		for _, t := range r.PreDeploy {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Task, t.Cluster, dash(string(t.Outcome)), durationCell(t.Duration), t.Reason)
+		}
+		_ = tw.Flush()
+		fmt.Fprintln(w)
+	}
 	if len(r.Images) > 0 {
 		printImageResults(w, r)
 	}

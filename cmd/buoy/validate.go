@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +59,14 @@ type projectSummary struct {
 	// ImagesFromSSM is where a project without image repositories takes
 	// its images from (/{project}/images/<label>/<image>).
 	ImagesFromSSM string `json:"imagesFromSSM,omitempty"`
+	// PreDeploy are the environments with pre_deploy tasks, in manifest
+	// order, each with the ids of the tasks every deployment runs first.
+	PreDeploy []preDeploySummary `json:"preDeploy,omitempty"`
+}
+
+type preDeploySummary struct {
+	Environment string   `json:"environment"`
+	Tasks       []string `json:"tasks"`
 }
 
 // diagnosticJSON is a problem or warning, where it is and what to write
@@ -127,6 +136,16 @@ func validate(path, project string) (validation, error) {
 		if p.SSMImages != nil {
 			s.ImagesFromSSM = p.SSMImages.Name("<label>", "<image>")
 		}
+		for _, env := range p.Environments {
+			if len(env.PreDeploy) == 0 {
+				continue
+			}
+			pd := preDeploySummary{Environment: env.ID}
+			for _, t := range env.PreDeploy {
+				pd.Tasks = append(pd.Tasks, t.ID)
+			}
+			s.PreDeploy = append(s.PreDeploy, pd)
+		}
 		v.Projects = append(v.Projects, s)
 	}
 	v.Valid = true
@@ -150,6 +169,10 @@ func printValidation(w, errw io.Writer, v validation) {
 			continue
 		}
 		fmt.Fprintf(w, "%s: project %s: %d images, %d services, %d environments\n", v.File, p.ID, p.Images, p.Services, p.Environments)
+		for _, pd := range p.PreDeploy {
+			fmt.Fprintf(w, "%s: project %s: environment %s runs pre_deploy tasks before each deployment: %s\n",
+				v.File, p.ID, pd.Environment, strings.Join(pd.Tasks, ", "))
+		}
 	}
 	fmt.Fprintf(w, "%s is valid (%s)\n", v.File, v.Format)
 }

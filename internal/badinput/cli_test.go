@@ -68,6 +68,8 @@ func TestCLIBadInput(t *testing.T) {
 		{"negative lock wait", []string{"deploy", "--manifest", valid, "-e", "prod", "--lock-wait", "-1s"}, "--lock-wait must not be negative, got -1s"},
 		{"bad manifest", []string{"release-deploy", "--manifest", filepath.Join(bad, "env_bad_strategy.yaml"), "-e", "prod"}, `strategy "tags" is not known (did you mean "tag"?)`},
 		{"binary manifest", []string{"validate", "--manifest", bin}, "the manifest is"},
+		{"bad pre_deploy task", []string{"validate", "--manifest", filepath.Join(bad, "pre_deploy_unknown_service.yaml")},
+			`pre_deploy_unknown_service.yaml:16:22: environments[prod].pre_deploy[0].service: service "wbe" is not a service of project "hello" (did you mean "web"?)`},
 		{"YAML bomb", []string{"validate", "--manifest", filepath.Join(bad, "billion_laughs.yaml")}, "project must be a mapping, not a list"},
 		// Given empty, or negative or zero, where leaving it out means a
 		// default: refused rather than taken as the default.

@@ -2,6 +2,7 @@ package deployfixture
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -251,4 +253,30 @@ func describe(ctx context.Context, t testing.TB, client *ecs.Client, cluster str
 		}
 	}
 	return out
+}
+
+// StoredDeployments reads the project's deployment records straight from
+// the history table with the SDK, as the JSON each item holds, so that a
+// test checks what was written without buoy's own reader.
+func (f *Fixture) StoredDeployments(ctx context.Context, t testing.TB) []map[string]any {
+	t.Helper()
+	out, err := dynamodb.NewFromConfig(f.cfg).Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(f.Table),
+		FilterExpression: aws.String("#k = :d"), ExpressionAttributeNames: map[string]string{"#k": "kind"},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":d": &ddbtypes.AttributeValueMemberS{Value: "deployment"}}})
+	if err != nil {
+		t.Fatalf("scan the history table: %v", err)
+	}
+	var deps []map[string]any
+	for _, it := range out.Items {
+		data, ok := it["data"].(*ddbtypes.AttributeValueMemberS)
+		if !ok {
+			t.Fatalf("a deployment item has no data: %v", it)
+		}
+		var dep map[string]any
+		if err := json.Unmarshal([]byte(data.Value), &dep); err != nil {
+			t.Fatalf("decode a deployment record: %v", err)
+		}
+		deps = append(deps, dep)
+	}
+	return deps
 }

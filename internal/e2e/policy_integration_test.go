@@ -174,6 +174,8 @@ func resources(t *testing.T, c faultproxy.Call) []string {
 		Services                                                           []string
 		Name, Path                                                         string   // SSM parameter, path
 		Names                                                              []string // SSM parameters
+		TaskDefinition                                                     string   // RunTask's
+		LogGroupName                                                       string   // GetLogEvents'
 	}
 	if len(c.Body) > 0 && c.Body[0] == '{' {
 		if err := json.Unmarshal(c.Body, &in); err != nil {
@@ -194,6 +196,9 @@ func resources(t *testing.T, c faultproxy.Call) []string {
 		}
 		return []string{arn}
 	case "ecs":
+		if c.Operation == "RunTask" {
+			return []string{in.TaskDefinition} // an ARN: buoy runs a revision it read or registered
+		}
 		svcs := in.Services
 		if in.Service != "" {
 			svcs = append(svcs, in.Service)
@@ -210,6 +215,8 @@ func resources(t *testing.T, c faultproxy.Call) []string {
 			out = append(out, "arn:aws:ecs:"+region+":"+acct+":service/"+path.Base(in.Cluster)+"/"+s)
 		}
 		return out
+	case "logs":
+		return []string{"arn:aws:logs:" + region + ":" + acct + ":log-group:" + in.LogGroupName}
 	case "ssm":
 		var out []string
 		for _, name := range append(append(in.Names, in.Name), in.Path) {

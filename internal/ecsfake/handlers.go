@@ -24,6 +24,7 @@ func (s *Server) handlers() map[string]handler {
 		"DescribeTaskDefinition":     s.describeTaskDefinition,
 		"ListTaskDefinitions":        s.listTaskDefinitions,
 		"DeregisterTaskDefinition":   s.deregisterTaskDefinition,
+		"RegisterTaskDefinition":     s.registerTaskDefinition,
 	}
 }
 
@@ -91,6 +92,7 @@ func (st *state) json(f Frame, withTags bool) map[string]any {
 		"taskDefinition": td, "deployments": f.Deployments, "events": f.Events,
 		"launchType": "FARGATE",
 	}
+	st.Launch.addTo(out)
 	if f.Deployments == nil {
 		out["deployments"] = []any{}
 	}

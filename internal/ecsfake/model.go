@@ -5,8 +5,9 @@
 //
 // It plays what moto cannot: rollouts that complete, fail, roll back,
 // stop tasks or cannot place them, throttling, and the service deployment
-// APIs. It implements only what package rollout calls, and describes,
-// lists and deregisters the task definitions a test adds.
+// APIs, and one-off tasks (RunTask). It implements only what package
+// rollout calls, and describes, lists and deregisters the task
+// definitions a test adds or registers.
 package ecsfake
 
 import "time"
@@ -239,6 +240,9 @@ type Service struct {
 	// (the service deployments API is then found by listing). Without the
 	// API (Unsupported), the field is never said.
 	NoCurrentServiceDeployment bool
+	// Launch, when set, is how the service's tasks are launched (else
+	// the FARGATE launch type, with no network configuration).
+	Launch *Launch
 }
 
 // Script is what one UpdateService starts: what it answers (Update) and

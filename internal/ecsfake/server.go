@@ -62,6 +62,7 @@ type Server struct {
 
 	tds          map[string]*taskDef // by ARN
 	deregistered []string
+	registered   []map[string]any // RegisterTaskDefinition requests
 
 	listTaskPages  int // ListTasks pages answered
 	describedTasks int // tasks DescribeTasks described

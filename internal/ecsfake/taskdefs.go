@@ -20,6 +20,8 @@ type TaskDefinition struct {
 	Tags       map[string]string
 	// Inactive marks a revision that was deregistered before the test.
 	Inactive bool
+	// NetworkMode is awsvpc unless set.
+	NetworkMode string
 }
 
 // ContainerDefinition is a container of a task definition.
@@ -111,7 +113,7 @@ func (td *taskDef) json() map[string]any {
 		"taskDefinitionArn": td.ARN, "family": td.family, "revision": td.revision, "status": status,
 		"containerDefinitions": containers, "volumes": []any{}, "placementConstraints": []any{},
 		"requiresAttributes": []any{}, "compatibilities": []string{"EC2", "FARGATE"},
-		"requiresCompatibilities": []string{"FARGATE"}, "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+		"requiresCompatibilities": []string{"FARGATE"}, "networkMode": cmp.Or(td.NetworkMode, "awsvpc"), "cpu": "256", "memory": "512",
 		"registeredAt": At(-24 * time.Hour), "registeredBy": fmt.Sprintf("arn:aws:iam::%s:role/deployer", account),
 	}
 }

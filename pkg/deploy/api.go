@@ -143,6 +143,9 @@ type Result struct {
 	Status   history.Status  `json:"status"`
 	Images   []ImageResult   `json:"images"`
 	Services []ServiceResult `json:"services"`
+	// PreDeploy are the environment's pre_deploy tasks, run before any
+	// tag moved; empty when it has none.
+	PreDeploy []TaskResult `json:"preDeploy,omitempty"`
 	// Started and Finished bound the operation.
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
@@ -183,6 +186,24 @@ type ServiceResult struct {
 	// circuit breaker: 3 tasks failed to start (CannotPullContainerError)".
 	Reason string `json:"reason,omitempty"`
 	// Duration is how long the service took (in JSON: nanoseconds).
+	Duration time.Duration `json:"duration"`
+}
+
+// TaskResult is what happened to one pre_deploy task.
+type TaskResult struct {
+	// Task is the task's id in the manifest's pre_deploy.
+	Task    string `json:"task"`
+	Cluster string `json:"cluster"`
+	Region  string `json:"region,omitempty"`
+	// TaskDefinition is the revision run (or, planned, to run or pin).
+	TaskDefinition string `json:"taskDefinition"`
+	// TaskARN is the ECS task, once started.
+	TaskARN string         `json:"taskArn,omitempty"`
+	Outcome history.Status `json:"outcome,omitempty"`
+	// Reason says how it ended: the essential containers' exit codes and
+	// ECS's stopped reason; planned, what would run.
+	Reason string `json:"reason,omitempty"`
+	// Duration is how long the task took (in JSON: nanoseconds).
 	Duration time.Duration `json:"duration"`
 }
 

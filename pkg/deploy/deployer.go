@@ -47,6 +47,7 @@ type Deployer struct {
 	newRegistry  func(RegistryParams) (Registry, error)
 	newCluster   func(ClusterParams) (Cluster, error)
 	newSSM       func(ClusterParams) (ssmparam.SSMAPI, error)
+	newTaskLogs  func(ClusterParams) (TaskLogs, error)
 	concurrency  int
 	lockTTL      time.Duration
 	lockWait     time.Duration
@@ -99,6 +100,13 @@ func WithRegistry(f func(RegistryParams) (Registry, error)) Option {
 // pkg/rollout).
 func WithCluster(f func(ClusterParams) (Cluster, error)) Option {
 	return func(d *Deployer) { d.newCluster = f }
+}
+
+// WithTaskLogs replaces the CloudWatch Logs reader of each target, which
+// shows the last lines a failed pre_deploy task's containers wrote
+// (default: pkg/tasklogs).
+func WithTaskLogs(f func(ClusterParams) (TaskLogs, error)) Option {
+	return func(d *Deployer) { d.newTaskLogs = f }
 }
 
 // WithStoreCounter adds the AWS calls counted by c (installed on the
@@ -188,6 +196,9 @@ func New(project *manifest.Project, store history.Store, opts ...Option) (*Deplo
 	}
 	if d.notifier == nil {
 		d.notifier = notify.New(notify.WithClock(d.clock), notify.WithLogger(d.log))
+	}
+	if d.newTaskLogs == nil {
+		d.newTaskLogs = defaultTaskLogs
 	}
 	if d.concurrency < 1 {
 		return nil, invalid("concurrency must be at least 1, got %d", d.concurrency)

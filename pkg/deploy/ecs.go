@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,10 @@ type ecsCluster struct {
 	// rules reads the EventBridge rules of the target's account and
 	// Region (CleanupRevisions); nil when they cannot be read.
 	rules rulesReader
+
+	// taskRollout makes the Rollout a one-off task is run and followed
+	// with: the target's, telling its progress as the task id's.
+	taskRollout func(id string) *rollout.Rollout
 
 	mu    sync.Mutex
 	found map[string]rollout.Service // by ARN
@@ -105,10 +110,16 @@ func newECSCluster(p ClusterParams, newRollout func(...rollout.Option) *rollout.
 	if p.Logger != nil {
 		own = append(own, rollout.WithLogger(p.Logger))
 	}
-	return &ecsCluster{r: newRollout(own...), cluster: p.Target.Cluster,
+	c := &ecsCluster{r: newRollout(own...), cluster: p.Target.Cluster,
 		region: p.Config.Region, account: awsconfig.AccountOfRole(p.Target.RoleARN), clock: p.Clock,
 		rules: eventrules.NewFromConfig(p.Config),
 		found: map[string]rollout.Service{}, searches: map[string]*search{}}
+	c.taskRollout = func(id string) *rollout.Rollout {
+		// A later sink replaces the one own sets: the task's events are
+		// told as the task's.
+		return newRollout(append(slices.Clone(own), rollout.WithSink(taskSink(p.Sink, id)))...)
+	}
+	return c
 }
 
 // findConcurrency bounds how many task definitions Find reads at once.
@@ -201,7 +212,7 @@ func (c *ecsCluster) Find(ctx context.Context, in FindInput) ([]ServiceRef, erro
 		}
 		out = append(out, ServiceRef{Name: s.Name, Key: key, Cluster: cluster, Region: c.region, ARN: s.ARN,
 			TaskDefinition: s.TaskDefinition, Containers: containers,
-			Running: int(s.RunningCount), Desired: int(s.DesiredCount)})
+			Running: int(s.RunningCount), Desired: int(s.DesiredCount), Launch: launchOf(s.Launch)})
 	}
 	return out, nil
 }
@@ -226,6 +237,15 @@ func (c *ecsCluster) clusterOf(svc ServiceRef) string {
 }
 
 func (c *ecsCluster) PinImages(ctx context.Context, svc ServiceRef, pins []history.ImageRef) (string, error) {
+	images, err := pinned(pins)
+	if err != nil {
+		return "", err
+	}
+	return c.r.RegisterImages(ctx, svc.TaskDefinition, images)
+}
+
+// pinned returns each pin's repository pinned by its digest.
+func pinned(pins []history.ImageRef) ([]imageref.Reference, error) {
 	images := make([]imageref.Reference, len(pins))
 	for i, p := range pins {
 		repo, err := imageref.Parse(p.Repository)
@@ -233,10 +253,10 @@ func (c *ecsCluster) PinImages(ctx context.Context, svc ServiceRef, pins []histo
 			images[i], err = repo.WithDigest(p.Digest)
 		}
 		if err != nil {
-			return "", fmt.Errorf("pin %s@%s: %w", p.Repository, p.Digest, err)
+			return nil, fmt.Errorf("pin %s@%s: %w", p.Repository, p.Digest, err)
 		}
 	}
-	return c.r.RegisterImages(ctx, svc.TaskDefinition, images)
+	return images, nil
 }
 
 func (c *ecsCluster) Redeploy(ctx context.Context, svc ServiceRef, taskDefinition string) (Started, error) {

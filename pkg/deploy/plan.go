@@ -20,6 +20,9 @@ type plan struct {
 	release  *history.Release
 	images   []*plannedImage
 	services []*plannedService
+	// tasks are the environment's pre_deploy tasks, run before any tag
+	// moves.
+	tasks []*plannedTask
 }
 
 type plannedImage struct {
@@ -72,6 +75,9 @@ func (d *Deployer) preflight(ctx context.Context, s *session, env *manifest.Envi
 		return nil, err
 	}
 	if err := d.findServices(ctx, s, p); err != nil {
+		return nil, err
+	}
+	if err := d.planTasks(ctx, s, p); err != nil {
 		return nil, err
 	}
 	current, err := d.store.GetCurrent(ctx, d.project.ID, env.ID)
@@ -416,8 +422,10 @@ func ofImage(container, uri, name string) (imageref.Reference, bool) {
 	return ref, ref.NameAsWritten() == name || ref.Repository() == name
 }
 
-// emitPlan reports the plan, one event per image and service.
+// emitPlan reports the plan, one event per pre_deploy task, image and
+// service.
 func (d *Deployer) emitPlan(p *plan, deploymentID string) {
+	d.emitTaskPlans(p, deploymentID)
 	for _, pi := range p.images {
 		where := p.env.Tag
 		if pi.param != "" {

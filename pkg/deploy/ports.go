@@ -12,6 +12,7 @@ import (
 	"github.com/buoy-deploy/buoy/pkg/history"
 	"github.com/buoy-deploy/buoy/pkg/manifest"
 	"github.com/buoy-deploy/buoy/pkg/rollout"
+	"github.com/buoy-deploy/buoy/pkg/tasklogs"
 )
 
 // Registry is what a deployment needs from ECR: read what tags and digests
@@ -146,6 +147,9 @@ type ServiceRef struct {
 	Containers map[string]string
 	Running    int
 	Desired    int
+	// Launch is how the service's tasks are launched, where the Cluster
+	// says (the default one does); a pre_deploy task may run the same way.
+	Launch *TaskLaunch
 }
 
 // Started is a service redeploy that ECS accepted.
@@ -171,6 +175,113 @@ type Outcome struct {
 	TimedOut bool
 	Duration time.Duration
 }
+
+// TaskRunner is a Cluster that runs one-off tasks: an environment's
+// pre_deploy tasks (migrations). The default Cluster is one; with a
+// Cluster that is not, a deployment to an environment with pre_deploy
+// tasks fails before it changes anything.
+type TaskRunner interface {
+	// TaskDefinition describes a task definition given by ARN,
+	// family:revision or family (its latest ACTIVE revision).
+	TaskDefinition(ctx context.Context, ref string) (TaskDefinition, error)
+	// PinTaskDefinition registers a revision of the task definition arn
+	// in which the containers running each pin's repository run its
+	// digest, copying every other field, and returns its ARN.
+	PinTaskDefinition(ctx context.Context, arn string, pins []history.ImageRef) (string, error)
+	// RunTask asks ECS to start one task and returns it without waiting.
+	// When ECS answers that it started none, the error is ECS's error
+	// (a smithy.APIError) or a *rollout.TaskNotStartedError, so that the
+	// record can say no task runs.
+	RunTask(ctx context.Context, in TaskInput) (StartedTask, error)
+	// WaitTask follows a started task until it stops or timeout passes,
+	// emitting TaskProgress events, and says how it ended. It returns an
+	// error only when ctx ended the wait (the outcome is then cancelled).
+	WaitTask(ctx context.Context, t StartedTask, timeout time.Duration) (TaskOutcome, error)
+}
+
+// TaskDefinition is a task definition revision as a TaskRunner reads it.
+type TaskDefinition struct {
+	ARN string
+	// NetworkMode is awsvpc, bridge, host or none.
+	NetworkMode string
+	// Containers maps each container's name to its image.
+	Containers map[string]string
+}
+
+// TaskLaunch says where and how a task runs: a launch type or a
+// capacity provider strategy, a Fargate platform version, and an awsvpc
+// network configuration (no Subnets: none).
+type TaskLaunch struct {
+	LaunchType        string
+	CapacityProviders []manifest.CapacityProvider
+	PlatformVersion   string
+	Subnets           []string
+	SecurityGroups    []string
+	// AssignPublicIP is ENABLED or DISABLED; "" leaves ECS's default.
+	AssignPublicIP string
+}
+
+// TaskInput is one one-off task to run.
+type TaskInput struct {
+	// ID names the task (a pre_deploy id) in events.
+	ID             string
+	Cluster        string
+	TaskDefinition string
+	Launch         TaskLaunch
+	// Container is the container Command and Environment change.
+	Container   string
+	Command     []string
+	Environment map[string]string
+}
+
+// StartedTask is a one-off task ECS started.
+type StartedTask struct {
+	ID             string // the pre_deploy id
+	ARN            string
+	Cluster        string
+	TaskDefinition string
+	At             time.Time
+	// Handle is the TaskRunner's own handle on the task, for WaitTask.
+	Handle any
+}
+
+// TaskOutcome is how a one-off task ended, or where it was when the wait
+// for it ended.
+type TaskOutcome struct {
+	Task StartedTask
+	// Status is succeeded when every essential container exited 0;
+	// failed otherwise (TimedOut when the wait ended first, the task
+	// left running); cancelled when the run stopped waiting.
+	Status   history.Status
+	TimedOut bool
+	// Reason says in plain words how it ended, naming the containers,
+	// their exit codes and ECS's stopped reason.
+	Reason        string
+	StopCode      string
+	StoppedReason string
+	Containers    []TaskContainer
+	Duration      time.Duration
+}
+
+// TaskContainer is one container of an ended one-off task.
+type TaskContainer struct {
+	Name      string
+	Essential bool
+	// ExitCode is nil while it runs, and when it never started.
+	ExitCode *int32
+	Reason   string
+	// Logs is the CloudWatch Logs stream it writes to (the awslogs
+	// driver); nil when it has none.
+	Logs *tasklogs.Stream
+}
+
+// TaskLogs reads the last lines of a CloudWatch Logs stream; the default
+// is pkg/tasklogs. Implementations are safe for concurrent use.
+type TaskLogs interface {
+	Tail(ctx context.Context, s tasklogs.Stream, n int) ([]tasklogs.Line, error)
+}
+
+var _ TaskLogs = (*tasklogs.Reader)(nil)
 
 // ClusterParams is what WithCluster's factory gets to build a Cluster.
 type ClusterParams struct {

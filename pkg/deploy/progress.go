@@ -21,6 +21,7 @@ type stage int
 
 const (
 	planned          stage = iota // the plan is written; nothing started
+	runningTasks                  // pre_deploy tasks not confirmed started are "starting"
 	movingTags                    // tags not confirmed moved are "moving"
 	updatingServices              // services not confirmed updated are "updating"
 	closing                       // the run knows what it never started
@@ -176,6 +177,7 @@ func snapshot(d *history.Deployment) *history.Deployment {
 	c.Images = maps.Clone(d.Images)
 	c.Services = slices.Clone(d.Services)
 	c.Notifications = slices.Clone(d.Notifications)
+	c.PreDeploy = slices.Clone(d.PreDeploy)
 	return &c
 }
 
@@ -220,6 +222,7 @@ func (r *recordKeeper) fill(p *plan) {
 		}
 		r.rec.Services = append(r.rec.Services, so)
 	}
+	r.fillTasks(p)
 }
 
 // unconfirmed reports whether a side effect of stage s that is not

@@ -141,6 +141,16 @@ func (d *Deployer) execute(ctx context.Context, s *session, env *manifest.Enviro
 	}
 	fillResult(res, p)
 	d.emitPlan(p, r.rec.ID)
+	// The record, then the migrations, then the tags and services: a
+	// pre_deploy task that fails leaves every tag and service as it was.
+	if len(p.tasks) > 0 {
+		if err := r.enter(ctx, p, runningTasks); err != nil {
+			return d.close(ctx, r, res, p, err, "nothing was changed")
+		}
+		if err := d.runTasks(ctx, s, p, r.rec.ID, r); err != nil {
+			return d.close(ctx, r, res, p, err, "no tag was moved and no service updated")
+		}
+	}
 	if err := r.enter(ctx, p, movingTags); err != nil {
 		return d.close(ctx, r, res, p, err, "nothing was changed")
 	}
@@ -542,6 +552,7 @@ func fillResult(res *Result, p *plan) {
 		res.Images = append(res.Images, ImageResult{Image: pi.image.ID, Repository: pi.to.Repository, Tag: p.env.Tag,
 			Parameter: pi.param, From: pi.from, To: pi.to.Digest, Moved: pi.moved || (res.Status == StatusPlanned && pi.move)})
 	}
+	res.PreDeploy = taskResults(res.Status, p.tasks)
 	res.Services = res.Services[:0]
 	for _, ps := range p.services {
 		sr := ServiceResult{Service: ps.ref.Name, Cluster: ps.ref.Cluster, Region: ps.ref.Region,

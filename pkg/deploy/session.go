@@ -27,6 +27,7 @@ type session struct {
 	mu         sync.Mutex
 	registries map[manifest.Registry]Registry
 	clusters   map[string]Cluster
+	taskLogs   map[string]TaskLogs
 	// budgets holds the ECS request budget of each account and Region.
 	budgets map[string]*rollout.Budget
 
@@ -67,6 +68,7 @@ func (d *Deployer) newSession(ctx context.Context) (*session, context.Context) {
 		calls:      &awsconfig.Counter{},
 		registries: map[manifest.Registry]Registry{},
 		clusters:   map[string]Cluster{},
+		taskLogs:   map[string]TaskLogs{},
 		budgets:    map[string]*rollout.Budget{},
 		seen:       map[lookupKey]*history.ImageRef{},
 	}
@@ -122,6 +124,25 @@ func (s *session) cluster(ctx context.Context, t manifest.Target) (Cluster, erro
 	}
 	s.clusters[targetKey(t)] = c
 	return c, nil
+}
+
+// logs returns the CloudWatch Logs reader of target t.
+func (s *session) logs(ctx context.Context, t manifest.Target) (TaskLogs, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.taskLogs[targetKey(t)]; ok {
+		return l, nil
+	}
+	cfg, err := s.config(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.d.newTaskLogs(ClusterParams{Config: cfg, Target: t, Sink: s.d.sink, Logger: s.d.log, Clock: s.d.clock})
+	if err != nil {
+		return nil, fmt.Errorf("CloudWatch Logs client for %s: %w", where(t), err)
+	}
+	s.taskLogs[targetKey(t)] = l
+	return l, nil
 }
 
 // budget returns the ECS request budget of an account and Region, made

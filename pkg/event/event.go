@@ -16,6 +16,18 @@ type Kind string
 const (
 	// Plan: what a deployment will do (one event per image and service).
 	Plan Kind = "plan"
+	// TaskStarted: ECS started a one-off task: an environment's pre_deploy
+	// task (Task names it), before any tag moves. The Task kinds' messages
+	// leave out the task's id: renderers show it.
+	TaskStarted Kind = "task-started"
+	// TaskProgress: a one-off task changed state (PENDING, RUNNING, ...).
+	TaskProgress Kind = "task-progress"
+	// TaskDone: a one-off task ended (Outcome says how; Message names the
+	// containers, exit codes and ECS's stopped reason).
+	TaskDone Kind = "task-done"
+	// TaskLog: one line a one-off task's container wrote to CloudWatch
+	// Logs, from the tail shown when the task failed.
+	TaskLog Kind = "task-log"
 	// TagMoved: a floating tag now points at another digest (or already did).
 	TagMoved Kind = "tag-moved"
 	// ServiceUpdated: an ECS service was asked to redeploy.
@@ -119,6 +131,7 @@ type Event struct {
 	Image       string // image id from the manifest
 	Service     string // ECS service name
 	Cluster     string // ECS cluster name or ARN
+	Task        string // a one-off task: its id in the manifest's pre_deploy
 
 	// From and To are what changed: digests for a tag move, task
 	// definitions for a service update.

@@ -113,6 +113,36 @@ type ServiceOutcome struct {
 	Reason                 string `json:"reason,omitempty"`
 }
 
+// TaskRun records one pre_deploy task of a deployment (a migration): the
+// task definition revision it ran (pinned to the release's images), the
+// ECS task, and how it ended.
+type TaskRun struct {
+	// ID is the task's id in the manifest's pre_deploy list.
+	ID      string `json:"id"`
+	Cluster string `json:"cluster"`
+	Region  string `json:"region,omitempty"`
+	// TaskDefinition is the revision the task runs, or is to run.
+	TaskDefinition string `json:"taskDefinition"`
+	// Task is the ECS task's ARN once ECS started it.
+	Task string `json:"task,omitempty"`
+	// Outcome is in-progress until the task stopped and was judged.
+	Outcome Status `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+	// StopCode and StoppedReason are ECS's, once the task stopped.
+	StopCode      string          `json:"stopCode,omitempty"`
+	StoppedReason string          `json:"stoppedReason,omitempty"`
+	Containers    []TaskContainer `json:"containers,omitempty"`
+}
+
+// TaskContainer is how one container of a pre_deploy task ended.
+type TaskContainer struct {
+	Name      string `json:"name"`
+	Essential bool   `json:"essential"`
+	// ExitCode is nil when the container never exited (it never started).
+	ExitCode *int32 `json:"exitCode,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
 // Deployment is one application of a release to an environment. Each
 // deployment is its own record, written before any side effect and
 // updated as it proceeds.
@@ -138,6 +168,9 @@ type Deployment struct {
 	// Notifications are the notifications the deployment sent (the
 	// manifest's notify targets), each with its outcome.
 	Notifications []Notification `json:"notifications,omitempty"`
+	// PreDeploy are the environment's pre_deploy tasks, run before any
+	// tag moved or service was updated; empty when it has none.
+	PreDeploy []TaskRun `json:"preDeploy,omitempty"`
 	// Version is bumped by every write; an update with a stale Version
 	// fails with ErrConflict.
 	Version int64 `json:"version"`

@@ -103,3 +103,36 @@ func TestNotificationsRoundTrip(t *testing.T) {
 		t.Errorf("a deployment with no notifications encodes %s, want no notifications key", data)
 	}
 }
+
+// A deployment record says preDeploy only when the environment ran
+// pre_deploy tasks; a container that never exited has no exit code, one
+// that exited 0 has 0. Records written before the field read with none.
+func TestPreDeployRoundTrips(t *testing.T) {
+	t.Parallel()
+	zero, three := int32(0), int32(3)
+	in := Deployment{ID: "01JD3XKQ8Z7YV6W5T4S3R2Q1P0", Project: "shop", Environment: "stage",
+		PreDeploy: []TaskRun{{ID: "migrate", Cluster: "c", TaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/m:4",
+			Task: "arn:aws:ecs:eu-west-1:123456789012:task/c/abc", Outcome: StatusFailed, Reason: "exited 3",
+			StopCode: "EssentialContainerExited", StoppedReason: "Essential container in task exited",
+			Containers: []TaskContainer{{Name: "app", Essential: true, ExitCode: &three}, {Name: "router", ExitCode: &zero}, {Name: "init", Essential: true}}}}}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"preDeploy":[{"id":"migrate"`, `"exitCode":3`, `"exitCode":0`, `{"name":"init","essential":true}`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("encoded: got %s, want it to hold %s", data, want)
+		}
+	}
+	out, err := decode[Deployment](data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(out); string(got) != string(data) {
+		t.Errorf("round trip:\n got %s\nwant %s", got, data)
+	}
+	none, _ := json.Marshal(Deployment{ID: "x", Project: "shop", Environment: "stage"})
+	if strings.Contains(string(none), "preDeploy") {
+		t.Errorf("a record without pre_deploy tasks: got %s, want no preDeploy key", none)
+	}
+}

@@ -5,6 +5,7 @@
 package iampolicy
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,7 +29,10 @@ type Permission struct {
 	Action string
 	// Resource is the kind of resource it applies to: "repository",
 	// "ecs-service" (scoped to the targets' services), "ecs" (actions
-	// without resource-level permissions), "cluster-search" (finding
+	// without resource-level permissions), "pre-deploy" (running an
+	// environment's pre_deploy tasks: their task definitions, in their
+	// clusters), "pre-deploy-logs" (reading what a failed one wrote),
+	// "cluster-search" (finding
 	// services by tags across the clusters of an account, for targets
 	// with no cluster), "revision-cleanup" (finding what uses a task
 	// definition revision in every cluster and EventBridge rule before
@@ -65,6 +69,9 @@ func Permissions() []Permission {
 
 		// ecs-deploy --run-task; a manifest's policy does not run tasks.
 		{"ECS.RunTask", "ecs:RunTask", "run-task"},
+
+		{"ECS.RunTask", "ecs:RunTask", "pre-deploy"},
+		{"CloudWatchLogs.GetLogEvents", "logs:GetLogEvents", "pre-deploy-logs"},
 
 		{"ResourceGroupsTaggingAPI.GetResources", "tag:GetResources", "cluster-search"},
 		{"ECS.ListClusters", "ecs:ListClusters", "cluster-search"},
@@ -199,9 +206,13 @@ func Build(in Input) Document {
 			Statement{Sid: "RedeployServices", Effect: "Allow", Action: actions("ecs-service"), Resource: ecsRes},
 			// These ECS actions take no resource-level permissions.
 			Statement{Sid: "ReadTasksAndTaskDefinitions", Effect: "Allow", Action: actions("ecs"), Resource: []string{"*"}},
-			// A pinned task definition keeps its task and execution roles.
+			// A pinned task definition keeps its task and execution roles,
+			// which registering it and running a pre_deploy task pass.
 			Statement{Sid: "PassTaskRolesToPinnedTaskDefinitions", Effect: "Allow", Action: []string{"iam:PassRole"},
 				Resource: []string{"*"}, Condition: map[string]any{"StringEquals": map[string]string{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
+	}
+	if p.SSMImages == nil {
+		doc.Statement = append(doc.Statement, preDeployStatements(p, in, actions)...)
 	}
 	if search {
 		// Targets with no cluster find their services by tags in every
@@ -261,4 +272,60 @@ func appendUnique(s []string, vs ...string) []string {
 		}
 	}
 	return s
+}
+
+// preDeployStatements allow running the environments' pre_deploy tasks:
+// RunTask of their task definitions (a family's revisions, or any for a
+// task that runs a service's) in the clusters they run in, and reading
+// the logs of a failed one. None when no environment has such tasks.
+func preDeployStatements(p *manifest.Project, in Input, actions func(string) []string) []Statement {
+	or := func(s, def string) string { return cmp.Or(s, def, "*") }
+	var tds, clusters, groups []string
+	for _, env := range p.Environments {
+		for _, task := range env.PreDeploy {
+			t := taskTarget(p, env, task)
+			region, acct, cluster := or(t.Region, in.Region), or(awsconfig.AccountOfRole(t.RoleARN), in.AccountID), t.Cluster
+			if strings.HasPrefix(cluster, "arn:") {
+				parts := strings.Split(cluster, ":")
+				region, acct, cluster = parts[3], parts[4], strings.TrimPrefix(parts[5], "cluster/")
+			}
+			family := task.TaskDefinition
+			if family == "" {
+				family = "*" // the service's family, known only to ECS
+			} else {
+				family += ":*"
+			}
+			tds = appendUnique(tds, fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s", region, acct, family))
+			clusters = appendUnique(clusters, fmt.Sprintf("arn:aws:ecs:%s:%s:cluster/%s", region, acct, or(cluster, "")))
+			groups = appendUnique(groups, fmt.Sprintf("arn:aws:logs:*:%s:log-group:*", acct))
+		}
+	}
+	if len(tds) == 0 {
+		return nil
+	}
+	return []Statement{
+		{Sid: "RunPreDeployTasks", Effect: "Allow", Action: actions("pre-deploy"), Resource: tds,
+			Condition: map[string]any{"ArnLike": map[string][]string{"ecs:cluster": clusters}}},
+		// A task's containers may log to any group, in any Region
+		// (awslogs-region), of the task's account.
+		{Sid: "ReadFailedPreDeployTaskLogs", Effect: "Allow", Action: actions("pre-deploy-logs"), Resource: groups},
+	}
+}
+
+// taskTarget returns the target a pre_deploy task runs in: the first of
+// env that runs its network service, else env's first.
+func taskTarget(p *manifest.Project, env *manifest.Environment, task *manifest.PreDeployTask) manifest.Target {
+	if id := task.NetworkService(); id != "" {
+		for _, t := range env.Targets {
+			for _, svc := range p.ServicesOf(t) {
+				if svc.ID == id {
+					return t
+				}
+			}
+		}
+	}
+	if len(env.Targets) > 0 {
+		return env.Targets[0]
+	}
+	return manifest.Target{}
 }

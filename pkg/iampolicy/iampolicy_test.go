@@ -139,3 +139,56 @@ func TestIAMPolicyReadsWhatUsesRevisionsOnlyWithKeepRevisions(t *testing.T) {
 		}
 	}
 }
+
+// TestIAMPolicyRunsPreDeployTasksOnlyWhenConfigured: an environment with
+// pre_deploy tasks adds RunTask of their task definitions (the family's
+// revisions; any for a task that runs a service's) in their clusters,
+// GetLogEvents in the tasks' account, and keeps DescribeTasks and
+// iam:PassRole to ECS tasks (the task's roles); a project without them
+// gets neither statement.
+func TestIAMPolicyRunsPreDeployTasksOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	project := func(tasks ...*manifest.PreDeployTask) *manifest.Project {
+		return &manifest.Project{ID: "shop", Images: []*manifest.Image{{ID: "web", Repository: "shop/web", Services: []string{"web"}}},
+			Services: []*manifest.Service{{ID: "web"}},
+			Environments: []*manifest.Environment{
+				{ID: "stage", Tag: "env.stage", Targets: []manifest.Target{{Cluster: "shop-stage"}}, PreDeploy: tasks},
+				{ID: "prod", Tag: "env.prod", Targets: []manifest.Target{{Cluster: "shop-prod", Region: "us-east-1",
+					RoleARN: "arn:aws:iam::222222222222:role/deploy"}}, PreDeploy: tasks},
+			}}
+	}
+	without := Build(Input{Project: project(), AccountID: "111111111111", Region: "eu-west-1"})
+	for _, sid := range []string{"RunPreDeployTasks", "ReadFailedPreDeployTaskLogs"} {
+		if st := statement(without, sid); st != nil {
+			t.Errorf("a project without pre_deploy tasks: got statement %+v", st)
+		}
+	}
+	doc := Build(Input{Project: project(&manifest.PreDeployTask{ID: "migrate", TaskDefinition: "shop-migrate"},
+		&manifest.PreDeployTask{ID: "seed", Service: "web"}), AccountID: "111111111111", Region: "eu-west-1"})
+	run := statement(doc, "RunPreDeployTasks")
+	if run == nil {
+		t.Fatal("no RunPreDeployTasks statement")
+	}
+	wantTDs := []string{"arn:aws:ecs:eu-west-1:111111111111:task-definition/shop-migrate:*", "arn:aws:ecs:eu-west-1:111111111111:task-definition/*",
+		"arn:aws:ecs:us-east-1:222222222222:task-definition/shop-migrate:*", "arn:aws:ecs:us-east-1:222222222222:task-definition/*"}
+	if !slices.Equal(run.Action, []string{"ecs:RunTask"}) || !slices.Equal(run.Resource, wantTDs) {
+		t.Errorf("RunPreDeployTasks: got %v on %v, want ecs:RunTask on %v", run.Action, run.Resource, wantTDs)
+	}
+	wantClusters := []string{"arn:aws:ecs:eu-west-1:111111111111:cluster/shop-stage", "arn:aws:ecs:us-east-1:222222222222:cluster/shop-prod"}
+	if got := run.Condition["ArnLike"].(map[string][]string)["ecs:cluster"]; !slices.Equal(got, wantClusters) {
+		t.Errorf("RunPreDeployTasks condition: got %v, want the clusters %v", got, wantClusters)
+	}
+	logs := statement(doc, "ReadFailedPreDeployTaskLogs")
+	if want := []string{"arn:aws:logs:*:111111111111:log-group:*", "arn:aws:logs:*:222222222222:log-group:*"}; logs == nil ||
+		!slices.Equal(logs.Action, []string{"logs:GetLogEvents"}) || !slices.Equal(logs.Resource, want) {
+		t.Errorf("ReadFailedPreDeployTaskLogs: got %+v, want logs:GetLogEvents on %v", logs, want)
+	}
+	if st := statement(doc, "ReadTasksAndTaskDefinitions"); st == nil || !slices.Contains(st.Action, "ecs:DescribeTasks") || !slices.Contains(st.Action, "ecs:RegisterTaskDefinition") {
+		t.Errorf("ReadTasksAndTaskDefinitions: got %+v, want ecs:DescribeTasks and ecs:RegisterTaskDefinition", st)
+	}
+	pass := statement(doc, "PassTaskRolesToPinnedTaskDefinitions")
+	if pass == nil || !slices.Equal(pass.Action, []string{"iam:PassRole"}) ||
+		pass.Condition["StringEquals"].(map[string]string)["iam:PassedToService"] != "ecs-tasks.amazonaws.com" {
+		t.Errorf("PassTaskRolesToPinnedTaskDefinitions: got %+v, want iam:PassRole to ecs-tasks.amazonaws.com", pass)
+	}
+}

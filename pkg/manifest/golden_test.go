@@ -104,6 +104,9 @@ func render(m *Manifest, err error) string {
 				fmt.Fprintf(&b, "    target cluster=%q region=%q role_arn=%q services=%v\n", t.Cluster, t.Region, t.RoleARN, t.Services)
 			}
 			renderNotify(&b, "    ", e.Notify)
+			for _, t := range e.PreDeploy {
+				fmt.Fprintf(&b, "    pre_deploy %s\n", formatTask(t))
+			}
 		}
 	}
 	return b.String()

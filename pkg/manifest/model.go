@@ -154,7 +154,11 @@ type Environment struct {
 	// Notify are told about this environment's deployments, besides the
 	// project's (Project.NotifyTargets).
 	Notify []NotifyTarget
-	Pos    Position
+	// PreDeploy are the one-off tasks (migrations) every deployment to
+	// the environment runs, in order, before it moves a tag or updates a
+	// service.
+	PreDeploy []*PreDeployTask
+	Pos       Position
 }
 
 // Target is one ECS cluster an environment deploys to. One environment may

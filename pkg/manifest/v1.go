@@ -15,7 +15,7 @@ var (
 	v1Registry    = schema{what: "registry", known: []string{"account_id", "region", "role_arn"}}
 	v1Image       = schema{what: "image", known: []string{"id", "repository", "services", "registry"}}
 	v1Service     = schema{what: "service", known: []string{"id", "name"}}
-	v1Environment = schema{what: "environment", known: []string{"id", "name", "tag", "strategy", "targets", "protected", "promotes_from", "service_names", "find_by_tags", "publish_ssm", "audit_tag", "keep_revisions", "notify"}}
+	v1Environment = schema{what: "environment", known: []string{"id", "name", "tag", "strategy", "targets", "protected", "promotes_from", "service_names", "find_by_tags", "publish_ssm", "audit_tag", "keep_revisions", "notify", "pre_deploy"}}
 	v1Target      = schema{what: "target", known: []string{"cluster", "region", "role_arn"}}
 )
 
@@ -229,6 +229,9 @@ func (d *decoder) v1Environment(p *Project, r *refs, n *yaml.Node) {
 	}
 	if f, ok := fields["notify"]; ok {
 		env.Notify = d.notify(f)
+	}
+	if f, ok := fields["pre_deploy"]; ok {
+		d.v1PreDeploys(p, env, f)
 	}
 	p.Environments = append(p.Environments, env)
 	r.envs = append(r.envs, envRefs{id: idf.val, tag: tagNode, promotes: promotes, names: names})

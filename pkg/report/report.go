@@ -24,13 +24,27 @@ func Title(operation string, r *deploy.Result) string {
 	return fmt.Sprintf("%s: %s%s to %s %s", r.Project, operation, release, r.Environment, r.Status)
 }
 
-// Markdown renders a result as a heading and a table with one row per
-// service and image that feeds it: service, image, tag move (from -> to,
-// short digests), outcome and time taken. Images that feed no service of
-// the result get rows of their own.
+// Markdown renders a result as a heading, a table of its pre_deploy
+// tasks (task, cluster, outcome, time) when it ran any, and a table with
+// one row per service and image that feeds it: service, image, tag move
+// (from -> to, short digests), outcome and time taken. Images that feed
+// no service of the result get rows of their own.
 func Markdown(operation string, r *deploy.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s %s\n\n", statusIcon(r.Status), Escape(Title(operation, r)))
+
+	if len(r.PreDeploy) > 0 {
+		b.WriteString("| Pre-deploy task | Cluster | Outcome | Time |\n")
+		b.WriteString("| --- | --- | --- | --- |\n")
+		for _, t := range r.PreDeploy {
+			outcome := string(t.Outcome)
+			if t.Reason != "" {
+				outcome += ": " + t.Reason
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", Escape(t.Task), Escape(t.Cluster), Escape(outcome), duration(t.Duration))
+		}
+		b.WriteString("\n")
+	}
 
 	moves := make(map[string]deploy.ImageResult, len(r.Images))
 	for _, im := range r.Images {

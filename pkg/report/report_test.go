@@ -100,3 +100,18 @@ func TestMarkdownNamesSSMParameters(t *testing.T) {
 		t.Errorf("Markdown:\n%s\nwant a row %q", got, want)
 	}
 }
+
+// TestMarkdownShowsPreDeployTasks: a result that ran pre_deploy tasks
+// shows them first, each with its outcome, ECS's reason and time; the
+// task's reason (ECS's and the container's words) is escaped.
+func TestMarkdownShowsPreDeployTasks(t *testing.T) {
+	t.Parallel()
+	r := sample(history.StatusFailed)
+	r.PreDeploy = []deploy.TaskResult{{Task: "migrate", Cluster: "catalogue-stage", Outcome: history.StatusFailed, Duration: 42 * time.Second,
+		Reason: "task 0a1b stopped (EssentialContainerExited): essential container app exited with code 3 | <b>"}}
+	got := report.Markdown("release-deploy", r)
+	golden.Check(t, filepath.Join("testdata", "pre-deploy-failed.md"), got)
+	if strings.Contains(got, "<b>") || strings.Index(got, "migrate") > strings.Index(got, "catalogue-api") {
+		t.Errorf("Markdown: want the task escaped and shown before the services:\n%s", got)
+	}
+}

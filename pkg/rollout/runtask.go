@@ -27,9 +27,13 @@ type TaskInput struct {
 	// TaskDefinition is what to run: an ARN, family:revision, or a
 	// family (its latest ACTIVE revision).
 	TaskDefinition string
-	// LaunchType is EC2, FARGATE or EXTERNAL; "" uses the cluster's
-	// default capacity provider strategy.
+	// LaunchType is EC2, FARGATE or EXTERNAL; "" uses
+	// CapacityProviderStrategy, else the cluster's default capacity
+	// provider strategy.
 	LaunchType string
+	// CapacityProviderStrategy, when set, places the task (instead of a
+	// launch type).
+	CapacityProviderStrategy []CapacityProviderItem
 	// PlatformVersion is the Fargate platform version; "" means LATEST.
 	PlatformVersion string
 	// Network is the awsvpc configuration, which task definitions of the
@@ -141,6 +145,10 @@ func runTaskInput(in TaskInput) (*ecs.RunTaskInput, error) {
 	}
 	if in.LaunchType != "" {
 		req.LaunchType = types.LaunchType(in.LaunchType)
+	}
+	for _, c := range in.CapacityProviderStrategy {
+		req.CapacityProviderStrategy = append(req.CapacityProviderStrategy, types.CapacityProviderStrategyItem{
+			CapacityProvider: aws.String(c.CapacityProvider), Weight: c.Weight, Base: c.Base})
 	}
 	if in.PlatformVersion != "" {
 		req.PlatformVersion = aws.String(in.PlatformVersion)

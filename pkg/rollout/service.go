@@ -22,6 +22,38 @@ type Service struct {
 	// out, for example one started by another pipeline.
 	InProgress bool
 	Tags       map[string]string
+	// Launch is how the service's tasks are launched, for a one-off task
+	// to run where they do.
+	Launch Launch
+}
+
+// Launch says where and how a service's tasks run: launch type or
+// capacity provider strategy, Fargate platform version, and awsvpc
+// network configuration (nil for other network modes).
+type Launch struct {
+	LaunchType               string
+	CapacityProviderStrategy []CapacityProviderItem
+	PlatformVersion          string
+	Network                  *NetworkConfiguration
+}
+
+// CapacityProviderItem is one item of a capacity provider strategy.
+type CapacityProviderItem struct {
+	CapacityProvider string
+	Weight, Base     int32
+}
+
+func launchFrom(s types.Service) Launch {
+	l := Launch{LaunchType: string(s.LaunchType), PlatformVersion: aws.ToString(s.PlatformVersion)}
+	for _, c := range s.CapacityProviderStrategy {
+		l.CapacityProviderStrategy = append(l.CapacityProviderStrategy,
+			CapacityProviderItem{CapacityProvider: aws.ToString(c.CapacityProvider), Weight: c.Weight, Base: c.Base})
+	}
+	if nc := s.NetworkConfiguration; nc != nil && nc.AwsvpcConfiguration != nil {
+		v := nc.AwsvpcConfiguration
+		l.Network = &NetworkConfiguration{Subnets: v.Subnets, SecurityGroups: v.SecurityGroups, AssignPublicIP: string(v.AssignPublicIp)}
+	}
+	return l
 }
 
 func serviceFrom(cluster string, s types.Service) Service {
@@ -32,6 +64,7 @@ func serviceFrom(cluster string, s types.Service) Service {
 		TaskDefinition: aws.ToString(s.TaskDefinition),
 		DesiredCount:   s.DesiredCount,
 		RunningCount:   s.RunningCount,
+		Launch:         launchFrom(s),
 	}
 	if out.Cluster == "" {
 		out.Cluster = cluster

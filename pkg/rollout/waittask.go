@@ -87,6 +87,7 @@ func (r *Rollout) WaitTask(ctx context.Context, t Task, timeout time.Duration) (
 	rng := rand.New(rand.NewPCG(uint64(r.clock.Now().UnixNano()), 0x7461_736b))
 	interval := r.polling.Min
 	errRounds := 0
+	var last types.Task // as DescribeTasks last showed it
 	for {
 		task, err := r.describeTask(ctx, t)
 		res.Polls++
@@ -101,7 +102,7 @@ func (r *Rollout) WaitTask(ctx context.Context, t Task, timeout time.Duration) (
 			}
 			r.log.DebugContext(ctx, "describe task failed", "task", t.ARN, "err", err)
 		default:
-			errRounds = 0
+			errRounds, last = 0, task
 			if st := aws.ToString(task.LastStatus); st != res.LastStatus {
 				res.LastStatus = st
 				r.emit(event.Event{Kind: event.Progress, Cluster: t.Cluster, To: t.TaskDefinition,
@@ -113,6 +114,7 @@ func (r *Rollout) WaitTask(ctx context.Context, t Task, timeout time.Duration) (
 		}
 		now := r.clock.Now()
 		if !now.Before(deadline) {
+			res.Containers = r.containerResults(ctx, t, last)
 			return r.endTask(res, TimedOut, fmt.Sprintf("task %s is still %s after %s; it was left running: stop it with `aws ecs stop-task --cluster %s --task %s`, or let it finish",
 				t.ID(), orUnknown(res.LastStatus), timeout, clusterName(t.Cluster), t.ID()), nil)
 		}
@@ -151,22 +153,10 @@ func (r *Rollout) describeTask(ctx context.Context, t Task) (types.Task, error) 
 // container exited 0.
 func (r *Rollout) stopped(ctx context.Context, res TaskResult, task types.Task) (TaskResult, error) {
 	res.StopCode, res.StoppedReason = string(task.StopCode), aws.ToString(task.StoppedReason)
-	defs := map[string]types.ContainerDefinition{}
-	if td, err := r.TaskDefinition(ctx, res.Task.TaskDefinition); err != nil {
-		// Without the definition every container counts as essential.
-		r.log.DebugContext(ctx, "could not read the task's definition", "taskDefinition", res.Task.TaskDefinition, "err", err)
-	} else if td.TaskDefinition != nil {
-		for _, c := range td.TaskDefinition.ContainerDefinitions {
-			defs[aws.ToString(c.Name)] = c
-		}
-	}
+	res.Containers = r.containerResults(ctx, res.Task, task)
 	var failed, ok []string
-	for _, c := range task.Containers {
-		name := aws.ToString(c.Name)
-		def := defs[name]
-		cr := ContainerResult{Name: name, Essential: def.Essential == nil || *def.Essential, ExitCode: c.ExitCode,
-			Reason: aws.ToString(c.Reason), Logs: logStream(def, res.Task, c)}
-		res.Containers = append(res.Containers, cr)
+	for _, cr := range res.Containers {
+		name := cr.Name
 		if !cr.Essential {
 			continue
 		}
