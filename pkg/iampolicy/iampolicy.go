@@ -36,8 +36,7 @@ type Permission struct {
 	// services by tags across the clusters of an account, for targets
 	// with no cluster), "revision-cleanup" (finding what uses a task
 	// definition revision in every cluster and EventBridge rule before
-	// keep_revisions deregisters old ones), "run-task" (ecs-deploy
-	// --run-task, which no manifest's policy includes), "table", "table-init", "ssm",
+	// keep_revisions deregisters old ones), "table", "table-init", "ssm",
 	// "role" or "weco-table" (reading weco-deploy's past, see
 	// deploy.WecoTableName).
 	Resource string
@@ -66,9 +65,6 @@ func Permissions() []Permission {
 		{"ECS.DescribeServiceDeployments", "ecs:DescribeServiceDeployments", "ecs-service"},
 		// --rollback asks ECS to roll a failed deployment back itself.
 		{"ECS.StopServiceDeployment", "ecs:StopServiceDeployment", "ecs-service"},
-
-		// ecs-deploy --run-task; a manifest's policy does not run tasks.
-		{"ECS.RunTask", "ecs:RunTask", "run-task"},
 
 		{"ECS.RunTask", "ecs:RunTask", "pre-deploy"},
 		{"CloudWatchLogs.GetLogEvents", "logs:GetLogEvents", "pre-deploy-logs"},
