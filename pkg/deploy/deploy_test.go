@@ -257,6 +257,12 @@ func TestFailedRolloutClosesTheRecordWithWhatHappened(t *testing.T) {
 	if res == nil || res.Deployment == nil {
 		t.Fatalf("result: got %+v, want the closed deployment", res)
 	}
+	// The last line says "deployment failed" once, then why.
+	if fin := f.events.OfKind(event.Finished); len(fin) != 1 || fin[0].Outcome != "failed" ||
+		strings.Count(fin[0].Message, "deployment failed") != 1 || !strings.HasPrefix(fin[0].Message, "deployment failed: ") ||
+		!strings.Contains(fin[0].Message, "circuit breaker") {
+		t.Errorf("finished events: got %+v, want one saying \"deployment failed: \" once, then the circuit breaker", fin)
+	}
 	rec := f.deployment(res.Deployment.ID)
 	if rec.Status != history.StatusFailed {
 		t.Errorf("record status: got %s, want failed", rec.Status)

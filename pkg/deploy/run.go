@@ -42,10 +42,7 @@ func (d *Deployer) apply(ctx context.Context, s *session, op operation) (*Result
 		res.Finished = d.now()
 		res.Stats = s.stats()
 		outcome := string(res.Status)
-		msg := "deployment " + outcome
-		if err != nil {
-			msg += ": " + err.Error()
-		}
+		msg := finishedMessage(outcome, err)
 		d.emit(event.Event{Kind: event.Finished, Environment: res.Environment, Release: releaseID(op.release),
 			Deployment: deploymentID(res.Deployment), Outcome: outcome, Message: msg})
 		return res, err
@@ -592,4 +589,18 @@ func errStatus(ctx context.Context, err error) history.Status {
 	default:
 		return history.StatusFailed
 	}
+}
+
+// finishedMessage is the Finished event's message: "deployment <outcome>",
+// then the error, whose own text already starts so when it is
+// ErrDeploymentFailed's ("deployment failed: web: …", said once).
+func finishedMessage(outcome string, err error) string {
+	msg := "deployment " + outcome
+	if err == nil {
+		return msg
+	}
+	if e := err.Error(); strings.HasPrefix(e, msg) {
+		return e
+	}
+	return msg + ": " + err.Error()
 }
