@@ -186,7 +186,7 @@ func describe(e event.Event) string {
 	case e.Service != "":
 		b.WriteString(e.Service)
 		if e.Cluster != "" {
-			b.WriteString(" (" + e.Cluster + ")")
+			b.WriteString(" (" + report.ShortCluster(e.Cluster) + ")")
 		}
 		b.WriteString(": ")
 	case e.Image != "":
@@ -209,7 +209,9 @@ func describe(e event.Event) string {
 		}
 		return b.String()
 	case event.ServiceDone, event.Finished:
-		if e.Outcome != "" {
+		// The library's Finished message says the outcome itself
+		// ("deployment failed: …"): it is not said twice.
+		if e.Outcome != "" && !(e.Kind == event.Finished && strings.HasPrefix(e.Message, "deployment "+e.Outcome)) {
 			b.WriteString(e.Outcome)
 			if e.Message != "" {
 				b.WriteString(": ")

@@ -50,9 +50,10 @@ func TestEventsInGroups(t *testing.T) {
 		{Kind: event.Plan, Service: "web", Cluster: "main", Message: "redeploy"},
 		{Kind: event.TagMoved, Image: "api", To: digestA, From: digestA},
 		{Kind: event.Progress, Service: "web", Message: "1/2 running"},
+		{Kind: event.Progress, Service: "web", Cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/main", Message: "2/2 running"},
 		{Kind: event.ServiceDone, Service: "web", Outcome: "failed", Message: "task stopped: exit code 137"},
 		{Kind: event.Failed, Service: "web", File: "buoy.yaml", Line: 3, Message: "boom"},
-		{Kind: event.Finished, Outcome: "failed"},
+		{Kind: event.Finished, Outcome: "failed", Message: "deployment failed: web: task stopped: exit code 137"},
 	} {
 		r.Emit(e)
 	}
@@ -67,10 +68,11 @@ func TestEventsInGroups(t *testing.T) {
 		"::endgroup::",
 		"::group::Roll out services",
 		"web: 1/2 running",
+		"web (main): 2/2 running",
 		"web: failed: task stopped: exit code 137",
 		"::error file=buoy.yaml,line=3,title=buoy%3A service web::web: boom",
 		"::endgroup::",
-		"failed",
+		"deployment failed: web: task stopped: exit code 137",
 		"",
 	}, "\n")
 	if out.String() != want {

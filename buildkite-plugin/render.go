@@ -106,7 +106,7 @@ func describe(e event.Event) string {
 	var parts []string
 	switch {
 	case e.Service != "" && e.Cluster != "":
-		parts = append(parts, fmt.Sprintf("%s (cluster %s)", e.Service, shortCluster(e.Cluster)))
+		parts = append(parts, fmt.Sprintf("%s (cluster %s)", e.Service, report.ShortCluster(e.Cluster)))
 	case e.Service != "":
 		parts = append(parts, e.Service)
 	case e.Image != "":
@@ -143,14 +143,6 @@ func describe(e event.Event) string {
 		return string(e.Kind) + ": " + line
 	}
 	return line
-}
-
-// shortCluster turns a cluster ARN into its name.
-func shortCluster(c string) string {
-	if i := strings.LastIndex(c, ":cluster/"); i >= 0 {
-		return c[i+len(":cluster/"):]
-	}
-	return c
 }
 
 // short shortens digests and task definition ARNs for the log.

@@ -111,7 +111,7 @@ func (s *step) finish(ctx context.Context, op entry.Operation, res *deploy.Resul
 	}
 	s.log.result(icon+" "+report.Title(string(op), shown), failed)
 	for _, svc := range res.Services {
-		line := fmt.Sprintf("  %s (cluster %s): %s", svc.Service, shortCluster(svc.Cluster), svc.Outcome)
+		line := fmt.Sprintf("  %s (cluster %s): %s", svc.Service, report.ShortCluster(svc.Cluster), svc.Outcome)
 		if svc.Reason != "" {
 			line += ": " + svc.Reason
 		}

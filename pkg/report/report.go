@@ -153,6 +153,16 @@ func ShortDigest(d string) string {
 	return algo + ":" + hex[:12]
 }
 
+// ShortCluster shortens a cluster ARN
+// (arn:aws:ecs:<region>:<account>:cluster/<name>) to its name for log
+// lines; a name stays as it is.
+func ShortCluster(c string) string {
+	if i := strings.LastIndex(c, ":cluster/"); i >= 0 {
+		return c[i+len(":cluster/"):]
+	}
+	return c
+}
+
 // code renders s as a Markdown code span inside a table cell. Backslash
 // escapes do not work in code spans, so backticks become quotes and line
 // breaks spaces; a pipe is escaped because GFM splits cells before it
