@@ -197,7 +197,7 @@ func sideCases() []sideCase {
 		{name: "max definitions, verbose", revisions: 3, args: service("-i", sideRepo+":v2", "--max-definitions", "1", "-v"),
 			taskDefinition: dropped, service: updated,
 			active: "ecs-deploy-py never reads --max-definitions; buoy deregisters revisions 2 and 3, keeping 4 (deployed) and 1 (what the service ran)"},
-		{name: "a profile that does not exist", args: service("-i", sideRepo+":v2", "-p", "nonexistent"), buoy: 1,
+		{name: "a profile that does not exist", args: service("-i", sideRepo+":v2", "-p", "nonexistent"), buoy: 2,
 			taskDefinition: with(map[string]string{
 				"TaskDefinition.ContainerDefinitions[0].Image": "ecs-deploy-py never reads -p and deploys; buoy cannot load the profile and changes nothing",
 				"TaskDefinition.Revision":                      "as ContainerDefinitions", "TaskDefinition.TaskDefinitionArn": "as ContainerDefinitions"}),

@@ -2,8 +2,10 @@ package entry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -181,7 +183,19 @@ func LoadAWS(ctx context.Context, region, profile string) (aws.Config, error) {
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
-	return config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	var missing config.SharedConfigProfileNotExistError
+	if errors.As(err, &missing) {
+		// A profile named by --profile or AWS_PROFILE that no shared
+		// config file has is a typo or the wrong machine: bad input.
+		where := "~/.aws/config and ~/.aws/credentials, or the files AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name"
+		if len(missing.Filename) > 0 {
+			where = strings.Join(missing.Filename, ", ")
+		}
+		return cfg, fmt.Errorf("%w: AWS profile %q is in none of the shared config files (%s); name a profile that `aws configure list-profiles` lists, or leave out --profile and AWS_PROFILE to use the default credentials",
+			deploy.ErrInvalidInput, missing.Profile, where)
+	}
+	return cfg, err
 }
 
 // also is sep and text, or "" when there is no text.

@@ -203,3 +203,31 @@ func TestOpenReadsTheNotifyVariables(t *testing.T) {
 		t.Errorf("the error quotes a secret: %v", err)
 	}
 }
+
+// TestLoadAWSUnknownProfileIsBadInput: a profile (--profile, the Action's
+// and plugin's AWS_PROFILE) that no shared config file has is bad input
+// (exit 2) naming it and saying what to do, not an AWS failure; a profile
+// that is there loads.
+func TestLoadAWSUnknownProfileIsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	if err := os.WriteFile(config, []byte("[profile deploy]\nregion = eu-west-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", config)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_PROFILE", "")
+	_, err := entry.LoadAWS(context.Background(), "", "depoly")
+	if !errors.Is(err, deploy.ErrInvalidInput) {
+		t.Fatalf("LoadAWS with an unknown profile: got %v, want bad input", err)
+	}
+	for _, want := range []string{`AWS profile "depoly"`, "aws configure list-profiles", "--profile"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	cfg, err := entry.LoadAWS(context.Background(), "", "deploy")
+	if err != nil || cfg.Region != "eu-west-1" {
+		t.Errorf("LoadAWS with the profile of the config file: got region %q, %v; want eu-west-1", cfg.Region, err)
+	}
+}
