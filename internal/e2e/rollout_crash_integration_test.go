@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -170,7 +171,7 @@ func TestKilledWhileRollingBack(t *testing.T) {
 			first.kill(t)
 			if len(dying) != 1 || dying[0].Status != history.StatusInProgress || !strings.HasPrefix(dying[0].Reason, "rolling back after: ") ||
 				!strings.Contains(dying[0].Reason, "circuit breaker") {
-				t.Fatalf("record of the run rolling back: got %+v; want one in progress, rolling back after the circuit breaker's failure", dying)
+				t.Fatalf("record of the run rolling back: got %s; want one in progress, rolling back after the circuit breaker's failure", records(dying))
 			}
 			img := f.Images[0]
 			if n := len(fake.Updates(img.Service)); n != 1 {
@@ -233,4 +234,17 @@ func rerunAndDead(ctx context.Context, t *testing.T, f *deployfixture.Fixture, s
 		t.Errorf("killed run's record: status %s, reason %q; want failed, abandoned, naming %s", dead.Status, dead.Reason, rerun.ID)
 	}
 	return rerun, dead
+}
+
+// records describes deployment records for a failure message: each one's
+// id, status and reason (a %+v of the pointers says nothing).
+func records(deps []*history.Deployment) string {
+	var b strings.Builder
+	for i, d := range deps {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s %s %q", d.ID, d.Status, d.Reason)
+	}
+	return "[" + b.String() + "]"
 }
