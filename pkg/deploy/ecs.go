@@ -311,18 +311,9 @@ func (c *ecsCluster) Wait(ctx context.Context, started []Started, timeout time.D
 			}
 			o.Duration = end.Sub(started[i].At)
 		}
-		switch res.Outcome {
-		case rollout.Succeeded:
-			o.Status = history.StatusSucceeded
-		case rollout.TimedOut:
-			o.Status, o.TimedOut = history.StatusFailed, true
-		case rollout.Canceled:
-			o.Status = history.StatusCancelled
-		default:
-			o.Status = history.StatusFailed
-			if o.Reason == "" {
-				o.Reason = string(res.Outcome)
-			}
+		o.Status, o.TimedOut = statusOf(res.Outcome)
+		if o.Status == history.StatusFailed && !o.TimedOut && o.Reason == "" {
+			o.Reason = string(res.Outcome)
 		}
 		out[i] = o
 	}
@@ -377,4 +368,19 @@ func targetWhere(cluster, region, account string) string {
 // where says where t's services are looked for.
 func where(t manifest.Target) string {
 	return targetWhere(t.Cluster, t.Region, awsconfig.AccountOfRole(t.RoleARN))
+}
+
+// statusOf is the record's status for what a wait of ECS (a rollout or a
+// one-off task) ended with, and whether it timed out.
+func statusOf(o rollout.Outcome) (history.Status, bool) {
+	switch o {
+	case rollout.Succeeded:
+		return history.StatusSucceeded, false
+	case rollout.TimedOut:
+		return history.StatusFailed, true
+	case rollout.Canceled:
+		return history.StatusCancelled, false
+	default:
+		return history.StatusFailed, false
+	}
 }

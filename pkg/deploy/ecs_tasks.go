@@ -113,16 +113,7 @@ func (c *ecsCluster) WaitTask(ctx context.Context, st StartedTask, timeout time.
 	if !st.At.IsZero() {
 		o.Duration = end.Sub(st.At)
 	}
-	switch res.Outcome {
-	case rollout.Succeeded:
-		o.Status = history.StatusSucceeded
-	case rollout.TimedOut:
-		o.Status, o.TimedOut = history.StatusFailed, true
-	case rollout.Canceled:
-		o.Status = history.StatusCancelled
-	default:
-		o.Status = history.StatusFailed
-	}
+	o.Status, o.TimedOut = statusOf(res.Outcome)
 	for _, rc := range res.Containers {
 		tc := TaskContainer{Name: rc.Name, Essential: rc.Essential, ExitCode: rc.ExitCode, Reason: rc.Reason}
 		if l := rc.Logs; l != nil {
