@@ -165,7 +165,14 @@ func TestKilledWhileRollingBack(t *testing.T) {
 			// Everything below waits on what the fakes saw, never on time:
 			// the stalled call never goes on by itself, so the killed run
 			// did exactly what it had done when it was stuck.
-			first := start(t, bin, env("first-run", deadRunCI...), deployArgs(f, "--rollback", "--lock-ttl", "3s")...)
+			// A 10s lease, not the 3s of the other kills: the record is
+			// read after the stall, and a run whose renewals a loaded
+			// machine (-race, every package at once) holds up for 3s
+			// can lose its lock and close its record before the test
+			// reads it (the likeliest reading of the one failure seen,
+			// in a full -race run). The re-run waits for the lease to
+			// run out.
+			first := start(t, bin, env("first-run", deadRunCI...), deployArgs(f, "--rollback", "--lock-ttl", "10s")...)
 			waitForStall(t, p, first)
 			dying := f.Deployments(ctx, t)
 			first.kill(t)
