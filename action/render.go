@@ -211,7 +211,8 @@ func describe(e event.Event) string {
 	case event.ServiceDone, event.Finished:
 		// The library's Finished message says the outcome itself
 		// ("deployment failed: …"): it is not said twice.
-		if e.Outcome != "" && !(e.Kind == event.Finished && strings.HasPrefix(e.Message, "deployment "+e.Outcome)) {
+		said := e.Kind == event.Finished && strings.HasPrefix(e.Message, "deployment "+e.Outcome)
+		if e.Outcome != "" && !said {
 			b.WriteString(e.Outcome)
 			if e.Message != "" {
 				b.WriteString(": ")
