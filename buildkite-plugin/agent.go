@@ -53,6 +53,18 @@ func (a agent) setMetaData(ctx context.Context, key, value string) error {
 	return nil
 }
 
+// redact adds a secret to the job's log redactor (buildkite-agent
+// redactor add, agent v3.67 and later): the agent then hides it in every
+// later line of the job's log, from any process. The value goes through
+// standard input, whole (--format none).
+func (a agent) redact(ctx context.Context, secret string) error {
+	out, err := a.run.Run(ctx, "buildkite-agent", []string{"redactor", "add", "--format", "none"}, strings.NewReader(secret))
+	if err != nil {
+		return fmt.Errorf("buildkite-agent redactor add: %w%s", err, outputSuffix(out))
+	}
+	return nil
+}
+
 func outputSuffix(out []byte) string {
 	s := strings.TrimSpace(string(out))
 	if s == "" {

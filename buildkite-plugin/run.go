@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/buoy-deploy/buoy/internal/entry"
@@ -44,7 +45,9 @@ func run(ctx context.Context, getenv func(string) string, d deps) error {
 	}
 	s := &step{log: log, agent: d.agent, cfg: cfg, context: annotationContext(cfg.Project, cfg.Environment, string(cfg.Command))}
 	log.header(s.heading())
-	dep, err := d.open(ctx, cfg.openConfig(log, d.logger, getenv))
+	open := cfg.openConfig(log, d.logger, getenv)
+	open.Mask = s.redactor(ctx)
+	dep, err := d.open(ctx, open)
 	if err != nil {
 		return s.fail(ctx, "buoy: could not start", err)
 	}
@@ -64,6 +67,23 @@ type step struct {
 	agent   agent
 	cfg     *config
 	context string
+}
+
+// redactor is what the notify targets' URLs and secrets, read from the
+// job's environment, are given to before buoy uses them: the agent's
+// redactor, which hides them in the rest of the job's log. The agent
+// redacts variables named like *_SECRET or *_TOKEN by itself, not a
+// SLACK_WEBHOOK_URL. An agent without the command (before v3.67) is
+// warned about once; buoy itself never prints them.
+func (s *step) redactor(ctx context.Context) func(string) {
+	var warn sync.Once
+	return func(secret string) {
+		if err := s.agent.redact(ctx, secret); err != nil {
+			warn.Do(func() {
+				s.log.printf("⚠️ warning: could not add the notify targets' secrets to the log redactor (buoy never prints them; agent v3.67 or later hides them from other commands' output too): %v", err)
+			})
+		}
+	}
 }
 
 // heading is the first log section's title.

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/buoy-deploy/buoy/internal/cihost"
 	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/entrytest"
 	"github.com/buoy-deploy/buoy/internal/exitcode"
 	"github.com/buoy-deploy/buoy/internal/golden"
-	"reflect"
-	"strings"
-	"testing"
-	"time"
 
 	"github.com/buoy-deploy/buoy/pkg/deploy"
 	"github.com/buoy-deploy/buoy/pkg/event"
@@ -495,5 +498,36 @@ func TestAWSRegionOption(t *testing.T) {
 	}
 	if got, want := fake.Opened().Region, "eu-west-2"; got != want {
 		t.Errorf("opened region %q, want %q", got, want)
+	}
+}
+
+// TestNotifySecretsGoToTheRedactor: each value buoy reads for a notify
+// target is given to buildkite-agent redactor add, on standard input;
+// an agent that cannot take it (before v3.67) is warned about once, and
+// the deployment goes on.
+func TestNotifySecretsGoToTheRedactor(t *testing.T) {
+	t.Parallel()
+	for _, failAgent := range []bool{false, true} {
+		fake := &entrytest.Deployer{Result: result(history.StatusSucceeded, history.StatusSucceeded, "")}
+		open := func(ctx context.Context, cfg entry.Config) (entry.Deployer, error) {
+			for _, secret := range []string{"https://hooks.slack.invalid/T0/B0/s3cret", "hmac-key-s3cret"} {
+				cfg.Mask(secret)
+			}
+			return fake.Open(ctx, cfg)
+		}
+		log, calls, err := runPluginWith(t, `{"environment":"stage"}`, nil, open, failAgent)
+		if err != nil {
+			t.Fatalf("agent failing %v: run = %v, want success", failAgent, err)
+		}
+		redacted, _ := cihost.Redacted(calls)
+		if want := []string{"https://hooks.slack.invalid/T0/B0/s3cret", "hmac-key-s3cret"}; !slices.Equal(redacted, want) {
+			t.Errorf("agent failing %v: redactor add got %q, want %q", failAgent, redacted, want)
+		}
+		if n := strings.Count(log, "could not add the notify targets' secrets to the log redactor"); n != map[bool]int{false: 0, true: 1}[failAgent] {
+			t.Errorf("agent failing %v: %d warnings about the redactor, want %d:\n%s", failAgent, n, map[bool]int{false: 0, true: 1}[failAgent], log)
+		}
+		if strings.Contains(log, "s3cret") {
+			t.Errorf("agent failing %v: the log shows a secret:\n%s", failAgent, log)
+		}
 	}
 }

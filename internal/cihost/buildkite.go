@@ -141,6 +141,19 @@ func Annotations(calls []AgentCall) []AgentCall {
 	return out
 }
 
+// Redacted returns what the calls gave the log redactor (buildkite-agent
+// redactor add), and the other calls.
+func Redacted(calls []AgentCall) (redacted []string, others []AgentCall) {
+	for _, c := range calls {
+		if len(c.Args) >= 2 && c.Args[0] == "redactor" && c.Args[1] == "add" {
+			redacted = append(redacted, c.Stdin)
+			continue
+		}
+		others = append(others, c)
+	}
+	return redacted, others
+}
+
 // MetaData returns the meta-data set by the calls, key to value.
 func MetaData(calls []AgentCall) map[string]string {
 	out := map[string]string{}
