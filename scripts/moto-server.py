@@ -6,11 +6,13 @@ arrive together can both succeed: two runs would both take one lock, which
 DynamoDB never allows. Serialising the requests gives moto the atomic
 conditional writes of the real service; moto is bound by Python's global
 interpreter lock anyway, so little throughput is lost. Connections are
-still accepted on threads, so a slow client blocks nobody for long.
+still accepted, and request bodies read, on threads: a slow client holds
+up no other request.
 
 Usage: python moto-server.py HOST PORT
 """
 
+import io
 import os
 import sys
 import threading
@@ -33,6 +35,11 @@ class Serialised:
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        # Read the request's body before taking the lock, so that a client
+        # slow to send it holds up no other request.
+        length = environ.get("CONTENT_LENGTH") or ""
+        if length.isdigit():
+            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(int(length)))
         with self.lock:
             body = self.app(environ, start_response)
             try:
