@@ -10,37 +10,14 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/buoy-deploy/buoy/internal/cihost"
 	"github.com/buoy-deploy/buoy/internal/entry"
 	"github.com/buoy-deploy/buoy/internal/inputcheck"
 )
 
-// actionMetadata is the part of action.yml the tests check.
-type actionMetadata struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
-	Branding    struct {
-		Icon  string `yaml:"icon"`
-		Color string `yaml:"color"`
-	} `yaml:"branding"`
-	Inputs map[string]struct {
-		Description string  `yaml:"description"`
-		Required    bool    `yaml:"required"`
-		Default     *string `yaml:"default"`
-	} `yaml:"inputs"`
-	Outputs map[string]struct {
-		Description string `yaml:"description"`
-		Value       string `yaml:"value"`
-	} `yaml:"outputs"`
-	Runs struct {
-		Using string `yaml:"using"`
-		Steps []struct {
-			ID    string            `yaml:"id"`
-			Shell string            `yaml:"shell"`
-			Run   string            `yaml:"run"`
-			Env   map[string]string `yaml:"env"`
-		} `yaml:"steps"`
-	} `yaml:"runs"`
-}
+// actionMetadata is the part of action.yml the tests check: what the
+// runner reads of it.
+type actionMetadata = cihost.ActionMetadata
 
 // repoRoot is where action.yml, the Dockerfile and examples/ live.
 func repoRoot(t testing.TB) string {

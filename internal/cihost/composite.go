@@ -83,13 +83,23 @@ func NewCompositeAction(t testing.TB) *CompositeAction {
 	return c
 }
 
-// compositeMetadata is the part of action.yml a composite run needs.
-type compositeMetadata struct {
+// ActionMetadata is action.yml as the runner reads it: what a composite
+// run needs, and what the Action's tests check.
+type ActionMetadata struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Branding    struct {
+		Icon  string `yaml:"icon"`
+		Color string `yaml:"color"`
+	} `yaml:"branding"`
 	Inputs map[string]struct {
-		Default *string `yaml:"default"`
+		Description string  `yaml:"description"`
+		Required    bool    `yaml:"required"`
+		Default     *string `yaml:"default"`
 	} `yaml:"inputs"`
 	Outputs map[string]struct {
-		Value string `yaml:"value"`
+		Description string `yaml:"description"`
+		Value       string `yaml:"value"`
 	} `yaml:"outputs"`
 	Runs struct {
 		Using string `yaml:"using"`
@@ -109,7 +119,7 @@ func (c *CompositeAction) Run(t testing.TB) CompositeResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var meta compositeMetadata
+	var meta ActionMetadata
 	if err := yaml.Unmarshal(b, &meta); err != nil {
 		t.Fatalf("parse action.yml: %v", err)
 	}
